@@ -1,0 +1,301 @@
+//! CLI: the command line (clap), its dispatch, and the terminal (progress bar, exit codes).
+//! Nothing below this module knows clap.
+
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use anyhow::{Context, Result};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::config::{self, ScanConfig, Settings};
+use crate::pipeline::{self, Progress, ScanOptions};
+use crate::report;
+use crate::store::Store;
+
+/// cpt, the Code Periodic Table: finds the patterns a codebase repeats.
+#[derive(Debug, Parser)]
+#[command(name = "cpt", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Index or refresh a source tree (incremental: only changed files are read again)
+    Scan(ScanArgs),
+    /// List clone classes: every copy of each repeated function
+    Clones(ClonesArgs),
+    /// Files, units and languages in the catalogue; skipped files; duplicated lines
+    Stats(StatsArgs),
+    /// Recreate the catalogue's tables from its event log
+    Rebuild(CatalogueArgs),
+    /// Print a shell completion script
+    Completions {
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+}
+
+/// Where the catalogue is.
+#[derive(Debug, Args)]
+struct CatalogueArgs {
+    /// Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent
+    /// that has one]
+    #[arg(long, value_name = "PATH", global = true)]
+    db: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct ScanArgs {
+    /// Root of the tree to scan
+    #[arg(default_value = ".")]
+    path: PathBuf,
+    /// Catalogue database [default: PATH/.cpt/cpt.db]
+    #[arg(long, value_name = "PATH")]
+    db: Option<PathBuf>,
+    /// Leave out paths matching GLOB (gitignore syntax, relative to the root; repeatable)
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+    /// Skip files larger than BYTES [default: 1048576, or cpt.toml]
+    #[arg(long, value_name = "BYTES")]
+    max_file_size: Option<u64>,
+    /// Skip files with a line longer than BYTES as minified [default: 1000, or cpt.toml]
+    #[arg(long, value_name = "BYTES")]
+    max_line_length: Option<u32>,
+    /// Smallest unit in tokens [default: 50, or cpt.toml]
+    #[arg(long, value_name = "N")]
+    min_tokens: Option<u32>,
+    /// Smallest unit in lines [default: 6, or cpt.toml]
+    #[arg(long, value_name = "N")]
+    min_lines: Option<u32>,
+    /// No progress bar, warnings or summary
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, ValueEnum)]
+enum Format {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+struct ClonesArgs {
+    #[command(flatten)]
+    catalogue: CatalogueArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+#[derive(Debug, Args)]
+struct StatsArgs {
+    #[command(flatten)]
+    catalogue: CatalogueArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+}
+
+impl Shell {
+    fn generator(self) -> clap_complete::Shell {
+        match self {
+            Shell::Bash => clap_complete::Shell::Bash,
+            Shell::Zsh => clap_complete::Shell::Zsh,
+            Shell::Fish => clap_complete::Shell::Fish,
+            Shell::Powershell => clap_complete::Shell::PowerShell,
+        }
+    }
+}
+
+/// The clap definition, for completions and documentation.
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+/// Write the completion script for `shell` (`bash`, `zsh`, `fish`, `powershell`).
+pub fn completions(shell: &str, out: &mut dyn Write) -> Result<()> {
+    let shell = Shell::from_str(shell, true).map_err(|e| anyhow::anyhow!(e))?;
+    clap_complete::generate(shell.generator(), &mut command(), "cpt", out);
+    Ok(())
+}
+
+/// Run `cpt` with these arguments (the first is the program name). Returns the exit code:
+/// 0 success, 2 error. A closed output pipe ends the run quietly with 0.
+pub fn run_with_args<I, T>(args: I, stdout: &mut dyn Write, stderr: &mut (dyn Write + Send)) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let text = e.render().ansi().to_string();
+            let (sink, code): (&mut dyn Write, i32) = if e.use_stderr() { (stderr, 2) } else { (stdout, 0) };
+            let _ = sink.write_all(text.as_bytes());
+            return code;
+        }
+    };
+    match run(cli, stdout, stderr) {
+        Ok(()) => 0,
+        Err(e) if is_broken_pipe(&e) => 0,
+        Err(e) => {
+            let _ = writeln!(stderr, "cpt: {}", one_line(&e));
+            2
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain()
+        .any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+}
+
+/// An error chain as one line: outermost context first.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+    }
+    parts.join(": ").replace('\n', " ")
+}
+
+fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut (dyn Write + Send)) -> Result<()> {
+    match cli.command {
+        Command::Scan(args) => scan(args, stdout, stderr),
+        Command::Clones(args) => {
+            let store = open_catalogue(&args.catalogue)?;
+            let patterns = pipeline::reported_patterns(&store)?;
+            match args.format {
+                Format::Text => report::clones_text(stdout, &patterns)?,
+                Format::Json => report::clones_json(stdout, &store.meta("root")?.unwrap_or_default(), &patterns)?,
+            }
+            Ok(stdout.flush()?)
+        }
+        Command::Stats(args) => {
+            let store = open_catalogue(&args.catalogue)?;
+            let stats = pipeline::stats(&store)?;
+            match args.format {
+                Format::Text => report::stats_text(stdout, &stats)?,
+                Format::Json => report::stats_json(stdout, &stats)?,
+            }
+            Ok(stdout.flush()?)
+        }
+        Command::Rebuild(args) => {
+            let db = catalogue_path(&args)?;
+            let events = pipeline::rebuild(&db)?;
+            writeln!(stdout, "rebuilt {} from {events} events", db.display())?;
+            Ok(())
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(shell.generator(), &mut command(), "cpt", stdout);
+            Ok(())
+        }
+    }
+}
+
+fn catalogue_path(args: &CatalogueArgs) -> Result<PathBuf> {
+    if let Some(db) = &args.db {
+        return Ok(db.clone());
+    }
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    pipeline::find_db(&cwd).with_context(|| {
+        format!("no catalogue in {} or its parents; run `cpt scan [PATH]` first (or pass --db)", cwd.display())
+    })
+}
+
+fn open_catalogue(args: &CatalogueArgs) -> Result<Store> {
+    Ok(Store::open_existing(&catalogue_path(args)?)?)
+}
+
+fn scan(args: ScanArgs, stdout: &mut dyn Write, stderr: &mut (dyn Write + Send)) -> Result<()> {
+    let file = config::load(&args.path)?;
+    let flags = ScanConfig {
+        exclude: args.exclude,
+        max_file_size: args.max_file_size,
+        max_line_length: args.max_line_length,
+        min_tokens: args.min_tokens,
+        min_lines: args.min_lines,
+    };
+    let options = ScanOptions {
+        db: args.db.unwrap_or_else(|| pipeline::default_db(&args.path)),
+        root: args.path,
+        settings: Settings::resolve(file.scan, flags),
+    };
+    let progress = TerminalProgress::new(args.quiet, stderr);
+    let summary = pipeline::scan(&options, &progress)?;
+    if !args.quiet {
+        report::scan_summary(stdout, &summary)?;
+    }
+    Ok(())
+}
+
+/// Progress on the terminal: a bar on stderr when it is a terminal, warnings as lines.
+struct TerminalProgress<'a> {
+    bar: Option<ProgressBar>,
+    quiet: bool,
+    stderr: Mutex<&'a mut (dyn Write + Send)>,
+}
+
+impl<'a> TerminalProgress<'a> {
+    fn new(quiet: bool, stderr: &'a mut (dyn Write + Send)) -> Self {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::new(0);
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {bar:40} {pos}/{len} files {per_sec} eta {eta}")
+                    .expect("valid template"),
+            );
+            bar
+        });
+        TerminalProgress { bar, quiet, stderr: Mutex::new(stderr) }
+    }
+}
+
+impl Progress for TerminalProgress<'_> {
+    fn start(&self, files: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(files);
+        }
+    }
+
+    fn advance(&self) {
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+        }
+    }
+
+    fn warn(&self, message: &str) {
+        if self.quiet {
+            return;
+        }
+        let mut stderr = self.stderr.lock().expect("stderr lock");
+        let line = format!("cpt: warning: {message}\n");
+        match &self.bar {
+            Some(bar) => bar.suspend(|| stderr.write_all(line.as_bytes())),
+            None => stderr.write_all(line.as_bytes()),
+        }
+        .ok();
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! Configuration: `cpt.toml` at the scanned root, overridden by command-line flags.
+
+use std::path::Path;
+
+use serde::Deserialize;
+use thiserror::Error;
+
+use crate::fingerprint::Thresholds;
+
+/// The configuration file's name, looked up at the scanned root.
+pub const FILE_NAME: &str = "cpt.toml";
+
+/// Default size above which a file is skipped as too large.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 1024 * 1024;
+/// Default line length above which a file is skipped as minified.
+pub const DEFAULT_MAX_LINE_LENGTH: u32 = 1000;
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+    #[error("{path}: {source}")]
+    Read { path: String, source: std::io::Error },
+}
+
+/// `cpt.toml` as written.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    #[serde(default)]
+    pub scan: ScanConfig,
+}
+
+/// The `[scan]` table, and the flags that override it. `None` means "not set here".
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScanConfig {
+    /// Globs of paths to leave out, relative to the root (gitignore syntax).
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Files larger than this many bytes are skipped as too large.
+    pub max_file_size: Option<u64>,
+    /// Files with a line longer than this many bytes are skipped as minified.
+    pub max_line_length: Option<u32>,
+    /// Units with fewer tokens are not fingerprinted.
+    pub min_tokens: Option<u32>,
+    /// Units with fewer lines are not fingerprinted.
+    pub min_lines: Option<u32>,
+}
+
+/// Effective scan settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    pub exclude: Vec<String>,
+    pub max_file_size: u64,
+    pub max_line_length: u32,
+    pub thresholds: Thresholds,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings::resolve(ScanConfig::default(), ScanConfig::default())
+    }
+}
+
+impl Settings {
+    /// File settings first, flags on top; excludes from both apply.
+    pub fn resolve(file: ScanConfig, flags: ScanConfig) -> Settings {
+        let defaults = Thresholds::default();
+        let mut exclude = file.exclude;
+        exclude.extend(flags.exclude);
+        Settings {
+            exclude,
+            max_file_size: flags.max_file_size.or(file.max_file_size).unwrap_or(DEFAULT_MAX_FILE_SIZE),
+            max_line_length: flags.max_line_length.or(file.max_line_length).unwrap_or(DEFAULT_MAX_LINE_LENGTH),
+            thresholds: Thresholds {
+                min_tokens: flags.min_tokens.or(file.min_tokens).unwrap_or(defaults.min_tokens),
+                min_lines: flags.min_lines.or(file.min_lines).unwrap_or(defaults.min_lines),
+            },
+        }
+    }
+
+    /// Everything that decides what a file's stored units are. When it changes between scans,
+    /// every file is fingerprinted again. Bump the version when fingerprinting changes.
+    pub fn fingerprint_key(&self) -> String {
+        const FINGERPRINT_VERSION: u32 = 1;
+        format!(
+            "v{FINGERPRINT_VERSION} min_tokens={} min_lines={} max_file_size={} max_line_length={}",
+            self.thresholds.min_tokens, self.thresholds.min_lines, self.max_file_size, self.max_line_length
+        )
+    }
+}
+
+/// Read `cpt.toml` at `root`; a missing file is the empty configuration.
+pub fn load(root: &Path) -> Result<FileConfig, ConfigError> {
+    let path = root.join(FILE_NAME);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileConfig::default()),
+        Err(source) => return Err(ConfigError::Read { path: path.display().to_string(), source }),
+    };
+    toml::from_str(&text).map_err(|e| ConfigError::Invalid {
+        path: path.display().to_string(),
+        message: e.message().to_string()
+            + &e.span().map(|s| format!(" (line {})", text[..s.start].matches('\n').count() + 1)).unwrap_or_default(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_the_file_and_excludes_add_up() {
+        let file: FileConfig =
+            toml::from_str("[scan]\nexclude = [\"vendor/**\"]\nmin_tokens = 30\nmin_lines = 4\n").unwrap();
+        let flags = ScanConfig { exclude: vec!["gen/**".into()], min_tokens: Some(80), ..Default::default() };
+        let s = Settings::resolve(file.scan, flags);
+        assert_eq!(s.exclude, ["vendor/**", "gen/**"]);
+        assert_eq!(s.thresholds, Thresholds { min_tokens: 80, min_lines: 4 });
+        assert_eq!(s.max_file_size, DEFAULT_MAX_FILE_SIZE);
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_naming_the_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(FILE_NAME), "[scan]\nmin_tokens = 3\nmin_tokns = 4\n").unwrap();
+        let err = load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("cpt.toml: unknown field `min_tokns`"), "{err}");
+        assert!(err.contains("(line 3)"), "{err}");
+        assert!(load(&dir.path().join("missing")).is_ok());
+    }
+}

@@ -1,0 +1,229 @@
+//! Discover: walk a tree for source files (honouring ignore files) and decide which files are
+//! worth parsing, with a counted reason for every one that is not.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::UNIX_EPOCH;
+
+use ignore::{WalkBuilder, WalkState, overrides::OverrideBuilder};
+use thiserror::Error;
+
+use crate::lang::{self, Language};
+
+/// A source file found by the walk, with the metadata the incremental scan compares.
+#[derive(Clone, Debug)]
+pub struct Candidate {
+    /// Path relative to the root, `/`-separated.
+    pub rel: String,
+    pub abs: PathBuf,
+    pub lang: &'static Language,
+    pub size: u64,
+    pub mtime_ns: i64,
+}
+
+/// Why a file was not fingerprinted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SkipReason {
+    Binary,
+    TooLarge,
+    Minified,
+    Generated,
+    NotUtf8,
+    Unreadable,
+    Vanished,
+}
+
+impl SkipReason {
+    pub const ALL: [SkipReason; 7] = [
+        SkipReason::Binary,
+        SkipReason::TooLarge,
+        SkipReason::Minified,
+        SkipReason::Generated,
+        SkipReason::NotUtf8,
+        SkipReason::Unreadable,
+        SkipReason::Vanished,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::Binary => "binary",
+            SkipReason::TooLarge => "too-large",
+            SkipReason::Minified => "minified",
+            SkipReason::Generated => "generated",
+            SkipReason::NotUtf8 => "not-utf8",
+            SkipReason::Unreadable => "unreadable",
+            SkipReason::Vanished => "vanished",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SkipReason> {
+        SkipReason::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Reasons that may go away without the file changing; such files are retried each scan.
+    pub fn is_transient(self) -> bool {
+        matches!(self, SkipReason::Unreadable | SkipReason::Vanished)
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum DiscoverError {
+    #[error("bad --exclude glob `{glob}`: {source}")]
+    Glob { glob: String, source: ignore::Error },
+    #[error("{path}: not a directory")]
+    NotADirectory { path: String },
+}
+
+/// The outcome of a walk: candidate files sorted by path, and paths the walk could not read.
+#[derive(Debug, Default)]
+pub struct Walk {
+    pub files: Vec<Candidate>,
+    pub errors: Vec<String>,
+}
+
+/// Walk `root` for files of the built-in languages. Hidden files are skipped, `.gitignore`,
+/// `.ignore` and git excludes are honoured even outside a git checkout, links are not followed.
+pub fn walk(root: &Path, exclude: &[String]) -> Result<Walk, DiscoverError> {
+    if !root.is_dir() {
+        return Err(DiscoverError::NotADirectory { path: root.display().to_string() });
+    }
+    let mut overrides = OverrideBuilder::new(root);
+    for glob in exclude {
+        overrides
+            .add(&format!("!{glob}"))
+            .map_err(|source| DiscoverError::Glob { glob: glob.clone(), source })?;
+    }
+    let overrides = overrides.build().map_err(|source| DiscoverError::Glob { glob: exclude.join(" "), source })?;
+    let found = Mutex::new(Walk::default());
+    WalkBuilder::new(root)
+        .hidden(true)
+        .require_git(false)
+        .follow_links(false)
+        .overrides(overrides)
+        .build_parallel()
+        .run(|| {
+            let found = &found;
+            Box::new(move |entry| {
+                match entry {
+                    Ok(entry) => {
+                        if let Some(candidate) = candidate(root, &entry) {
+                            found.lock().expect("walk lock").files.push(candidate);
+                        }
+                    }
+                    Err(e) => found.lock().expect("walk lock").errors.push(one_line(&e)),
+                }
+                WalkState::Continue
+            })
+        });
+    let mut walk = found.into_inner().expect("walk lock");
+    walk.files.sort_unstable_by(|a, b| a.rel.cmp(&b.rel));
+    walk.errors.sort();
+    Ok(walk)
+}
+
+fn candidate(root: &Path, entry: &ignore::DirEntry) -> Option<Candidate> {
+    if !entry.file_type()?.is_file() {
+        return None;
+    }
+    let lang = lang::for_path(entry.path())?;
+    let rel = entry.path().strip_prefix(root).ok()?;
+    let rel = rel.to_str()?.replace(std::path::MAIN_SEPARATOR, "/");
+    // A file that vanished between listing and stat gets a zero stat; reading it says so.
+    let (size, mtime_ns) = entry.metadata().map(|m| (m.len(), mtime_ns(&m))).unwrap_or((0, 0));
+    Some(Candidate { rel, abs: entry.path().to_path_buf(), lang, size, mtime_ns })
+}
+
+/// Modification time in nanoseconds since the epoch (0 when the platform has none).
+pub fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+}
+
+fn one_line(e: &ignore::Error) -> String {
+    e.to_string().replace('\n', " ")
+}
+
+/// Decide from a file's bytes whether it is source worth fingerprinting.
+pub fn check_content(bytes: &[u8], max_line_length: u32) -> Result<&str, SkipReason> {
+    const SNIFF: usize = 8 * 1024;
+    if bytes[..bytes.len().min(SNIFF)].contains(&0) {
+        return Err(SkipReason::Binary);
+    }
+    let text = std::str::from_utf8(bytes).map_err(|_| SkipReason::NotUtf8)?;
+    let head = &text[..floor_char_boundary(text, 2048)];
+    if head.contains("@generated") || head.contains("DO NOT EDIT") {
+        return Err(SkipReason::Generated);
+    }
+    if text.split('\n').any(|line| line.len() > max_line_length as usize) {
+        return Err(SkipReason::Minified);
+    }
+    Ok(text)
+}
+
+fn floor_char_boundary(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    #[test]
+    fn content_checks_name_their_reason() {
+        assert_eq!(check_content(b"def f(): pass\n", 1000), Ok("def f(): pass\n"));
+        assert_eq!(check_content(b"\x7fELF\0\0\x01", 1000), Err(SkipReason::Binary));
+        assert_eq!(check_content(b"x = '\xff\xfe'\n", 1000), Err(SkipReason::NotUtf8));
+        assert_eq!(check_content(b"// Code generated by x. DO NOT EDIT.\n", 1000), Err(SkipReason::Generated));
+        assert_eq!(check_content(b"# @generated\n", 1000), Err(SkipReason::Generated));
+        let long = format!("var a={};\n", "1,".repeat(600));
+        assert_eq!(check_content(long.as_bytes(), 1000), Err(SkipReason::Minified));
+        assert_eq!(check_content(b"", 1000), Ok(""));
+        assert_eq!(check_content("é".repeat(2000).as_bytes(), 100_000), Ok("é".repeat(2000).as_str()));
+    }
+
+    #[test]
+    fn walk_honours_ignore_files_without_git_hidden_files_and_excludes() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for path in ["a.py", "b.rs", "notes.md", "build/gen.py", "vendor/x.go", ".hidden/h.py", ".h.py", "sub/c.java", "sub/d.ts"] {
+            let p = root.join(path);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, "x").unwrap();
+        }
+        fs::write(root.join(".gitignore"), "build/\n").unwrap();
+        fs::write(root.join("sub/.ignore"), "*.ts\n").unwrap();
+        let walk = walk(root, &["vendor/**".to_string()]).unwrap();
+        let rels: Vec<&str> = walk.files.iter().map(|c| c.rel.as_str()).collect();
+        assert_eq!(rels, ["a.py", "b.rs", "sub/c.java"]);
+        assert_eq!(walk.files[0].lang.id, "python");
+        assert_eq!(walk.files[0].size, 1);
+        assert!(walk.files[0].mtime_ns > 0);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlink_loops_are_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("d")).unwrap();
+        fs::write(dir.path().join("d/a.py"), "x").unwrap();
+        std::os::unix::fs::symlink("..", dir.path().join("d/loop")).unwrap();
+        std::os::unix::fs::symlink("a.py", dir.path().join("d/link.py")).unwrap();
+        let walk = walk(dir.path(), &[]).unwrap();
+        let rels: Vec<&str> = walk.files.iter().map(|c| c.rel.as_str()).collect();
+        assert_eq!(rels, ["d/a.py"]);
+    }
+
+    #[test]
+    fn bad_globs_and_missing_roots_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(walk(dir.path(), &["a/**/[".to_string()]).unwrap_err().to_string().contains("bad --exclude glob"));
+        assert!(walk(&dir.path().join("nope"), &[]).is_err());
+    }
+}

@@ -1,0 +1,143 @@
+//! Events: the catalogue's vocabulary. Every change to the catalogue is one of these, appended
+//! to the event log; the tables of files, units, patterns and members are their projection.
+
+use serde::{Deserialize, Serialize};
+
+use crate::lang::UnitKind;
+
+/// A 64-bit fingerprint, written as 16 hex digits in events and reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Hash64(pub u64);
+
+impl Serialize for Hash64 {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("{:016x}", self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Hash64 {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        u64::from_str_radix(&text, 16).map(Hash64).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Clone type of a pattern: T1 exact, T2 renamed (weakest link of its members).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum CloneType {
+    T1,
+    T2,
+}
+
+impl CloneType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloneType::T1 => "T1",
+            CloneType::T2 => "T2",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CloneType> {
+        match s {
+            "T1" => Some(CloneType::T1),
+            "T2" => Some(CloneType::T2),
+            _ => None,
+        }
+    }
+}
+
+/// What the catalogue knows of a file. `status` is `indexed` or the reason it was skipped.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRecord {
+    pub id: i64,
+    pub path: String,
+    pub lang: String,
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub hash: Hash64,
+    pub lines: u32,
+    pub syntax_errors: u32,
+    pub status: String,
+}
+
+/// A unit as recorded in the catalogue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnitRecord {
+    pub id: i64,
+    pub file_id: i64,
+    pub kind: UnitKind,
+    pub name: String,
+    pub start_line: u32,
+    pub end_line: u32,
+    pub start_byte: u32,
+    pub end_byte: u32,
+    pub tokens: u32,
+    pub exact: Hash64,
+    pub shape: Hash64,
+}
+
+/// A pattern's summary fields, carried by every event that may change them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PatternSummary {
+    pub clone_type: CloneType,
+    pub lines: u32,
+    pub tokens: u32,
+}
+
+/// One entry of the append-only event log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    FileAdded(FileRecord),
+    FileChanged(FileRecord),
+    /// Size or modification time changed, content did not.
+    FileTouched { id: i64, size: u64, mtime_ns: i64 },
+    FileRemoved { id: i64, path: String },
+    UnitAdded(UnitRecord),
+    UnitRemoved { id: i64 },
+    PatternCreated { id: String, key: Hash64, kind: String, #[serde(flatten)] summary: PatternSummary, members: Vec<i64> },
+    PatternGrown { id: String, #[serde(flatten)] summary: PatternSummary, added: Vec<i64> },
+    PatternShrunk { id: String, #[serde(flatten)] summary: PatternSummary, removed: Vec<i64> },
+    PatternDissolved { id: String },
+}
+
+impl Event {
+    /// The event's name as stored in the log's `kind` column.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::FileAdded(_) => "file_added",
+            Event::FileChanged(_) => "file_changed",
+            Event::FileTouched { .. } => "file_touched",
+            Event::FileRemoved { .. } => "file_removed",
+            Event::UnitAdded(_) => "unit_added",
+            Event::UnitRemoved { .. } => "unit_removed",
+            Event::PatternCreated { .. } => "pattern_created",
+            Event::PatternGrown { .. } => "pattern_grown",
+            Event::PatternShrunk { .. } => "pattern_shrunk",
+            Event::PatternDissolved { .. } => "pattern_dissolved",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_round_trip_through_json() {
+        let e = Event::PatternGrown {
+            id: "00000000000000ff".into(),
+            summary: PatternSummary { clone_type: CloneType::T2, lines: 12, tokens: 90 },
+            added: vec![3, 4],
+        };
+        let json = serde_json::to_string(&e).unwrap();
+        assert_eq!(
+            json,
+            r#"{"event":"pattern_grown","id":"00000000000000ff","clone_type":"T2","lines":12,"tokens":90,"added":[3,4]}"#
+        );
+        assert_eq!(serde_json::from_str::<Event>(&json).unwrap(), e);
+        let u = Event::UnitRemoved { id: 9 };
+        assert_eq!(serde_json::from_str::<Event>(&serde_json::to_string(&u).unwrap()).unwrap(), u);
+        assert_eq!(serde_json::to_string(&Hash64(u64::MAX)).unwrap(), "\"ffffffffffffffff\"");
+    }
+}

@@ -1,0 +1,454 @@
+//! Fingerprint: syntax tree → units with normalized token streams and hashes. Pure: no I/O.
+//!
+//! A file is flattened once into tokens (comments and layout dropped, each literal one token);
+//! every unit is a contiguous run of those tokens. Per unit:
+//! - the exact hash covers the token texts (type-1 clones: only layout and comments differ);
+//! - the shape hash covers the same stream with identifiers and types renamed by order of first
+//!   appearance and literals reduced to their kind (type-2 clones: renamed, other values).
+
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+use tree_sitter::{Node, Tree};
+
+use crate::lang::{Language, NodeClass, UnitKind};
+
+/// Minimum size of a unit worth reporting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Thresholds {
+    pub min_tokens: u32,
+    pub min_lines: u32,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds { min_tokens: 50, min_lines: 6 }
+    }
+}
+
+/// A fingerprinted unit. Lines are 1-based and inclusive; bytes are a half-open range.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnitPrint {
+    pub kind: UnitKind,
+    pub name: String,
+    pub start_line: u32,
+    pub end_line: u32,
+    pub start_byte: u32,
+    pub end_byte: u32,
+    pub tokens: u32,
+    pub exact: u64,
+    pub shape: u64,
+}
+
+impl UnitPrint {
+    pub fn lines(&self) -> u32 {
+        self.end_line - self.start_line + 1
+    }
+}
+
+/// Everything the fingerprinter learns about one file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FilePrint {
+    /// Units at or above the thresholds, in source order (outer before inner).
+    pub units: Vec<UnitPrint>,
+    /// ERROR and MISSING nodes tree-sitter recovered from.
+    pub syntax_errors: u32,
+}
+
+/// One token of the normalized stream.
+#[derive(Clone, Copy, Debug)]
+pub struct Token {
+    pub start: u32,
+    pub end: u32,
+    pub kind: u16,
+    pub class: NodeClass,
+}
+
+/// A token as the shape hash sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShapeToken<'s> {
+    /// Structure, keywords, operators: kept as written.
+    Verbatim(&'s [u8]),
+    /// The n-th distinct identifier or type name of the unit.
+    Name(u32),
+    /// A literal, reduced to its node kind.
+    Literal(u16),
+}
+
+struct RawUnit {
+    kind: UnitKind,
+    first_token: usize,
+    end_token: usize,
+}
+
+/// Flatten a tree into tokens and the token ranges of its candidate units.
+fn flatten<'t>(lang: &Language, tree: &'t Tree) -> (Vec<Token>, Vec<(Node<'t>, RawUnit)>, u32) {
+    let mut tokens = Vec::new();
+    let mut units: Vec<(Node<'t>, RawUnit)> = Vec::new();
+    let mut open: Vec<(usize, usize)> = Vec::new(); // (index into units, node id)
+    let mut errors = 0u32;
+    let mut cursor = tree.walk();
+    'walk: loop {
+        let node = cursor.node();
+        if node.is_error() || node.is_missing() {
+            errors += 1;
+        }
+        let kind = node.kind_id();
+        let class = lang.class(kind);
+        let descend = class == NodeClass::Other && node.child_count() > 0;
+        if descend {
+            if let Some(unit_kind) = lang.unit_kind(kind) {
+                open.push((units.len(), node.id()));
+                units.push((
+                    node,
+                    RawUnit { kind: unit_kind, first_token: tokens.len(), end_token: 0 },
+                ));
+            }
+            cursor.goto_first_child();
+            continue;
+        }
+        if class != NodeClass::Skip && node.end_byte() > node.start_byte() {
+            tokens.push(Token { start: node.start_byte() as u32, end: node.end_byte() as u32, kind, class });
+        }
+        // Leave this node: next sibling, or climb, closing every unit we climb out of.
+        loop {
+            if cursor.goto_next_sibling() {
+                continue 'walk;
+            }
+            if !cursor.goto_parent() {
+                break 'walk;
+            }
+            let parent = cursor.node().id();
+            if let Some(&(index, id)) = open.last()
+                && id == parent
+            {
+                units[index].1.end_token = tokens.len();
+                open.pop();
+            }
+        }
+    }
+    (tokens, units, errors)
+}
+
+/// The normalized token stream of a whole file (comments and layout dropped).
+pub fn tokens(lang: &Language, tree: &Tree) -> Vec<Token> {
+    flatten(lang, tree).0
+}
+
+/// Fingerprint every unit of a parsed file that meets the thresholds.
+pub fn fingerprint(lang: &Language, tree: &Tree, source: &[u8], thresholds: Thresholds) -> FilePrint {
+    let (tokens, raw_units, syntax_errors) = flatten(lang, tree);
+    let mut hasher = UnitHasher::default();
+    let mut units = Vec::new();
+    for (node, raw) in raw_units {
+        let count = (raw.end_token - raw.first_token) as u32;
+        let start_line = node.start_position().row as u32 + 1;
+        let end = node.end_position();
+        // A node ending at column 0 ends on the line before (its trailing newline).
+        let end_line = (end.row as u32 + u32::from(end.column > 0)).max(start_line);
+        if count < thresholds.min_tokens || end_line - start_line + 1 < thresholds.min_lines {
+            continue;
+        }
+        let (exact, shape) = hasher.hash(&tokens[raw.first_token..raw.end_token], source);
+        units.push(UnitPrint {
+            kind: raw.kind,
+            name: unit_name(lang, node, source),
+            start_line,
+            end_line,
+            start_byte: node.start_byte() as u32,
+            end_byte: node.end_byte() as u32,
+            tokens: count,
+            exact,
+            shape,
+        });
+    }
+    FilePrint { units, syntax_errors }
+}
+
+/// The shape view of a token stream: identifiers numbered by first appearance.
+pub fn shape_tokens<'s>(tokens: &[Token], source: &'s [u8]) -> Vec<ShapeToken<'s>> {
+    let mut names = FxHashMap::default();
+    tokens.iter().map(|t| shape_token(t, source, &mut names)).collect()
+}
+
+#[inline]
+fn shape_token<'s>(t: &Token, source: &'s [u8], names: &mut FxHashMap<&'s [u8], u32>) -> ShapeToken<'s> {
+    let text = &source[t.start as usize..t.end as usize];
+    match t.class {
+        NodeClass::Identifier | NodeClass::Type => {
+            let next = names.len() as u32;
+            ShapeToken::Name(*names.entry(text).or_insert(next))
+        }
+        NodeClass::Literal => ShapeToken::Literal(t.kind),
+        NodeClass::Other | NodeClass::Skip => ShapeToken::Verbatim(text),
+    }
+}
+
+/// Reusable buffers for hashing units.
+#[derive(Default)]
+struct UnitHasher<'s> {
+    exact: Vec<u8>,
+    shape: Vec<u8>,
+    names: FxHashMap<&'s [u8], u32>,
+}
+
+impl<'s> UnitHasher<'s> {
+    fn hash(&mut self, tokens: &[Token], source: &'s [u8]) -> (u64, u64) {
+        self.exact.clear();
+        self.shape.clear();
+        self.names.clear();
+        for t in tokens {
+            self.exact.extend_from_slice(&source[t.start as usize..t.end as usize]);
+            self.exact.push(0);
+            match shape_token(t, source, &mut self.names) {
+                ShapeToken::Verbatim(text) => {
+                    self.shape.push(0);
+                    self.shape.extend_from_slice(text);
+                    self.shape.push(0);
+                }
+                ShapeToken::Name(n) => {
+                    self.shape.push(1);
+                    self.shape.extend_from_slice(&n.to_le_bytes());
+                }
+                ShapeToken::Literal(kind) => {
+                    self.shape.push(2);
+                    self.shape.extend_from_slice(&kind.to_le_bytes());
+                }
+            }
+        }
+        (hash64(&self.exact), hash64(&self.shape))
+    }
+}
+
+/// The first 64 bits of a blake3 hash.
+pub fn hash64(bytes: &[u8]) -> u64 {
+    let hash = blake3::hash(bytes);
+    u64::from_le_bytes(hash.as_bytes()[..8].try_into().expect("blake3 gives 32 bytes"))
+}
+
+/// A unit's name: followed through the language's name fields, or taken from the parent
+/// (`const f = () => …`); empty for anonymous units.
+fn unit_name(lang: &Language, node: Node<'_>, source: &[u8]) -> String {
+    let mut named = node;
+    'follow: loop {
+        for &field in lang.name_fields() {
+            if let Some(child) = named.child_by_field_id(field) {
+                named = child;
+                continue 'follow;
+            }
+        }
+        break;
+    }
+    if named.id() != node.id() {
+        return node_text(named, source);
+    }
+    if let Some(parent) = node.parent() {
+        for &field in lang.parent_name_fields() {
+            if let Some(child) = parent.child_by_field_id(field)
+                && child.id() != node.id()
+            {
+                return node_text(child, source);
+            }
+        }
+    }
+    String::new()
+}
+
+/// A node's text as a short one-line label.
+fn node_text(node: Node<'_>, source: &[u8]) -> String {
+    const MAX: usize = 80;
+    let text = String::from_utf8_lossy(&source[node.start_byte()..node.end_byte()]);
+    let line = text.lines().next().unwrap_or("").trim();
+    match line.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line.to_string(),
+    }
+}
+
+/// Number of lines in a file (a final line without a newline counts).
+pub fn line_count(source: &[u8]) -> u32 {
+    let newlines = source.iter().filter(|&&b| b == b'\n').count() as u32;
+    newlines + u32::from(source.last().is_some_and(|&b| b != b'\n'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{lang, parse};
+
+    const SMALL: Thresholds = Thresholds { min_tokens: 5, min_lines: 2 };
+
+    fn units(lang_id: &str, src: &str) -> Vec<UnitPrint> {
+        let lang = lang::by_id(lang_id).unwrap();
+        let tree = parse::parse(lang, src.as_bytes()).unwrap();
+        fingerprint(lang, &tree, src.as_bytes(), SMALL).units
+    }
+
+    fn one(lang_id: &str, src: &str) -> UnitPrint {
+        let mut all = units(lang_id, src);
+        assert_eq!(all.len(), 1, "expected one unit in {src:?}, got {all:?}");
+        all.remove(0)
+    }
+
+    /// (original, layout/comment variant, renamed variant, different code) per language.
+    const CASES: &[(&str, &str, &str, &str, &str)] = &[
+        (
+            "python",
+            "def total(xs):\n    s = 0\n    for x in xs:\n        s += x * 2\n    return s\n",
+            "def total(xs):  # sum\n    s = 0\n\n    for x in xs:\n        # double\n        s += x * 2\n    return s\n",
+            "def acc(items):\n    t = 7\n    for it in items:\n        t += it * 3\n    return t\n",
+            "def total(xs):\n    s = 0\n    for x in xs:\n        s -= x * 2\n    return s\n",
+        ),
+        (
+            "rust",
+            "fn total(xs: &[i32]) -> i32 {\n    let mut s = 0;\n    for x in xs { s += x * 2; }\n    s\n}\n",
+            "fn total(xs: &[i32]) -> i32 {\n    // sum\n    let mut s = 0;\n    for x in xs {\n        s += x * 2;\n    }\n    s\n}\n",
+            "fn acc(items: &[i64]) -> i64 {\n    let mut t = 9;\n    for it in items { t += it * 4; }\n    t\n}\n",
+            "fn total(xs: &[i32]) -> i32 {\n    let mut s = 0;\n    for x in xs { s -= x * 2; }\n    s\n}\n",
+        ),
+        (
+            "javascript",
+            "function total(xs) {\n  let s = 0;\n  for (const x of xs) s += x * 2;\n  return s;\n}\n",
+            "function total(xs) { /* sum */\n  let s = 0;\n  for (const x of xs)\n    s += x * 2;\n  return s;\n}\n",
+            "function acc(items) {\n  let t = 5;\n  for (const it of items) t += it * 8;\n  return t;\n}\n",
+            "function total(xs) {\n  let s = 0;\n  for (const x of xs) s -= x * 2;\n  return s;\n}\n",
+        ),
+        (
+            "typescript",
+            "function total(xs: number[]): number {\n  let s = 0;\n  for (const x of xs) s += x * 2;\n  return s;\n}\n",
+            "function total(xs: number[]): number {\n  let s = 0; // start\n  for (const x of xs) s += x * 2;\n\n  return s;\n}\n",
+            "function acc(items: bigint[]): bigint {\n  let t = 1;\n  for (const it of items) t += it * 6;\n  return t;\n}\n",
+            "function total(xs: number[]): number {\n  let s = 0;\n  for (const x of xs) s -= x * 2;\n  return s;\n}\n",
+        ),
+        (
+            "tsx",
+            "function Row(p: Props) {\n  const n = p.count * 2;\n  return <div className=\"row\">{n}</div>;\n}\n",
+            "function Row(p: Props) {\n  // doubled\n  const n = p.count * 2;\n  return <div className=\"row\">{n}</div>;\n}\n",
+            "function Cell(q: Args) {\n  const m = q.size * 3;\n  return <div className=\"cell\">{m}</div>;\n}\n",
+            "function Row(p: Props) {\n  const n = p.count - 2;\n  return <div className=\"row\">{n}</div>;\n}\n",
+        ),
+        (
+            "go",
+            "func total(xs []int) int {\n\ts := 0\n\tfor _, x := range xs {\n\t\ts += x * 2\n\t}\n\treturn s\n}\n",
+            "func total(xs []int) int {\n\ts := 0 // start\n\tfor _, x := range xs { s += x * 2 }\n\treturn s\n}\n",
+            "func acc(items []int64) int64 {\n\tt := 3\n\tfor _, it := range items {\n\t\tt += it * 5\n\t}\n\treturn t\n}\n",
+            "func total(xs []int) int {\n\ts := 0\n\tfor _, x := range xs {\n\t\ts -= x * 2\n\t}\n\treturn s\n}\n",
+        ),
+        (
+            "java",
+            "class A {\n  int total(int[] xs) {\n    int s = 0;\n    for (int x : xs) s += x * 2;\n    return s;\n  }\n}\n",
+            "class A {\n  /** Sum. */\n  int total(int[] xs) {\n    int s = 0;\n    for (int x : xs)\n      s += x * 2;\n    return s;\n  }\n}\n",
+            "class B {\n  long acc(long[] items) {\n    long t = 4;\n    for (long it : items) t += it * 7;\n    return t;\n  }\n}\n",
+            "class A {\n  int total(int[] xs) {\n    int s = 0;\n    for (int x : xs) s -= x * 2;\n    return s;\n  }\n}\n",
+        ),
+        (
+            "c",
+            "int total(const int *xs, int n) {\n  int s = 0;\n  for (int i = 0; i < n; i++) s += xs[i] * 2;\n  return s;\n}\n",
+            "int total(const int *xs, int n)\n{\n  int s = 0; /* start */\n  for (int i = 0; i < n; i++)\n    s += xs[i] * 2;\n  return s;\n}\n",
+            "long acc(const long *items, long m) {\n  long t = 1;\n  for (long j = 1; j < m; j++) t += items[j] * 9;\n  return t;\n}\n",
+            "int total(const int *xs, int n) {\n  int s = 0;\n  for (int i = 0; i < n; i++) s -= xs[i] * 2;\n  return s;\n}\n",
+        ),
+        (
+            "cpp",
+            "int Bag::total(const std::vector<int>& xs) {\n  int s = 0;\n  for (int x : xs) s += x * 2;\n  return s;\n}\n",
+            "int Bag::total(const std::vector<int>& xs) {\n  // start\n  int s = 0;\n  for (int x : xs)\n    s += x * 2;\n  return s;\n}\n",
+            "long Box::acc(const std::list<long>& items) {\n  long t = 8;\n  for (long it : items) t += it * 2;\n  return t;\n}\n",
+            "int Bag::total(const std::vector<int>& xs) {\n  int s = 0;\n  for (int x : xs) s -= x * 2;\n  return s;\n}\n",
+        ),
+    ];
+
+    #[test]
+    fn layout_and_comments_keep_the_exact_hash() {
+        for &(id, original, layout, _, _) in CASES {
+            let (a, b) = (one(id, original), one(id, layout));
+            assert_eq!(a.exact, b.exact, "{id}: layout changed the exact hash");
+            assert_eq!(a.shape, b.shape, "{id}: layout changed the shape hash");
+            assert_eq!(a.tokens, b.tokens, "{id}");
+        }
+    }
+
+    #[test]
+    fn renames_and_literals_keep_only_the_shape_hash() {
+        for &(id, original, _, renamed, _) in CASES {
+            let (a, b) = (one(id, original), one(id, renamed));
+            assert_ne!(a.exact, b.exact, "{id}: renamed copy has the same exact hash");
+            assert_eq!(a.shape, b.shape, "{id}: renamed copy has a different shape hash");
+        }
+    }
+
+    #[test]
+    fn different_code_changes_both_hashes() {
+        for &(id, original, _, _, different) in CASES {
+            let (a, b) = (one(id, original), one(id, different));
+            assert_ne!(a.exact, b.exact, "{id}");
+            assert_ne!(a.shape, b.shape, "{id}: a changed operator kept the shape hash");
+        }
+    }
+
+    #[test]
+    fn names_and_lines_are_reported() {
+        let u = one("python", CASES[0].1);
+        assert_eq!((u.name.as_str(), u.start_line, u.end_line), ("total", 1, 5));
+        assert_eq!(one("c", CASES[7].1).name, "total");
+        assert_eq!(one("cpp", CASES[8].1).name, "Bag::total");
+        assert_eq!(one("java", CASES[6].1).kind, UnitKind::Method);
+        let arrow = one("javascript", "const handler = (e) => {\n  const v = e.target.value;\n  return v;\n};\n");
+        assert_eq!((arrow.name.as_str(), arrow.kind), ("handler", UnitKind::Closure));
+    }
+
+    #[test]
+    fn inconsistent_renaming_is_not_a_type_2_clone() {
+        let a = one("python", "def f(a, b):\n    return a + b\n");
+        let b = one("python", "def f(a, b):\n    return a + a\n");
+        assert_ne!(a.shape, b.shape);
+    }
+
+    #[test]
+    fn normalized_stream_drops_comments_and_keeps_literals_whole() {
+        let py = lang::by_id("python").unwrap();
+        let src = b"x = f'a{b}c'  # note\n";
+        let tree = parse::parse(py, src).unwrap();
+        let toks = tokens(py, &tree);
+        let texts: Vec<&str> =
+            toks.iter().map(|t| std::str::from_utf8(&src[t.start as usize..t.end as usize]).unwrap()).collect();
+        assert_eq!(texts, ["x", "=", "f'a{b}c'"]);
+        let shapes = shape_tokens(&toks, src);
+        assert_eq!(shapes[0], ShapeToken::Name(0));
+        assert!(matches!(shapes[2], ShapeToken::Literal(_)));
+    }
+
+    #[test]
+    fn thresholds_filter_small_units_and_nested_units_are_separate() {
+        let src = "def outer(a):\n    def inner(b):\n        c = b + 1\n        return c\n    return inner(a)\n";
+        let names: Vec<String> = units("python", src).into_iter().map(|u| u.name).collect();
+        assert_eq!(names, ["outer", "inner"]);
+        let py = lang::by_id("python").unwrap();
+        let tree = parse::parse(py, src.as_bytes()).unwrap();
+        let strict = fingerprint(py, &tree, src.as_bytes(), Thresholds { min_tokens: 5, min_lines: 5 });
+        assert_eq!(strict.units.len(), 1);
+    }
+
+    #[test]
+    fn syntax_errors_are_counted_and_the_rest_fingerprinted() {
+        let py = lang::by_id("python").unwrap();
+        let src = "def good(a):\n    b = a + 1\n    return b\n\ndef bad(:\n    return )(\n";
+        let tree = parse::parse(py, src.as_bytes()).unwrap();
+        let print = fingerprint(py, &tree, src.as_bytes(), SMALL);
+        assert!(print.syntax_errors > 0);
+        assert!(print.units.iter().any(|u| u.name == "good"));
+    }
+
+    #[test]
+    fn deep_nesting_does_not_overflow() {
+        let py = lang::by_id("python").unwrap();
+        let src = format!("x = {}1{}\n", "[".repeat(50_000), "]".repeat(50_000));
+        let tree = parse::parse(py, src.as_bytes()).unwrap();
+        assert!(tokens(py, &tree).len() > 50_000);
+    }
+
+    #[test]
+    fn line_count_counts_a_last_line_without_newline() {
+        assert_eq!(line_count(b""), 0);
+        assert_eq!(line_count(b"a\n"), 1);
+        assert_eq!(line_count(b"a\nb"), 2);
+    }
+}

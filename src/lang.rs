@@ -1,0 +1,409 @@
+//! Languages as data: the grammar tables in `grammars/*.toml`, compiled once per process.
+//!
+//! A language is a tree-sitter grammar plus a few lists of node kinds (units, identifiers,
+//! literals, types, comments). Code never matches on a language; it asks the tables.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+use thiserror::Error;
+
+/// Every built-in language: its id, its grammar, and its data file. Detection by extension
+/// follows this order; an extension claimed twice is a configuration error.
+const BUILT_IN: &[(&str, fn() -> tree_sitter::Language, &str)] = &[
+    ("rust", || tree_sitter_rust::LANGUAGE.into(), include_str!("../grammars/rust.toml")),
+    ("python", || tree_sitter_python::LANGUAGE.into(), include_str!("../grammars/python.toml")),
+    ("javascript", || tree_sitter_javascript::LANGUAGE.into(), include_str!("../grammars/javascript.toml")),
+    ("typescript", || tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(), include_str!("../grammars/typescript.toml")),
+    ("tsx", || tree_sitter_typescript::LANGUAGE_TSX.into(), include_str!("../grammars/tsx.toml")),
+    ("go", || tree_sitter_go::LANGUAGE.into(), include_str!("../grammars/go.toml")),
+    ("java", || tree_sitter_java::LANGUAGE.into(), include_str!("../grammars/java.toml")),
+    ("c", || tree_sitter_c::LANGUAGE.into(), include_str!("../grammars/c.toml")),
+    ("cpp", || tree_sitter_cpp::LANGUAGE.into(), include_str!("../grammars/cpp.toml")),
+];
+
+/// A mistake in a grammar data file.
+#[derive(Debug, Error)]
+pub enum LangError {
+    #[error("grammars/{lang}.toml: {source}")]
+    Toml { lang: &'static str, source: toml::de::Error },
+    #[error("grammars/{lang}.toml: inherits unknown language `{parent}`")]
+    UnknownParent { lang: &'static str, parent: String },
+    #[error("grammars/{lang}.toml: `{kind}` in `{list}` is not a named node kind of the grammar")]
+    UnknownKind { lang: &'static str, list: &'static str, kind: String },
+    #[error("grammars/{lang}.toml: `{field}` in `{list}` is not a field of the grammar")]
+    UnknownField { lang: &'static str, list: &'static str, field: String },
+    #[error("grammars/{lang}.toml: node kind `{kind}` is listed as both {first} and {second}")]
+    Conflict { lang: &'static str, kind: String, first: &'static str, second: &'static str },
+    #[error("grammars/{lang}.toml: extension `.{ext}` is already claimed by {other}")]
+    DuplicateExtension { lang: &'static str, ext: String, other: &'static str },
+    #[error("grammars/{lang}.toml: `{field}` is required")]
+    Missing { lang: &'static str, field: &'static str },
+}
+
+/// One grammar data file as written. Lists are appended to the inherited language's lists;
+/// scalars replace them.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LangSpec {
+    /// A language whose lists this one extends (for families such as JavaScript/TypeScript).
+    inherits: Option<String>,
+    /// Display name.
+    name: Option<String>,
+    /// File-name extensions, without the dot, matched case-insensitively.
+    #[serde(default)]
+    extensions: Vec<String>,
+    /// Node kinds that are comments: dropped with everything below them.
+    #[serde(default)]
+    comments: Vec<String>,
+    /// Node kinds that are layout only (line continuations): dropped like comments.
+    #[serde(default)]
+    layout: Vec<String>,
+    /// Leaf kinds that name things: abstracted and consistently renamed in the shape hash.
+    #[serde(default)]
+    identifiers: Vec<String>,
+    /// Literal kinds: one token each (children included), abstracted to their kind.
+    #[serde(default)]
+    literals: Vec<String>,
+    /// Built-in type kinds: one token each, abstracted like identifiers.
+    #[serde(default)]
+    types: Vec<String>,
+    /// Fields followed from a unit node to find its name (`declarator` chains in C).
+    #[serde(default)]
+    name_fields: Vec<String>,
+    /// Fields of the parent that name an anonymous unit (`const f = () => …`).
+    #[serde(default)]
+    parent_name_fields: Vec<String>,
+    /// Node kinds that are units, with their category.
+    #[serde(default)]
+    units: BTreeMap<String, UnitKind>,
+}
+
+impl LangSpec {
+    fn extend(mut self, child: LangSpec) -> LangSpec {
+        self.inherits = child.inherits;
+        self.name = child.name.or(self.name);
+        // Extensions are a language's own: a child never claims its parent's files.
+        self.extensions = child.extensions;
+        self.comments.extend(child.comments);
+        self.layout.extend(child.layout);
+        self.identifiers.extend(child.identifiers);
+        self.literals.extend(child.literals);
+        self.types.extend(child.types);
+        self.name_fields.extend(child.name_fields);
+        self.parent_name_fields.extend(child.parent_name_fields);
+        self.units.extend(child.units);
+        self
+    }
+}
+
+/// What a unit is, as the grammar data says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UnitKind {
+    Function,
+    Method,
+    Constructor,
+    Closure,
+    Lambda,
+}
+
+impl UnitKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnitKind::Function => "function",
+            UnitKind::Method => "method",
+            UnitKind::Constructor => "constructor",
+            UnitKind::Closure => "closure",
+            UnitKind::Lambda => "lambda",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<UnitKind> {
+        [Self::Function, Self::Method, Self::Constructor, Self::Closure, Self::Lambda]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+/// How the fingerprinter treats a node kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum NodeClass {
+    /// Structure and keywords: kept verbatim.
+    #[default]
+    Other,
+    /// Dropped with its subtree.
+    Skip,
+    Identifier,
+    Literal,
+    Type,
+}
+
+impl NodeClass {
+    fn describe(self) -> &'static str {
+        match self {
+            NodeClass::Other => "other",
+            NodeClass::Skip => "a comment or layout",
+            NodeClass::Identifier => "an identifier",
+            NodeClass::Literal => "a literal",
+            NodeClass::Type => "a type",
+        }
+    }
+}
+
+/// A compiled language: grammar plus per-kind-id tables.
+pub struct Language {
+    /// Stable id used in the catalogue and on the command line (`python`, `cpp`).
+    pub id: &'static str,
+    /// Position in [`all`], for per-thread parser caches.
+    pub index: usize,
+    pub name: String,
+    pub extensions: Vec<String>,
+    pub grammar: tree_sitter::Language,
+    classes: Vec<NodeClass>,
+    units: Vec<Option<UnitKind>>,
+    name_fields: Vec<u16>,
+    parent_name_fields: Vec<u16>,
+}
+
+impl std::fmt::Debug for Language {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Language").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+impl Language {
+    /// The class of a node kind. Kind ids outside the table (an ERROR node is 0xFFFF) are
+    /// structure.
+    #[inline]
+    pub fn class(&self, kind_id: u16) -> NodeClass {
+        self.classes.get(usize::from(kind_id)).copied().unwrap_or_default()
+    }
+
+    /// The unit category of a node kind, if nodes of that kind are units.
+    #[inline]
+    pub fn unit_kind(&self, kind_id: u16) -> Option<UnitKind> {
+        self.units.get(usize::from(kind_id)).copied().flatten()
+    }
+
+    /// Fields followed from a unit node to its name.
+    pub fn name_fields(&self) -> &[u16] {
+        &self.name_fields
+    }
+
+    /// Fields of a unit's parent that name an anonymous unit.
+    pub fn parent_name_fields(&self) -> &[u16] {
+        &self.parent_name_fields
+    }
+}
+
+/// All built-in languages, compiled on first use.
+///
+/// # Panics
+/// When a grammar data file is broken; `tests` build every language so that never ships.
+pub fn all() -> &'static [Language] {
+    static LANGS: OnceLock<Vec<Language>> = OnceLock::new();
+    LANGS.get_or_init(|| load().unwrap_or_else(|e| panic!("built-in grammar data is broken: {e}")))
+}
+
+/// The language with this id.
+pub fn by_id(id: &str) -> Option<&'static Language> {
+    all().iter().find(|l| l.id == id)
+}
+
+/// The language of a file, by its extension (case-insensitive).
+pub fn for_path(path: &std::path::Path) -> Option<&'static Language> {
+    let ext = path.extension()?.to_str()?;
+    all().iter().find(|l| l.extensions.iter().any(|e| e.eq_ignore_ascii_case(ext)))
+}
+
+/// Compile every built-in language, reporting the first bad entry.
+pub fn load() -> Result<Vec<Language>, LangError> {
+    let mut specs: BTreeMap<&'static str, LangSpec> = BTreeMap::new();
+    for &(id, _, text) in BUILT_IN {
+        let spec: LangSpec = toml::from_str(text).map_err(|source| LangError::Toml { lang: id, source })?;
+        specs.insert(id, spec);
+    }
+    let mut langs: Vec<Language> = Vec::with_capacity(BUILT_IN.len());
+    for (index, &(id, grammar, _)) in BUILT_IN.iter().enumerate() {
+        let spec = resolve(id, &specs)?;
+        let lang = compile(id, index, grammar(), spec)?;
+        for ext in &lang.extensions {
+            if let Some(other) = langs.iter().find(|l| l.extensions.iter().any(|e| e.eq_ignore_ascii_case(ext))) {
+                return Err(LangError::DuplicateExtension { lang: id, ext: ext.clone(), other: other.id });
+            }
+        }
+        langs.push(lang);
+    }
+    Ok(langs)
+}
+
+/// Flatten a spec's `inherits` chain into one spec.
+fn resolve(id: &'static str, specs: &BTreeMap<&'static str, LangSpec>) -> Result<LangSpec, LangError> {
+    let mut chain = vec![id];
+    let mut current = id;
+    while let Some(parent) = specs[current].inherits.as_deref() {
+        let (&parent_id, _) = specs
+            .get_key_value(parent)
+            .ok_or_else(|| LangError::UnknownParent { lang: current, parent: parent.to_string() })?;
+        if chain.contains(&parent_id) {
+            return Err(LangError::UnknownParent { lang: current, parent: parent.to_string() });
+        }
+        chain.push(parent_id);
+        current = parent_id;
+    }
+    let mut merged = LangSpec::default();
+    for link in chain.iter().rev() {
+        merged = merged.extend(specs[link].clone());
+    }
+    Ok(merged)
+}
+
+fn compile(id: &'static str, index: usize, grammar: tree_sitter::Language, spec: LangSpec) -> Result<Language, LangError> {
+    let name = spec.name.ok_or(LangError::Missing { lang: id, field: "name" })?;
+    if spec.extensions.is_empty() {
+        return Err(LangError::Missing { lang: id, field: "extensions" });
+    }
+    let count = grammar.node_kind_count();
+    let mut classes = vec![NodeClass::Other; count];
+    let mut units = vec![None; count];
+
+    // One name can stand for several kind ids (aliases); every one of them gets the class.
+    let ids_named = |kind: &str| -> Vec<usize> {
+        (0..count)
+            .filter(|&i| {
+                let i16 = i as u16;
+                grammar.node_kind_is_named(i16) && grammar.node_kind_for_id(i16) == Some(kind)
+            })
+            .collect()
+    };
+    let lists: [(&'static str, &[String], NodeClass); 5] = [
+        ("comments", &spec.comments, NodeClass::Skip),
+        ("layout", &spec.layout, NodeClass::Skip),
+        ("identifiers", &spec.identifiers, NodeClass::Identifier),
+        ("literals", &spec.literals, NodeClass::Literal),
+        ("types", &spec.types, NodeClass::Type),
+    ];
+    for (list, kinds, class) in lists {
+        for kind in kinds {
+            let ids = ids_named(kind);
+            if ids.is_empty() {
+                return Err(LangError::UnknownKind { lang: id, list, kind: kind.clone() });
+            }
+            for i in ids {
+                if classes[i] != NodeClass::Other && classes[i] != class {
+                    return Err(LangError::Conflict {
+                        lang: id,
+                        kind: kind.clone(),
+                        first: classes[i].describe(),
+                        second: class.describe(),
+                    });
+                }
+                classes[i] = class;
+            }
+        }
+    }
+    for (kind, unit) in &spec.units {
+        let ids = ids_named(kind);
+        if ids.is_empty() {
+            return Err(LangError::UnknownKind { lang: id, list: "units", kind: kind.clone() });
+        }
+        for i in ids {
+            if classes[i] != NodeClass::Other {
+                return Err(LangError::Conflict {
+                    lang: id,
+                    kind: kind.clone(),
+                    first: classes[i].describe(),
+                    second: "a unit",
+                });
+            }
+            units[i] = Some(*unit);
+        }
+    }
+    let field_ids = |list: &'static str, fields: &[String]| -> Result<Vec<u16>, LangError> {
+        fields
+            .iter()
+            .map(|f| {
+                grammar
+                    .field_id_for_name(f)
+                    .map(|id| id.get())
+                    .ok_or_else(|| LangError::UnknownField { lang: id, list, field: f.clone() })
+            })
+            .collect()
+    };
+    let name_fields = field_ids("name_fields", &spec.name_fields)?;
+    let parent_name_fields = field_ids("parent_name_fields", &spec.parent_name_fields)?;
+    Ok(Language {
+        id,
+        index,
+        name,
+        extensions: spec.extensions,
+        grammar,
+        classes,
+        units,
+        name_fields,
+        parent_name_fields,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_built_in_language_compiles() {
+        let langs = load().expect("grammar data");
+        assert_eq!(langs.len(), BUILT_IN.len());
+        for lang in &langs {
+            assert!(lang.units.iter().any(Option::is_some), "{} has no unit kinds", lang.id);
+            assert!(lang.classes.contains(&NodeClass::Identifier), "{} has no identifiers", lang.id);
+            assert!(lang.classes.contains(&NodeClass::Skip), "{} has no comments", lang.id);
+        }
+    }
+
+    #[test]
+    fn inheritance_extends_lists_but_not_extensions() {
+        let ts = by_id("typescript").unwrap();
+        let tsx = by_id("tsx").unwrap();
+        assert_eq!(tsx.extensions, ["tsx"]);
+        let type_id = tsx.grammar.id_for_node_kind("type_identifier", true);
+        assert_eq!(tsx.class(type_id), NodeClass::Identifier);
+        let arrow = ts.grammar.id_for_node_kind("arrow_function", true);
+        assert_eq!(ts.unit_kind(arrow), Some(UnitKind::Closure));
+    }
+
+    #[test]
+    fn error_kind_id_is_out_of_table_and_harmless() {
+        let py = by_id("python").unwrap();
+        assert_eq!(py.class(0xFFFF), NodeClass::Other);
+        assert_eq!(py.unit_kind(0xFFFF), None);
+    }
+
+    #[test]
+    fn detection_by_extension() {
+        use std::path::Path;
+        assert_eq!(for_path(Path::new("a/b.PY")).unwrap().id, "python");
+        assert_eq!(for_path(Path::new("x.h")).unwrap().id, "c");
+        assert_eq!(for_path(Path::new("x.hpp")).unwrap().id, "cpp");
+        assert_eq!(for_path(Path::new("x.jsx")).unwrap().id, "javascript");
+        assert_eq!(for_path(Path::new("x.tsx")).unwrap().id, "tsx");
+        assert!(for_path(Path::new("README.md")).is_none());
+        assert!(for_path(Path::new("Makefile")).is_none());
+    }
+
+    #[test]
+    fn bad_entries_are_reported_with_their_file() {
+        let spec: LangSpec = toml::from_str("name = \"X\"\nextensions = [\"x\"]\nidentifiers = [\"no_such_kind\"]").unwrap();
+        let err = compile("python", 0, tree_sitter_python::LANGUAGE.into(), spec).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "grammars/python.toml: `no_such_kind` in `identifiers` is not a named node kind of the grammar"
+        );
+        let spec: LangSpec = toml::from_str("name = \"X\"\nextensions = [\"x\"]\nname_fields = [\"nope\"]").unwrap();
+        let err = compile("python", 0, tree_sitter_python::LANGUAGE.into(), spec).unwrap_err();
+        assert!(err.to_string().contains("`nope` in `name_fields` is not a field"), "{err}");
+        let bad: Result<LangSpec, _> = toml::from_str("name = \"X\"\nunits = { function_definition = \"routine\" }");
+        assert!(bad.is_err());
+    }
+}

@@ -1,0 +1,396 @@
+//! Pipeline: wires discover → parse → fingerprint → store for `cpt scan`, and reads the
+//! catalogue back for reports. Workers parse and fingerprint in parallel; one writer thread owns
+//! the catalogue and writes in batches.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::config::Settings;
+use crate::detect;
+use crate::discover::{self, Candidate, SkipReason};
+use crate::fingerprint;
+use crate::store::{Change, FileState, KnownFile, PatternRow, Store};
+
+/// Directory of the catalogue at a scanned root.
+pub const CATALOGUE_DIR: &str = ".cpt";
+/// The catalogue's database file inside [`CATALOGUE_DIR`].
+pub const DATABASE_FILE: &str = "cpt.db";
+
+/// Files per write transaction.
+const BATCH_FILES: usize = 1000;
+/// Longest a change waits in the writer before its batch is committed.
+const BATCH_WAIT: Duration = Duration::from_millis(500);
+
+/// How the scan reports progress; the CLI draws a bar, tests stay silent.
+pub trait Progress: Sync {
+    /// `files` will be read in this scan.
+    fn start(&self, _files: u64) {}
+    /// One more file is done.
+    fn advance(&self) {}
+    /// A one-line problem with one file; the scan goes on.
+    fn warn(&self, _message: &str) {}
+    fn finish(&self) {}
+}
+
+/// Progress that shows nothing.
+pub struct Silent;
+impl Progress for Silent {}
+
+/// What `cpt scan` was asked to do.
+#[derive(Clone, Debug)]
+pub struct ScanOptions {
+    pub root: PathBuf,
+    pub db: PathBuf,
+    pub settings: Settings,
+}
+
+/// What a scan did, for its closing line and the catalogue's scan log.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ScanSummary {
+    /// Source files found by the walk.
+    pub files: u64,
+    /// Files read again because their size or modification time changed (or never seen).
+    pub read: u64,
+    /// Files whose content changed and were fingerprinted.
+    pub fingerprinted: u64,
+    /// Files gone since the last scan.
+    pub removed: u64,
+    pub units: u64,
+    pub patterns: u64,
+    /// Skipped files in the tree, by reason (including files skipped in earlier scans).
+    pub skipped: BTreeMap<String, u64>,
+    /// Files read in this scan that had syntax errors.
+    pub syntax_errors: u64,
+    pub events: u64,
+    pub elapsed_ms: u64,
+}
+
+impl ScanSummary {
+    pub fn skipped_total(&self) -> u64 {
+        self.skipped.values().sum()
+    }
+}
+
+/// The default catalogue of a root.
+pub fn default_db(root: &Path) -> PathBuf {
+    root.join(CATALOGUE_DIR).join(DATABASE_FILE)
+}
+
+/// The catalogue of the nearest directory at or above `start` that has one.
+pub fn find_db(start: &Path) -> Option<PathBuf> {
+    start.ancestors().map(default_db).find(|p| p.is_file())
+}
+
+/// Index or refresh `options.root` into the catalogue at `options.db`.
+pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Result<ScanSummary> {
+    let started = Instant::now();
+    let root = options.root.canonicalize().with_context(|| format!("{}: cannot scan", options.root.display()))?;
+    let mut store = open_for_scan(&root, &options.db)?;
+    let fingerprint_key = options.settings.fingerprint_key();
+    let refingerprint = store.meta("fingerprint")?.as_deref() != Some(fingerprint_key.as_str());
+
+    let known = store.known_files()?;
+    let walk = discover::walk(&root, &options.settings.exclude)?;
+    for error in &walk.errors {
+        progress.warn(error);
+    }
+    let present: HashSet<&str> = walk.files.iter().map(|c| c.rel.as_str()).collect();
+    let removed: Vec<String> = known.keys().filter(|p| !present.contains(p.as_str())).cloned().collect();
+    let mut todo: Vec<&Candidate> = walk
+        .files
+        .iter()
+        .filter(|c| refingerprint || known.get(&c.rel).is_none_or(|k| needs_reading(k, c)))
+        .collect();
+    // Biggest first, one file per task: large files spread over the workers instead of
+    // ending the run on one thread.
+    todo.sort_unstable_by(|a, b| b.size.cmp(&a.size).then_with(|| a.rel.cmp(&b.rel)));
+
+    progress.start(todo.len() as u64);
+    let scan_id = store.begin_scan()?;
+    let mut tally = Tally { removed: removed.len() as u64, ..Tally::default() };
+    let work = Work { known: &known, settings: &options.settings, refingerprint };
+    std::thread::scope(|threads| -> Result<()> {
+        let (sender, receiver) = mpsc::sync_channel::<Processed>(4 * BATCH_FILES);
+        let writer = threads.spawn(|| write_all(&mut store, scan_id, removed, receiver, progress, &mut tally));
+        todo.par_iter().with_max_len(1).for_each_with(sender, |sender, candidate| {
+            // A send fails only when the writer has stopped on an error, which it reports.
+            let _ = sender.send(work.process(candidate));
+        });
+        writer.join().expect("writer thread panicked")
+    })?;
+    progress.finish();
+
+    store.set_meta("fingerprint", &fingerprint_key)?;
+    let (units, patterns) = store.unit_and_pattern_counts()?;
+    let mut skipped = store.counts()?.skipped;
+    if tally.vanished > 0 {
+        skipped.insert(SkipReason::Vanished.as_str().to_string(), tally.vanished);
+    }
+    let summary = ScanSummary {
+        files: walk.files.len() as u64,
+        read: todo.len() as u64,
+        fingerprinted: tally.fingerprinted,
+        removed: tally.removed,
+        units,
+        patterns,
+        skipped,
+        syntax_errors: tally.syntax_errors,
+        events: tally.events,
+        elapsed_ms: started.elapsed().as_millis() as u64,
+    };
+    store.finish_scan(scan_id, &serde_json::to_string(&summary)?)?;
+    Ok(summary)
+}
+
+/// Open (or create) the catalogue for a scan of `root`, refusing one that belongs elsewhere.
+fn open_for_scan(root: &Path, db: &Path) -> Result<Store> {
+    if let Some(dir) = db.parent().filter(|d| d.file_name().is_some_and(|n| n == CATALOGUE_DIR)) {
+        std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+        let ignore = dir.join(".gitignore");
+        if !ignore.exists() {
+            std::fs::write(&ignore, "*\n").with_context(|| format!("{}: cannot write", ignore.display()))?;
+        }
+    }
+    let store = Store::open(db)?;
+    let root_text = root.to_string_lossy();
+    match store.meta("root")? {
+        Some(other) if other != root_text => {
+            bail!("{}: this catalogue belongs to {other}; use --db to choose another", db.display())
+        }
+        Some(_) => {}
+        None => store.set_meta("root", &root_text)?,
+    }
+    Ok(store)
+}
+
+/// Whether a known file must be read again: its stat changed, or it was skipped for a reason
+/// that may have gone away.
+fn needs_reading(known: &KnownFile, candidate: &Candidate) -> bool {
+    known.size != candidate.size
+        || known.mtime_ns != candidate.mtime_ns
+        || SkipReason::parse(&known.status).is_some_and(SkipReason::is_transient)
+}
+
+/// One file's result, sent from a worker to the writer.
+#[derive(Default)]
+struct Processed {
+    change: Option<Change>,
+    skipped: Option<SkipReason>,
+    fingerprinted: bool,
+    syntax_errors: bool,
+    warning: Option<String>,
+}
+
+impl Processed {
+    fn change(change: Change) -> Processed {
+        Processed { change: Some(change), ..Processed::default() }
+    }
+}
+
+/// What the workers share.
+struct Work<'a> {
+    known: &'a HashMap<String, KnownFile>,
+    settings: &'a Settings,
+    refingerprint: bool,
+}
+
+impl Work<'_> {
+    /// Read, check, parse and fingerprint one file. Never fails: every problem is a skip reason.
+    fn process(&self, c: &Candidate) -> Processed {
+        let known = self.known.get(&c.rel);
+        let skip = |reason: SkipReason, size: u64, hash: u64| {
+            let file = FileState {
+                path: c.rel.clone(),
+                lang: c.lang.id.to_string(),
+                size,
+                mtime_ns: c.mtime_ns,
+                hash,
+                lines: 0,
+                syntax_errors: 0,
+                status: reason.as_str().to_string(),
+            };
+            Processed { skipped: Some(reason), ..Processed::change(Change::Upsert { file, units: Vec::new() }) }
+        };
+        if c.size > self.settings.max_file_size {
+            return skip(SkipReason::TooLarge, c.size, 0);
+        }
+        let bytes = match std::fs::read(&c.abs) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let change = known.map(|_| Change::Remove { path: c.rel.clone() });
+                return Processed { change, skipped: Some(SkipReason::Vanished), ..Processed::default() };
+            }
+            Err(e) => {
+                return Processed { warning: Some(format!("{}: {e}", c.rel)), ..skip(SkipReason::Unreadable, c.size, 0) };
+            }
+        };
+        let size = bytes.len() as u64;
+        if size > self.settings.max_file_size {
+            return skip(SkipReason::TooLarge, size, 0);
+        }
+        let hash = fingerprint::hash64(&bytes);
+        if let Some(k) = known
+            && !self.refingerprint
+            && k.hash == hash
+            && !SkipReason::parse(&k.status).is_some_and(SkipReason::is_transient)
+        {
+            return Processed::change(Change::Touch { path: c.rel.clone(), size, mtime_ns: c.mtime_ns });
+        }
+        if let Err(reason) = discover::check_content(&bytes, self.settings.max_line_length) {
+            return skip(reason, size, hash);
+        }
+        let tree = match crate::parse::parse(c.lang, &bytes) {
+            Ok(tree) => tree,
+            Err(e) => return Processed { warning: Some(format!("{}: {e}", c.rel)), ..skip(SkipReason::Unreadable, size, hash) },
+        };
+        let print = fingerprint::fingerprint(c.lang, &tree, &bytes, self.settings.thresholds);
+        let file = FileState {
+            path: c.rel.clone(),
+            lang: c.lang.id.to_string(),
+            size,
+            mtime_ns: c.mtime_ns,
+            hash,
+            lines: fingerprint::line_count(&bytes),
+            syntax_errors: print.syntax_errors,
+            status: "indexed".to_string(),
+        };
+        Processed {
+            fingerprinted: true,
+            syntax_errors: print.syntax_errors > 0,
+            ..Processed::change(Change::Upsert { file, units: print.units })
+        }
+    }
+}
+
+/// Counts the writer keeps for the summary.
+#[derive(Default)]
+struct Tally {
+    fingerprinted: u64,
+    removed: u64,
+    vanished: u64,
+    syntax_errors: u64,
+    events: u64,
+}
+
+/// The writer: owns the catalogue, applies changes in batched transactions.
+fn write_all(
+    store: &mut Store,
+    scan: i64,
+    removed: Vec<String>,
+    results: mpsc::Receiver<Processed>,
+    progress: &dyn Progress,
+    tally: &mut Tally,
+) -> Result<()> {
+    let mut batch: Vec<Change> = removed.into_iter().map(|path| Change::Remove { path }).collect();
+    let mut last_commit = Instant::now();
+    for processed in results {
+        progress.advance();
+        if let Some(warning) = &processed.warning {
+            progress.warn(warning);
+        }
+        tally.fingerprinted += u64::from(processed.fingerprinted);
+        tally.syntax_errors += u64::from(processed.syntax_errors);
+        if processed.skipped == Some(SkipReason::Vanished) {
+            tally.vanished += 1;
+            tally.removed += u64::from(processed.change.is_some());
+        }
+        batch.extend(processed.change);
+        if batch.len() >= BATCH_FILES || last_commit.elapsed() >= BATCH_WAIT {
+            tally.events += store.apply_changes(scan, std::mem::take(&mut batch))?.events;
+            last_commit = Instant::now();
+        }
+    }
+    if !batch.is_empty() {
+        tally.events += store.apply_changes(scan, batch)?.events;
+    }
+    Ok(())
+}
+
+/// Recreate the catalogue's projections from its event log; returns the events replayed.
+pub fn rebuild(db: &Path) -> Result<u64> {
+    Ok(Store::open_existing(db)?.rebuild()?)
+}
+
+/// The clone classes a report shows: every class except those whose copies all lie inside
+/// the copies of another class. Largest first.
+pub fn reported_patterns(store: &Store) -> Result<Vec<PatternRow>> {
+    let patterns = store.patterns()?;
+    let spans: Vec<Vec<detect::Span>> = patterns
+        .iter()
+        .map(|p| {
+            p.members
+                .iter()
+                .map(|m| detect::Span { file: m.file_id, start_byte: m.start_byte, end_byte: m.end_byte })
+                .collect()
+        })
+        .collect();
+    let covered = detect::covered(&spans);
+    let mut shown: Vec<PatternRow> = patterns.into_iter().zip(covered).filter(|(_, c)| !c).map(|(p, _)| p).collect();
+    shown.sort_by(|a, b| {
+        let weight = |p: &PatternRow| u64::from(p.lines) * p.members.len() as u64;
+        weight(b).cmp(&weight(a)).then_with(|| a.id.cmp(&b.id))
+    });
+    Ok(shown)
+}
+
+/// Per-language figures in [`Stats`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct LanguageStats {
+    pub files: u64,
+    pub lines: u64,
+    pub units: u64,
+}
+
+/// What `cpt stats` shows.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Stats {
+    pub schema: &'static str,
+    pub root: String,
+    pub files: u64,
+    pub lines: u64,
+    pub units: u64,
+    pub patterns: u64,
+    pub languages: BTreeMap<String, LanguageStats>,
+    pub skipped: BTreeMap<String, u64>,
+    pub files_with_syntax_errors: u64,
+    pub duplicated_lines: u64,
+    pub duplicated_share: f64,
+    pub events: u64,
+}
+
+/// Catalogue statistics, with duplicated lines counted once however many classes cover them.
+pub fn stats(store: &Store) -> Result<Stats> {
+    let counts = store.counts()?;
+    let patterns = reported_patterns(store)?;
+    let mut ranges: HashMap<i64, Vec<(u32, u32)>> = HashMap::new();
+    for member in patterns.iter().flat_map(|p| &p.members) {
+        ranges.entry(member.file_id).or_default().push((member.start_line, member.end_line));
+    }
+    let duplicated_lines: u64 = ranges.values_mut().map(|r| detect::union_lines(r)).sum();
+    let languages: BTreeMap<String, LanguageStats> = counts
+        .languages
+        .into_iter()
+        .map(|(lang, (files, lines, units))| (lang, LanguageStats { files, lines, units }))
+        .collect();
+    let lines: u64 = languages.values().map(|l| l.lines).sum();
+    Ok(Stats {
+        schema: "cpt.stats/1",
+        root: store.meta("root")?.unwrap_or_default(),
+        files: languages.values().map(|l| l.files).sum(),
+        lines,
+        units: languages.values().map(|l| l.units).sum(),
+        patterns: patterns.len() as u64,
+        languages,
+        skipped: counts.skipped,
+        files_with_syntax_errors: counts.files_with_syntax_errors,
+        duplicated_lines,
+        duplicated_share: if lines == 0 { 0.0 } else { duplicated_lines as f64 / lines as f64 },
+        events: counts.events,
+    })
+}

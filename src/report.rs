@@ -1,0 +1,139 @@
+//! Report: renders catalogue results as text for people or JSON for programs. The only layer
+//! that formats output; it writes to whatever the caller hands it.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::pipeline::{ScanSummary, Stats};
+use crate::store::PatternRow;
+
+/// `cpt clones --format json`: the public contract, schema `cpt.clones/1`.
+#[derive(Serialize)]
+struct ClonesJson<'a> {
+    schema: &'static str,
+    root: &'a str,
+    patterns: Vec<PatternJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct PatternJson<'a> {
+    id: &'a str,
+    kind: &'a str,
+    clone_type: &'static str,
+    similarity: f64,
+    lines: u32,
+    tokens: u32,
+    members: Vec<MemberJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct MemberJson<'a> {
+    path: &'a str,
+    start_line: u32,
+    end_line: u32,
+    lang: &'a str,
+    name: &'a str,
+}
+
+pub fn clones_json(out: &mut dyn Write, root: &str, patterns: &[PatternRow]) -> io::Result<()> {
+    let doc = ClonesJson {
+        schema: "cpt.clones/1",
+        root,
+        patterns: patterns
+            .iter()
+            .map(|p| PatternJson {
+                id: &p.id,
+                kind: &p.kind,
+                clone_type: p.clone_type.as_str(),
+                // Type-1 and type-2 members are token-for-token equal in shape.
+                similarity: 1.0,
+                lines: p.lines,
+                tokens: p.tokens,
+                members: p
+                    .members
+                    .iter()
+                    .map(|m| MemberJson {
+                        path: &m.path,
+                        start_line: m.start_line,
+                        end_line: m.end_line,
+                        lang: &m.lang,
+                        name: &m.name,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}
+
+pub fn clones_text(out: &mut dyn Write, patterns: &[PatternRow]) -> io::Result<()> {
+    for p in patterns {
+        writeln!(
+            out,
+            "{} {}  {}, {} lines, {} tokens, {} copies",
+            p.clone_type.as_str(),
+            p.id,
+            p.kind,
+            p.lines,
+            p.tokens,
+            p.members.len()
+        )?;
+        for m in &p.members {
+            if m.name.is_empty() {
+                writeln!(out, "  {}:{}-{}", m.path, m.start_line, m.end_line)?;
+            } else {
+                writeln!(out, "  {}:{}-{}  {}", m.path, m.start_line, m.end_line, m.name)?;
+            }
+        }
+        writeln!(out)?;
+    }
+    let copies: usize = patterns.iter().map(|p| p.members.len()).sum();
+    match patterns.len() {
+        0 => writeln!(out, "no clones found"),
+        1 => writeln!(out, "1 clone class, {copies} copies"),
+        n => writeln!(out, "{n} clone classes, {copies} copies"),
+    }
+}
+
+pub fn scan_summary(out: &mut dyn Write, s: &ScanSummary) -> io::Result<()> {
+    write!(out, "scanned {} files ({} read", s.files, s.read)?;
+    if s.removed > 0 {
+        write!(out, ", {} removed", s.removed)?;
+    }
+    write!(out, "): {} units, {} patterns, {} skipped", s.units, s.patterns, s.skipped_total())?;
+    if s.syntax_errors > 0 {
+        write!(out, ", {} with syntax errors", s.syntax_errors)?;
+    }
+    writeln!(out, " in {:.2}s", s.elapsed_ms as f64 / 1000.0)
+}
+
+pub fn stats_json(out: &mut dyn Write, stats: &Stats) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, stats)?;
+    writeln!(out)
+}
+
+pub fn stats_text(out: &mut dyn Write, s: &Stats) -> io::Result<()> {
+    writeln!(out, "root             {}", s.root)?;
+    writeln!(out, "files            {}", s.files)?;
+    writeln!(out, "lines            {}", s.lines)?;
+    writeln!(out, "units            {}", s.units)?;
+    writeln!(out, "clone classes    {}", s.patterns)?;
+    writeln!(out, "duplicated lines {} ({:.1}%)", s.duplicated_lines, s.duplicated_share * 100.0)?;
+    writeln!(out, "syntax errors    {} files", s.files_with_syntax_errors)?;
+    writeln!(out, "events           {}", s.events)?;
+    if !s.languages.is_empty() {
+        writeln!(out, "\n{:<12} {:>8} {:>10} {:>8}", "language", "files", "lines", "units")?;
+        for (lang, l) in &s.languages {
+            writeln!(out, "{lang:<12} {:>8} {:>10} {:>8}", l.files, l.lines, l.units)?;
+        }
+    }
+    if !s.skipped.is_empty() {
+        writeln!(out, "\n{:<12} {:>8}", "skipped", "files")?;
+        for (reason, n) in &s.skipped {
+            writeln!(out, "{reason:<12} {n:>8}")?;
+        }
+    }
+    Ok(())
+}

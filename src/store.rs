@@ -1,0 +1,891 @@
+//! Store: the SQLite catalogue — an append-only event log and the projections built from it.
+//! Only this module touches SQLite.
+//!
+//! Every write is an [`Event`] that is appended to `events` and applied to the projection tables
+//! by one function, [`apply`]; `rebuild` clears the projections and applies the log again, so
+//! live and rebuilt projections come from the same code. Writes happen in one transaction per
+//! batch, and each batch also brings the affected clone classes up to date, so every committed
+//! state is consistent.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use rustc_hash::FxHashSet;
+use thiserror::Error;
+
+use crate::detect::{self, Class, Member};
+use crate::event::{CloneType, Event, FileRecord, Hash64, PatternSummary, UnitRecord};
+use crate::fingerprint::UnitPrint;
+use crate::lang::UnitKind;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("{path}: {source}")]
+    Sqlite { path: String, source: rusqlite::Error },
+    #[error("{path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("{path}: no catalogue here; run `cpt scan` first")]
+    Missing { path: String },
+    #[error("{path}: catalogue schema version {found} is newer than this cpt understands ({known})")]
+    TooNew { path: String, found: i64, known: i64 },
+    #[error("{path}: event {seq} is unreadable: {message}")]
+    BadEvent { path: String, seq: i64, message: String },
+}
+
+/// Schema migrations, applied in order; `PRAGMA user_version` counts how many have run.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE scans (
+    id INTEGER PRIMARY KEY,
+    started_ms INTEGER NOT NULL,
+    finished_ms INTEGER,
+    summary TEXT
+);
+CREATE TABLE events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    scan_id INTEGER NOT NULL,
+    at_ms INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE TRIGGER events_are_append_only_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE TRIGGER events_are_append_only_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE TABLE files (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    lang TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    hash INTEGER NOT NULL,
+    lines INTEGER NOT NULL,
+    syntax_errors INTEGER NOT NULL,
+    status TEXT NOT NULL
+);
+CREATE TABLE units (
+    id INTEGER PRIMARY KEY,
+    file_id INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    start_line INTEGER NOT NULL,
+    end_line INTEGER NOT NULL,
+    start_byte INTEGER NOT NULL,
+    end_byte INTEGER NOT NULL,
+    tokens INTEGER NOT NULL,
+    exact_hash INTEGER NOT NULL,
+    shape_hash INTEGER NOT NULL
+);
+CREATE INDEX units_by_file ON units(file_id);
+CREATE INDEX units_by_shape ON units(shape_hash);
+CREATE TABLE patterns (
+    id TEXT PRIMARY KEY,
+    key INTEGER NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    clone_type TEXT NOT NULL,
+    lines INTEGER NOT NULL,
+    tokens INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE pattern_members (
+    pattern_id TEXT NOT NULL,
+    unit_id INTEGER NOT NULL,
+    PRIMARY KEY (pattern_id, unit_id)
+) WITHOUT ROWID;
+CREATE INDEX members_by_unit ON pattern_members(unit_id);
+"#];
+
+/// The projection tables, in the order they are dumped and cleared.
+const PROJECTIONS: &[(&str, &str)] = &[
+    ("files", "SELECT id, path, lang, size, mtime_ns, hash, lines, syntax_errors, status FROM files ORDER BY id"),
+    (
+        "units",
+        "SELECT id, file_id, kind, name, start_line, end_line, start_byte, end_byte, tokens, exact_hash, shape_hash \
+         FROM units ORDER BY id",
+    ),
+    ("patterns", "SELECT id, key, kind, clone_type, lines, tokens FROM patterns ORDER BY id"),
+    ("pattern_members", "SELECT pattern_id, unit_id FROM pattern_members ORDER BY pattern_id, unit_id"),
+];
+
+/// What the catalogue knows of a file's last visit, for the incremental scan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KnownFile {
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub hash: u64,
+    pub status: String,
+}
+
+/// A file's new state, as the workers found it.
+#[derive(Clone, Debug)]
+pub struct FileState {
+    pub path: String,
+    pub lang: String,
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub hash: u64,
+    pub lines: u32,
+    pub syntax_errors: u32,
+    /// `indexed`, or the reason the file was skipped.
+    pub status: String,
+}
+
+/// One change for the writer.
+#[derive(Clone, Debug)]
+pub enum Change {
+    /// A new or changed file and its units (none when skipped).
+    Upsert { file: FileState, units: Vec<UnitPrint> },
+    /// Metadata changed, content did not.
+    Touch { path: String, size: u64, mtime_ns: i64 },
+    /// The file is gone.
+    Remove { path: String },
+}
+
+/// What a batch did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BatchReport {
+    pub events: u64,
+}
+
+/// A clone class as reports see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PatternRow {
+    pub id: String,
+    pub kind: String,
+    pub clone_type: CloneType,
+    pub lines: u32,
+    pub tokens: u32,
+    pub members: Vec<MemberRow>,
+}
+
+/// One copy in a clone class.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberRow {
+    pub file_id: i64,
+    pub path: String,
+    pub lang: String,
+    pub name: String,
+    pub start_line: u32,
+    pub end_line: u32,
+    pub start_byte: u32,
+    pub end_byte: u32,
+}
+
+/// Catalogue-wide counts for `cpt stats`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Per language: (indexed files, lines in them, units).
+    pub languages: BTreeMap<String, (u64, u64, u64)>,
+    /// Skipped files still in the tree, by reason.
+    pub skipped: BTreeMap<String, u64>,
+    pub files_with_syntax_errors: u64,
+    pub events: u64,
+}
+
+/// The SQLite catalogue.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    next_file_id: i64,
+    next_unit_id: i64,
+}
+
+impl Store {
+    /// Open the catalogue at `path`, creating it (and its directory) if needed.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Io { path: dir.display().to_string(), source })?;
+        }
+        Self::connect(path)
+    }
+
+    /// Open an existing catalogue; a missing one is an error that says how to make one.
+    pub fn open_existing(path: &Path) -> Result<Store, StoreError> {
+        if !path.is_file() {
+            return Err(StoreError::Missing { path: path.display().to_string() });
+        }
+        Self::connect(path)
+    }
+
+    fn connect(path: &Path) -> Result<Store, StoreError> {
+        let err = |source| StoreError::Sqlite { path: path.display().to_string(), source };
+        let conn = Connection::open(path).map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(err)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; \
+             PRAGMA cache_size = -16000;",
+        )
+        .map_err(err)?;
+        let mut store = Store { conn, path: path.to_path_buf(), next_file_id: 1, next_unit_id: 1 };
+        store.migrate()?;
+        store.next_file_id = store.counter("next_file_id")?;
+        store.next_unit_id = store.counter("next_unit_id")?;
+        Ok(store)
+    }
+
+    fn err(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+        move |source| StoreError::Sqlite { path: self.path.display().to_string(), source }
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let path = self.path.display().to_string();
+        let err = |source| StoreError::Sqlite { path: path.clone(), source };
+        let version: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(err)?;
+        let known = MIGRATIONS.len() as i64;
+        if version > known {
+            return Err(StoreError::TooNew { path: path.clone(), found: version, known });
+        }
+        for (index, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = self.conn.transaction_with_behavior(TransactionBehavior::Exclusive).map_err(err)?;
+            tx.execute_batch(sql).map_err(err)?;
+            tx.pragma_update(None, "user_version", index as i64 + 1).map_err(err)?;
+            tx.commit().map_err(err)?;
+        }
+        Ok(())
+    }
+
+    fn counter(&self, key: &str) -> Result<i64, StoreError> {
+        Ok(self.meta(key)?.and_then(|v| v.parse().ok()).unwrap_or(1))
+    }
+
+    /// The catalogue's file on disk.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(self.err())
+    }
+
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2", [key, value])
+            .map(drop)
+            .map_err(self.err())
+    }
+
+    /// Start a scan; its id tags the events it writes.
+    pub fn begin_scan(&self) -> Result<i64, StoreError> {
+        self.conn.execute("INSERT INTO scans (started_ms) VALUES (?1)", [now_ms()]).map_err(self.err())?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Record a finished scan's summary (JSON).
+    pub fn finish_scan(&self, scan: i64, summary: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute("UPDATE scans SET finished_ms = ?1, summary = ?2 WHERE id = ?3", params![now_ms(), summary, scan])
+            .map(drop)
+            .map_err(self.err())
+    }
+
+    /// The summary of the last finished scan.
+    pub fn last_scan_summary(&self) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row("SELECT summary FROM scans WHERE finished_ms IS NOT NULL ORDER BY id DESC LIMIT 1", [], |r| r.get(0))
+            .optional()
+            .map_err(self.err())
+    }
+
+    /// Every file the catalogue knows, by path.
+    pub fn known_files(&self) -> Result<HashMap<String, KnownFile>, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT path, size, mtime_ns, hash, status FROM files").map_err(self.err())?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    KnownFile {
+                        size: r.get::<_, i64>(1)? as u64,
+                        mtime_ns: r.get(2)?,
+                        hash: r.get::<_, i64>(3)? as u64,
+                        status: r.get(4)?,
+                    },
+                ))
+            })
+            .map_err(self.err())?;
+        rows.collect::<Result<_, _>>().map_err(self.err())
+    }
+
+    /// Apply a batch of changes in one transaction: events for files and units, then the
+    /// events that bring every affected clone class up to date.
+    pub fn apply_changes(&mut self, scan: i64, changes: Vec<Change>) -> Result<BatchReport, StoreError> {
+        let path = self.path.display().to_string();
+        let err = |source| StoreError::Sqlite { path: path.clone(), source };
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
+        let mut writer = Writer {
+            tx: &tx,
+            scan,
+            at_ms: now_ms(),
+            next_file_id: self.next_file_id,
+            next_unit_id: self.next_unit_id,
+            keys: FxHashSet::default(),
+            events: 0,
+        };
+        for change in changes {
+            writer.change(change).map_err(err)?;
+        }
+        writer.update_classes().map_err(err)?;
+        let (next_file_id, next_unit_id, events) = (writer.next_file_id, writer.next_unit_id, writer.events);
+        for (key, value) in [("next_file_id", next_file_id), ("next_unit_id", next_unit_id)] {
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2",
+                params![key, value.to_string()],
+            )
+            .map_err(err)?;
+        }
+        tx.commit().map_err(err)?;
+        self.next_file_id = next_file_id;
+        self.next_unit_id = next_unit_id;
+        Ok(BatchReport { events })
+    }
+
+    /// Recreate every projection from the event log. Returns the number of events replayed.
+    pub fn rebuild(&mut self) -> Result<u64, StoreError> {
+        let path = self.path.display().to_string();
+        let err = |source| StoreError::Sqlite { path: path.clone(), source };
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
+        for (table, _) in PROJECTIONS {
+            tx.execute(&format!("DELETE FROM {table}"), []).map_err(err)?;
+        }
+        let mut replayed = 0u64;
+        {
+            let mut stmt = tx.prepare("SELECT seq, data FROM events ORDER BY seq").map_err(err)?;
+            let mut rows = stmt.query([]).map_err(err)?;
+            while let Some(row) = rows.next().map_err(err)? {
+                let seq: i64 = row.get(0).map_err(err)?;
+                let data: String = row.get(1).map_err(err)?;
+                let event: Event = serde_json::from_str(&data)
+                    .map_err(|e| StoreError::BadEvent { path: path.clone(), seq, message: e.to_string() })?;
+                apply(&tx, &event).map_err(err)?;
+                replayed += 1;
+            }
+        }
+        tx.commit().map_err(err)?;
+        Ok(replayed)
+    }
+
+    /// Every row of every projection table, one line per row, for equivalence checks.
+    pub fn projection_snapshot(&self) -> Result<Vec<String>, StoreError> {
+        let mut lines = Vec::new();
+        for (table, query) in PROJECTIONS {
+            let mut stmt = self.conn.prepare(query).map_err(self.err())?;
+            let columns = stmt.column_count();
+            let mut rows = stmt.query([]).map_err(self.err())?;
+            while let Some(row) = rows.next().map_err(self.err())? {
+                let mut line = format!("{table}:");
+                for i in 0..columns {
+                    let value: rusqlite::types::Value = row.get(i).map_err(self.err())?;
+                    line.push_str(&format!(" {value:?}"));
+                }
+                lines.push(line);
+            }
+        }
+        Ok(lines)
+    }
+
+    /// Every clone class with its members (sorted by path and line).
+    pub fn patterns(&self) -> Result<Vec<PatternRow>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT p.id, p.kind, p.clone_type, p.lines, p.tokens, u.file_id, f.path, f.lang, u.name, \
+                        u.start_line, u.end_line, u.start_byte, u.end_byte \
+                 FROM patterns p \
+                 JOIN pattern_members m ON m.pattern_id = p.id \
+                 JOIN units u ON u.id = m.unit_id \
+                 JOIN files f ON f.id = u.file_id \
+                 ORDER BY p.id, f.path, u.start_line, u.start_byte",
+            )
+            .map_err(self.err())?;
+        let mut rows = stmt.query([]).map_err(self.err())?;
+        let mut patterns: Vec<PatternRow> = Vec::new();
+        while let Some(r) = rows.next().map_err(self.err())? {
+            let id: String = r.get(0).map_err(self.err())?;
+            if patterns.last().is_none_or(|p| p.id != id) {
+                let clone_type: String = r.get(2).map_err(self.err())?;
+                patterns.push(PatternRow {
+                    id,
+                    kind: r.get(1).map_err(self.err())?,
+                    clone_type: CloneType::parse(&clone_type).unwrap_or(CloneType::T2),
+                    lines: r.get(3).map_err(self.err())?,
+                    tokens: r.get(4).map_err(self.err())?,
+                    members: Vec::new(),
+                });
+            }
+            let member = MemberRow {
+                file_id: r.get(5).map_err(self.err())?,
+                path: r.get(6).map_err(self.err())?,
+                lang: r.get(7).map_err(self.err())?,
+                name: r.get(8).map_err(self.err())?,
+                start_line: r.get(9).map_err(self.err())?,
+                end_line: r.get(10).map_err(self.err())?,
+                start_byte: r.get(11).map_err(self.err())?,
+                end_byte: r.get(12).map_err(self.err())?,
+            };
+            patterns.last_mut().expect("pushed above").members.push(member);
+        }
+        Ok(patterns)
+    }
+
+    /// Catalogue-wide counts.
+    pub fn counts(&self) -> Result<Counts, StoreError> {
+        let mut counts = Counts::default();
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT f.lang, count(*), sum(f.lines), \
+                        (SELECT count(*) FROM units u JOIN files g ON g.id = u.file_id WHERE g.lang = f.lang) \
+                 FROM files f WHERE f.status = 'indexed' GROUP BY f.lang",
+            )
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, (r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64, r.get::<_, i64>(3)? as u64)))
+            })
+            .map_err(self.err())?;
+        counts.languages = rows.collect::<Result<_, _>>().map_err(self.err())?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT status, count(*) FROM files WHERE status != 'indexed' GROUP BY status")
+            .map_err(self.err())?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))).map_err(self.err())?;
+        counts.skipped = rows.collect::<Result<_, _>>().map_err(self.err())?;
+        counts.files_with_syntax_errors = self
+            .conn
+            .query_row("SELECT count(*) FROM files WHERE syntax_errors > 0", [], |r| r.get::<_, i64>(0))
+            .map_err(self.err())? as u64;
+        counts.events =
+            self.conn.query_row("SELECT count(*) FROM events", [], |r| r.get::<_, i64>(0)).map_err(self.err())? as u64;
+        Ok(counts)
+    }
+
+    /// Numbers of units and clone classes.
+    pub fn unit_and_pattern_counts(&self) -> Result<(u64, u64), StoreError> {
+        self.conn
+            .query_row("SELECT (SELECT count(*) FROM units), (SELECT count(*) FROM patterns)", [], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64))
+            })
+            .map_err(self.err())
+    }
+}
+
+/// The writer's state inside one batch transaction.
+struct Writer<'t> {
+    tx: &'t Transaction<'t>,
+    scan: i64,
+    at_ms: i64,
+    next_file_id: i64,
+    next_unit_id: i64,
+    /// Shape keys whose classes may have changed in this batch.
+    keys: FxHashSet<u64>,
+    events: u64,
+}
+
+impl Writer<'_> {
+    fn emit(&mut self, event: Event) -> rusqlite::Result<()> {
+        let data = serde_json::to_string(&event).expect("events serialize");
+        self.tx
+            .prepare_cached("INSERT INTO events (scan_id, at_ms, kind, data) VALUES (?1, ?2, ?3, ?4)")?
+            .execute(params![self.scan, self.at_ms, event.name(), data])?;
+        self.events += 1;
+        apply(self.tx, &event)
+    }
+
+    fn file_id(&self, path: &str) -> rusqlite::Result<Option<i64>> {
+        self.tx.prepare_cached("SELECT id FROM files WHERE path = ?1")?.query_row([path], |r| r.get(0)).optional()
+    }
+
+    fn change(&mut self, change: Change) -> rusqlite::Result<()> {
+        match change {
+            Change::Upsert { file, units } => {
+                let existing = self.file_id(&file.path)?;
+                let id = existing.unwrap_or_else(|| {
+                    self.next_file_id += 1;
+                    self.next_file_id - 1
+                });
+                let record = FileRecord {
+                    id,
+                    path: file.path,
+                    lang: file.lang,
+                    size: file.size,
+                    mtime_ns: file.mtime_ns,
+                    hash: Hash64(file.hash),
+                    lines: file.lines,
+                    syntax_errors: file.syntax_errors,
+                    status: file.status,
+                };
+                let old = if existing.is_some() {
+                    self.emit(Event::FileChanged(record))?;
+                    self.units_of(id)?
+                } else {
+                    self.emit(Event::FileAdded(record))?;
+                    Vec::new()
+                };
+                self.replace_units(id, old, units)
+            }
+            Change::Touch { path, size, mtime_ns } => match self.file_id(&path)? {
+                Some(id) => self.emit(Event::FileTouched { id, size, mtime_ns }),
+                None => Ok(()),
+            },
+            Change::Remove { path } => {
+                let Some(id) = self.file_id(&path)? else { return Ok(()) };
+                let old = self.units_of(id)?;
+                self.replace_units(id, old, Vec::new())?;
+                self.emit(Event::FileRemoved { id, path })
+            }
+        }
+    }
+
+    fn units_of(&self, file_id: i64) -> rusqlite::Result<Vec<UnitRecord>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT id, kind, name, start_line, end_line, start_byte, end_byte, tokens, exact_hash, shape_hash \
+             FROM units WHERE file_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([file_id], |r| {
+            let kind: String = r.get(1)?;
+            Ok(UnitRecord {
+                id: r.get(0)?,
+                file_id,
+                kind: UnitKind::parse(&kind).unwrap_or(UnitKind::Function),
+                name: r.get(2)?,
+                start_line: r.get(3)?,
+                end_line: r.get(4)?,
+                start_byte: r.get(5)?,
+                end_byte: r.get(6)?,
+                tokens: r.get(7)?,
+                exact: Hash64(r.get::<_, i64>(8)? as u64),
+                shape: Hash64(r.get::<_, i64>(9)? as u64),
+            })
+        })?;
+        rows.collect()
+    }
+
+    /// Replace a file's units: units identical in every field stay, the rest are removed or
+    /// added, and their shapes are marked for class updates.
+    fn replace_units(&mut self, file_id: i64, old: Vec<UnitRecord>, new: Vec<UnitPrint>) -> rusqlite::Result<()> {
+        let same = |o: &UnitRecord, n: &UnitPrint| {
+            o.kind == n.kind
+                && o.name == n.name
+                && (o.start_line, o.end_line, o.start_byte, o.end_byte, o.tokens) == (n.start_line, n.end_line, n.start_byte, n.end_byte, n.tokens)
+                && (o.exact.0, o.shape.0) == (n.exact, n.shape)
+        };
+        let mut kept = vec![false; new.len()];
+        for unit in &old {
+            match new.iter().enumerate().position(|(i, n)| !kept[i] && same(unit, n)) {
+                Some(i) => kept[i] = true,
+                None => {
+                    self.keys.insert(unit.shape.0);
+                    self.emit(Event::UnitRemoved { id: unit.id })?;
+                }
+            }
+        }
+        for (unit, kept) in new.into_iter().zip(kept) {
+            if kept {
+                continue;
+            }
+            self.keys.insert(unit.shape);
+            let id = self.next_unit_id;
+            self.next_unit_id += 1;
+            self.emit(Event::UnitAdded(UnitRecord {
+                id,
+                file_id,
+                kind: unit.kind,
+                name: unit.name,
+                start_line: unit.start_line,
+                end_line: unit.end_line,
+                start_byte: unit.start_byte,
+                end_byte: unit.end_byte,
+                tokens: unit.tokens,
+                exact: Hash64(unit.exact),
+                shape: Hash64(unit.shape),
+            }))?;
+        }
+        Ok(())
+    }
+
+    /// Bring the class of every touched shape key up to date.
+    fn update_classes(&mut self) -> rusqlite::Result<()> {
+        if self.keys.is_empty() {
+            return Ok(());
+        }
+        self.tx.execute_batch("CREATE TEMP TABLE IF NOT EXISTS batch_keys (key INTEGER PRIMARY KEY); DELETE FROM batch_keys;")?;
+        {
+            let mut insert = self.tx.prepare_cached("INSERT INTO batch_keys (key) VALUES (?1)")?;
+            for &key in &self.keys {
+                insert.execute([key as i64])?;
+            }
+        }
+        let mut members: BTreeMap<u64, Vec<Member>> = BTreeMap::new();
+        {
+            let mut stmt = self.tx.prepare_cached(
+                "SELECT u.shape_hash, u.id, u.exact_hash, u.end_line - u.start_line + 1, u.tokens \
+                 FROM batch_keys k JOIN units u ON u.shape_hash = k.key",
+            )?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                members.entry(r.get::<_, i64>(0)? as u64).or_default().push(Member {
+                    unit: r.get(1)?,
+                    exact: r.get::<_, i64>(2)? as u64,
+                    lines: r.get(3)?,
+                    tokens: r.get(4)?,
+                });
+            }
+        }
+        let mut old: HashMap<u64, Class> = HashMap::new();
+        {
+            let mut stmt = self.tx.prepare_cached(
+                "SELECT p.key, p.id, p.clone_type, p.lines, p.tokens, m.unit_id \
+                 FROM batch_keys k JOIN patterns p ON p.key = k.key JOIN pattern_members m ON m.pattern_id = p.id",
+            )?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let key = r.get::<_, i64>(0)? as u64;
+                let class = match old.entry(key) {
+                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        let clone_type: String = r.get(2)?;
+                        e.insert(Class {
+                            id: r.get(1)?,
+                            key,
+                            summary: PatternSummary {
+                                clone_type: CloneType::parse(&clone_type).unwrap_or(CloneType::T2),
+                                lines: r.get(3)?,
+                                tokens: r.get(4)?,
+                            },
+                            members: Vec::new(),
+                        })
+                    }
+                };
+                class.members.push(r.get(5)?);
+            }
+        }
+        let mut keys: Vec<u64> = self.keys.drain().collect();
+        keys.sort_unstable();
+        for key in keys {
+            let new = members.get(&key).and_then(|m| detect::class_of(key, m));
+            let old = old.get_mut(&key).map(|c| {
+                c.members.sort_unstable();
+                &*c
+            });
+            for event in detect::transition(old, new.as_ref()) {
+                self.emit(event)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Apply one event to the projection tables. The only code that writes projections.
+fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()> {
+    match event {
+        Event::FileAdded(f) | Event::FileChanged(f) => {
+            tx.prepare_cached(
+                "INSERT INTO files (id, path, lang, size, mtime_ns, hash, lines, syntax_errors, status) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+                 ON CONFLICT(id) DO UPDATE SET path = ?2, lang = ?3, size = ?4, mtime_ns = ?5, hash = ?6, \
+                 lines = ?7, syntax_errors = ?8, status = ?9",
+            )?
+            .execute(params![
+                f.id,
+                f.path,
+                f.lang,
+                f.size as i64,
+                f.mtime_ns,
+                f.hash.0 as i64,
+                f.lines,
+                f.syntax_errors,
+                f.status
+            ])?;
+        }
+        Event::FileTouched { id, size, mtime_ns } => {
+            tx.prepare_cached("UPDATE files SET size = ?2, mtime_ns = ?3 WHERE id = ?1")?
+                .execute(params![id, *size as i64, mtime_ns])?;
+        }
+        Event::FileRemoved { id, .. } => {
+            tx.prepare_cached("DELETE FROM files WHERE id = ?1")?.execute([id])?;
+        }
+        Event::UnitAdded(u) => {
+            tx.prepare_cached(
+                "INSERT INTO units (id, file_id, kind, name, start_line, end_line, start_byte, end_byte, tokens, \
+                 exact_hash, shape_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?
+            .execute(params![
+                u.id,
+                u.file_id,
+                u.kind.as_str(),
+                u.name,
+                u.start_line,
+                u.end_line,
+                u.start_byte,
+                u.end_byte,
+                u.tokens,
+                u.exact.0 as i64,
+                u.shape.0 as i64
+            ])?;
+        }
+        Event::UnitRemoved { id } => {
+            tx.prepare_cached("DELETE FROM units WHERE id = ?1")?.execute([id])?;
+        }
+        Event::PatternCreated { id, key, kind, summary, members } => {
+            tx.prepare_cached(
+                "INSERT INTO patterns (id, key, kind, clone_type, lines, tokens) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![id, key.0 as i64, kind, summary.clone_type.as_str(), summary.lines, summary.tokens])?;
+            add_members(tx, id, members)?;
+        }
+        Event::PatternGrown { id, summary, added } => {
+            update_summary(tx, id, summary)?;
+            add_members(tx, id, added)?;
+        }
+        Event::PatternShrunk { id, summary, removed } => {
+            update_summary(tx, id, summary)?;
+            let mut stmt = tx.prepare_cached("DELETE FROM pattern_members WHERE pattern_id = ?1 AND unit_id = ?2")?;
+            for unit in removed {
+                stmt.execute(params![id, unit])?;
+            }
+        }
+        Event::PatternDissolved { id } => {
+            tx.prepare_cached("DELETE FROM pattern_members WHERE pattern_id = ?1")?.execute([id])?;
+            tx.prepare_cached("DELETE FROM patterns WHERE id = ?1")?.execute([id])?;
+        }
+    }
+    Ok(())
+}
+
+fn update_summary(tx: &Transaction<'_>, id: &str, summary: &PatternSummary) -> rusqlite::Result<()> {
+    tx.prepare_cached("UPDATE patterns SET clone_type = ?2, lines = ?3, tokens = ?4 WHERE id = ?1")?
+        .execute(params![id, summary.clone_type.as_str(), summary.lines, summary.tokens])?;
+    Ok(())
+}
+
+fn add_members(tx: &Transaction<'_>, id: &str, units: &[i64]) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare_cached("INSERT INTO pattern_members (pattern_id, unit_id) VALUES (?1, ?2)")?;
+    for unit in units {
+        stmt.execute(params![id, unit])?;
+    }
+    Ok(())
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(name: &str, line: u32, exact: u64, shape: u64) -> UnitPrint {
+        UnitPrint {
+            kind: UnitKind::Function,
+            name: name.into(),
+            start_line: line,
+            end_line: line + 9,
+            start_byte: line * 10,
+            end_byte: line * 10 + 90,
+            tokens: 60,
+            exact,
+            shape,
+        }
+    }
+
+    fn file(path: &str) -> FileState {
+        FileState {
+            path: path.into(),
+            lang: "python".into(),
+            size: 10,
+            mtime_ns: 1,
+            hash: 2,
+            lines: 30,
+            syntax_errors: 0,
+            status: "indexed".into(),
+        }
+    }
+
+    fn classes(store: &Store) -> Vec<(String, CloneType, Vec<String>)> {
+        store
+            .patterns()
+            .unwrap()
+            .into_iter()
+            .map(|p| (p.id, p.clone_type, p.members.into_iter().map(|m| format!("{}:{}", m.path, m.name)).collect()))
+            .collect()
+    }
+
+    #[test]
+    fn events_cannot_be_updated_or_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("c.db")).unwrap();
+        let scan = store.begin_scan().unwrap();
+        store.apply_changes(scan, vec![Change::Upsert { file: file("a.py"), units: vec![] }]).unwrap();
+        let update = store.conn.execute("UPDATE events SET kind = 'x'", []);
+        assert!(update.unwrap_err().to_string().contains("append-only"));
+        let delete = store.conn.execute("DELETE FROM events", []);
+        assert!(delete.unwrap_err().to_string().contains("append-only"));
+    }
+
+    #[test]
+    fn classes_follow_units_through_changes_and_rebuild_matches() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("c.db")).unwrap();
+        let scan = store.begin_scan().unwrap();
+        store
+            .apply_changes(
+                scan,
+                vec![
+                    Change::Upsert { file: file("a.py"), units: vec![unit("f", 1, 10, 100), unit("g", 20, 11, 200)] },
+                    Change::Upsert { file: file("b.py"), units: vec![unit("f2", 1, 10, 100)] },
+                ],
+            )
+            .unwrap();
+        assert_eq!(classes(&store), [(detect::pattern_id(100), CloneType::T1, vec!["a.py:f".into(), "b.py:f2".into()])]);
+        // A renamed copy joins and makes the class type 2; a copy of g makes a new class.
+        store
+            .apply_changes(scan, vec![Change::Upsert { file: file("c.py"), units: vec![unit("h", 1, 12, 100), unit("g2", 30, 11, 200)] }])
+            .unwrap();
+        let now = classes(&store);
+        assert_eq!(now.len(), 2);
+        assert_eq!(now[0].1, CloneType::T2);
+        assert_eq!(now[0].2.len(), 3);
+        // Removing files shrinks and dissolves.
+        store.apply_changes(scan, vec![Change::Remove { path: "c.py".into() }]).unwrap();
+        assert_eq!(classes(&store).len(), 1);
+        assert_eq!(classes(&store)[0].1, CloneType::T1);
+        store.apply_changes(scan, vec![Change::Remove { path: "b.py".into() }]).unwrap();
+        assert!(classes(&store).is_empty());
+
+        let live = store.projection_snapshot().unwrap();
+        let replayed = store.rebuild().unwrap();
+        assert!(replayed > 10);
+        assert_eq!(store.projection_snapshot().unwrap(), live);
+    }
+
+    #[test]
+    fn unchanged_units_keep_their_ids_when_a_file_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("c.db")).unwrap();
+        let scan = store.begin_scan().unwrap();
+        store.apply_changes(scan, vec![Change::Upsert { file: file("a.py"), units: vec![unit("f", 1, 10, 100), unit("g", 20, 11, 200)] }]).unwrap();
+        let before = store.projection_snapshot().unwrap();
+        store.apply_changes(scan, vec![Change::Upsert { file: file("a.py"), units: vec![unit("f", 1, 10, 100), unit("g", 20, 13, 300)] }]).unwrap();
+        let after = store.projection_snapshot().unwrap();
+        let units = |s: &[String]| s.iter().filter(|l| l.starts_with("units:")).cloned().collect::<Vec<_>>();
+        assert_eq!(units(&before)[0], units(&after)[0]);
+        assert_ne!(units(&before)[1], units(&after)[1]);
+    }
+
+    #[test]
+    fn reopening_keeps_counters_and_a_missing_catalogue_says_how_to_make_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/c.db");
+        let mut store = Store::open(&path).unwrap();
+        let scan = store.begin_scan().unwrap();
+        store.apply_changes(scan, vec![Change::Upsert { file: file("a.py"), units: vec![unit("f", 1, 10, 100)] }]).unwrap();
+        drop(store);
+        let store = Store::open_existing(&path).unwrap();
+        assert_eq!((store.next_file_id, store.next_unit_id), (2, 2));
+        let err = Store::open_existing(&dir.path().join("none.db")).err().unwrap().to_string();
+        assert!(err.ends_with("no catalogue here; run `cpt scan` first"), "{err}");
+    }
+}
