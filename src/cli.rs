@@ -143,7 +143,7 @@ where
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
-            let text = e.render().ansi().to_string();
+            let text = e.render().to_string();
             let (sink, code): (&mut dyn Write, i32) = if e.use_stderr() { (stderr, 2) } else { (stdout, 0) };
             let _ = sink.write_all(text.as_bytes());
             return code;

@@ -141,6 +141,13 @@ pub fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
         .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }
 
+/// The current time in nanoseconds since the epoch, comparable with [`mtime_ns`].
+pub fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+}
+
 fn one_line(e: &ignore::Error) -> String {
     e.to_string().replace('\n', " ")
 }

@@ -26,6 +26,9 @@ pub const DATABASE_FILE: &str = "cpt.db";
 const BATCH_FILES: usize = 1000;
 /// Longest a change waits in the writer before its batch is committed.
 const BATCH_WAIT: Duration = Duration::from_millis(500);
+/// A file modified this close to the scan may change again within the file system's timestamp
+/// granularity without its size or modification time changing; its stat is not trusted.
+const RACY_WINDOW_NS: i64 = 2_000_000_000;
 
 /// How the scan reports progress; the CLI draws a bar, tests stay silent.
 pub trait Progress: Sync {
@@ -114,7 +117,8 @@ pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Result<ScanSummar
     progress.start(todo.len() as u64);
     let scan_id = store.begin_scan()?;
     let mut tally = Tally { removed: removed.len() as u64, ..Tally::default() };
-    let work = Work { known: &known, settings: &options.settings, refingerprint };
+    let racy_after_ns = discover::now_ns() - RACY_WINDOW_NS;
+    let work = Work { known: &known, settings: &options.settings, refingerprint, racy_after_ns };
     std::thread::scope(|threads| -> Result<()> {
         let (sender, receiver) = mpsc::sync_channel::<Processed>(4 * BATCH_FILES);
         let writer = threads.spawn(|| write_all(&mut store, scan_id, removed, receiver, progress, &mut tally));
@@ -169,11 +173,12 @@ fn open_for_scan(root: &Path, db: &Path) -> Result<Store> {
     Ok(store)
 }
 
-/// Whether a known file must be read again: its stat changed, or it was skipped for a reason
-/// that may have gone away.
+/// Whether a known file must be read again: its stat changed or was not trusted (recorded as
+/// 0), or it was skipped for a reason that may have gone away.
 fn needs_reading(known: &KnownFile, candidate: &Candidate) -> bool {
     known.size != candidate.size
         || known.mtime_ns != candidate.mtime_ns
+        || known.mtime_ns == 0
         || SkipReason::parse(&known.status).is_some_and(SkipReason::is_transient)
 }
 
@@ -198,18 +203,21 @@ struct Work<'a> {
     known: &'a HashMap<String, KnownFile>,
     settings: &'a Settings,
     refingerprint: bool,
+    /// Files modified after this are recorded with an untrusted (zero) modification time.
+    racy_after_ns: i64,
 }
 
 impl Work<'_> {
     /// Read, check, parse and fingerprint one file. Never fails: every problem is a skip reason.
     fn process(&self, c: &Candidate) -> Processed {
         let known = self.known.get(&c.rel);
+        let mtime_ns = if c.mtime_ns >= self.racy_after_ns { 0 } else { c.mtime_ns };
         let skip = |reason: SkipReason, size: u64, hash: u64| {
             let file = FileState {
                 path: c.rel.clone(),
                 lang: c.lang.id.to_string(),
                 size,
-                mtime_ns: c.mtime_ns,
+                mtime_ns,
                 hash,
                 lines: 0,
                 syntax_errors: 0,
@@ -240,7 +248,10 @@ impl Work<'_> {
             && k.hash == hash
             && !SkipReason::parse(&k.status).is_some_and(SkipReason::is_transient)
         {
-            return Processed::change(Change::Touch { path: c.rel.clone(), size, mtime_ns: c.mtime_ns });
+            if (k.size, k.mtime_ns) == (size, mtime_ns) {
+                return Processed::default();
+            }
+            return Processed::change(Change::Touch { path: c.rel.clone(), size, mtime_ns });
         }
         if let Err(reason) = discover::check_content(&bytes, self.settings.max_line_length) {
             return skip(reason, size, hash);
@@ -254,7 +265,7 @@ impl Work<'_> {
             path: c.rel.clone(),
             lang: c.lang.id.to_string(),
             size,
-            mtime_ns: c.mtime_ns,
+            mtime_ns,
             hash,
             lines: fingerprint::line_count(&bytes),
             syntax_errors: print.syntax_errors,

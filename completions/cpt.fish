@@ -1,0 +1,64 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_cpt_global_optspecs
+    string join \n h/help V/version
+end
+
+function __fish_cpt_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_cpt_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_cpt_using_subcommand
+    set -l cmd (__fish_cpt_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c cpt -n "__fish_cpt_needs_command" -s h -l help -d 'Print help'
+complete -c cpt -n "__fish_cpt_needs_command" -s V -l version -d 'Print version'
+complete -c cpt -n "__fish_cpt_needs_command" -f -a "scan" -d 'Index or refresh a source tree (incremental: only changed files are read again)'
+complete -c cpt -n "__fish_cpt_needs_command" -f -a "clones" -d 'List clone classes: every copy of each repeated function'
+complete -c cpt -n "__fish_cpt_needs_command" -f -a "stats" -d 'Files, units and languages in the catalogue; skipped files; duplicated lines'
+complete -c cpt -n "__fish_cpt_needs_command" -f -a "rebuild" -d 'Recreate the catalogue\'s tables from its event log'
+complete -c cpt -n "__fish_cpt_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c cpt -n "__fish_cpt_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cpt -n "__fish_cpt_using_subcommand scan" -l db -d 'Catalogue database [default: PATH/.cpt/cpt.db]' -r -F
+complete -c cpt -n "__fish_cpt_using_subcommand scan" -l exclude -d 'Leave out paths matching GLOB (gitignore syntax, relative to the root; repeatable)' -r
+complete -c cpt -n "__fish_cpt_using_subcommand scan" -l max-file-size -d 'Skip files larger than BYTES [default: 1048576, or cpt.toml]' -r
+complete -c cpt -n "__fish_cpt_using_subcommand scan" -l max-line-length -d 'Skip files with a line longer than BYTES as minified [default: 1000, or cpt.toml]' -r
+complete -c cpt -n "__fish_cpt_using_subcommand scan" -l min-tokens -d 'Smallest unit in tokens [default: 50, or cpt.toml]' -r
+complete -c cpt -n "__fish_cpt_using_subcommand scan" -l min-lines -d 'Smallest unit in lines [default: 6, or cpt.toml]' -r
+complete -c cpt -n "__fish_cpt_using_subcommand scan" -s q -l quiet -d 'No progress bar, warnings or summary'
+complete -c cpt -n "__fish_cpt_using_subcommand scan" -s h -l help -d 'Print help'
+complete -c cpt -n "__fish_cpt_using_subcommand scan" -s V -l version -d 'Print version'
+complete -c cpt -n "__fish_cpt_using_subcommand clones" -l db -d 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]' -r -F
+complete -c cpt -n "__fish_cpt_using_subcommand clones" -l format -d 'Output format' -r -f -a "text\t''
+json\t''"
+complete -c cpt -n "__fish_cpt_using_subcommand clones" -s h -l help -d 'Print help'
+complete -c cpt -n "__fish_cpt_using_subcommand clones" -s V -l version -d 'Print version'
+complete -c cpt -n "__fish_cpt_using_subcommand stats" -l db -d 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]' -r -F
+complete -c cpt -n "__fish_cpt_using_subcommand stats" -l format -d 'Output format' -r -f -a "text\t''
+json\t''"
+complete -c cpt -n "__fish_cpt_using_subcommand stats" -s h -l help -d 'Print help'
+complete -c cpt -n "__fish_cpt_using_subcommand stats" -s V -l version -d 'Print version'
+complete -c cpt -n "__fish_cpt_using_subcommand rebuild" -l db -d 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]' -r -F
+complete -c cpt -n "__fish_cpt_using_subcommand rebuild" -s h -l help -d 'Print help'
+complete -c cpt -n "__fish_cpt_using_subcommand rebuild" -s V -l version -d 'Print version'
+complete -c cpt -n "__fish_cpt_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c cpt -n "__fish_cpt_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats rebuild completions help" -f -a "scan" -d 'Index or refresh a source tree (incremental: only changed files are read again)'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats rebuild completions help" -f -a "clones" -d 'List clone classes: every copy of each repeated function'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats rebuild completions help" -f -a "stats" -d 'Files, units and languages in the catalogue; skipped files; duplicated lines'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats rebuild completions help" -f -a "rebuild" -d 'Recreate the catalogue\'s tables from its event log'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats rebuild completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats rebuild completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

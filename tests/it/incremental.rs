@@ -1,0 +1,158 @@
+//! Incremental rescans equal fresh scans, and rebuilt projections equal live ones.
+
+use std::path::Path;
+
+use cpt::store::Store;
+
+use crate::common::{classes, clones, cpt_ok, default_db, path_str, py_function, scan, stats, write};
+
+/// A tree with clone classes across Python, Rust and Go files.
+fn build_tree(root: &Path) {
+    for i in 0..6 {
+        let mut text = String::from("import sys\n\n");
+        for j in 0..4 {
+            // Functions 0..3 of every module are copies (renamed per module): type-2 classes.
+            text.push_str(&py_function(&format!("f{j}_m{i}"), j));
+        }
+        text.push_str(&py_function(&format!("own_{i}"), 10 + i));
+        write(root, &format!("pkg/m{i}.py"), text);
+    }
+    write(root, "pkg/exact.py", py_function("f0_m0", 0));
+    let rust = "fn total(xs: &[i64]) -> i64 {\n    let mut s = 0;\n    for x in xs {\n        if *x > 10 {\n            s += x * 2;\n        } else {\n            s -= 1;\n        }\n    }\n    s\n}\n";
+    write(root, "src/a.rs", rust);
+    write(root, "src/b.rs", format!("// copy\n{rust}"));
+}
+
+/// Everything a user can see of a catalogue, without the parts that differ by history.
+fn observable(db: &Path) -> (serde_json::Value, serde_json::Value) {
+    let mut c = clones(db);
+    c["root"] = serde_json::Value::Null;
+    let mut s = stats(db);
+    s["root"] = serde_json::Value::Null;
+    s["events"] = serde_json::Value::Null;
+    (c, s)
+}
+
+fn assert_incremental_equals_fresh(root: &Path, incremental_db: &Path) {
+    scan(root, Some(incremental_db));
+    let fresh = tempfile::tempdir().unwrap();
+    let fresh_db = fresh.path().join("fresh.db");
+    scan(root, Some(&fresh_db));
+    assert_eq!(observable(incremental_db), observable(&fresh_db));
+}
+
+#[test]
+fn rescan_after_edits_adds_and_deletes_equals_a_fresh_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    build_tree(root);
+    let db = tempfile::tempdir().unwrap();
+    let db = db.path().join("cpt.db");
+    scan(root, Some(&db));
+    let before = classes(&clones(&db));
+    assert!(before.len() >= 4, "{before:?}");
+
+    // Edit: break one copy (its class shrinks), change a function to a copy of another
+    // (a class grows), delete a module, add a new one, rename a file, turn a file binary.
+    let m1 = std::fs::read_to_string(root.join("pkg/m1.py")).unwrap();
+    write(root, "pkg/m1.py", m1.replace("total = total", "total = 2 * total"));
+    write(root, "pkg/m2.py", std::fs::read_to_string(root.join("pkg/m2.py")).unwrap() + &py_function("extra", 1));
+    std::fs::remove_file(root.join("pkg/m3.py")).unwrap();
+    write(root, "pkg/new.py", py_function("fresh", 2) + &py_function("own_4_copy", 14));
+    std::fs::rename(root.join("src/b.rs"), root.join("src/moved.rs")).unwrap();
+    write(root, "pkg/m5.py", b"\x00binary now");
+    assert_incremental_equals_fresh(root, &db);
+    assert_ne!(classes(&clones(&db)), before);
+
+    // Delete every copy of the Rust function: its class dissolves.
+    std::fs::remove_file(root.join("src/moved.rs")).unwrap();
+    assert_incremental_equals_fresh(root, &db);
+    assert!(!classes(&clones(&db)).iter().any(|(_, m)| m.iter().any(|n| n.starts_with("src/"))));
+}
+
+#[test]
+fn a_rescan_without_changes_reads_nothing_and_writes_no_events() {
+    let dir = tempfile::tempdir().unwrap();
+    build_tree(dir.path());
+    // Files written just now have untrusted modification times; age them.
+    age_tree(dir.path());
+    scan(dir.path(), None);
+    let db = default_db(dir.path());
+    let events = stats(&db)["events"].clone();
+    let run = cpt_ok(&["scan", path_str(dir.path())]);
+    assert!(run.stdout.contains("(0 read)"), "{}", run.stdout);
+    assert_eq!(stats(&db)["events"], events);
+    // Touching a file re-reads it but changes nothing else.
+    let f = dir.path().join("pkg/m0.py");
+    let text = std::fs::read(&f).unwrap();
+    std::fs::write(&f, text).unwrap();
+    set_old_mtime(&f, 1_000_000);
+    let run = cpt_ok(&["scan", path_str(dir.path())]);
+    assert!(run.stdout.contains("(1 read)"), "{}", run.stdout);
+    assert_eq!(stats(&db)["events"].as_u64().unwrap(), events.as_u64().unwrap() + 1);
+}
+
+fn set_old_mtime(path: &Path, secs_ago: u64) {
+    let when = std::time::SystemTime::now() - std::time::Duration::from_secs(secs_ago);
+    std::fs::File::options().write(true).open(path).unwrap().set_modified(when).unwrap();
+}
+
+fn age_tree(root: &Path) {
+    for entry in ignore::Walk::new(root) {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_file() {
+            set_old_mtime(entry.path(), 3600);
+        }
+    }
+}
+
+#[test]
+fn an_edit_within_the_same_timestamp_is_not_missed() {
+    let dir = tempfile::tempdir().unwrap();
+    build_tree(dir.path());
+    scan(dir.path(), None);
+    // Same size, same modification time, different content: the racy window catches it.
+    let f = dir.path().join("src/a.rs");
+    let meta = std::fs::metadata(&f).unwrap();
+    let text = std::fs::read_to_string(&f).unwrap().replace("s += x * 2", "s += x * 3");
+    std::fs::write(&f, &text).unwrap();
+    std::fs::File::options().write(true).open(&f).unwrap().set_modified(meta.modified().unwrap()).unwrap();
+    assert_incremental_equals_fresh(dir.path(), &default_db(dir.path()));
+}
+
+#[test]
+fn rebuilt_projections_equal_the_live_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    build_tree(dir.path());
+    let db = default_db(dir.path());
+    scan(dir.path(), None);
+    std::fs::remove_file(dir.path().join("pkg/m0.py")).unwrap();
+    write(dir.path(), "pkg/m9.py", py_function("f0_m9", 0) + &py_function("f1_m9", 1));
+    scan(dir.path(), None);
+
+    let live = Store::open_existing(&db).unwrap().projection_snapshot().unwrap();
+    assert!(live.iter().any(|l| l.starts_with("pattern_members:")));
+    let run = cpt_ok(&["rebuild", "--db", path_str(&db)]);
+    assert!(run.stdout.starts_with("rebuilt "), "{}", run.stdout);
+    let rebuilt = Store::open_existing(&db).unwrap().projection_snapshot().unwrap();
+    assert_eq!(rebuilt, live);
+}
+
+#[test]
+fn pattern_ids_are_stable_across_rescans() {
+    let dir = tempfile::tempdir().unwrap();
+    build_tree(dir.path());
+    let db = default_db(dir.path());
+    scan(dir.path(), None);
+    let ids = |db: &Path| -> Vec<String> {
+        clones(db)["patterns"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_string()).collect()
+    };
+    let before = ids(&db);
+    // Grow one class and leave the others alone: every id that existed still exists.
+    write(dir.path(), "pkg/grow.py", py_function("f2_grow", 2));
+    scan(dir.path(), None);
+    let after = ids(&db);
+    for id in &before {
+        assert!(after.contains(id), "{id} vanished");
+    }
+}

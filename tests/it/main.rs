@@ -1,0 +1,8 @@
+//! Integration tests: one binary, one module per area.
+
+mod bad_inputs;
+mod cli;
+mod common;
+mod completions;
+mod fixtures;
+mod incremental;
