@@ -9,24 +9,36 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     let [mode, dir, rest @ ..] = args.as_slice() else {
         eprintln!("usage: corpus parse-only DIR [--exclude GLOB]...");
         std::process::exit(2);
     };
     assert_eq!(mode, "parse-only", "unknown mode {mode}");
-    let exclude: Vec<String> = rest.chunks(2).filter(|c| c[0] == "--exclude").map(|c| c[1].clone()).collect();
+    let exclude: Vec<String> = rest
+        .chunks(2)
+        .filter(|c| c[0] == "--exclude")
+        .map(|c| c[1].clone())
+        .collect();
     let started = Instant::now();
     let walk = cpt::discover::walk(std::path::Path::new(dir), &exclude).expect("walk");
     let mut files: Vec<_> = walk.files.iter().collect();
-    files.sort_unstable_by(|a, b| b.size.cmp(&a.size));
+    files.sort_unstable_by_key(|c| std::cmp::Reverse(c.size));
     let (bytes, nodes) = files
         .par_iter()
         .with_max_len(1)
         .map(|c| {
-            let Ok(source) = std::fs::read(&c.abs) else { return (0, 0) };
+            let Ok(source) = std::fs::read(&c.abs) else {
+                return (0, 0);
+            };
             let tree = cpt::parse::parse(c.lang, &source).expect("parse");
-            (source.len() as u64, tree.root_node().descendant_count() as u64)
+            (
+                source.len() as u64,
+                tree.root_node().descendant_count() as u64,
+            )
         })
         .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
     let secs = started.elapsed().as_secs_f64();

@@ -144,7 +144,11 @@ where
         Ok(cli) => cli,
         Err(e) => {
             let text = e.render().to_string();
-            let (sink, code): (&mut dyn Write, i32) = if e.use_stderr() { (stderr, 2) } else { (stdout, 0) };
+            let (sink, code): (&mut dyn Write, i32) = if e.use_stderr() {
+                (stderr, 2)
+            } else {
+                (stdout, 0)
+            };
             let _ = sink.write_all(text.as_bytes());
             return code;
         }
@@ -160,8 +164,10 @@ where
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain()
-        .any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// An error chain as one line: outermost context first.
@@ -184,7 +190,11 @@ fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut (dyn Write + Send)) -> Res
             let patterns = pipeline::reported_patterns(&store)?;
             match args.format {
                 Format::Text => report::clones_text(stdout, &patterns)?,
-                Format::Json => report::clones_json(stdout, &store.meta("root")?.unwrap_or_default(), &patterns)?,
+                Format::Json => report::clones_json(
+                    stdout,
+                    &store.meta("root")?.unwrap_or_default(),
+                    &patterns,
+                )?,
             }
             Ok(stdout.flush()?)
         }
@@ -216,7 +226,10 @@ fn catalogue_path(args: &CatalogueArgs) -> Result<PathBuf> {
     }
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     pipeline::find_db(&cwd).with_context(|| {
-        format!("no catalogue in {} or its parents; run `cpt scan [PATH]` first (or pass --db)", cwd.display())
+        format!(
+            "no catalogue in {} or its parents; run `cpt scan [PATH]` first (or pass --db)",
+            cwd.display()
+        )
     })
 }
 
@@ -258,12 +271,18 @@ impl<'a> TerminalProgress<'a> {
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::new(0);
             bar.set_style(
-                ProgressStyle::with_template("{spinner} {bar:40} {pos}/{len} files {per_sec} eta {eta}")
-                    .expect("valid template"),
+                ProgressStyle::with_template(
+                    "{spinner} {bar:40} {pos}/{len} files {per_sec} eta {eta}",
+                )
+                .expect("valid template"),
             );
             bar
         });
-        TerminalProgress { bar, quiet, stderr: Mutex::new(stderr) }
+        TerminalProgress {
+            bar,
+            quiet,
+            stderr: Mutex::new(stderr),
+        }
     }
 }
 

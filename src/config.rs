@@ -20,7 +20,10 @@ pub enum ConfigError {
     #[error("{path}: {message}")]
     Invalid { path: String, message: String },
     #[error("{path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 /// `cpt.toml` as written.
@@ -71,11 +74,23 @@ impl Settings {
         exclude.extend(flags.exclude);
         Settings {
             exclude,
-            max_file_size: flags.max_file_size.or(file.max_file_size).unwrap_or(DEFAULT_MAX_FILE_SIZE),
-            max_line_length: flags.max_line_length.or(file.max_line_length).unwrap_or(DEFAULT_MAX_LINE_LENGTH),
+            max_file_size: flags
+                .max_file_size
+                .or(file.max_file_size)
+                .unwrap_or(DEFAULT_MAX_FILE_SIZE),
+            max_line_length: flags
+                .max_line_length
+                .or(file.max_line_length)
+                .unwrap_or(DEFAULT_MAX_LINE_LENGTH),
             thresholds: Thresholds {
-                min_tokens: flags.min_tokens.or(file.min_tokens).unwrap_or(defaults.min_tokens),
-                min_lines: flags.min_lines.or(file.min_lines).unwrap_or(defaults.min_lines),
+                min_tokens: flags
+                    .min_tokens
+                    .or(file.min_tokens)
+                    .unwrap_or(defaults.min_tokens),
+                min_lines: flags
+                    .min_lines
+                    .or(file.min_lines)
+                    .unwrap_or(defaults.min_lines),
             },
         }
     }
@@ -86,7 +101,10 @@ impl Settings {
         const FINGERPRINT_VERSION: u32 = 1;
         format!(
             "v{FINGERPRINT_VERSION} min_tokens={} min_lines={} max_file_size={} max_line_length={}",
-            self.thresholds.min_tokens, self.thresholds.min_lines, self.max_file_size, self.max_line_length
+            self.thresholds.min_tokens,
+            self.thresholds.min_lines,
+            self.max_file_size,
+            self.max_line_length
         )
     }
 }
@@ -97,12 +115,19 @@ pub fn load(root: &Path) -> Result<FileConfig, ConfigError> {
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileConfig::default()),
-        Err(source) => return Err(ConfigError::Read { path: path.display().to_string(), source }),
+        Err(source) => {
+            return Err(ConfigError::Read {
+                path: path.display().to_string(),
+                source,
+            });
+        }
     };
     toml::from_str(&text).map_err(|e| ConfigError::Invalid {
         path: path.display().to_string(),
         message: e.message().to_string()
-            + &e.span().map(|s| format!(" (line {})", text[..s.start].matches('\n').count() + 1)).unwrap_or_default(),
+            + &e.span()
+                .map(|s| format!(" (line {})", text[..s.start].matches('\n').count() + 1))
+                .unwrap_or_default(),
     })
 }
 
@@ -113,18 +138,33 @@ mod tests {
     #[test]
     fn flags_override_the_file_and_excludes_add_up() {
         let file: FileConfig =
-            toml::from_str("[scan]\nexclude = [\"vendor/**\"]\nmin_tokens = 30\nmin_lines = 4\n").unwrap();
-        let flags = ScanConfig { exclude: vec!["gen/**".into()], min_tokens: Some(80), ..Default::default() };
+            toml::from_str("[scan]\nexclude = [\"vendor/**\"]\nmin_tokens = 30\nmin_lines = 4\n")
+                .unwrap();
+        let flags = ScanConfig {
+            exclude: vec!["gen/**".into()],
+            min_tokens: Some(80),
+            ..Default::default()
+        };
         let s = Settings::resolve(file.scan, flags);
         assert_eq!(s.exclude, ["vendor/**", "gen/**"]);
-        assert_eq!(s.thresholds, Thresholds { min_tokens: 80, min_lines: 4 });
+        assert_eq!(
+            s.thresholds,
+            Thresholds {
+                min_tokens: 80,
+                min_lines: 4
+            }
+        );
         assert_eq!(s.max_file_size, DEFAULT_MAX_FILE_SIZE);
     }
 
     #[test]
     fn unknown_keys_are_errors_naming_the_file_and_line() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join(FILE_NAME), "[scan]\nmin_tokens = 3\nmin_tokns = 4\n").unwrap();
+        std::fs::write(
+            dir.path().join(FILE_NAME),
+            "[scan]\nmin_tokens = 3\nmin_tokns = 4\n",
+        )
+        .unwrap();
         let err = load(dir.path()).unwrap_err().to_string();
         assert!(err.contains("cpt.toml: unknown field `min_tokns`"), "{err}");
         assert!(err.contains("(line 3)"), "{err}");

@@ -37,7 +37,11 @@ pub fn class_of(key: u64, members: &[Member]) -> Option<Class> {
         return None;
     }
     let first = members[0].exact;
-    let clone_type = if members.iter().all(|m| m.exact == first) { CloneType::T1 } else { CloneType::T2 };
+    let clone_type = if members.iter().all(|m| m.exact == first) {
+        CloneType::T1
+    } else {
+        CloneType::T2
+    };
     let mut ids: Vec<i64> = members.iter().map(|m| m.unit).collect();
     ids.sort_unstable();
     ids.dedup();
@@ -66,14 +70,32 @@ pub fn transition(old: Option<&Class>, new: Option<&Class>) -> Vec<Event> {
         }],
         (Some(old), None) => vec![Event::PatternDissolved { id: old.id.clone() }],
         (Some(old), Some(new)) => {
-            let removed: Vec<i64> = old.members.iter().filter(|m| !new.members.contains(m)).copied().collect();
-            let added: Vec<i64> = new.members.iter().filter(|m| !old.members.contains(m)).copied().collect();
+            let removed: Vec<i64> = old
+                .members
+                .iter()
+                .filter(|m| !new.members.contains(m))
+                .copied()
+                .collect();
+            let added: Vec<i64> = new
+                .members
+                .iter()
+                .filter(|m| !old.members.contains(m))
+                .copied()
+                .collect();
             let mut events = Vec::new();
             if !removed.is_empty() {
-                events.push(Event::PatternShrunk { id: new.id.clone(), summary: new.summary.clone(), removed });
+                events.push(Event::PatternShrunk {
+                    id: new.id.clone(),
+                    summary: new.summary.clone(),
+                    removed,
+                });
             }
             if !added.is_empty() {
-                events.push(Event::PatternGrown { id: new.id.clone(), summary: new.summary.clone(), added });
+                events.push(Event::PatternGrown {
+                    id: new.id.clone(),
+                    summary: new.summary.clone(),
+                    added,
+                });
             }
             events
         }
@@ -112,14 +134,18 @@ pub fn covered(classes: &[Vec<Span>]) -> Vec<bool> {
         .iter()
         .enumerate()
         .map(|(index, spans)| {
-            let Some(first) = spans.first() else { return false };
+            let Some(first) = spans.first() else {
+                return false;
+            };
             let containers = by_file[&first.file]
                 .iter()
                 .filter(|(outer, other)| *other != index && first.strictly_inside(outer))
                 .map(|&(_, other)| other);
             containers.into_iter().any(|other| {
                 spans.iter().all(|span| {
-                    by_file[&span.file].iter().any(|(outer, owner)| *owner == other && span.strictly_inside(outer))
+                    by_file[&span.file]
+                        .iter()
+                        .any(|(outer, owner)| *owner == other && span.strictly_inside(outer))
                 })
             })
         })
@@ -152,7 +178,12 @@ mod tests {
     use super::*;
 
     fn m(unit: i64, exact: u64) -> Member {
-        Member { unit, exact, lines: 10 + unit as u32, tokens: 60 }
+        Member {
+            unit,
+            exact,
+            lines: 10 + unit as u32,
+            tokens: 60,
+        }
     }
 
     #[test]
@@ -176,16 +207,28 @@ mod tests {
     fn transitions_cover_every_change() {
         let a = class_of(7, &[m(1, 5), m(2, 5)]).unwrap();
         let b = class_of(7, &[m(2, 5), m(3, 6)]).unwrap();
-        assert!(matches!(transition(None, Some(&a))[..], [Event::PatternCreated { .. }]));
-        assert!(matches!(transition(Some(&a), None)[..], [Event::PatternDissolved { .. }]));
+        assert!(matches!(
+            transition(None, Some(&a))[..],
+            [Event::PatternCreated { .. }]
+        ));
+        assert!(matches!(
+            transition(Some(&a), None)[..],
+            [Event::PatternDissolved { .. }]
+        ));
         assert!(transition(Some(&a), Some(&a)).is_empty());
         let events = transition(Some(&a), Some(&b));
-        assert!(matches!(&events[..], [Event::PatternShrunk { removed, .. }, Event::PatternGrown { added, .. }]
-            if removed == &[1] && added == &[3]));
+        assert!(
+            matches!(&events[..], [Event::PatternShrunk { removed, .. }, Event::PatternGrown { added, .. }]
+            if removed == &[1] && added == &[3])
+        );
     }
 
     fn s(file: i64, start: u32, end: u32) -> Span {
-        Span { file, start_byte: start, end_byte: end }
+        Span {
+            file,
+            start_byte: start,
+            end_byte: end,
+        }
     }
 
     #[test]

@@ -18,7 +18,9 @@ impl Serialize for Hash64 {
 impl<'de> Deserialize<'de> for Hash64 {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        u64::from_str_radix(&text, 16).map(Hash64).map_err(serde::de::Error::custom)
+        u64::from_str_radix(&text, 16)
+            .map(Hash64)
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -91,14 +93,42 @@ pub enum Event {
     FileAdded(FileRecord),
     FileChanged(FileRecord),
     /// Size or modification time changed, content did not.
-    FileTouched { id: i64, size: u64, mtime_ns: i64 },
-    FileRemoved { id: i64, path: String },
+    FileTouched {
+        id: i64,
+        size: u64,
+        mtime_ns: i64,
+    },
+    FileRemoved {
+        id: i64,
+        path: String,
+    },
     UnitAdded(UnitRecord),
-    UnitRemoved { id: i64 },
-    PatternCreated { id: String, key: Hash64, kind: String, #[serde(flatten)] summary: PatternSummary, members: Vec<i64> },
-    PatternGrown { id: String, #[serde(flatten)] summary: PatternSummary, added: Vec<i64> },
-    PatternShrunk { id: String, #[serde(flatten)] summary: PatternSummary, removed: Vec<i64> },
-    PatternDissolved { id: String },
+    UnitRemoved {
+        id: i64,
+    },
+    PatternCreated {
+        id: String,
+        key: Hash64,
+        kind: String,
+        #[serde(flatten)]
+        summary: PatternSummary,
+        members: Vec<i64>,
+    },
+    PatternGrown {
+        id: String,
+        #[serde(flatten)]
+        summary: PatternSummary,
+        added: Vec<i64>,
+    },
+    PatternShrunk {
+        id: String,
+        #[serde(flatten)]
+        summary: PatternSummary,
+        removed: Vec<i64>,
+    },
+    PatternDissolved {
+        id: String,
+    },
 }
 
 impl Event {
@@ -127,7 +157,11 @@ mod tests {
     fn events_round_trip_through_json() {
         let e = Event::PatternGrown {
             id: "00000000000000ff".into(),
-            summary: PatternSummary { clone_type: CloneType::T2, lines: 12, tokens: 90 },
+            summary: PatternSummary {
+                clone_type: CloneType::T2,
+                lines: 12,
+                tokens: 90,
+            },
             added: vec![3, 4],
         };
         let json = serde_json::to_string(&e).unwrap();
@@ -137,7 +171,13 @@ mod tests {
         );
         assert_eq!(serde_json::from_str::<Event>(&json).unwrap(), e);
         let u = Event::UnitRemoved { id: 9 };
-        assert_eq!(serde_json::from_str::<Event>(&serde_json::to_string(&u).unwrap()).unwrap(), u);
-        assert_eq!(serde_json::to_string(&Hash64(u64::MAX)).unwrap(), "\"ffffffffffffffff\"");
+        assert_eq!(
+            serde_json::from_str::<Event>(&serde_json::to_string(&u).unwrap()).unwrap(),
+            u
+        );
+        assert_eq!(
+            serde_json::to_string(&Hash64(u64::MAX)).unwrap(),
+            "\"ffffffffffffffff\""
+        );
     }
 }

@@ -21,7 +21,10 @@ pub struct Thresholds {
 
 impl Default for Thresholds {
     fn default() -> Self {
-        Thresholds { min_tokens: 50, min_lines: 6 }
+        Thresholds {
+            min_tokens: 50,
+            min_lines: 6,
+        }
     }
 }
 
@@ -100,14 +103,23 @@ fn flatten<'t>(lang: &Language, tree: &'t Tree) -> (Vec<Token>, Vec<(Node<'t>, R
                 open.push((units.len(), node.id()));
                 units.push((
                     node,
-                    RawUnit { kind: unit_kind, first_token: tokens.len(), end_token: 0 },
+                    RawUnit {
+                        kind: unit_kind,
+                        first_token: tokens.len(),
+                        end_token: 0,
+                    },
                 ));
             }
             cursor.goto_first_child();
             continue;
         }
         if class != NodeClass::Skip && node.end_byte() > node.start_byte() {
-            tokens.push(Token { start: node.start_byte() as u32, end: node.end_byte() as u32, kind, class });
+            tokens.push(Token {
+                start: node.start_byte() as u32,
+                end: node.end_byte() as u32,
+                kind,
+                class,
+            });
         }
         // Leave this node: next sibling, or climb, closing every unit we climb out of.
         loop {
@@ -135,7 +147,12 @@ pub fn tokens(lang: &Language, tree: &Tree) -> Vec<Token> {
 }
 
 /// Fingerprint every unit of a parsed file that meets the thresholds.
-pub fn fingerprint(lang: &Language, tree: &Tree, source: &[u8], thresholds: Thresholds) -> FilePrint {
+pub fn fingerprint(
+    lang: &Language,
+    tree: &Tree,
+    source: &[u8],
+    thresholds: Thresholds,
+) -> FilePrint {
     let (tokens, raw_units, syntax_errors) = flatten(lang, tree);
     let mut hasher = UnitHasher::default();
     let mut units = Vec::new();
@@ -161,17 +178,27 @@ pub fn fingerprint(lang: &Language, tree: &Tree, source: &[u8], thresholds: Thre
             shape,
         });
     }
-    FilePrint { units, syntax_errors }
+    FilePrint {
+        units,
+        syntax_errors,
+    }
 }
 
 /// The shape view of a token stream: identifiers numbered by first appearance.
 pub fn shape_tokens<'s>(tokens: &[Token], source: &'s [u8]) -> Vec<ShapeToken<'s>> {
     let mut names = FxHashMap::default();
-    tokens.iter().map(|t| shape_token(t, source, &mut names)).collect()
+    tokens
+        .iter()
+        .map(|t| shape_token(t, source, &mut names))
+        .collect()
 }
 
 #[inline]
-fn shape_token<'s>(t: &Token, source: &'s [u8], names: &mut FxHashMap<&'s [u8], u32>) -> ShapeToken<'s> {
+fn shape_token<'s>(
+    t: &Token,
+    source: &'s [u8],
+    names: &mut FxHashMap<&'s [u8], u32>,
+) -> ShapeToken<'s> {
     let text = &source[t.start as usize..t.end as usize];
     match t.class {
         NodeClass::Identifier | NodeClass::Type => {
@@ -197,7 +224,8 @@ impl<'s> UnitHasher<'s> {
         self.shape.clear();
         self.names.clear();
         for t in tokens {
-            self.exact.extend_from_slice(&source[t.start as usize..t.end as usize]);
+            self.exact
+                .extend_from_slice(&source[t.start as usize..t.end as usize]);
             self.exact.push(0);
             match shape_token(t, source, &mut self.names) {
                 ShapeToken::Verbatim(text) => {
@@ -222,7 +250,11 @@ impl<'s> UnitHasher<'s> {
 /// The first 64 bits of a blake3 hash.
 pub fn hash64(bytes: &[u8]) -> u64 {
     let hash = blake3::hash(bytes);
-    u64::from_le_bytes(hash.as_bytes()[..8].try_into().expect("blake3 gives 32 bytes"))
+    u64::from_le_bytes(
+        hash.as_bytes()[..8]
+            .try_into()
+            .expect("blake3 gives 32 bytes"),
+    )
 }
 
 /// A unit's name: followed through the language's name fields, or taken from the parent
@@ -275,7 +307,10 @@ mod tests {
     use super::*;
     use crate::{lang, parse};
 
-    const SMALL: Thresholds = Thresholds { min_tokens: 5, min_lines: 2 };
+    const SMALL: Thresholds = Thresholds {
+        min_tokens: 5,
+        min_lines: 2,
+    };
 
     fn units(lang_id: &str, src: &str) -> Vec<UnitPrint> {
         let lang = lang::by_id(lang_id).unwrap();
@@ -370,8 +405,14 @@ mod tests {
     fn renames_and_literals_keep_only_the_shape_hash() {
         for &(id, original, _, renamed, _) in CASES {
             let (a, b) = (one(id, original), one(id, renamed));
-            assert_ne!(a.exact, b.exact, "{id}: renamed copy has the same exact hash");
-            assert_eq!(a.shape, b.shape, "{id}: renamed copy has a different shape hash");
+            assert_ne!(
+                a.exact, b.exact,
+                "{id}: renamed copy has the same exact hash"
+            );
+            assert_eq!(
+                a.shape, b.shape,
+                "{id}: renamed copy has a different shape hash"
+            );
         }
     }
 
@@ -380,7 +421,10 @@ mod tests {
         for &(id, original, _, _, different) in CASES {
             let (a, b) = (one(id, original), one(id, different));
             assert_ne!(a.exact, b.exact, "{id}");
-            assert_ne!(a.shape, b.shape, "{id}: a changed operator kept the shape hash");
+            assert_ne!(
+                a.shape, b.shape,
+                "{id}: a changed operator kept the shape hash"
+            );
         }
     }
 
@@ -391,8 +435,14 @@ mod tests {
         assert_eq!(one("c", CASES[7].1).name, "total");
         assert_eq!(one("cpp", CASES[8].1).name, "Bag::total");
         assert_eq!(one("java", CASES[6].1).kind, UnitKind::Method);
-        let arrow = one("javascript", "const handler = (e) => {\n  const v = e.target.value;\n  return v;\n};\n");
-        assert_eq!((arrow.name.as_str(), arrow.kind), ("handler", UnitKind::Closure));
+        let arrow = one(
+            "javascript",
+            "const handler = (e) => {\n  const v = e.target.value;\n  return v;\n};\n",
+        );
+        assert_eq!(
+            (arrow.name.as_str(), arrow.kind),
+            ("handler", UnitKind::Closure)
+        );
     }
 
     #[test]
@@ -408,8 +458,10 @@ mod tests {
         let src = b"x = f'a{b}c'  # note\n";
         let tree = parse::parse(py, src).unwrap();
         let toks = tokens(py, &tree);
-        let texts: Vec<&str> =
-            toks.iter().map(|t| std::str::from_utf8(&src[t.start as usize..t.end as usize]).unwrap()).collect();
+        let texts: Vec<&str> = toks
+            .iter()
+            .map(|t| std::str::from_utf8(&src[t.start as usize..t.end as usize]).unwrap())
+            .collect();
         assert_eq!(texts, ["x", "=", "f'a{b}c'"]);
         let shapes = shape_tokens(&toks, src);
         assert_eq!(shapes[0], ShapeToken::Name(0));
@@ -423,7 +475,15 @@ mod tests {
         assert_eq!(names, ["outer", "inner"]);
         let py = lang::by_id("python").unwrap();
         let tree = parse::parse(py, src.as_bytes()).unwrap();
-        let strict = fingerprint(py, &tree, src.as_bytes(), Thresholds { min_tokens: 5, min_lines: 5 });
+        let strict = fingerprint(
+            py,
+            &tree,
+            src.as_bytes(),
+            Thresholds {
+                min_tokens: 5,
+                min_lines: 5,
+            },
+        );
         assert_eq!(strict.units.len(), 1);
     }
 

@@ -11,35 +11,97 @@ use thiserror::Error;
 
 /// Every built-in language: its id, its grammar, and its data file. Detection by extension
 /// follows this order; an extension claimed twice is a configuration error.
-const BUILT_IN: &[(&str, fn() -> tree_sitter::Language, &str)] = &[
-    ("rust", || tree_sitter_rust::LANGUAGE.into(), include_str!("../grammars/rust.toml")),
-    ("python", || tree_sitter_python::LANGUAGE.into(), include_str!("../grammars/python.toml")),
-    ("javascript", || tree_sitter_javascript::LANGUAGE.into(), include_str!("../grammars/javascript.toml")),
-    ("typescript", || tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(), include_str!("../grammars/typescript.toml")),
-    ("tsx", || tree_sitter_typescript::LANGUAGE_TSX.into(), include_str!("../grammars/tsx.toml")),
-    ("go", || tree_sitter_go::LANGUAGE.into(), include_str!("../grammars/go.toml")),
-    ("java", || tree_sitter_java::LANGUAGE.into(), include_str!("../grammars/java.toml")),
-    ("c", || tree_sitter_c::LANGUAGE.into(), include_str!("../grammars/c.toml")),
-    ("cpp", || tree_sitter_cpp::LANGUAGE.into(), include_str!("../grammars/cpp.toml")),
+/// A built-in language: id, grammar constructor, grammar data.
+type BuiltIn = (&'static str, fn() -> tree_sitter::Language, &'static str);
+
+const BUILT_IN: &[BuiltIn] = &[
+    (
+        "rust",
+        || tree_sitter_rust::LANGUAGE.into(),
+        include_str!("../grammars/rust.toml"),
+    ),
+    (
+        "python",
+        || tree_sitter_python::LANGUAGE.into(),
+        include_str!("../grammars/python.toml"),
+    ),
+    (
+        "javascript",
+        || tree_sitter_javascript::LANGUAGE.into(),
+        include_str!("../grammars/javascript.toml"),
+    ),
+    (
+        "typescript",
+        || tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),
+        include_str!("../grammars/typescript.toml"),
+    ),
+    (
+        "tsx",
+        || tree_sitter_typescript::LANGUAGE_TSX.into(),
+        include_str!("../grammars/tsx.toml"),
+    ),
+    (
+        "go",
+        || tree_sitter_go::LANGUAGE.into(),
+        include_str!("../grammars/go.toml"),
+    ),
+    (
+        "java",
+        || tree_sitter_java::LANGUAGE.into(),
+        include_str!("../grammars/java.toml"),
+    ),
+    (
+        "c",
+        || tree_sitter_c::LANGUAGE.into(),
+        include_str!("../grammars/c.toml"),
+    ),
+    (
+        "cpp",
+        || tree_sitter_cpp::LANGUAGE.into(),
+        include_str!("../grammars/cpp.toml"),
+    ),
 ];
 
 /// A mistake in a grammar data file.
 #[derive(Debug, Error)]
 pub enum LangError {
     #[error("grammars/{lang}.toml: {source}")]
-    Toml { lang: &'static str, source: toml::de::Error },
+    Toml {
+        lang: &'static str,
+        source: toml::de::Error,
+    },
     #[error("grammars/{lang}.toml: inherits unknown language `{parent}`")]
     UnknownParent { lang: &'static str, parent: String },
     #[error("grammars/{lang}.toml: `{kind}` in `{list}` is not a named node kind of the grammar")]
-    UnknownKind { lang: &'static str, list: &'static str, kind: String },
+    UnknownKind {
+        lang: &'static str,
+        list: &'static str,
+        kind: String,
+    },
     #[error("grammars/{lang}.toml: `{field}` in `{list}` is not a field of the grammar")]
-    UnknownField { lang: &'static str, list: &'static str, field: String },
+    UnknownField {
+        lang: &'static str,
+        list: &'static str,
+        field: String,
+    },
     #[error("grammars/{lang}.toml: node kind `{kind}` is listed as both {first} and {second}")]
-    Conflict { lang: &'static str, kind: String, first: &'static str, second: &'static str },
+    Conflict {
+        lang: &'static str,
+        kind: String,
+        first: &'static str,
+        second: &'static str,
+    },
     #[error("grammars/{lang}.toml: extension `.{ext}` is already claimed by {other}")]
-    DuplicateExtension { lang: &'static str, ext: String, other: &'static str },
+    DuplicateExtension {
+        lang: &'static str,
+        ext: String,
+        other: &'static str,
+    },
     #[error("grammars/{lang}.toml: `{field}` is required")]
-    Missing { lang: &'static str, field: &'static str },
+    Missing {
+        lang: &'static str,
+        field: &'static str,
+    },
 }
 
 /// One grammar data file as written. Lists are appended to the inherited language's lists;
@@ -121,9 +183,15 @@ impl UnitKind {
     }
 
     pub fn parse(s: &str) -> Option<UnitKind> {
-        [Self::Function, Self::Method, Self::Constructor, Self::Closure, Self::Lambda]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        [
+            Self::Function,
+            Self::Method,
+            Self::Constructor,
+            Self::Closure,
+            Self::Lambda,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
     }
 }
 
@@ -169,7 +237,9 @@ pub struct Language {
 
 impl std::fmt::Debug for Language {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Language").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("Language")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -178,7 +248,10 @@ impl Language {
     /// structure.
     #[inline]
     pub fn class(&self, kind_id: u16) -> NodeClass {
-        self.classes.get(usize::from(kind_id)).copied().unwrap_or_default()
+        self.classes
+            .get(usize::from(kind_id))
+            .copied()
+            .unwrap_or_default()
     }
 
     /// The unit category of a node kind, if nodes of that kind are units.
@@ -215,14 +288,17 @@ pub fn by_id(id: &str) -> Option<&'static Language> {
 /// The language of a file, by its extension (case-insensitive).
 pub fn for_path(path: &std::path::Path) -> Option<&'static Language> {
     let ext = path.extension()?.to_str()?;
-    all().iter().find(|l| l.extensions.iter().any(|e| e.eq_ignore_ascii_case(ext)))
+    all()
+        .iter()
+        .find(|l| l.extensions.iter().any(|e| e.eq_ignore_ascii_case(ext)))
 }
 
 /// Compile every built-in language, reporting the first bad entry.
 pub fn load() -> Result<Vec<Language>, LangError> {
     let mut specs: BTreeMap<&'static str, LangSpec> = BTreeMap::new();
     for &(id, _, text) in BUILT_IN {
-        let spec: LangSpec = toml::from_str(text).map_err(|source| LangError::Toml { lang: id, source })?;
+        let spec: LangSpec =
+            toml::from_str(text).map_err(|source| LangError::Toml { lang: id, source })?;
         specs.insert(id, spec);
     }
     let mut langs: Vec<Language> = Vec::with_capacity(BUILT_IN.len());
@@ -230,8 +306,15 @@ pub fn load() -> Result<Vec<Language>, LangError> {
         let spec = resolve(id, &specs)?;
         let lang = compile(id, index, grammar(), spec)?;
         for ext in &lang.extensions {
-            if let Some(other) = langs.iter().find(|l| l.extensions.iter().any(|e| e.eq_ignore_ascii_case(ext))) {
-                return Err(LangError::DuplicateExtension { lang: id, ext: ext.clone(), other: other.id });
+            if let Some(other) = langs
+                .iter()
+                .find(|l| l.extensions.iter().any(|e| e.eq_ignore_ascii_case(ext)))
+            {
+                return Err(LangError::DuplicateExtension {
+                    lang: id,
+                    ext: ext.clone(),
+                    other: other.id,
+                });
             }
         }
         langs.push(lang);
@@ -240,15 +323,25 @@ pub fn load() -> Result<Vec<Language>, LangError> {
 }
 
 /// Flatten a spec's `inherits` chain into one spec.
-fn resolve(id: &'static str, specs: &BTreeMap<&'static str, LangSpec>) -> Result<LangSpec, LangError> {
+fn resolve(
+    id: &'static str,
+    specs: &BTreeMap<&'static str, LangSpec>,
+) -> Result<LangSpec, LangError> {
     let mut chain = vec![id];
     let mut current = id;
     while let Some(parent) = specs[current].inherits.as_deref() {
-        let (&parent_id, _) = specs
-            .get_key_value(parent)
-            .ok_or_else(|| LangError::UnknownParent { lang: current, parent: parent.to_string() })?;
+        let (&parent_id, _) =
+            specs
+                .get_key_value(parent)
+                .ok_or_else(|| LangError::UnknownParent {
+                    lang: current,
+                    parent: parent.to_string(),
+                })?;
         if chain.contains(&parent_id) {
-            return Err(LangError::UnknownParent { lang: current, parent: parent.to_string() });
+            return Err(LangError::UnknownParent {
+                lang: current,
+                parent: parent.to_string(),
+            });
         }
         chain.push(parent_id);
         current = parent_id;
@@ -260,10 +353,21 @@ fn resolve(id: &'static str, specs: &BTreeMap<&'static str, LangSpec>) -> Result
     Ok(merged)
 }
 
-fn compile(id: &'static str, index: usize, grammar: tree_sitter::Language, spec: LangSpec) -> Result<Language, LangError> {
-    let name = spec.name.ok_or(LangError::Missing { lang: id, field: "name" })?;
+fn compile(
+    id: &'static str,
+    index: usize,
+    grammar: tree_sitter::Language,
+    spec: LangSpec,
+) -> Result<Language, LangError> {
+    let name = spec.name.ok_or(LangError::Missing {
+        lang: id,
+        field: "name",
+    })?;
     if spec.extensions.is_empty() {
-        return Err(LangError::Missing { lang: id, field: "extensions" });
+        return Err(LangError::Missing {
+            lang: id,
+            field: "extensions",
+        });
     }
     let count = grammar.node_kind_count();
     let mut classes = vec![NodeClass::Other; count];
@@ -289,7 +393,11 @@ fn compile(id: &'static str, index: usize, grammar: tree_sitter::Language, spec:
         for kind in kinds {
             let ids = ids_named(kind);
             if ids.is_empty() {
-                return Err(LangError::UnknownKind { lang: id, list, kind: kind.clone() });
+                return Err(LangError::UnknownKind {
+                    lang: id,
+                    list,
+                    kind: kind.clone(),
+                });
             }
             for i in ids {
                 if classes[i] != NodeClass::Other && classes[i] != class {
@@ -307,7 +415,11 @@ fn compile(id: &'static str, index: usize, grammar: tree_sitter::Language, spec:
     for (kind, unit) in &spec.units {
         let ids = ids_named(kind);
         if ids.is_empty() {
-            return Err(LangError::UnknownKind { lang: id, list: "units", kind: kind.clone() });
+            return Err(LangError::UnknownKind {
+                lang: id,
+                list: "units",
+                kind: kind.clone(),
+            });
         }
         for i in ids {
             if classes[i] != NodeClass::Other {
@@ -328,7 +440,11 @@ fn compile(id: &'static str, index: usize, grammar: tree_sitter::Language, spec:
                 grammar
                     .field_id_for_name(f)
                     .map(|id| id.get())
-                    .ok_or_else(|| LangError::UnknownField { lang: id, list, field: f.clone() })
+                    .ok_or_else(|| LangError::UnknownField {
+                        lang: id,
+                        list,
+                        field: f.clone(),
+                    })
             })
             .collect()
     };
@@ -356,9 +472,21 @@ mod tests {
         let langs = load().expect("grammar data");
         assert_eq!(langs.len(), BUILT_IN.len());
         for lang in &langs {
-            assert!(lang.units.iter().any(Option::is_some), "{} has no unit kinds", lang.id);
-            assert!(lang.classes.contains(&NodeClass::Identifier), "{} has no identifiers", lang.id);
-            assert!(lang.classes.contains(&NodeClass::Skip), "{} has no comments", lang.id);
+            assert!(
+                lang.units.iter().any(Option::is_some),
+                "{} has no unit kinds",
+                lang.id
+            );
+            assert!(
+                lang.classes.contains(&NodeClass::Identifier),
+                "{} has no identifiers",
+                lang.id
+            );
+            assert!(
+                lang.classes.contains(&NodeClass::Skip),
+                "{} has no comments",
+                lang.id
+            );
         }
     }
 
@@ -394,16 +522,24 @@ mod tests {
 
     #[test]
     fn bad_entries_are_reported_with_their_file() {
-        let spec: LangSpec = toml::from_str("name = \"X\"\nextensions = [\"x\"]\nidentifiers = [\"no_such_kind\"]").unwrap();
+        let spec: LangSpec =
+            toml::from_str("name = \"X\"\nextensions = [\"x\"]\nidentifiers = [\"no_such_kind\"]")
+                .unwrap();
         let err = compile("python", 0, tree_sitter_python::LANGUAGE.into(), spec).unwrap_err();
         assert_eq!(
             err.to_string(),
             "grammars/python.toml: `no_such_kind` in `identifiers` is not a named node kind of the grammar"
         );
-        let spec: LangSpec = toml::from_str("name = \"X\"\nextensions = [\"x\"]\nname_fields = [\"nope\"]").unwrap();
+        let spec: LangSpec =
+            toml::from_str("name = \"X\"\nextensions = [\"x\"]\nname_fields = [\"nope\"]").unwrap();
         let err = compile("python", 0, tree_sitter_python::LANGUAGE.into(), spec).unwrap_err();
-        assert!(err.to_string().contains("`nope` in `name_fields` is not a field"), "{err}");
-        let bad: Result<LangSpec, _> = toml::from_str("name = \"X\"\nunits = { function_definition = \"routine\" }");
+        assert!(
+            err.to_string()
+                .contains("`nope` in `name_fields` is not a field"),
+            "{err}"
+        );
+        let bad: Result<LangSpec, _> =
+            toml::from_str("name = \"X\"\nunits = { function_definition = \"routine\" }");
         assert!(bad.is_err());
     }
 }

@@ -35,7 +35,9 @@ pub fn parse(lang: &Language, source: &[u8]) -> Result<Tree, ParseError> {
                 .expect("built-in grammars match the tree-sitter ABI (checked by tests)");
             parser
         });
-        parser.parse(source, None).ok_or(ParseError { lang: lang.id })
+        parser
+            .parse(source, None)
+            .ok_or(ParseError { lang: lang.id })
     })
 }
 

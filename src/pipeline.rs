@@ -93,7 +93,10 @@ pub fn find_db(start: &Path) -> Option<PathBuf> {
 /// Index or refresh `options.root` into the catalogue at `options.db`.
 pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Result<ScanSummary> {
     let started = Instant::now();
-    let root = options.root.canonicalize().with_context(|| format!("{}: cannot scan", options.root.display()))?;
+    let root = options
+        .root
+        .canonicalize()
+        .with_context(|| format!("{}: cannot scan", options.root.display()))?;
     let mut store = open_for_scan(&root, &options.db)?;
     let fingerprint_key = options.settings.fingerprint_key();
     let refingerprint = store.meta("fingerprint")?.as_deref() != Some(fingerprint_key.as_str());
@@ -104,7 +107,11 @@ pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Result<ScanSummar
         progress.warn(error);
     }
     let present: HashSet<&str> = walk.files.iter().map(|c| c.rel.as_str()).collect();
-    let removed: Vec<String> = known.keys().filter(|p| !present.contains(p.as_str())).cloned().collect();
+    let removed: Vec<String> = known
+        .keys()
+        .filter(|p| !present.contains(p.as_str()))
+        .cloned()
+        .collect();
     let mut todo: Vec<&Candidate> = walk
         .files
         .iter()
@@ -116,16 +123,27 @@ pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Result<ScanSummar
 
     progress.start(todo.len() as u64);
     let scan_id = store.begin_scan()?;
-    let mut tally = Tally { removed: removed.len() as u64, ..Tally::default() };
+    let mut tally = Tally {
+        removed: removed.len() as u64,
+        ..Tally::default()
+    };
     let racy_after_ns = discover::now_ns() - RACY_WINDOW_NS;
-    let work = Work { known: &known, settings: &options.settings, refingerprint, racy_after_ns };
+    let work = Work {
+        known: &known,
+        settings: &options.settings,
+        refingerprint,
+        racy_after_ns,
+    };
     std::thread::scope(|threads| -> Result<()> {
         let (sender, receiver) = mpsc::sync_channel::<Processed>(4 * BATCH_FILES);
-        let writer = threads.spawn(|| write_all(&mut store, scan_id, removed, receiver, progress, &mut tally));
-        todo.par_iter().with_max_len(1).for_each_with(sender, |sender, candidate| {
-            // A send fails only when the writer has stopped on an error, which it reports.
-            let _ = sender.send(work.process(candidate));
-        });
+        let writer = threads
+            .spawn(|| write_all(&mut store, scan_id, removed, receiver, progress, &mut tally));
+        todo.par_iter()
+            .with_max_len(1)
+            .for_each_with(sender, |sender, candidate| {
+                // A send fails only when the writer has stopped on an error, which it reports.
+                let _ = sender.send(work.process(candidate));
+            });
         writer.join().expect("writer thread panicked")
     })?;
     progress.finish();
@@ -154,18 +172,26 @@ pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Result<ScanSummar
 
 /// Open (or create) the catalogue for a scan of `root`, refusing one that belongs elsewhere.
 fn open_for_scan(root: &Path, db: &Path) -> Result<Store> {
-    if let Some(dir) = db.parent().filter(|d| d.file_name().is_some_and(|n| n == CATALOGUE_DIR)) {
-        std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    if let Some(dir) = db
+        .parent()
+        .filter(|d| d.file_name().is_some_and(|n| n == CATALOGUE_DIR))
+    {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("{}: cannot create", dir.display()))?;
         let ignore = dir.join(".gitignore");
         if !ignore.exists() {
-            std::fs::write(&ignore, "*\n").with_context(|| format!("{}: cannot write", ignore.display()))?;
+            std::fs::write(&ignore, "*\n")
+                .with_context(|| format!("{}: cannot write", ignore.display()))?;
         }
     }
     let store = Store::open(db)?;
     let root_text = root.to_string_lossy();
     match store.meta("root")? {
         Some(other) if other != root_text => {
-            bail!("{}: this catalogue belongs to {other}; use --db to choose another", db.display())
+            bail!(
+                "{}: this catalogue belongs to {other}; use --db to choose another",
+                db.display()
+            )
         }
         Some(_) => {}
         None => store.set_meta("root", &root_text)?,
@@ -194,7 +220,10 @@ struct Processed {
 
 impl Processed {
     fn change(change: Change) -> Processed {
-        Processed { change: Some(change), ..Processed::default() }
+        Processed {
+            change: Some(change),
+            ..Processed::default()
+        }
     }
 }
 
@@ -211,7 +240,11 @@ impl Work<'_> {
     /// Read, check, parse and fingerprint one file. Never fails: every problem is a skip reason.
     fn process(&self, c: &Candidate) -> Processed {
         let known = self.known.get(&c.rel);
-        let mtime_ns = if c.mtime_ns >= self.racy_after_ns { 0 } else { c.mtime_ns };
+        let mtime_ns = if c.mtime_ns >= self.racy_after_ns {
+            0
+        } else {
+            c.mtime_ns
+        };
         let skip = |reason: SkipReason, size: u64, hash: u64| {
             let file = FileState {
                 path: c.rel.clone(),
@@ -223,7 +256,13 @@ impl Work<'_> {
                 syntax_errors: 0,
                 status: reason.as_str().to_string(),
             };
-            Processed { skipped: Some(reason), ..Processed::change(Change::Upsert { file, units: Vec::new() }) }
+            Processed {
+                skipped: Some(reason),
+                ..Processed::change(Change::Upsert {
+                    file,
+                    units: Vec::new(),
+                })
+            }
         };
         if c.size > self.settings.max_file_size {
             return skip(SkipReason::TooLarge, c.size, 0);
@@ -231,11 +270,20 @@ impl Work<'_> {
         let bytes = match std::fs::read(&c.abs) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let change = known.map(|_| Change::Remove { path: c.rel.clone() });
-                return Processed { change, skipped: Some(SkipReason::Vanished), ..Processed::default() };
+                let change = known.map(|_| Change::Remove {
+                    path: c.rel.clone(),
+                });
+                return Processed {
+                    change,
+                    skipped: Some(SkipReason::Vanished),
+                    ..Processed::default()
+                };
             }
             Err(e) => {
-                return Processed { warning: Some(format!("{}: {e}", c.rel)), ..skip(SkipReason::Unreadable, c.size, 0) };
+                return Processed {
+                    warning: Some(format!("{}: {e}", c.rel)),
+                    ..skip(SkipReason::Unreadable, c.size, 0)
+                };
             }
         };
         let size = bytes.len() as u64;
@@ -251,14 +299,23 @@ impl Work<'_> {
             if (k.size, k.mtime_ns) == (size, mtime_ns) {
                 return Processed::default();
             }
-            return Processed::change(Change::Touch { path: c.rel.clone(), size, mtime_ns });
+            return Processed::change(Change::Touch {
+                path: c.rel.clone(),
+                size,
+                mtime_ns,
+            });
         }
         if let Err(reason) = discover::check_content(&bytes, self.settings.max_line_length) {
             return skip(reason, size, hash);
         }
         let tree = match crate::parse::parse(c.lang, &bytes) {
             Ok(tree) => tree,
-            Err(e) => return Processed { warning: Some(format!("{}: {e}", c.rel)), ..skip(SkipReason::Unreadable, size, hash) },
+            Err(e) => {
+                return Processed {
+                    warning: Some(format!("{}: {e}", c.rel)),
+                    ..skip(SkipReason::Unreadable, size, hash)
+                };
+            }
         };
         let print = fingerprint::fingerprint(c.lang, &tree, &bytes, self.settings.thresholds);
         let file = FileState {
@@ -274,7 +331,10 @@ impl Work<'_> {
         Processed {
             fingerprinted: true,
             syntax_errors: print.syntax_errors > 0,
-            ..Processed::change(Change::Upsert { file, units: print.units })
+            ..Processed::change(Change::Upsert {
+                file,
+                units: print.units,
+            })
         }
     }
 }
@@ -298,7 +358,10 @@ fn write_all(
     progress: &dyn Progress,
     tally: &mut Tally,
 ) -> Result<()> {
-    let mut batch: Vec<Change> = removed.into_iter().map(|path| Change::Remove { path }).collect();
+    let mut batch: Vec<Change> = removed
+        .into_iter()
+        .map(|path| Change::Remove { path })
+        .collect();
     let mut last_commit = Instant::now();
     for processed in results {
         progress.advance();
@@ -313,7 +376,9 @@ fn write_all(
         }
         batch.extend(processed.change);
         if batch.len() >= BATCH_FILES || last_commit.elapsed() >= BATCH_WAIT {
-            tally.events += store.apply_changes(scan, std::mem::take(&mut batch))?.events;
+            tally.events += store
+                .apply_changes(scan, std::mem::take(&mut batch))?
+                .events;
             last_commit = Instant::now();
         }
     }
@@ -337,12 +402,21 @@ pub fn reported_patterns(store: &Store) -> Result<Vec<PatternRow>> {
         .map(|p| {
             p.members
                 .iter()
-                .map(|m| detect::Span { file: m.file_id, start_byte: m.start_byte, end_byte: m.end_byte })
+                .map(|m| detect::Span {
+                    file: m.file_id,
+                    start_byte: m.start_byte,
+                    end_byte: m.end_byte,
+                })
                 .collect()
         })
         .collect();
     let covered = detect::covered(&spans);
-    let mut shown: Vec<PatternRow> = patterns.into_iter().zip(covered).filter(|(_, c)| !c).map(|(p, _)| p).collect();
+    let mut shown: Vec<PatternRow> = patterns
+        .into_iter()
+        .zip(covered)
+        .filter(|(_, c)| !c)
+        .map(|(p, _)| p)
+        .collect();
     shown.sort_by(|a, b| {
         let weight = |p: &PatternRow| u64::from(p.lines) * p.members.len() as u64;
         weight(b).cmp(&weight(a)).then_with(|| a.id.cmp(&b.id))
@@ -381,13 +455,25 @@ pub fn stats(store: &Store) -> Result<Stats> {
     let patterns = reported_patterns(store)?;
     let mut ranges: HashMap<i64, Vec<(u32, u32)>> = HashMap::new();
     for member in patterns.iter().flat_map(|p| &p.members) {
-        ranges.entry(member.file_id).or_default().push((member.start_line, member.end_line));
+        ranges
+            .entry(member.file_id)
+            .or_default()
+            .push((member.start_line, member.end_line));
     }
     let duplicated_lines: u64 = ranges.values_mut().map(|r| detect::union_lines(r)).sum();
     let languages: BTreeMap<String, LanguageStats> = counts
         .languages
         .into_iter()
-        .map(|(lang, (files, lines, units))| (lang, LanguageStats { files, lines, units }))
+        .map(|(lang, (files, lines, units))| {
+            (
+                lang,
+                LanguageStats {
+                    files,
+                    lines,
+                    units,
+                },
+            )
+        })
         .collect();
     let lines: u64 = languages.values().map(|l| l.lines).sum();
     Ok(Stats {
@@ -401,7 +487,11 @@ pub fn stats(store: &Store) -> Result<Stats> {
         skipped: counts.skipped,
         files_with_syntax_errors: counts.files_with_syntax_errors,
         duplicated_lines,
-        duplicated_share: if lines == 0 { 0.0 } else { duplicated_lines as f64 / lines as f64 },
+        duplicated_share: if lines == 0 {
+            0.0
+        } else {
+            duplicated_lines as f64 / lines as f64
+        },
         events: counts.events,
     })
 }

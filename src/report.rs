@@ -84,7 +84,11 @@ pub fn clones_text(out: &mut dyn Write, patterns: &[PatternRow]) -> io::Result<(
             if m.name.is_empty() {
                 writeln!(out, "  {}:{}-{}", m.path, m.start_line, m.end_line)?;
             } else {
-                writeln!(out, "  {}:{}-{}  {}", m.path, m.start_line, m.end_line, m.name)?;
+                writeln!(
+                    out,
+                    "  {}:{}-{}  {}",
+                    m.path, m.start_line, m.end_line, m.name
+                )?;
             }
         }
         writeln!(out)?;
@@ -102,7 +106,13 @@ pub fn scan_summary(out: &mut dyn Write, s: &ScanSummary) -> io::Result<()> {
     if s.removed > 0 {
         write!(out, ", {} removed", s.removed)?;
     }
-    write!(out, "): {} units, {} patterns, {} skipped", s.units, s.patterns, s.skipped_total())?;
+    write!(
+        out,
+        "): {} units, {} patterns, {} skipped",
+        s.units,
+        s.patterns,
+        s.skipped_total()
+    )?;
     if s.syntax_errors > 0 {
         write!(out, ", {} with syntax errors", s.syntax_errors)?;
     }
@@ -120,13 +130,26 @@ pub fn stats_text(out: &mut dyn Write, s: &Stats) -> io::Result<()> {
     writeln!(out, "lines            {}", s.lines)?;
     writeln!(out, "units            {}", s.units)?;
     writeln!(out, "clone classes    {}", s.patterns)?;
-    writeln!(out, "duplicated lines {} ({:.1}%)", s.duplicated_lines, s.duplicated_share * 100.0)?;
+    writeln!(
+        out,
+        "duplicated lines {} ({:.1}%)",
+        s.duplicated_lines,
+        s.duplicated_share * 100.0
+    )?;
     writeln!(out, "syntax errors    {} files", s.files_with_syntax_errors)?;
     writeln!(out, "events           {}", s.events)?;
     if !s.languages.is_empty() {
-        writeln!(out, "\n{:<12} {:>8} {:>10} {:>8}", "language", "files", "lines", "units")?;
+        writeln!(
+            out,
+            "\n{:<12} {:>8} {:>10} {:>8}",
+            "language", "files", "lines", "units"
+        )?;
         for (lang, l) in &s.languages {
-            writeln!(out, "{lang:<12} {:>8} {:>10} {:>8}", l.files, l.lines, l.units)?;
+            writeln!(
+                out,
+                "{lang:<12} {:>8} {:>10} {:>8}",
+                l.files, l.lines, l.units
+            )?;
         }
     }
     if !s.skipped.is_empty() {

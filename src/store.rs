@@ -23,15 +23,31 @@ use crate::lang::UnitKind;
 #[derive(Debug, Error)]
 pub enum StoreError {
     #[error("{path}: {source}")]
-    Sqlite { path: String, source: rusqlite::Error },
+    Sqlite {
+        path: String,
+        source: rusqlite::Error,
+    },
     #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path}: no catalogue here; run `cpt scan` first")]
     Missing { path: String },
-    #[error("{path}: catalogue schema version {found} is newer than this cpt understands ({known})")]
-    TooNew { path: String, found: i64, known: i64 },
+    #[error(
+        "{path}: catalogue schema version {found} is newer than this cpt understands ({known})"
+    )]
+    TooNew {
+        path: String,
+        found: i64,
+        known: i64,
+    },
     #[error("{path}: event {seq} is unreadable: {message}")]
-    BadEvent { path: String, seq: i64, message: String },
+    BadEvent {
+        path: String,
+        seq: i64,
+        message: String,
+    },
 }
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts how many have run.
@@ -98,14 +114,23 @@ CREATE INDEX members_by_unit ON pattern_members(unit_id);
 
 /// The projection tables, in the order they are dumped and cleared.
 const PROJECTIONS: &[(&str, &str)] = &[
-    ("files", "SELECT id, path, lang, size, mtime_ns, hash, lines, syntax_errors, status FROM files ORDER BY id"),
+    (
+        "files",
+        "SELECT id, path, lang, size, mtime_ns, hash, lines, syntax_errors, status FROM files ORDER BY id",
+    ),
     (
         "units",
         "SELECT id, file_id, kind, name, start_line, end_line, start_byte, end_byte, tokens, exact_hash, shape_hash \
          FROM units ORDER BY id",
     ),
-    ("patterns", "SELECT id, key, kind, clone_type, lines, tokens FROM patterns ORDER BY id"),
-    ("pattern_members", "SELECT pattern_id, unit_id FROM pattern_members ORDER BY pattern_id, unit_id"),
+    (
+        "patterns",
+        "SELECT id, key, kind, clone_type, lines, tokens FROM patterns ORDER BY id",
+    ),
+    (
+        "pattern_members",
+        "SELECT pattern_id, unit_id FROM pattern_members ORDER BY pattern_id, unit_id",
+    ),
 ];
 
 /// What the catalogue knows of a file's last visit, for the incremental scan.
@@ -135,9 +160,16 @@ pub struct FileState {
 #[derive(Clone, Debug)]
 pub enum Change {
     /// A new or changed file and its units (none when skipped).
-    Upsert { file: FileState, units: Vec<UnitPrint> },
+    Upsert {
+        file: FileState,
+        units: Vec<UnitPrint>,
+    },
     /// Metadata changed, content did not.
-    Touch { path: String, size: u64, mtime_ns: i64 },
+    Touch {
+        path: String,
+        size: u64,
+        mtime_ns: i64,
+    },
     /// The file is gone.
     Remove { path: String },
 }
@@ -195,7 +227,10 @@ impl Store {
     /// Open the catalogue at `path`, creating it (and its directory) if needed.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::Io { path: dir.display().to_string(), source })?;
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+                path: dir.display().to_string(),
+                source,
+            })?;
         }
         Self::connect(path)
     }
@@ -203,21 +238,32 @@ impl Store {
     /// Open an existing catalogue; a missing one is an error that says how to make one.
     pub fn open_existing(path: &Path) -> Result<Store, StoreError> {
         if !path.is_file() {
-            return Err(StoreError::Missing { path: path.display().to_string() });
+            return Err(StoreError::Missing {
+                path: path.display().to_string(),
+            });
         }
         Self::connect(path)
     }
 
     fn connect(path: &Path) -> Result<Store, StoreError> {
-        let err = |source| StoreError::Sqlite { path: path.display().to_string(), source };
+        let err = |source| StoreError::Sqlite {
+            path: path.display().to_string(),
+            source,
+        };
         let conn = Connection::open(path).map_err(err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(err)?;
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; \
              PRAGMA cache_size = -16000;",
         )
         .map_err(err)?;
-        let mut store = Store { conn, path: path.to_path_buf(), next_file_id: 1, next_unit_id: 1 };
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+            next_file_id: 1,
+            next_unit_id: 1,
+        };
         store.migrate()?;
         store.next_file_id = store.counter("next_file_id")?;
         store.next_unit_id = store.counter("next_unit_id")?;
@@ -225,21 +271,38 @@ impl Store {
     }
 
     fn err(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
-        move |source| StoreError::Sqlite { path: self.path.display().to_string(), source }
+        move |source| StoreError::Sqlite {
+            path: self.path.display().to_string(),
+            source,
+        }
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {
         let path = self.path.display().to_string();
-        let err = |source| StoreError::Sqlite { path: path.clone(), source };
-        let version: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(err)?;
+        let err = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(err)?;
         let known = MIGRATIONS.len() as i64;
         if version > known {
-            return Err(StoreError::TooNew { path: path.clone(), found: version, known });
+            return Err(StoreError::TooNew {
+                path: path.clone(),
+                found: version,
+                known,
+            });
         }
         for (index, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let tx = self.conn.transaction_with_behavior(TransactionBehavior::Exclusive).map_err(err)?;
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Exclusive)
+                .map_err(err)?;
             tx.execute_batch(sql).map_err(err)?;
-            tx.pragma_update(None, "user_version", index as i64 + 1).map_err(err)?;
+            tx.pragma_update(None, "user_version", index as i64 + 1)
+                .map_err(err)?;
             tx.commit().map_err(err)?;
         }
         Ok(())
@@ -270,14 +333,19 @@ impl Store {
 
     /// Start a scan; its id tags the events it writes.
     pub fn begin_scan(&self) -> Result<i64, StoreError> {
-        self.conn.execute("INSERT INTO scans (started_ms) VALUES (?1)", [now_ms()]).map_err(self.err())?;
+        self.conn
+            .execute("INSERT INTO scans (started_ms) VALUES (?1)", [now_ms()])
+            .map_err(self.err())?;
         Ok(self.conn.last_insert_rowid())
     }
 
     /// Record a finished scan's summary (JSON).
     pub fn finish_scan(&self, scan: i64, summary: &str) -> Result<(), StoreError> {
         self.conn
-            .execute("UPDATE scans SET finished_ms = ?1, summary = ?2 WHERE id = ?3", params![now_ms(), summary, scan])
+            .execute(
+                "UPDATE scans SET finished_ms = ?1, summary = ?2 WHERE id = ?3",
+                params![now_ms(), summary, scan],
+            )
             .map(drop)
             .map_err(self.err())
     }
@@ -285,14 +353,21 @@ impl Store {
     /// The summary of the last finished scan.
     pub fn last_scan_summary(&self) -> Result<Option<String>, StoreError> {
         self.conn
-            .query_row("SELECT summary FROM scans WHERE finished_ms IS NOT NULL ORDER BY id DESC LIMIT 1", [], |r| r.get(0))
+            .query_row(
+                "SELECT summary FROM scans WHERE finished_ms IS NOT NULL ORDER BY id DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(self.err())
     }
 
     /// Every file the catalogue knows, by path.
     pub fn known_files(&self) -> Result<HashMap<String, KnownFile>, StoreError> {
-        let mut stmt = self.conn.prepare("SELECT path, size, mtime_ns, hash, status FROM files").map_err(self.err())?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT path, size, mtime_ns, hash, status FROM files")
+            .map_err(self.err())?;
         let rows = stmt
             .query_map([], |r| {
                 Ok((
@@ -311,10 +386,20 @@ impl Store {
 
     /// Apply a batch of changes in one transaction: events for files and units, then the
     /// events that bring every affected clone class up to date.
-    pub fn apply_changes(&mut self, scan: i64, changes: Vec<Change>) -> Result<BatchReport, StoreError> {
+    pub fn apply_changes(
+        &mut self,
+        scan: i64,
+        changes: Vec<Change>,
+    ) -> Result<BatchReport, StoreError> {
         let path = self.path.display().to_string();
-        let err = |source| StoreError::Sqlite { path: path.clone(), source };
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
+        let err = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(err)?;
         let mut writer = Writer {
             tx: &tx,
             scan,
@@ -328,8 +413,12 @@ impl Store {
             writer.change(change).map_err(err)?;
         }
         writer.update_classes().map_err(err)?;
-        let (next_file_id, next_unit_id, events) = (writer.next_file_id, writer.next_unit_id, writer.events);
-        for (key, value) in [("next_file_id", next_file_id), ("next_unit_id", next_unit_id)] {
+        let (next_file_id, next_unit_id, events) =
+            (writer.next_file_id, writer.next_unit_id, writer.events);
+        for (key, value) in [
+            ("next_file_id", next_file_id),
+            ("next_unit_id", next_unit_id),
+        ] {
             tx.execute(
                 "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2",
                 params![key, value.to_string()],
@@ -345,20 +434,33 @@ impl Store {
     /// Recreate every projection from the event log. Returns the number of events replayed.
     pub fn rebuild(&mut self) -> Result<u64, StoreError> {
         let path = self.path.display().to_string();
-        let err = |source| StoreError::Sqlite { path: path.clone(), source };
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
+        let err = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(err)?;
         for (table, _) in PROJECTIONS {
-            tx.execute(&format!("DELETE FROM {table}"), []).map_err(err)?;
+            tx.execute(&format!("DELETE FROM {table}"), [])
+                .map_err(err)?;
         }
         let mut replayed = 0u64;
         {
-            let mut stmt = tx.prepare("SELECT seq, data FROM events ORDER BY seq").map_err(err)?;
+            let mut stmt = tx
+                .prepare("SELECT seq, data FROM events ORDER BY seq")
+                .map_err(err)?;
             let mut rows = stmt.query([]).map_err(err)?;
             while let Some(row) = rows.next().map_err(err)? {
                 let seq: i64 = row.get(0).map_err(err)?;
                 let data: String = row.get(1).map_err(err)?;
-                let event: Event = serde_json::from_str(&data)
-                    .map_err(|e| StoreError::BadEvent { path: path.clone(), seq, message: e.to_string() })?;
+                let event: Event =
+                    serde_json::from_str(&data).map_err(|e| StoreError::BadEvent {
+                        path: path.clone(),
+                        seq,
+                        message: e.to_string(),
+                    })?;
                 apply(&tx, &event).map_err(err)?;
                 replayed += 1;
             }
@@ -425,7 +527,11 @@ impl Store {
                 start_byte: r.get(11).map_err(self.err())?,
                 end_byte: r.get(12).map_err(self.err())?,
             };
-            patterns.last_mut().expect("pushed above").members.push(member);
+            patterns
+                .last_mut()
+                .expect("pushed above")
+                .members
+                .push(member);
         }
         Ok(patterns)
     }
@@ -443,7 +549,14 @@ impl Store {
             .map_err(self.err())?;
         let rows = stmt
             .query_map([], |r| {
-                Ok((r.get::<_, String>(0)?, (r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64, r.get::<_, i64>(3)? as u64)))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    (
+                        r.get::<_, i64>(1)? as u64,
+                        r.get::<_, i64>(2)? as u64,
+                        r.get::<_, i64>(3)? as u64,
+                    ),
+                ))
             })
             .map_err(self.err())?;
         counts.languages = rows.collect::<Result<_, _>>().map_err(self.err())?;
@@ -451,23 +564,35 @@ impl Store {
             .conn
             .prepare("SELECT status, count(*) FROM files WHERE status != 'indexed' GROUP BY status")
             .map_err(self.err())?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))).map_err(self.err())?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+            })
+            .map_err(self.err())?;
         counts.skipped = rows.collect::<Result<_, _>>().map_err(self.err())?;
         counts.files_with_syntax_errors = self
             .conn
-            .query_row("SELECT count(*) FROM files WHERE syntax_errors > 0", [], |r| r.get::<_, i64>(0))
+            .query_row(
+                "SELECT count(*) FROM files WHERE syntax_errors > 0",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
             .map_err(self.err())? as u64;
-        counts.events =
-            self.conn.query_row("SELECT count(*) FROM events", [], |r| r.get::<_, i64>(0)).map_err(self.err())? as u64;
+        counts.events = self
+            .conn
+            .query_row("SELECT count(*) FROM events", [], |r| r.get::<_, i64>(0))
+            .map_err(self.err())? as u64;
         Ok(counts)
     }
 
     /// Numbers of units and clone classes.
     pub fn unit_and_pattern_counts(&self) -> Result<(u64, u64), StoreError> {
         self.conn
-            .query_row("SELECT (SELECT count(*) FROM units), (SELECT count(*) FROM patterns)", [], |r| {
-                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64))
-            })
+            .query_row(
+                "SELECT (SELECT count(*) FROM units), (SELECT count(*) FROM patterns)",
+                [],
+                |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+            )
             .map_err(self.err())
     }
 }
@@ -488,14 +613,19 @@ impl Writer<'_> {
     fn emit(&mut self, event: Event) -> rusqlite::Result<()> {
         let data = serde_json::to_string(&event).expect("events serialize");
         self.tx
-            .prepare_cached("INSERT INTO events (scan_id, at_ms, kind, data) VALUES (?1, ?2, ?3, ?4)")?
+            .prepare_cached(
+                "INSERT INTO events (scan_id, at_ms, kind, data) VALUES (?1, ?2, ?3, ?4)",
+            )?
             .execute(params![self.scan, self.at_ms, event.name(), data])?;
         self.events += 1;
         apply(self.tx, &event)
     }
 
     fn file_id(&self, path: &str) -> rusqlite::Result<Option<i64>> {
-        self.tx.prepare_cached("SELECT id FROM files WHERE path = ?1")?.query_row([path], |r| r.get(0)).optional()
+        self.tx
+            .prepare_cached("SELECT id FROM files WHERE path = ?1")?
+            .query_row([path], |r| r.get(0))
+            .optional()
     }
 
     fn change(&mut self, change: Change) -> rusqlite::Result<()> {
@@ -526,12 +656,18 @@ impl Writer<'_> {
                 };
                 self.replace_units(id, old, units)
             }
-            Change::Touch { path, size, mtime_ns } => match self.file_id(&path)? {
+            Change::Touch {
+                path,
+                size,
+                mtime_ns,
+            } => match self.file_id(&path)? {
                 Some(id) => self.emit(Event::FileTouched { id, size, mtime_ns }),
                 None => Ok(()),
             },
             Change::Remove { path } => {
-                let Some(id) = self.file_id(&path)? else { return Ok(()) };
+                let Some(id) = self.file_id(&path)? else {
+                    return Ok(());
+                };
                 let old = self.units_of(id)?;
                 self.replace_units(id, old, Vec::new())?;
                 self.emit(Event::FileRemoved { id, path })
@@ -565,16 +701,26 @@ impl Writer<'_> {
 
     /// Replace a file's units: units identical in every field stay, the rest are removed or
     /// added, and their shapes are marked for class updates.
-    fn replace_units(&mut self, file_id: i64, old: Vec<UnitRecord>, new: Vec<UnitPrint>) -> rusqlite::Result<()> {
+    fn replace_units(
+        &mut self,
+        file_id: i64,
+        old: Vec<UnitRecord>,
+        new: Vec<UnitPrint>,
+    ) -> rusqlite::Result<()> {
         let same = |o: &UnitRecord, n: &UnitPrint| {
             o.kind == n.kind
                 && o.name == n.name
-                && (o.start_line, o.end_line, o.start_byte, o.end_byte, o.tokens) == (n.start_line, n.end_line, n.start_byte, n.end_byte, n.tokens)
+                && (o.start_line, o.end_line, o.start_byte, o.end_byte, o.tokens)
+                    == (n.start_line, n.end_line, n.start_byte, n.end_byte, n.tokens)
                 && (o.exact.0, o.shape.0) == (n.exact, n.shape)
         };
         let mut kept = vec![false; new.len()];
         for unit in &old {
-            match new.iter().enumerate().position(|(i, n)| !kept[i] && same(unit, n)) {
+            match new
+                .iter()
+                .enumerate()
+                .position(|(i, n)| !kept[i] && same(unit, n))
+            {
                 Some(i) => kept[i] = true,
                 None => {
                     self.keys.insert(unit.shape.0);
@@ -613,7 +759,9 @@ impl Writer<'_> {
         }
         self.tx.execute_batch("CREATE TEMP TABLE IF NOT EXISTS batch_keys (key INTEGER PRIMARY KEY); DELETE FROM batch_keys;")?;
         {
-            let mut insert = self.tx.prepare_cached("INSERT INTO batch_keys (key) VALUES (?1)")?;
+            let mut insert = self
+                .tx
+                .prepare_cached("INSERT INTO batch_keys (key) VALUES (?1)")?;
             for &key in &self.keys {
                 insert.execute([key as i64])?;
             }
@@ -626,12 +774,15 @@ impl Writer<'_> {
             )?;
             let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {
-                members.entry(r.get::<_, i64>(0)? as u64).or_default().push(Member {
-                    unit: r.get(1)?,
-                    exact: r.get::<_, i64>(2)? as u64,
-                    lines: r.get(3)?,
-                    tokens: r.get(4)?,
-                });
+                members
+                    .entry(r.get::<_, i64>(0)? as u64)
+                    .or_default()
+                    .push(Member {
+                        unit: r.get(1)?,
+                        exact: r.get::<_, i64>(2)? as u64,
+                        lines: r.get(3)?,
+                        tokens: r.get(4)?,
+                    });
             }
         }
         let mut old: HashMap<u64, Class> = HashMap::new();
@@ -705,7 +856,8 @@ fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()> {
                 .execute(params![id, *size as i64, mtime_ns])?;
         }
         Event::FileRemoved { id, .. } => {
-            tx.prepare_cached("DELETE FROM files WHERE id = ?1")?.execute([id])?;
+            tx.prepare_cached("DELETE FROM files WHERE id = ?1")?
+                .execute([id])?;
         }
         Event::UnitAdded(u) => {
             tx.prepare_cached(
@@ -727,9 +879,16 @@ fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()> {
             ])?;
         }
         Event::UnitRemoved { id } => {
-            tx.prepare_cached("DELETE FROM units WHERE id = ?1")?.execute([id])?;
+            tx.prepare_cached("DELETE FROM units WHERE id = ?1")?
+                .execute([id])?;
         }
-        Event::PatternCreated { id, key, kind, summary, members } => {
+        Event::PatternCreated {
+            id,
+            key,
+            kind,
+            summary,
+            members,
+        } => {
             tx.prepare_cached(
                 "INSERT INTO patterns (id, key, kind, clone_type, lines, tokens) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?
@@ -740,29 +899,49 @@ fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()> {
             update_summary(tx, id, summary)?;
             add_members(tx, id, added)?;
         }
-        Event::PatternShrunk { id, summary, removed } => {
+        Event::PatternShrunk {
+            id,
+            summary,
+            removed,
+        } => {
             update_summary(tx, id, summary)?;
-            let mut stmt = tx.prepare_cached("DELETE FROM pattern_members WHERE pattern_id = ?1 AND unit_id = ?2")?;
+            let mut stmt = tx.prepare_cached(
+                "DELETE FROM pattern_members WHERE pattern_id = ?1 AND unit_id = ?2",
+            )?;
             for unit in removed {
                 stmt.execute(params![id, unit])?;
             }
         }
         Event::PatternDissolved { id } => {
-            tx.prepare_cached("DELETE FROM pattern_members WHERE pattern_id = ?1")?.execute([id])?;
-            tx.prepare_cached("DELETE FROM patterns WHERE id = ?1")?.execute([id])?;
+            tx.prepare_cached("DELETE FROM pattern_members WHERE pattern_id = ?1")?
+                .execute([id])?;
+            tx.prepare_cached("DELETE FROM patterns WHERE id = ?1")?
+                .execute([id])?;
         }
     }
     Ok(())
 }
 
-fn update_summary(tx: &Transaction<'_>, id: &str, summary: &PatternSummary) -> rusqlite::Result<()> {
-    tx.prepare_cached("UPDATE patterns SET clone_type = ?2, lines = ?3, tokens = ?4 WHERE id = ?1")?
-        .execute(params![id, summary.clone_type.as_str(), summary.lines, summary.tokens])?;
+fn update_summary(
+    tx: &Transaction<'_>,
+    id: &str,
+    summary: &PatternSummary,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "UPDATE patterns SET clone_type = ?2, lines = ?3, tokens = ?4 WHERE id = ?1",
+    )?
+    .execute(params![
+        id,
+        summary.clone_type.as_str(),
+        summary.lines,
+        summary.tokens
+    ])?;
     Ok(())
 }
 
 fn add_members(tx: &Transaction<'_>, id: &str, units: &[i64]) -> rusqlite::Result<()> {
-    let mut stmt = tx.prepare_cached("INSERT INTO pattern_members (pattern_id, unit_id) VALUES (?1, ?2)")?;
+    let mut stmt =
+        tx.prepare_cached("INSERT INTO pattern_members (pattern_id, unit_id) VALUES (?1, ?2)")?;
     for unit in units {
         stmt.execute(params![id, unit])?;
     }
@@ -770,7 +949,9 @@ fn add_members(tx: &Transaction<'_>, id: &str, units: &[i64]) -> rusqlite::Resul
 }
 
 fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 #[cfg(test)]
@@ -809,7 +990,16 @@ mod tests {
             .patterns()
             .unwrap()
             .into_iter()
-            .map(|p| (p.id, p.clone_type, p.members.into_iter().map(|m| format!("{}:{}", m.path, m.name)).collect()))
+            .map(|p| {
+                (
+                    p.id,
+                    p.clone_type,
+                    p.members
+                        .into_iter()
+                        .map(|m| format!("{}:{}", m.path, m.name))
+                        .collect(),
+                )
+            })
             .collect()
     }
 
@@ -818,7 +1008,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("c.db")).unwrap();
         let scan = store.begin_scan().unwrap();
-        store.apply_changes(scan, vec![Change::Upsert { file: file("a.py"), units: vec![] }]).unwrap();
+        store
+            .apply_changes(
+                scan,
+                vec![Change::Upsert {
+                    file: file("a.py"),
+                    units: vec![],
+                }],
+            )
+            .unwrap();
         let update = store.conn.execute("UPDATE events SET kind = 'x'", []);
         assert!(update.unwrap_err().to_string().contains("append-only"));
         let delete = store.conn.execute("DELETE FROM events", []);
@@ -834,25 +1032,58 @@ mod tests {
             .apply_changes(
                 scan,
                 vec![
-                    Change::Upsert { file: file("a.py"), units: vec![unit("f", 1, 10, 100), unit("g", 20, 11, 200)] },
-                    Change::Upsert { file: file("b.py"), units: vec![unit("f2", 1, 10, 100)] },
+                    Change::Upsert {
+                        file: file("a.py"),
+                        units: vec![unit("f", 1, 10, 100), unit("g", 20, 11, 200)],
+                    },
+                    Change::Upsert {
+                        file: file("b.py"),
+                        units: vec![unit("f2", 1, 10, 100)],
+                    },
                 ],
             )
             .unwrap();
-        assert_eq!(classes(&store), [(detect::pattern_id(100), CloneType::T1, vec!["a.py:f".into(), "b.py:f2".into()])]);
+        assert_eq!(
+            classes(&store),
+            [(
+                detect::pattern_id(100),
+                CloneType::T1,
+                vec!["a.py:f".into(), "b.py:f2".into()]
+            )]
+        );
         // A renamed copy joins and makes the class type 2; a copy of g makes a new class.
         store
-            .apply_changes(scan, vec![Change::Upsert { file: file("c.py"), units: vec![unit("h", 1, 12, 100), unit("g2", 30, 11, 200)] }])
+            .apply_changes(
+                scan,
+                vec![Change::Upsert {
+                    file: file("c.py"),
+                    units: vec![unit("h", 1, 12, 100), unit("g2", 30, 11, 200)],
+                }],
+            )
             .unwrap();
         let now = classes(&store);
         assert_eq!(now.len(), 2);
         assert_eq!(now[0].1, CloneType::T2);
         assert_eq!(now[0].2.len(), 3);
         // Removing files shrinks and dissolves.
-        store.apply_changes(scan, vec![Change::Remove { path: "c.py".into() }]).unwrap();
+        store
+            .apply_changes(
+                scan,
+                vec![Change::Remove {
+                    path: "c.py".into(),
+                }],
+            )
+            .unwrap();
         assert_eq!(classes(&store).len(), 1);
         assert_eq!(classes(&store)[0].1, CloneType::T1);
-        store.apply_changes(scan, vec![Change::Remove { path: "b.py".into() }]).unwrap();
+        store
+            .apply_changes(
+                scan,
+                vec![Change::Remove {
+                    path: "b.py".into(),
+                }],
+            )
+            .unwrap();
         assert!(classes(&store).is_empty());
 
         let live = store.projection_snapshot().unwrap();
@@ -866,11 +1097,32 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("c.db")).unwrap();
         let scan = store.begin_scan().unwrap();
-        store.apply_changes(scan, vec![Change::Upsert { file: file("a.py"), units: vec![unit("f", 1, 10, 100), unit("g", 20, 11, 200)] }]).unwrap();
+        store
+            .apply_changes(
+                scan,
+                vec![Change::Upsert {
+                    file: file("a.py"),
+                    units: vec![unit("f", 1, 10, 100), unit("g", 20, 11, 200)],
+                }],
+            )
+            .unwrap();
         let before = store.projection_snapshot().unwrap();
-        store.apply_changes(scan, vec![Change::Upsert { file: file("a.py"), units: vec![unit("f", 1, 10, 100), unit("g", 20, 13, 300)] }]).unwrap();
+        store
+            .apply_changes(
+                scan,
+                vec![Change::Upsert {
+                    file: file("a.py"),
+                    units: vec![unit("f", 1, 10, 100), unit("g", 20, 13, 300)],
+                }],
+            )
+            .unwrap();
         let after = store.projection_snapshot().unwrap();
-        let units = |s: &[String]| s.iter().filter(|l| l.starts_with("units:")).cloned().collect::<Vec<_>>();
+        let units = |s: &[String]| {
+            s.iter()
+                .filter(|l| l.starts_with("units:"))
+                .cloned()
+                .collect::<Vec<_>>()
+        };
         assert_eq!(units(&before)[0], units(&after)[0]);
         assert_ne!(units(&before)[1], units(&after)[1]);
     }
@@ -881,11 +1133,25 @@ mod tests {
         let path = dir.path().join("sub/c.db");
         let mut store = Store::open(&path).unwrap();
         let scan = store.begin_scan().unwrap();
-        store.apply_changes(scan, vec![Change::Upsert { file: file("a.py"), units: vec![unit("f", 1, 10, 100)] }]).unwrap();
+        store
+            .apply_changes(
+                scan,
+                vec![Change::Upsert {
+                    file: file("a.py"),
+                    units: vec![unit("f", 1, 10, 100)],
+                }],
+            )
+            .unwrap();
         drop(store);
         let store = Store::open_existing(&path).unwrap();
         assert_eq!((store.next_file_id, store.next_unit_id), (2, 2));
-        let err = Store::open_existing(&dir.path().join("none.db")).err().unwrap().to_string();
-        assert!(err.ends_with("no catalogue here; run `cpt scan` first"), "{err}");
+        let err = Store::open_existing(&dir.path().join("none.db"))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.ends_with("no catalogue here; run `cpt scan` first"),
+            "{err}"
+        );
     }
 }

@@ -9,7 +9,15 @@ fn tree_with_clones() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let f = py_function("fold_items", 3);
     write(dir.path(), "pkg/a.py", format!("import os\n\n{f}"));
-    write(dir.path(), "pkg/b.py", format!("# copy\n{}", f.replace("fold_items", "fold_items_again").replace("total", "acc")));
+    write(
+        dir.path(),
+        "pkg/b.py",
+        format!(
+            "# copy\n{}",
+            f.replace("fold_items", "fold_items_again")
+                .replace("total", "acc")
+        ),
+    );
     write(dir.path(), "pkg/c.py", py_function("other", 5));
     write(dir.path(), "README.md", "not code\n");
     dir
@@ -20,21 +28,36 @@ fn scan_then_clones_as_text_and_json() {
     let dir = tree_with_clones();
     let root = path_str(dir.path());
     let run = cpt_ok(&["scan", root]);
-    assert!(run.stdout.starts_with("scanned 3 files (3 read): 3 units, 1 patterns, 0 skipped in "), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .starts_with("scanned 3 files (3 read): 3 units, 1 patterns, 0 skipped in "),
+        "{}",
+        run.stdout
+    );
     assert!(dir.path().join(".cpt/.gitignore").is_file());
-    assert_eq!(std::fs::read_to_string(dir.path().join(".cpt/.gitignore")).unwrap(), "*\n");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join(".cpt/.gitignore")).unwrap(),
+        "*\n"
+    );
 
     let db = default_db(dir.path());
     let db = path_str(&db);
     let text = cpt_ok(&["clones", "--db", db]).stdout;
     assert!(text.starts_with("T2 "), "{text}");
     assert!(text.contains("  pkg/a.py:3-16  fold_items\n"), "{text}");
-    assert!(text.contains("  pkg/b.py:2-15  fold_items_again\n"), "{text}");
+    assert!(
+        text.contains("  pkg/b.py:2-15  fold_items_again\n"),
+        "{text}"
+    );
     assert!(text.ends_with("1 clone class, 2 copies\n"), "{text}");
 
-    let json: serde_json::Value = serde_json::from_str(&cpt_ok(&["clones", "--format", "json", "--db", db]).stdout).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&cpt_ok(&["clones", "--format", "json", "--db", db]).stdout).unwrap();
     assert_eq!(json["schema"], "cpt.clones/1");
-    assert_eq!(json["root"], dir.path().canonicalize().unwrap().to_str().unwrap());
+    assert_eq!(
+        json["root"],
+        dir.path().canonicalize().unwrap().to_str().unwrap()
+    );
     let p = &json["patterns"][0];
     assert_eq!(p["kind"], "function");
     assert_eq!(p["clone_type"], "T2");
@@ -56,7 +79,8 @@ fn stats_counts_languages_skips_and_duplicated_lines() {
     scan(dir.path(), None);
     let db = default_db(dir.path());
     let json: serde_json::Value =
-        serde_json::from_str(&cpt_ok(&["stats", "--format", "json", "--db", path_str(&db)]).stdout).unwrap();
+        serde_json::from_str(&cpt_ok(&["stats", "--format", "json", "--db", path_str(&db)]).stdout)
+            .unwrap();
     assert_eq!(json["schema"], "cpt.stats/1");
     assert_eq!(json["files"], 4);
     assert_eq!(json["languages"]["python"]["files"], 4);
@@ -73,7 +97,11 @@ fn stats_counts_languages_skips_and_duplicated_lines() {
 #[test]
 fn clones_before_any_scan_says_how_to_scan() {
     let dir = tempfile::tempdir().unwrap();
-    let out = binary().arg("clones").current_dir(dir.path()).output().unwrap();
+    let out = binary()
+        .arg("clones")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.starts_with("cpt: no catalogue in "), "{err}");
@@ -85,9 +113,17 @@ fn clones_before_any_scan_says_how_to_scan() {
 fn clones_finds_the_catalogue_from_a_subdirectory() {
     let dir = tree_with_clones();
     scan(dir.path(), None);
-    let out = binary().arg("clones").current_dir(dir.path().join("pkg")).output().unwrap();
+    let out = binary()
+        .arg("clones")
+        .current_dir(dir.path().join("pkg"))
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
-    assert!(String::from_utf8(out.stdout).unwrap().contains("pkg/a.py:3-16"));
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .contains("pkg/a.py:3-16")
+    );
 }
 
 #[test]
@@ -96,17 +132,29 @@ fn errors_exit_2_with_one_line_naming_the_cause() {
     let missing = dir.path().join("nope");
     let run = cpt(&["scan", path_str(&missing)]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.starts_with("cpt: ") && run.stderr.contains("nope"), "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with("cpt: ") && run.stderr.contains("nope"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(run.stderr.lines().count(), 1);
 
     write(dir.path(), "cpt.toml", "[scan]\nmin_tokens = \"many\"\n");
     let run = cpt(&["scan", path_str(dir.path())]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("cpt.toml: invalid type"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cpt.toml: invalid type"),
+        "{}",
+        run.stderr
+    );
 
     let run = cpt(&["scan", "--min-tokens", "lots"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("invalid value 'lots'"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("invalid value 'lots'"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(cpt(&["frobnicate"]).code, 2);
 }
 
@@ -118,7 +166,10 @@ fn help_and_version_exit_0() {
         assert!(help.stdout.contains(command), "{}", help.stdout);
     }
     let version = cpt(&["--version"]);
-    assert_eq!((version.code, version.stdout.trim()), (0, concat!("cpt ", env!("CARGO_PKG_VERSION"))));
+    assert_eq!(
+        (version.code, version.stdout.trim()),
+        (0, concat!("cpt ", env!("CARGO_PKG_VERSION")))
+    );
     assert!(cpt(&["scan", "--help"]).stdout.contains("--exclude <GLOB>"));
 }
 
@@ -126,15 +177,31 @@ fn help_and_version_exit_0() {
 fn config_file_and_flags_set_thresholds_and_excludes() {
     let dir = tree_with_clones();
     write(dir.path(), "vendor/copy.py", py_function("fold_items", 3));
-    write(dir.path(), "cpt.toml", "[scan]\nexclude = [\"vendor/**\"]\n");
+    write(
+        dir.path(),
+        "cpt.toml",
+        "[scan]\nexclude = [\"vendor/**\"]\n",
+    );
     scan(dir.path(), None);
     let db = default_db(dir.path());
     assert_eq!(crate::common::stats(&db)["files"], 3);
     // Flags win over the file: with a huge minimum nothing is a unit, and the change of
     // settings re-fingerprints every file.
-    cpt_ok(&["scan", path_str(dir.path()), "--quiet", "--min-lines", "500"]);
+    cpt_ok(&[
+        "scan",
+        path_str(dir.path()),
+        "--quiet",
+        "--min-lines",
+        "500",
+    ]);
     assert_eq!(crate::common::stats(&db)["units"], 0);
-    assert_eq!(crate::common::clones(&db)["patterns"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        crate::common::clones(&db)["patterns"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
 }
 
 #[test]
@@ -151,10 +218,20 @@ fn a_closed_pipe_ends_quietly_with_success() {
         .spawn()
         .unwrap();
     let mut first = [0u8; 16];
-    child.stdout.as_mut().unwrap().read_exact(&mut first).unwrap();
+    child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut first)
+        .unwrap();
     drop(child.stdout.take());
     let mut err = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0), "stderr: {err}");
     assert_eq!(err, "");
@@ -168,5 +245,9 @@ fn scan_refuses_a_catalogue_of_another_root() {
     scan(a.path(), None);
     let run = cpt(&["scan", path_str(b.path()), "--db", path_str(&db)]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("this catalogue belongs to"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("this catalogue belongs to"),
+        "{}",
+        run.stderr
+    );
 }

@@ -17,13 +17,21 @@ pub fn cpt(args: &[&str]) -> Run {
     let mut stderr = Vec::new();
     let argv = std::iter::once("cpt").chain(args.iter().copied());
     let code = cpt::run_with_args(argv, &mut stdout, &mut stderr);
-    Run { code, stdout: String::from_utf8(stdout).unwrap(), stderr: String::from_utf8(stderr).unwrap() }
+    Run {
+        code,
+        stdout: String::from_utf8(stdout).unwrap(),
+        stderr: String::from_utf8(stderr).unwrap(),
+    }
 }
 
 /// Run `cpt` and insist that it succeeds.
 pub fn cpt_ok(args: &[&str]) -> Run {
     let run = cpt(args);
-    assert_eq!(run.code, 0, "cpt {args:?} failed:\nstdout: {}\nstderr: {}", run.stdout, run.stderr);
+    assert_eq!(
+        run.code, 0,
+        "cpt {args:?} failed:\nstdout: {}\nstderr: {}",
+        run.stdout, run.stderr
+    );
     run
 }
 
@@ -72,7 +80,13 @@ pub fn classes(clones: &Value) -> Vec<(String, Vec<String>)> {
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|m| format!("{}:{}", m["path"].as_str().unwrap(), m["name"].as_str().unwrap()))
+                .map(|m| {
+                    format!(
+                        "{}:{}",
+                        m["path"].as_str().unwrap(),
+                        m["name"].as_str().unwrap()
+                    )
+                })
                 .collect();
             members.sort();
             (p["clone_type"].as_str().unwrap().to_string(), members)

@@ -5,7 +5,12 @@ use std::path::Path;
 #[test]
 fn committed_completions_match_the_command_line() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("completions");
-    for (shell, file) in [("bash", "cpt.bash"), ("zsh", "_cpt"), ("fish", "cpt.fish"), ("powershell", "_cpt.ps1")] {
+    for (shell, file) in [
+        ("bash", "cpt.bash"),
+        ("zsh", "_cpt"),
+        ("fish", "cpt.fish"),
+        ("powershell", "_cpt.ps1"),
+    ] {
         let mut generated = Vec::new();
         cpt::cli::completions(shell, &mut generated).unwrap();
         let path = dir.join(file);

@@ -26,7 +26,8 @@ fn planted_clones_are_found_in_every_built_in_language() {
     for lang in cpt::lang::all() {
         let dir = fixtures.join(lang.id);
         let expected: Expected = toml::from_str(
-            &std::fs::read_to_string(dir.join("expected.toml")).unwrap_or_else(|e| panic!("{}: {e}", lang.id)),
+            &std::fs::read_to_string(dir.join("expected.toml"))
+                .unwrap_or_else(|e| panic!("{}: {e}", lang.id)),
         )
         .unwrap();
         let tmp = tempfile::tempdir().unwrap();
@@ -38,10 +39,17 @@ fn planted_clones_are_found_in_every_built_in_language() {
             v.sort();
             v
         };
-        let want = vec![("T1".to_string(), sorted(&expected.t1)), ("T2".to_string(), sorted(&expected.t2))];
+        let want = vec![
+            ("T1".to_string(), sorted(&expected.t1)),
+            ("T2".to_string(), sorted(&expected.t2)),
+        ];
         assert_eq!(found, want, "{}: clone classes", lang.id);
         for name in &expected.distinct {
-            assert!(!found.iter().any(|(_, members)| members.contains(name)), "{}: {name} was paired", lang.id);
+            assert!(
+                !found.iter().any(|(_, members)| members.contains(name)),
+                "{}: {name} was paired",
+                lang.id
+            );
         }
         // A, A', B, B', C, D, E and F are all units: the distinct ones were looked at.
         let units = &stats(&default_db(tmp.path()))["languages"][lang.id]["units"];

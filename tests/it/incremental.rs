@@ -4,7 +4,9 @@ use std::path::Path;
 
 use cpt::store::Store;
 
-use crate::common::{classes, clones, cpt_ok, default_db, path_str, py_function, scan, stats, write};
+use crate::common::{
+    classes, clones, cpt_ok, default_db, path_str, py_function, scan, stats, write,
+};
 
 /// A tree with clone classes across Python, Rust and Go files.
 fn build_tree(root: &Path) {
@@ -55,10 +57,22 @@ fn rescan_after_edits_adds_and_deletes_equals_a_fresh_scan() {
     // Edit: break one copy (its class shrinks), change a function to a copy of another
     // (a class grows), delete a module, add a new one, rename a file, turn a file binary.
     let m1 = std::fs::read_to_string(root.join("pkg/m1.py")).unwrap();
-    write(root, "pkg/m1.py", m1.replace("total = total", "total = 2 * total"));
-    write(root, "pkg/m2.py", std::fs::read_to_string(root.join("pkg/m2.py")).unwrap() + &py_function("extra", 1));
+    write(
+        root,
+        "pkg/m1.py",
+        m1.replace("total = total", "total = 2 * total"),
+    );
+    write(
+        root,
+        "pkg/m2.py",
+        std::fs::read_to_string(root.join("pkg/m2.py")).unwrap() + &py_function("extra", 1),
+    );
     std::fs::remove_file(root.join("pkg/m3.py")).unwrap();
-    write(root, "pkg/new.py", py_function("fresh", 2) + &py_function("own_4_copy", 14));
+    write(
+        root,
+        "pkg/new.py",
+        py_function("fresh", 2) + &py_function("own_4_copy", 14),
+    );
     std::fs::rename(root.join("src/b.rs"), root.join("src/moved.rs")).unwrap();
     write(root, "pkg/m5.py", b"\x00binary now");
     assert_incremental_equals_fresh(root, &db);
@@ -67,7 +81,11 @@ fn rescan_after_edits_adds_and_deletes_equals_a_fresh_scan() {
     // Delete every copy of the Rust function: its class dissolves.
     std::fs::remove_file(root.join("src/moved.rs")).unwrap();
     assert_incremental_equals_fresh(root, &db);
-    assert!(!classes(&clones(&db)).iter().any(|(_, m)| m.iter().any(|n| n.starts_with("src/"))));
+    assert!(
+        !classes(&clones(&db))
+            .iter()
+            .any(|(_, m)| m.iter().any(|n| n.starts_with("src/")))
+    );
 }
 
 #[test]
@@ -89,12 +107,20 @@ fn a_rescan_without_changes_reads_nothing_and_writes_no_events() {
     set_old_mtime(&f, 1_000_000);
     let run = cpt_ok(&["scan", path_str(dir.path())]);
     assert!(run.stdout.contains("(1 read)"), "{}", run.stdout);
-    assert_eq!(stats(&db)["events"].as_u64().unwrap(), events.as_u64().unwrap() + 1);
+    assert_eq!(
+        stats(&db)["events"].as_u64().unwrap(),
+        events.as_u64().unwrap() + 1
+    );
 }
 
 fn set_old_mtime(path: &Path, secs_ago: u64) {
     let when = std::time::SystemTime::now() - std::time::Duration::from_secs(secs_ago);
-    std::fs::File::options().write(true).open(path).unwrap().set_modified(when).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(when)
+        .unwrap();
 }
 
 fn age_tree(root: &Path) {
@@ -114,9 +140,16 @@ fn an_edit_within_the_same_timestamp_is_not_missed() {
     // Same size, same modification time, different content: the racy window catches it.
     let f = dir.path().join("src/a.rs");
     let meta = std::fs::metadata(&f).unwrap();
-    let text = std::fs::read_to_string(&f).unwrap().replace("s += x * 2", "s += x * 3");
+    let text = std::fs::read_to_string(&f)
+        .unwrap()
+        .replace("s += x * 2", "s += x * 3");
     std::fs::write(&f, &text).unwrap();
-    std::fs::File::options().write(true).open(&f).unwrap().set_modified(meta.modified().unwrap()).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&f)
+        .unwrap()
+        .set_modified(meta.modified().unwrap())
+        .unwrap();
     assert_incremental_equals_fresh(dir.path(), &default_db(dir.path()));
 }
 
@@ -127,14 +160,24 @@ fn rebuilt_projections_equal_the_live_ones() {
     let db = default_db(dir.path());
     scan(dir.path(), None);
     std::fs::remove_file(dir.path().join("pkg/m0.py")).unwrap();
-    write(dir.path(), "pkg/m9.py", py_function("f0_m9", 0) + &py_function("f1_m9", 1));
+    write(
+        dir.path(),
+        "pkg/m9.py",
+        py_function("f0_m9", 0) + &py_function("f1_m9", 1),
+    );
     scan(dir.path(), None);
 
-    let live = Store::open_existing(&db).unwrap().projection_snapshot().unwrap();
+    let live = Store::open_existing(&db)
+        .unwrap()
+        .projection_snapshot()
+        .unwrap();
     assert!(live.iter().any(|l| l.starts_with("pattern_members:")));
     let run = cpt_ok(&["rebuild", "--db", path_str(&db)]);
     assert!(run.stdout.starts_with("rebuilt "), "{}", run.stdout);
-    let rebuilt = Store::open_existing(&db).unwrap().projection_snapshot().unwrap();
+    let rebuilt = Store::open_existing(&db)
+        .unwrap()
+        .projection_snapshot()
+        .unwrap();
     assert_eq!(rebuilt, live);
 }
 
@@ -145,7 +188,12 @@ fn pattern_ids_are_stable_across_rescans() {
     let db = default_db(dir.path());
     scan(dir.path(), None);
     let ids = |db: &Path| -> Vec<String> {
-        clones(db)["patterns"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_string()).collect()
+        clones(db)["patterns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].as_str().unwrap().to_string())
+            .collect()
     };
     let before = ids(&db);
     // Grow one class and leave the others alone: every id that existed still exists.

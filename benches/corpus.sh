@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# End-to-end benchmark of `cpt scan` on a real corpus, with medians over several runs.
+#
+#   bash benches/corpus.sh python [RUNS]   # the machine's python3 standard library (.py files)
+#   bash benches/corpus.sh jdk [RUNS]      # the Temurin 25 JDK sources (lib/src.zip), .java files
+#
+# Measures, per run: cold scan (fresh catalogue), tree-sitter parse-only time of the same files
+# (the walk, read and parse of `cpt scan` without fingerprinting or storing), a rescan with no
+# change, a rescan with one file changed, and the cold scan's peak RSS. With jscpd 5.3.3
+# installed (PEERS=DIR holding node_modules from `npm install jscpd@5.3.3
+# jscpd-linux-x64-gnu@5.3.3`), also jscpd's time and peak RSS on the same files.
+set -euo pipefail
+
+corpus=${1:?usage: benches/corpus.sh python|jdk [RUNS]}
+runs=${2:-3}
+here=$(cd "$(dirname "$0")/.." && pwd)
+work=${WORK:-/tmp/cpt-bench}
+peers=${PEERS:-/tmp/peers}
+mkdir -p "$work"
+
+case "$corpus" in
+  python)
+    src=$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')
+    tree="$work/python"
+    [ -d "$tree" ] || cp -r "$src" "$tree"
+    # The reference corpus is the .py files; type stubs and the odd C file are left out.
+    exclude=(--exclude '*.pyi' --exclude '*.c' --exclude '*.h' --exclude '*.js' --exclude '*.ts')
+    jscpd_format=python
+    changed=$(cd "$tree" && find . -name '*.py' -size +20k | sort | head -1)
+    ;;
+  jdk)
+    zip=$(ls /usr/lib/jvm/temurin-25*/lib/src.zip | head -1)
+    tree="$work/jdk"
+    [ -d "$tree" ] || { mkdir -p "$tree" && unzip -q "$zip" -d "$tree"; }
+    exclude=(--exclude '*.c' --exclude '*.h' --exclude '*.cpp' --exclude '*.hpp' --exclude '*.js')
+    jscpd_format=java
+    changed=$(cd "$tree" && find . -name '*.java' -size +20k | sort | head -1)
+    ;;
+  *) echo "unknown corpus $corpus (python or jdk)" >&2; exit 2 ;;
+esac
+
+cd "$here"
+cargo build --release --quiet
+cargo build --release --quiet --bench corpus
+cpt="$here/target/release/cpt"
+parse_only=$(ls -t target/release/deps/corpus-* | grep -v '\.d$' | head -1)
+db="$work/$corpus.db"
+
+# seconds and peak RSS (KiB) of a command, as "secs rss"
+measure() {
+  local f
+  f=$(mktemp)
+  /usr/bin/time -o "$f" -f '%e %M' "$@" >/dev/null 2>&1 || true
+  tail -1 "$f"
+  rm -f "$f"
+}
+
+declare -a cold cold_rss parse rescan one jscpd_t jscpd_rss
+files=$(find "$tree" -name "*.${jscpd_format/python/py}" | wc -l)
+bytes=$(find "$tree" -name "*.${jscpd_format/python/py}" -printf '%s\n' | awk '{s+=$1} END {print s}')
+for i in $(seq "$runs"); do
+  rm -f "$db" "$db-wal" "$db-shm"
+  read -r t m < <(measure "$cpt" scan "$tree" --db "$db" --quiet "${exclude[@]}")
+  cold+=("$t"); cold_rss+=("$m")
+  read -r t _ < <(measure "$parse_only" parse-only "$tree" "${exclude[@]}")
+  parse+=("$t")
+  # Let the racy-timestamp window pass so the rescans trust the files' stat.
+  sleep 2
+  "$cpt" scan "$tree" --db "$db" --quiet "${exclude[@]}"
+  read -r t _ < <(measure "$cpt" scan "$tree" --db "$db" --quiet "${exclude[@]}")
+  rescan+=("$t")
+  cp "$tree/$changed" "$work/changed.bak"
+  if [ "$corpus" = python ]; then
+    printf '\n\ndef cpt_bench_added_%s(a, b):\n    c = a + b\n    d = c * 2\n    e = d - a\n    f = e // 3\n    return f\n' "$i" >> "$tree/$changed"
+  else
+    printf '// cpt bench edit %s\n' "$i" >> "$tree/$changed"
+  fi
+  read -r t _ < <(measure "$cpt" scan "$tree" --db "$db" --quiet "${exclude[@]}")
+  one+=("$t")
+  cp -p "$work/changed.bak" "$tree/$changed"
+  if [ -x "$peers/node_modules/.bin/jscpd" ]; then
+    read -r t m < <(measure "$peers/node_modules/.bin/jscpd" --format "$jscpd_format" --reporters silent "$tree")
+    jscpd_t+=("$t"); jscpd_rss+=("$m")
+  fi
+done
+
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+c=$(median "${cold[@]}"); p=$(median "${parse[@]}")
+echo "corpus: $corpus ($files files, $((bytes / 1000000)) MB), medians of $runs runs"
+echo "cold scan:          ${c}s  ($(awk -v f="$files" -v t="$c" 'BEGIN{printf "%.0f", f/t}') files/s, $(awk -v b="$bytes" -v t="$c" 'BEGIN{printf "%.1f", b/1e6/t}') MB/s)  runs: ${cold[*]}"
+echo "parse-only:         ${p}s  runs: ${parse[*]}"
+echo "cold / parse-only:  $(awk -v c="$c" -v p="$p" 'BEGIN{printf "%.2f", c/p}')"
+echo "no-change rescan:   $(median "${rescan[@]}")s  runs: ${rescan[*]}"
+echo "one file changed:   $(median "${one[@]}")s  runs: ${one[*]}  ($changed)"
+echo "cold scan peak RSS: $(( $(median "${cold_rss[@]}") / 1024 )) MB"
+if [ ${#jscpd_t[@]} -gt 0 ]; then
+  j=$(median "${jscpd_t[@]}")
+  echo "jscpd 5.3.3:        ${j}s, peak RSS $(( $(median "${jscpd_rss[@]}") / 1024 )) MB  runs: ${jscpd_t[*]}"
+  echo "jscpd / cpt cold:   $(awk -v j="$j" -v c="$c" 'BEGIN{printf "%.2f", j/c}')"
+fi
