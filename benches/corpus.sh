@@ -26,15 +26,15 @@ case "$corpus" in
     # The reference corpus is the .py files; type stubs and the odd C file are left out.
     exclude=(--exclude '*.pyi' --exclude '*.c' --exclude '*.h' --exclude '*.js' --exclude '*.ts')
     jscpd_format=python
-    changed=$(cd "$tree" && find . -name '*.py' -size +20k | sort | head -1)
+    changed=$(cd "$tree" && find . -name '*.py' -size +20k | sort | awk 'NR==1')
     ;;
   jdk)
-    zip=$(ls /usr/lib/jvm/temurin-25*/lib/src.zip | head -1)
+    zip=$(ls /usr/lib/jvm/temurin-25*/lib/src.zip | awk 'NR==1')
     tree="$work/jdk"
     [ -d "$tree" ] || { mkdir -p "$tree" && unzip -q "$zip" -d "$tree"; }
     exclude=(--exclude '*.c' --exclude '*.h' --exclude '*.cpp' --exclude '*.hpp' --exclude '*.js')
     jscpd_format=java
-    changed=$(cd "$tree" && find . -name '*.java' -size +20k | sort | head -1)
+    changed=$(cd "$tree" && find . -name '*.java' -size +20k | sort | awk 'NR==1')
     ;;
   *) echo "unknown corpus $corpus (python or jdk)" >&2; exit 2 ;;
 esac
@@ -43,7 +43,7 @@ cd "$here"
 cargo build --release --quiet
 cargo build --release --quiet --bench corpus
 cpt="$here/target/release/cpt"
-parse_only=$(ls -t target/release/deps/corpus-* | grep -v '\.d$' | head -1)
+parse_only=$(ls -t target/release/deps/corpus-* | grep -v '\.d$' | awk 'NR==1')
 db="$work/$corpus.db"
 
 # seconds and peak RSS (KiB) of a command, as "secs rss"

@@ -45,7 +45,7 @@ enum Command {
 struct CatalogueArgs {
     /// Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent
     /// that has one]
-    #[arg(long, value_name = "PATH", global = true)]
+    #[arg(long, value_name = "PATH")]
     db: Option<PathBuf>,
 }
 
@@ -153,7 +153,7 @@ where
             return code;
         }
     };
-    match run(cli, stdout, stderr) {
+    match run(cli, stdout, stderr).and_then(|()| Ok(stdout.flush()?)) {
         Ok(()) => 0,
         Err(e) if is_broken_pipe(&e) => 0,
         Err(e) => {
@@ -196,7 +196,7 @@ fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut (dyn Write + Send)) -> Res
                     &patterns,
                 )?,
             }
-            Ok(stdout.flush()?)
+            Ok(())
         }
         Command::Stats(args) => {
             let store = open_catalogue(&args.catalogue)?;
@@ -205,7 +205,7 @@ fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut (dyn Write + Send)) -> Res
                 Format::Text => report::stats_text(stdout, &stats)?,
                 Format::Json => report::stats_json(stdout, &stats)?,
             }
-            Ok(stdout.flush()?)
+            Ok(())
         }
         Command::Rebuild(args) => {
             let db = catalogue_path(&args)?;

@@ -3,26 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::lang::UnitKind;
-
-/// A 64-bit fingerprint, written as 16 hex digits in events and reports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Hash64(pub u64);
-
-impl Serialize for Hash64 {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&format!("{:016x}", self.0))
-    }
-}
-
-impl<'de> Deserialize<'de> for Hash64 {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        u64::from_str_radix(&text, 16)
-            .map(Hash64)
-            .map_err(serde::de::Error::custom)
-    }
-}
+pub use crate::fingerprint::Hash64;
+use crate::fingerprint::UnitPrint;
 
 /// Clone type of a pattern: T1 exact, T2 renamed (weakest link of its members).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -48,10 +30,9 @@ impl CloneType {
     }
 }
 
-/// What the catalogue knows of a file. `status` is `indexed` or the reason it was skipped.
+/// What a scan found out about a file. `status` is `indexed` or the reason it was skipped.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FileRecord {
-    pub id: i64,
+pub struct FileState {
     pub path: String,
     pub lang: String,
     pub size: u64,
@@ -62,20 +43,21 @@ pub struct FileRecord {
     pub status: String,
 }
 
+/// A file as recorded in the catalogue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRecord {
+    pub id: i64,
+    #[serde(flatten)]
+    pub file: FileState,
+}
+
 /// A unit as recorded in the catalogue.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UnitRecord {
     pub id: i64,
     pub file_id: i64,
-    pub kind: UnitKind,
-    pub name: String,
-    pub start_line: u32,
-    pub end_line: u32,
-    pub start_byte: u32,
-    pub end_byte: u32,
-    pub tokens: u32,
-    pub exact: Hash64,
-    pub shape: Hash64,
+    #[serde(flatten)]
+    pub unit: UnitPrint,
 }
 
 /// A pattern's summary fields, carried by every event that may change them.

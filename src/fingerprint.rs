@@ -28,8 +28,27 @@ impl Default for Thresholds {
     }
 }
 
+/// A 64-bit fingerprint (the first 64 bits of a blake3 hash), written as 16 hex digits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Hash64(pub u64);
+
+impl Serialize for Hash64 {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("{:016x}", self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Hash64 {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        u64::from_str_radix(&text, 16)
+            .map(Hash64)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 /// A fingerprinted unit. Lines are 1-based and inclusive; bytes are a half-open range.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UnitPrint {
     pub kind: UnitKind,
     pub name: String,
@@ -38,8 +57,8 @@ pub struct UnitPrint {
     pub start_byte: u32,
     pub end_byte: u32,
     pub tokens: u32,
-    pub exact: u64,
-    pub shape: u64,
+    pub exact: Hash64,
+    pub shape: Hash64,
 }
 
 impl UnitPrint {
@@ -83,6 +102,9 @@ struct RawUnit {
     end_token: usize,
 }
 
+/// tree-sitter's kind id of ERROR nodes.
+const ERROR_KIND: u16 = u16::MAX;
+
 /// Flatten a tree into tokens and the token ranges of its candidate units.
 fn flatten<'t>(lang: &Language, tree: &'t Tree) -> (Vec<Token>, Vec<(Node<'t>, RawUnit)>, u32) {
     let mut tokens = Vec::new();
@@ -92,13 +114,12 @@ fn flatten<'t>(lang: &Language, tree: &'t Tree) -> (Vec<Token>, Vec<(Node<'t>, R
     let mut cursor = tree.walk();
     'walk: loop {
         let node = cursor.node();
-        if node.is_error() || node.is_missing() {
+        let kind = node.kind_id();
+        if kind == ERROR_KIND {
             errors += 1;
         }
-        let kind = node.kind_id();
         let class = lang.class(kind);
-        let descend = class == NodeClass::Other && node.child_count() > 0;
-        if descend {
+        if class == NodeClass::Other && cursor.goto_first_child() {
             if let Some(unit_kind) = lang.unit_kind(kind) {
                 open.push((units.len(), node.id()));
                 units.push((
@@ -110,16 +131,20 @@ fn flatten<'t>(lang: &Language, tree: &'t Tree) -> (Vec<Token>, Vec<(Node<'t>, R
                     },
                 ));
             }
-            cursor.goto_first_child();
             continue;
         }
-        if class != NodeClass::Skip && node.end_byte() > node.start_byte() {
-            tokens.push(Token {
-                start: node.start_byte() as u32,
-                end: node.end_byte() as u32,
-                kind,
-                class,
-            });
+        let (start, end) = (node.start_byte(), node.end_byte());
+        if end > start {
+            if class != NodeClass::Skip {
+                tokens.push(Token {
+                    start: start as u32,
+                    end: end as u32,
+                    kind,
+                    class,
+                });
+            }
+        } else if node.is_missing() {
+            errors += 1;
         }
         // Leave this node: next sibling, or climb, closing every unit we climb out of.
         loop {
@@ -219,7 +244,7 @@ struct UnitHasher<'s> {
 }
 
 impl<'s> UnitHasher<'s> {
-    fn hash(&mut self, tokens: &[Token], source: &'s [u8]) -> (u64, u64) {
+    fn hash(&mut self, tokens: &[Token], source: &'s [u8]) -> (Hash64, Hash64) {
         self.exact.clear();
         self.shape.clear();
         self.names.clear();
@@ -243,7 +268,7 @@ impl<'s> UnitHasher<'s> {
                 }
             }
         }
-        (hash64(&self.exact), hash64(&self.shape))
+        (Hash64(hash64(&self.exact)), Hash64(hash64(&self.shape)))
     }
 }
 

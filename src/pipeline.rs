@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::config::Settings;
 use crate::detect;
 use crate::discover::{self, Candidate, SkipReason};
-use crate::fingerprint;
+use crate::fingerprint::{self, Hash64};
 use crate::store::{Change, FileState, KnownFile, PatternRow, Store};
 
 /// Directory of the catalogue at a scanned root.
@@ -150,7 +150,7 @@ pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Result<ScanSummar
 
     store.set_meta("fingerprint", &fingerprint_key)?;
     let (units, patterns) = store.unit_and_pattern_counts()?;
-    let mut skipped = store.counts()?.skipped;
+    let mut skipped = store.skipped()?;
     if tally.vanished > 0 {
         skipped.insert(SkipReason::Vanished.as_str().to_string(), tally.vanished);
     }
@@ -245,24 +245,22 @@ impl Work<'_> {
         } else {
             c.mtime_ns
         };
-        let skip = |reason: SkipReason, size: u64, hash: u64| {
-            let file = FileState {
-                path: c.rel.clone(),
-                lang: c.lang.id.to_string(),
-                size,
-                mtime_ns,
-                hash,
-                lines: 0,
-                syntax_errors: 0,
-                status: reason.as_str().to_string(),
-            };
-            Processed {
-                skipped: Some(reason),
-                ..Processed::change(Change::Upsert {
-                    file,
-                    units: Vec::new(),
-                })
-            }
+        let state = |size: u64, hash: u64, status: &str| FileState {
+            path: c.rel.clone(),
+            lang: c.lang.id.to_string(),
+            size,
+            mtime_ns,
+            hash: Hash64(hash),
+            lines: 0,
+            syntax_errors: 0,
+            status: status.to_string(),
+        };
+        let skip = |reason: SkipReason, size: u64, hash: u64| Processed {
+            skipped: Some(reason),
+            ..Processed::change(Change::Upsert {
+                file: state(size, hash, reason.as_str()),
+                units: Vec::new(),
+            })
         };
         if c.size > self.settings.max_file_size {
             return skip(SkipReason::TooLarge, c.size, 0);
@@ -280,8 +278,9 @@ impl Work<'_> {
                 };
             }
             Err(e) => {
+                let warning = Some(format!("{}: {e}", c.rel));
                 return Processed {
-                    warning: Some(format!("{}: {e}", c.rel)),
+                    warning,
                     ..skip(SkipReason::Unreadable, c.size, 0)
                 };
             }
@@ -311,22 +310,18 @@ impl Work<'_> {
         let tree = match crate::parse::parse(c.lang, &bytes) {
             Ok(tree) => tree,
             Err(e) => {
+                let warning = Some(format!("{}: {e}", c.rel));
                 return Processed {
-                    warning: Some(format!("{}: {e}", c.rel)),
+                    warning,
                     ..skip(SkipReason::Unreadable, size, hash)
                 };
             }
         };
         let print = fingerprint::fingerprint(c.lang, &tree, &bytes, self.settings.thresholds);
         let file = FileState {
-            path: c.rel.clone(),
-            lang: c.lang.id.to_string(),
-            size,
-            mtime_ns,
-            hash,
             lines: fingerprint::line_count(&bytes),
             syntax_errors: print.syntax_errors,
-            status: "indexed".to_string(),
+            ..state(size, hash, "indexed")
         };
         Processed {
             fingerprinted: true,

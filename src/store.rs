@@ -12,10 +12,11 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
-use rustc_hash::FxHashSet;
+use rustc_hash::FxHashMap;
 use thiserror::Error;
 
 use crate::detect::{self, Class, Member};
+pub use crate::event::FileState;
 use crate::event::{CloneType, Event, FileRecord, Hash64, PatternSummary, UnitRecord};
 use crate::fingerprint::UnitPrint;
 use crate::lang::UnitKind;
@@ -142,20 +143,6 @@ pub struct KnownFile {
     pub status: String,
 }
 
-/// A file's new state, as the workers found it.
-#[derive(Clone, Debug)]
-pub struct FileState {
-    pub path: String,
-    pub lang: String,
-    pub size: u64,
-    pub mtime_ns: i64,
-    pub hash: u64,
-    pub lines: u32,
-    pub syntax_errors: u32,
-    /// `indexed`, or the reason the file was skipped.
-    pub status: String,
-}
-
 /// One change for the writer.
 #[derive(Clone, Debug)]
 pub enum Change {
@@ -221,6 +208,8 @@ pub struct Store {
     path: PathBuf,
     next_file_id: i64,
     next_unit_id: i64,
+    /// Units per shape hash, loaded by the first batch; dropped (and reloaded) after an error.
+    shape_counts: Option<FxHashMap<u64, u32>>,
 }
 
 impl Store {
@@ -263,6 +252,7 @@ impl Store {
             path: path.to_path_buf(),
             next_file_id: 1,
             next_unit_id: 1,
+            shape_counts: None,
         };
         store.migrate()?;
         store.next_file_id = store.counter("next_file_id")?;
@@ -396,6 +386,10 @@ impl Store {
             path: path.clone(),
             source,
         };
+        let mut shape_counts = match self.shape_counts.take() {
+            Some(counts) => counts,
+            None => self.load_shape_counts().map_err(err)?,
+        };
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -406,7 +400,8 @@ impl Store {
             at_ms: now_ms(),
             next_file_id: self.next_file_id,
             next_unit_id: self.next_unit_id,
-            keys: FxHashSet::default(),
+            shape_counts: &mut shape_counts,
+            keys: FxHashMap::default(),
             events: 0,
         };
         for change in changes {
@@ -428,7 +423,16 @@ impl Store {
         tx.commit().map_err(err)?;
         self.next_file_id = next_file_id;
         self.next_unit_id = next_unit_id;
+        self.shape_counts = Some(shape_counts);
         Ok(BatchReport { events })
+    }
+
+    fn load_shape_counts(&self) -> rusqlite::Result<FxHashMap<u64, u32>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT shape_hash, count(*) FROM units GROUP BY shape_hash")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))?;
+        rows.collect()
     }
 
     /// Recreate every projection from the event log. Returns the number of events replayed.
@@ -536,6 +540,20 @@ impl Store {
         Ok(patterns)
     }
 
+    /// Skipped files in the catalogue, by reason.
+    pub fn skipped(&self) -> Result<BTreeMap<String, u64>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT status, count(*) FROM files WHERE status != 'indexed' GROUP BY status")
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+            })
+            .map_err(self.err())?;
+        rows.collect::<Result<_, _>>().map_err(self.err())
+    }
+
     /// Catalogue-wide counts.
     pub fn counts(&self) -> Result<Counts, StoreError> {
         let mut counts = Counts::default();
@@ -560,16 +578,7 @@ impl Store {
             })
             .map_err(self.err())?;
         counts.languages = rows.collect::<Result<_, _>>().map_err(self.err())?;
-        let mut stmt = self
-            .conn
-            .prepare("SELECT status, count(*) FROM files WHERE status != 'indexed' GROUP BY status")
-            .map_err(self.err())?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
-            })
-            .map_err(self.err())?;
-        counts.skipped = rows.collect::<Result<_, _>>().map_err(self.err())?;
+        counts.skipped = self.skipped()?;
         counts.files_with_syntax_errors = self
             .conn
             .query_row(
@@ -604,8 +613,10 @@ struct Writer<'t> {
     at_ms: i64,
     next_file_id: i64,
     next_unit_id: i64,
-    /// Shape keys whose classes may have changed in this batch.
-    keys: FxHashSet<u64>,
+    /// Units per shape hash in the catalogue, kept current as units come and go.
+    shape_counts: &'t mut FxHashMap<u64, u32>,
+    /// Shape keys touched in this batch, with their unit count before the batch.
+    keys: FxHashMap<u64, u32>,
     events: u64,
 }
 
@@ -636,17 +647,7 @@ impl Writer<'_> {
                     self.next_file_id += 1;
                     self.next_file_id - 1
                 });
-                let record = FileRecord {
-                    id,
-                    path: file.path,
-                    lang: file.lang,
-                    size: file.size,
-                    mtime_ns: file.mtime_ns,
-                    hash: Hash64(file.hash),
-                    lines: file.lines,
-                    syntax_errors: file.syntax_errors,
-                    status: file.status,
-                };
+                let record = FileRecord { id, file };
                 let old = if existing.is_some() {
                     self.emit(Event::FileChanged(record))?;
                     self.units_of(id)?
@@ -685,46 +686,37 @@ impl Writer<'_> {
             Ok(UnitRecord {
                 id: r.get(0)?,
                 file_id,
-                kind: UnitKind::parse(&kind).unwrap_or(UnitKind::Function),
-                name: r.get(2)?,
-                start_line: r.get(3)?,
-                end_line: r.get(4)?,
-                start_byte: r.get(5)?,
-                end_byte: r.get(6)?,
-                tokens: r.get(7)?,
-                exact: Hash64(r.get::<_, i64>(8)? as u64),
-                shape: Hash64(r.get::<_, i64>(9)? as u64),
+                unit: UnitPrint {
+                    kind: UnitKind::parse(&kind).unwrap_or(UnitKind::Function),
+                    name: r.get(2)?,
+                    start_line: r.get(3)?,
+                    end_line: r.get(4)?,
+                    start_byte: r.get(5)?,
+                    end_byte: r.get(6)?,
+                    tokens: r.get(7)?,
+                    exact: Hash64(r.get::<_, i64>(8)? as u64),
+                    shape: Hash64(r.get::<_, i64>(9)? as u64),
+                },
             })
         })?;
         rows.collect()
     }
 
-    /// Replace a file's units: units identical in every field stay, the rest are removed or
-    /// added, and their shapes are marked for class updates.
+    /// Replace a file's units: units identical in every field keep their ids, the rest are
+    /// removed or added, and their shapes are marked for class updates.
     fn replace_units(
         &mut self,
         file_id: i64,
         old: Vec<UnitRecord>,
         new: Vec<UnitPrint>,
     ) -> rusqlite::Result<()> {
-        let same = |o: &UnitRecord, n: &UnitPrint| {
-            o.kind == n.kind
-                && o.name == n.name
-                && (o.start_line, o.end_line, o.start_byte, o.end_byte, o.tokens)
-                    == (n.start_line, n.end_line, n.start_byte, n.end_byte, n.tokens)
-                && (o.exact.0, o.shape.0) == (n.exact, n.shape)
-        };
         let mut kept = vec![false; new.len()];
-        for unit in &old {
-            match new
-                .iter()
-                .enumerate()
-                .position(|(i, n)| !kept[i] && same(unit, n))
-            {
+        for record in &old {
+            match (0..new.len()).find(|&i| !kept[i] && new[i] == record.unit) {
                 Some(i) => kept[i] = true,
                 None => {
-                    self.keys.insert(unit.shape.0);
-                    self.emit(Event::UnitRemoved { id: unit.id })?;
+                    self.count_shape(record.unit.shape.0, -1);
+                    self.emit(Event::UnitRemoved { id: record.id })?;
                 }
             }
         }
@@ -732,28 +724,29 @@ impl Writer<'_> {
             if kept {
                 continue;
             }
-            self.keys.insert(unit.shape);
+            self.count_shape(unit.shape.0, 1);
             let id = self.next_unit_id;
             self.next_unit_id += 1;
-            self.emit(Event::UnitAdded(UnitRecord {
-                id,
-                file_id,
-                kind: unit.kind,
-                name: unit.name,
-                start_line: unit.start_line,
-                end_line: unit.end_line,
-                start_byte: unit.start_byte,
-                end_byte: unit.end_byte,
-                tokens: unit.tokens,
-                exact: Hash64(unit.exact),
-                shape: Hash64(unit.shape),
-            }))?;
+            self.emit(Event::UnitAdded(UnitRecord { id, file_id, unit }))?;
         }
         Ok(())
     }
 
-    /// Bring the class of every touched shape key up to date.
+    fn count_shape(&mut self, key: u64, delta: i32) {
+        let count = self.shape_counts.entry(key).or_insert(0);
+        self.keys.entry(key).or_insert(*count);
+        *count = count.saturating_add_signed(delta);
+        if *count == 0 {
+            self.shape_counts.remove(&key);
+        }
+    }
+
+    /// Bring the class of every touched shape key up to date. A class exists exactly when its
+    /// shape has two or more units, so keys with fewer before and after need no look-up.
     fn update_classes(&mut self) -> rusqlite::Result<()> {
+        let counts = &*self.shape_counts;
+        self.keys
+            .retain(|key, before| *before >= 2 || counts.get(key).is_some_and(|&now| now >= 2));
         if self.keys.is_empty() {
             return Ok(());
         }
@@ -762,7 +755,7 @@ impl Writer<'_> {
             let mut insert = self
                 .tx
                 .prepare_cached("INSERT INTO batch_keys (key) VALUES (?1)")?;
-            for &key in &self.keys {
+            for &key in self.keys.keys() {
                 insert.execute([key as i64])?;
             }
         }
@@ -813,7 +806,7 @@ impl Writer<'_> {
                 class.members.push(r.get(5)?);
             }
         }
-        let mut keys: Vec<u64> = self.keys.drain().collect();
+        let mut keys: Vec<u64> = self.keys.drain().map(|(key, _)| key).collect();
         keys.sort_unstable();
         for key in keys {
             let new = members.get(&key).and_then(|m| detect::class_of(key, m));
@@ -832,7 +825,8 @@ impl Writer<'_> {
 /// Apply one event to the projection tables. The only code that writes projections.
 fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()> {
     match event {
-        Event::FileAdded(f) | Event::FileChanged(f) => {
+        Event::FileAdded(record) | Event::FileChanged(record) => {
+            let FileRecord { id, file: f } = record;
             tx.prepare_cached(
                 "INSERT INTO files (id, path, lang, size, mtime_ns, hash, lines, syntax_errors, status) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
@@ -840,7 +834,7 @@ fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()> {
                  lines = ?7, syntax_errors = ?8, status = ?9",
             )?
             .execute(params![
-                f.id,
+                id,
                 f.path,
                 f.lang,
                 f.size as i64,
@@ -859,14 +853,19 @@ fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()> {
             tx.prepare_cached("DELETE FROM files WHERE id = ?1")?
                 .execute([id])?;
         }
-        Event::UnitAdded(u) => {
+        Event::UnitAdded(record) => {
+            let UnitRecord {
+                id,
+                file_id,
+                unit: u,
+            } = record;
             tx.prepare_cached(
                 "INSERT INTO units (id, file_id, kind, name, start_line, end_line, start_byte, end_byte, tokens, \
                  exact_hash, shape_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?
             .execute(params![
-                u.id,
-                u.file_id,
+                id,
+                file_id,
                 u.kind.as_str(),
                 u.name,
                 u.start_line,
@@ -967,8 +966,8 @@ mod tests {
             start_byte: line * 10,
             end_byte: line * 10 + 90,
             tokens: 60,
-            exact,
-            shape,
+            exact: Hash64(exact),
+            shape: Hash64(shape),
         }
     }
 
@@ -978,7 +977,7 @@ mod tests {
             lang: "python".into(),
             size: 10,
             mtime_ns: 1,
-            hash: 2,
+            hash: Hash64(2),
             lines: 30,
             syntax_errors: 0,
             status: "indexed".into(),
