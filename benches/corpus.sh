@@ -46,24 +46,24 @@ cpt="$here/target/release/cpt"
 parse_only=$(ls -t target/release/deps/corpus-* | grep -v '\.d$' | awk 'NR==1')
 db="$work/$corpus.db"
 
-# seconds and peak RSS (KiB) of a command, as "secs rss"
+# wall seconds, peak RSS (KiB), user and system CPU seconds of a command
 measure() {
   local f
   f=$(mktemp)
-  /usr/bin/time -o "$f" -f '%e %M' "$@" >/dev/null 2>&1 || true
+  /usr/bin/time -o "$f" -f '%e %M %U %S' "$@" >/dev/null 2>&1 || true
   tail -1 "$f"
   rm -f "$f"
 }
 
-declare -a cold cold_rss parse rescan one jscpd_t jscpd_rss
+cold=() cold_rss=() cold_cpu=() parse=() parse_cpu=() rescan=() one=() jscpd_t=() jscpd_rss=()
 files=$(find "$tree" -name "*.${jscpd_format/python/py}" | wc -l)
 bytes=$(find "$tree" -name "*.${jscpd_format/python/py}" -printf '%s\n' | awk '{s+=$1} END {print s}')
 for i in $(seq "$runs"); do
   rm -f "$db" "$db-wal" "$db-shm"
-  read -r t m < <(measure "$cpt" scan "$tree" --db "$db" --quiet "${exclude[@]}")
-  cold+=("$t"); cold_rss+=("$m")
-  read -r t _ < <(measure "$parse_only" parse-only "$tree" "${exclude[@]}")
-  parse+=("$t")
+  read -r t m u s < <(measure "$cpt" scan "$tree" --db "$db" --quiet "${exclude[@]}")
+  cold+=("$t"); cold_rss+=("$m"); cold_cpu+=("$(awk -v u="$u" -v s="$s" 'BEGIN{print u+s}')")
+  read -r t _ u s < <(measure "$parse_only" parse-only "$tree" "${exclude[@]}")
+  parse+=("$t"); parse_cpu+=("$(awk -v u="$u" -v s="$s" 'BEGIN{print u+s}')")
   # Let the racy-timestamp window pass so the rescans trust the files' stat.
   sleep 2
   "$cpt" scan "$tree" --db "$db" --quiet "${exclude[@]}"
@@ -89,7 +89,7 @@ c=$(median "${cold[@]}"); p=$(median "${parse[@]}")
 echo "corpus: $corpus ($files files, $((bytes / 1000000)) MB), medians of $runs runs"
 echo "cold scan:          ${c}s  ($(awk -v f="$files" -v t="$c" 'BEGIN{printf "%.0f", f/t}') files/s, $(awk -v b="$bytes" -v t="$c" 'BEGIN{printf "%.1f", b/1e6/t}') MB/s)  runs: ${cold[*]}"
 echo "parse-only:         ${p}s  runs: ${parse[*]}"
-echo "cold / parse-only:  $(awk -v c="$c" -v p="$p" 'BEGIN{printf "%.2f", c/p}')"
+echo "cold / parse-only:  $(awk -v c="$c" -v p="$p" 'BEGIN{printf "%.2f", c/p}') wall, $(awk -v c="$(median "${cold_cpu[@]}")" -v p="$(median "${parse_cpu[@]}")" 'BEGIN{printf "%.2f (CPU %.1fs / %.1fs)", c/p, c, p}')"
 echo "no-change rescan:   $(median "${rescan[@]}")s  runs: ${rescan[*]}"
 echo "one file changed:   $(median "${one[@]}")s  runs: ${one[*]}  ($changed)"
 echo "cold scan peak RSS: $(( $(median "${cold_rss[@]}") / 1024 )) MB"
