@@ -96,9 +96,10 @@ impl Settings {
     }
 
     /// Everything that decides what a file's stored units are. When it changes between scans,
-    /// every file is fingerprinted again. Bump the version when fingerprinting changes.
+    /// every file is fingerprinted again. Bump the version when fingerprinting or the skip rules
+    /// change.
     pub fn fingerprint_key(&self) -> String {
-        const FINGERPRINT_VERSION: u32 = 1;
+        const FINGERPRINT_VERSION: u32 = 2;
         format!(
             "v{FINGERPRINT_VERSION} min_tokens={} min_lines={} max_file_size={} max_line_length={}",
             self.thresholds.min_tokens,
