@@ -282,6 +282,103 @@ pub fn hash64(bytes: &[u8]) -> u64 {
     )
 }
 
+/// Bins of a similarity sketch.
+pub const SKETCH_BINS: usize = 32;
+/// Locality-sensitive hashing bands over a sketch: bands × rows = bins.
+pub const BANDS: usize = 16;
+const ROWS: usize = SKETCH_BINS / BANDS;
+/// Consecutive similarity codes hashed together into one shingle.
+const SHINGLE: usize = 3;
+
+/// The similarity view of a token stream: every identifier and type name is one code (as in
+/// the shape hash, a built-in type and a named one are interchangeable), literals are their
+/// kind, everything else its text, folded to 16 bits. Renaming leaves it
+/// unchanged; inserted, deleted and changed statements change it locally.
+pub fn similarity_codes(tokens: &[Token], source: &[u8]) -> Vec<u16> {
+    const NAME: u16 = 1;
+    const RESERVED: u64 = 2;
+    let fold = |h: u64| (RESERVED + h % (u64::from(u16::MAX) + 1 - RESERVED)) as u16;
+    tokens
+        .iter()
+        .map(|t| match t.class {
+            NodeClass::Identifier | NodeClass::Type => NAME,
+            NodeClass::Literal => fold(mix64(0x4c49_5400_0000_0000 | u64::from(t.kind))),
+            NodeClass::Other | NodeClass::Skip => {
+                fold(hash64(&source[t.start as usize..t.end as usize]))
+            }
+        })
+        .collect()
+}
+
+/// A one-permutation MinHash sketch of a code stream's shingles, densified so that every bin
+/// is filled. Equal bins estimate the Jaccard similarity of the two shingle sets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sketch(pub [u32; SKETCH_BINS]);
+
+impl Sketch {
+    pub fn of(codes: &[u16]) -> Sketch {
+        let mut bins = [u32::MAX; SKETCH_BINS];
+        let mut filled = [false; SKETCH_BINS];
+        let mut add = |shingle: &[u16]| {
+            let mut packed = 0u64;
+            for &c in shingle {
+                packed = (packed << 16) | u64::from(c);
+            }
+            let h = mix64(packed ^ ((shingle.len() as u64) << 60));
+            let bin = (h >> 59) as usize % SKETCH_BINS;
+            bins[bin] = bins[bin].min(h as u32);
+            filled[bin] = true;
+        };
+        if codes.len() < SHINGLE {
+            add(codes);
+        } else {
+            codes.windows(SHINGLE).for_each(&mut add);
+        }
+        // Optimal densification: an empty bin borrows the value of a filled bin chosen by a
+        // hash of (bin, attempt), so similar streams borrow alike.
+        let source = bins;
+        for bin in 0..SKETCH_BINS {
+            let mut attempt = 0u64;
+            while !filled[bin] {
+                let other = (mix64(((bin as u64) << 32) | attempt) % SKETCH_BINS as u64) as usize;
+                if filled[other] && source[other] != u32::MAX {
+                    bins[bin] = source[other];
+                    break;
+                }
+                attempt += 1;
+            }
+        }
+        Sketch(bins)
+    }
+
+    /// Fraction of equal bins: an estimate of the Jaccard similarity of the shingle sets.
+    pub fn resemblance(&self, other: &Sketch) -> f64 {
+        let equal = self.0.iter().zip(&other.0).filter(|(a, b)| a == b).count();
+        equal as f64 / SKETCH_BINS as f64
+    }
+
+    /// One key per band; two streams that share a key are near-miss candidates.
+    pub fn band_keys(&self) -> [u64; BANDS] {
+        let mut keys = [0u64; BANDS];
+        for (band, key) in keys.iter_mut().enumerate() {
+            let mut h = band as u64;
+            for &value in &self.0[band * ROWS..(band + 1) * ROWS] {
+                h = mix64(h ^ u64::from(value)).rotate_left(17);
+            }
+            *key = h;
+        }
+        keys
+    }
+}
+
+/// A fast 64-bit mixer (splitmix64's finalizer).
+fn mix64(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
 /// A unit's name: followed through the language's name fields, or taken from the parent
 /// (`const f = () => …`); empty for anonymous units.
 fn unit_name(lang: &Language, node: Node<'_>, source: &[u8]) -> String {
@@ -528,6 +625,61 @@ mod tests {
         let src = format!("x = {}1{}\n", "[".repeat(50_000), "]".repeat(50_000));
         let tree = parse::parse(py, src.as_bytes()).unwrap();
         assert!(tokens(py, &tree).len() > 50_000);
+    }
+
+    fn codes(lang_id: &str, src: &str) -> Vec<u16> {
+        let lang = lang::by_id(lang_id).unwrap();
+        let tree = parse::parse(lang, src.as_bytes()).unwrap();
+        similarity_codes(&tokens(lang, &tree), src.as_bytes())
+    }
+
+    #[test]
+    fn similarity_codes_ignore_renames_and_literal_values() {
+        for &(id, original, _, renamed, different) in CASES {
+            assert_eq!(codes(id, original), codes(id, renamed), "{id}");
+            assert_ne!(codes(id, original), codes(id, different), "{id}");
+        }
+    }
+
+    #[test]
+    fn sketches_of_near_copies_share_bands_and_unrelated_code_does_not() {
+        let body = |extra: &str| {
+            format!(
+                "def load(path, limit):\n    rows = []\n    with open(path) as f:\n        for line in f:\n            line = line.strip()\n            if not line or line.startswith('#'):\n                continue\n{extra}            key, _, value = line.partition('=')\n            rows.append((key.strip(), value.strip()))\n            if len(rows) >= limit:\n                break\n    return dict(rows)\n"
+            )
+        };
+        let a = Sketch::of(&codes("python", &body("")));
+        let b = Sketch::of(&codes("python", &body("            count += 1\n")));
+        let unrelated = Sketch::of(&codes("python", CASES[0].1));
+        assert_eq!(a, Sketch::of(&codes("python", &body(""))));
+        assert!(a.resemblance(&b) > 0.6, "{}", a.resemblance(&b));
+        assert!(
+            a.band_keys()
+                .iter()
+                .zip(b.band_keys())
+                .any(|(x, y)| *x == y)
+        );
+        assert!(
+            a.resemblance(&unrelated) < 0.2,
+            "{}",
+            a.resemblance(&unrelated)
+        );
+        assert!(
+            !a.band_keys()
+                .iter()
+                .zip(unrelated.band_keys())
+                .any(|(x, y)| *x == y)
+        );
+    }
+
+    #[test]
+    fn sketches_of_tiny_streams_are_filled() {
+        for stream in [&[][..], &[7][..], &[7, 8][..], &[7, 8, 9][..]] {
+            assert!(
+                Sketch::of(stream).0.iter().all(|&v| v != u32::MAX),
+                "{stream:?}"
+            );
+        }
     }
 
     #[test]
