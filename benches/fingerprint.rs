@@ -1,9 +1,11 @@
-//! Criterion benchmarks for the per-file cores: parsing and fingerprinting, per language, on
-//! the fixture sources (each repeated to about 64 KiB so per-call overhead does not dominate).
+//! Criterion benchmarks for the pure cores: parsing and fingerprinting per language on the
+//! fixture sources (each repeated to about 64 KiB so per-call overhead does not dominate), and
+//! the near-miss primitives (sketching a unit, verifying a candidate pair).
 
 use std::path::Path;
 
-use cpt::fingerprint::{self, Thresholds};
+use cpt::detect;
+use cpt::fingerprint::{self, Sketch, Thresholds};
 use cpt::{lang, parse};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
@@ -43,6 +45,28 @@ fn bench(c: &mut Criterion) {
             b.iter(|| fingerprint::fingerprint(l, &tree, src, Thresholds::default()))
         });
     }
+    group.finish();
+
+    // A realistic unit: the similarity codes of the first fixture function of 150+ tokens,
+    // and a near-miss variant with a statement's worth of tokens changed in the middle.
+    let (python, src) = sources
+        .iter()
+        .find(|(l, _)| l.id == "python")
+        .expect("python fixture");
+    let tree = parse::parse(python, src).expect("tree");
+    let tokens = fingerprint::tokens(python, &tree);
+    let codes = fingerprint::similarity_codes(&tokens[..200.min(tokens.len())], src);
+    let mut variant = codes.clone();
+    variant.splice(90..100, (0..14).map(|i| 40_000 + i));
+    let mut group = c.benchmark_group("near_miss");
+    group.bench_function("sketch_200_tokens", |b| b.iter(|| Sketch::of(&codes)));
+    group.bench_function("band_keys", |b| {
+        let sketch = Sketch::of(&codes);
+        b.iter(|| sketch.band_keys())
+    });
+    group.bench_function("similarity_200x204_tokens", |b| {
+        b.iter(|| detect::similarity(&codes, &variant))
+    });
     group.finish();
 }
 

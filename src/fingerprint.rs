@@ -337,16 +337,14 @@ impl Sketch {
         // Optimal densification: an empty bin borrows the value of a filled bin chosen by a
         // hash of (bin, attempt), so similar streams borrow alike.
         let source = bins;
-        for bin in 0..SKETCH_BINS {
-            let mut attempt = 0u64;
-            while !filled[bin] {
-                let other = (mix64(((bin as u64) << 32) | attempt) % SKETCH_BINS as u64) as usize;
-                if filled[other] && source[other] != u32::MAX {
-                    bins[bin] = source[other];
-                    break;
-                }
-                attempt += 1;
-            }
+        for bin in (0..SKETCH_BINS).filter(|&bin| !filled[bin]) {
+            let donor = (0u64..)
+                .map(|attempt| {
+                    (mix64(((bin as u64) << 32) | attempt) % SKETCH_BINS as u64) as usize
+                })
+                .find(|&other| filled[other])
+                .expect("every stream has at least one shingle");
+            bins[bin] = source[donor];
         }
         Sketch(bins)
     }
