@@ -143,6 +143,17 @@ fn near_miss(files: &[&cpt::discover::Candidate], started: Instant) {
         .collect();
     let verified = t.elapsed();
     let band = |lo: f64, hi: f64| sims.iter().filter(|&&s| s >= lo && s < hi).count();
+    // 2·min/(m+n) bounds the similarity from above: pairs a length check alone rules out.
+    let length_bound = |&(a, b): &(u32, u32)| {
+        let (m, n) = (units[a as usize].codes.len(), units[b as usize].codes.len());
+        2.0 * m.min(n) as f64 / (m + n) as f64
+    };
+    let within = |threshold: f64| {
+        pairs
+            .iter()
+            .filter(|p| length_bound(p) >= threshold)
+            .count()
+    };
     println!(
         "near-miss: {} files, {} units; fingerprint {:.2}s, sketch {:.3}s, candidates {:.3}s, verify {:.3}s",
         files.len(),
@@ -160,5 +171,10 @@ fn near_miss(files: &[&cpt::discover::Candidate], started: Instant) {
         band(0.7, 0.9),
         band(0.5, 0.7),
         band(0.0, 0.5)
+    );
+    println!(
+        "  pairs whose lengths allow similarity >= 0.7: {}, >= 0.5: {}",
+        within(0.7),
+        within(0.5)
     );
 }
