@@ -61,12 +61,6 @@ pub struct UnitPrint {
     pub shape: Hash64,
 }
 
-impl UnitPrint {
-    pub fn lines(&self) -> u32 {
-        self.end_line - self.start_line + 1
-    }
-}
-
 /// Everything the fingerprinter learns about one file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FilePrint {

@@ -72,6 +72,8 @@ pub enum LangError {
     },
     #[error("grammars/{lang}.toml: inherits unknown language `{parent}`")]
     UnknownParent { lang: &'static str, parent: String },
+    #[error("grammars/{lang}.toml: `inherits` goes round in a circle through `{parent}`")]
+    InheritanceCycle { lang: &'static str, parent: String },
     #[error("grammars/{lang}.toml: `{kind}` in `{list}` is not a named node kind of the grammar")]
     UnknownKind {
         lang: &'static str,
@@ -338,7 +340,7 @@ fn resolve(
                     parent: parent.to_string(),
                 })?;
         if chain.contains(&parent_id) {
-            return Err(LangError::UnknownParent {
+            return Err(LangError::InheritanceCycle {
                 lang: current,
                 parent: parent.to_string(),
             });
@@ -518,6 +520,20 @@ mod tests {
         assert_eq!(for_path(Path::new("x.tsx")).unwrap().id, "tsx");
         assert!(for_path(Path::new("README.md")).is_none());
         assert!(for_path(Path::new("Makefile")).is_none());
+    }
+
+    #[test]
+    fn unknown_and_circular_inheritance_are_errors() {
+        let spec =
+            |parent: &str| toml::from_str::<LangSpec>(&format!("inherits = \"{parent}\"")).unwrap();
+        let specs = BTreeMap::from([("c", spec("cpp")), ("cpp", spec("c")), ("go", spec("nope"))]);
+        let err = resolve("c", &specs).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "grammars/cpp.toml: `inherits` goes round in a circle through `c`"
+        );
+        let err = resolve("go", &specs).unwrap_err().to_string();
+        assert_eq!(err, "grammars/go.toml: inherits unknown language `nope`");
     }
 
     #[test]

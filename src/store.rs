@@ -235,10 +235,7 @@ impl Store {
     }
 
     fn connect(path: &Path) -> Result<Store, StoreError> {
-        let err = |source| StoreError::Sqlite {
-            path: path.display().to_string(),
-            source,
-        };
+        let err = sqlite_error(path);
         let conn = Connection::open(path).map_err(err)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(err)?;
@@ -261,18 +258,11 @@ impl Store {
     }
 
     fn err(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
-        move |source| StoreError::Sqlite {
-            path: self.path.display().to_string(),
-            source,
-        }
+        sqlite_error(&self.path)
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {
-        let path = self.path.display().to_string();
-        let err = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let err = sqlite_error(&self.path);
         let version: i64 = self
             .conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
@@ -280,7 +270,7 @@ impl Store {
         let known = MIGRATIONS.len() as i64;
         if version > known {
             return Err(StoreError::TooNew {
-                path: path.clone(),
+                path: self.path.display().to_string(),
                 found: version,
                 known,
             });
@@ -300,11 +290,6 @@ impl Store {
 
     fn counter(&self, key: &str) -> Result<i64, StoreError> {
         Ok(self.meta(key)?.and_then(|v| v.parse().ok()).unwrap_or(1))
-    }
-
-    /// The catalogue's file on disk.
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
@@ -381,11 +366,7 @@ impl Store {
         scan: i64,
         changes: Vec<Change>,
     ) -> Result<BatchReport, StoreError> {
-        let path = self.path.display().to_string();
-        let err = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let err = sqlite_error(&self.path);
         let mut shape_counts = match self.shape_counts.take() {
             Some(counts) => counts,
             None => self.load_shape_counts().map_err(err)?,
@@ -437,11 +418,7 @@ impl Store {
 
     /// Recreate every projection from the event log. Returns the number of events replayed.
     pub fn rebuild(&mut self) -> Result<u64, StoreError> {
-        let path = self.path.display().to_string();
-        let err = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let err = sqlite_error(&self.path);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -461,7 +438,7 @@ impl Store {
                 let data: String = row.get(1).map_err(err)?;
                 let event: Event =
                     serde_json::from_str(&data).map_err(|e| StoreError::BadEvent {
-                        path: path.clone(),
+                        path: self.path.display().to_string(),
                         seq,
                         message: e.to_string(),
                     })?;
@@ -945,6 +922,14 @@ fn add_members(tx: &Transaction<'_>, id: &str, units: &[i64]) -> rusqlite::Resul
         stmt.execute(params![id, unit])?;
     }
     Ok(())
+}
+
+/// Wraps SQLite errors with the catalogue's path, so every message names the file.
+fn sqlite_error(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + Copy + '_ {
+    move |source| StoreError::Sqlite {
+        path: path.display().to_string(),
+        source,
+    }
 }
 
 fn now_ms() -> i64 {

@@ -196,10 +196,25 @@ fn pattern_ids_are_stable_across_rescans() {
             .collect()
     };
     let before = ids(&db);
+    assert!(before.len() >= 4, "{before:?}");
+    let copies = |db: &Path| -> usize {
+        clones(db)["patterns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["members"].as_array().unwrap().len())
+            .sum()
+    };
+    let copies_before = copies(&db);
     // Grow one class and leave the others alone: every id that existed still exists.
     write(dir.path(), "pkg/grow.py", py_function("f2_grow", 2));
     scan(dir.path(), None);
     let after = ids(&db);
+    assert_eq!(
+        copies(&db),
+        copies_before + 1,
+        "the new copy joined a class"
+    );
     for id in &before {
         assert!(after.contains(id), "{id} vanished");
     }
