@@ -139,6 +139,15 @@ struct LangSpec {
     /// Fields of the parent that name an anonymous unit (`const f = () => …`).
     #[serde(default)]
     parent_name_fields: Vec<String>,
+    /// Node kinds whose named children are statements (function bodies, `{ … }` blocks).
+    #[serde(default)]
+    blocks: Vec<String>,
+    /// Statement kinds that import or include other code (noise when alone).
+    #[serde(default)]
+    imports: Vec<String>,
+    /// File-name globs that mark test files (`test_*.py`, `*_test.go`).
+    #[serde(default)]
+    test_files: Vec<String>,
     /// Node kinds that are units, with their category.
     #[serde(default)]
     units: BTreeMap<String, UnitKind>,
@@ -157,6 +166,9 @@ impl LangSpec {
         self.types.extend(child.types);
         self.name_fields.extend(child.name_fields);
         self.parent_name_fields.extend(child.parent_name_fields);
+        self.blocks.extend(child.blocks);
+        self.imports.extend(child.imports);
+        self.test_files.extend(child.test_files);
         self.units.extend(child.units);
         self
     }
@@ -235,6 +247,9 @@ pub struct Language {
     units: Vec<Option<UnitKind>>,
     name_fields: Vec<u16>,
     parent_name_fields: Vec<u16>,
+    blocks: Vec<bool>,
+    imports: Vec<bool>,
+    test_files: Vec<String>,
 }
 
 impl std::fmt::Debug for Language {
@@ -270,6 +285,29 @@ impl Language {
     /// Fields of a unit's parent that name an anonymous unit.
     pub fn parent_name_fields(&self) -> &[u16] {
         &self.parent_name_fields
+    }
+
+    /// Whether nodes of this kind hold a run of statements.
+    #[inline]
+    pub fn is_block(&self, kind_id: u16) -> bool {
+        self.blocks
+            .get(usize::from(kind_id))
+            .copied()
+            .unwrap_or(false)
+    }
+
+    /// Whether statements of this kind import or include other code.
+    #[inline]
+    pub fn is_import(&self, kind_id: u16) -> bool {
+        self.imports
+            .get(usize::from(kind_id))
+            .copied()
+            .unwrap_or(false)
+    }
+
+    /// File-name globs that mark this language's test files.
+    pub fn test_files(&self) -> &[String] {
+        &self.test_files
     }
 }
 
@@ -450,6 +488,25 @@ fn compile(
             })
             .collect()
     };
+    let kind_set = |list: &'static str, kinds: &[String]| -> Result<Vec<bool>, LangError> {
+        let mut set = vec![false; count];
+        for kind in kinds {
+            let ids = ids_named(kind);
+            if ids.is_empty() {
+                return Err(LangError::UnknownKind {
+                    lang: id,
+                    list,
+                    kind: kind.clone(),
+                });
+            }
+            for i in ids {
+                set[i] = true;
+            }
+        }
+        Ok(set)
+    };
+    let blocks = kind_set("blocks", &spec.blocks)?;
+    let imports = kind_set("imports", &spec.imports)?;
     let name_fields = field_ids("name_fields", &spec.name_fields)?;
     let parent_name_fields = field_ids("parent_name_fields", &spec.parent_name_fields)?;
     Ok(Language {
@@ -462,6 +519,9 @@ fn compile(
         units,
         name_fields,
         parent_name_fields,
+        blocks,
+        imports,
+        test_files: spec.test_files,
     })
 }
 
@@ -489,6 +549,8 @@ mod tests {
                 "{} has no comments",
                 lang.id
             );
+            assert!(lang.blocks.contains(&true), "{} has no blocks", lang.id);
+            assert!(lang.imports.contains(&true), "{} has no imports", lang.id);
         }
     }
 
