@@ -85,7 +85,7 @@ fn near_miss(files: &[&cpt::discover::Candidate], started: Instant) {
                 return Vec::new();
             };
             let tree = cpt::parse::parse(c.lang, text.as_bytes()).expect("parse");
-            let tokens = fingerprint::tokens(c.lang, &tree);
+            let tokens = fingerprint::tokens(c.lang, &tree, text.as_bytes());
             let print = fingerprint::fingerprint(c.lang, &tree, &source, Thresholds::default());
             print
                 .units

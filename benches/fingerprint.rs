@@ -54,7 +54,7 @@ fn bench(c: &mut Criterion) {
         .find(|(l, _)| l.id == "python")
         .expect("python fixture");
     let tree = parse::parse(python, src).expect("tree");
-    let tokens = fingerprint::tokens(python, &tree);
+    let tokens = fingerprint::tokens(python, &tree, src);
     let codes = fingerprint::similarity_codes(&tokens[..200.min(tokens.len())], src);
     let mut variant = codes.clone();
     variant.splice(90..100, (0..14).map(|i| 40_000 + i));

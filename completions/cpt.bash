@@ -73,7 +73,7 @@ _cpt() {
             return 0
             ;;
         cpt__subcmd__clones)
-            opts="-h -V --db --format --help --version"
+            opts="-h -V --db --format --type --min-similarity --min-lines --min-tokens --lang --path --tests --noise --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -85,6 +85,34 @@ _cpt() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --type)
+                    COMPREPLY=($(compgen -W "t1 t2 t3" -- "${cur}"))
+                    return 0
+                    ;;
+                --min-similarity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-lines)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-tokens)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lang)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tests)
+                    COMPREPLY=($(compgen -W "include exclude only" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -225,7 +253,7 @@ _cpt() {
             return 0
             ;;
         cpt__subcmd__scan)
-            opts="-q -h -V --db --exclude --max-file-size --max-line-length --min-tokens --min-lines --quiet --help --version"
+            opts="-q -h -V --db --exclude --max-file-size --max-line-length --min-tokens --min-lines --min-similarity --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -252,6 +280,10 @@ _cpt() {
                     return 0
                     ;;
                 --min-lines)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-similarity)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

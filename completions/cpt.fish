@@ -38,12 +38,25 @@ complete -c cpt -n "__fish_cpt_using_subcommand scan" -l max-file-size -d 'Skip 
 complete -c cpt -n "__fish_cpt_using_subcommand scan" -l max-line-length -d 'Skip files with a line longer than BYTES as minified [default: 1000, or cpt.toml]' -r
 complete -c cpt -n "__fish_cpt_using_subcommand scan" -l min-tokens -d 'Smallest unit in tokens [default: 50, or cpt.toml]' -r
 complete -c cpt -n "__fish_cpt_using_subcommand scan" -l min-lines -d 'Smallest unit in lines [default: 6, or cpt.toml]' -r
+complete -c cpt -n "__fish_cpt_using_subcommand scan" -l min-similarity -d 'Near-miss copies need this token similarity to their class\'s representative [default: 0.7, or cpt.toml]' -r
 complete -c cpt -n "__fish_cpt_using_subcommand scan" -s q -l quiet -d 'No progress bar, warnings or summary'
 complete -c cpt -n "__fish_cpt_using_subcommand scan" -s h -l help -d 'Print help'
 complete -c cpt -n "__fish_cpt_using_subcommand scan" -s V -l version -d 'Print version'
 complete -c cpt -n "__fish_cpt_using_subcommand clones" -l db -d 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]' -r -F
 complete -c cpt -n "__fish_cpt_using_subcommand clones" -l format -d 'Output format' -r -f -a "text\t''
 json\t''"
+complete -c cpt -n "__fish_cpt_using_subcommand clones" -l type -d 'Only classes of this clone type (repeatable)' -r -f -a "t1\t''
+t2\t''
+t3\t''"
+complete -c cpt -n "__fish_cpt_using_subcommand clones" -l min-similarity -d 'Only copies at least this similar to their class\'s representative' -r
+complete -c cpt -n "__fish_cpt_using_subcommand clones" -l min-lines -d 'Only classes of at least N lines' -r
+complete -c cpt -n "__fish_cpt_using_subcommand clones" -l min-tokens -d 'Only classes of at least N tokens' -r
+complete -c cpt -n "__fish_cpt_using_subcommand clones" -l lang -d 'Only copies in this language (id such as python or cpp; repeatable)' -r
+complete -c cpt -n "__fish_cpt_using_subcommand clones" -l path -d 'Only copies whose path (relative to the root) matches GLOB (repeatable)' -r
+complete -c cpt -n "__fish_cpt_using_subcommand clones" -l tests -d 'Copies in test files: include them, exclude them, or show only them [default: include, or `tests` in cpt.toml\'s [report]]' -r -f -a "include\t''
+exclude\t''
+only\t''"
+complete -c cpt -n "__fish_cpt_using_subcommand clones" -l noise -d 'Also show trivial shapes: accessors and one-liners, import runs, literal tables'
 complete -c cpt -n "__fish_cpt_using_subcommand clones" -s h -l help -d 'Print help'
 complete -c cpt -n "__fish_cpt_using_subcommand clones" -s V -l version -d 'Print version'
 complete -c cpt -n "__fish_cpt_using_subcommand stats" -l db -d 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]' -r -F

@@ -11,7 +11,8 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::{self, ScanConfig, Settings};
-use crate::pipeline::{self, Progress, ScanOptions};
+use crate::event::CloneType;
+use crate::pipeline::{self, Filter, Progress, ScanOptions, TestPolicy};
 use crate::report;
 use crate::store::Store;
 
@@ -72,6 +73,10 @@ struct ScanArgs {
     /// Smallest unit in lines [default: 6, or cpt.toml]
     #[arg(long, value_name = "N")]
     min_lines: Option<u32>,
+    /// Near-miss copies need this token similarity to their class's representative
+    /// [default: 0.7, or cpt.toml]
+    #[arg(long, value_name = "RATIO", value_parser = ratio)]
+    min_similarity: Option<f64>,
     /// No progress bar, warnings or summary
     #[arg(short, long)]
     quiet: bool,
@@ -91,6 +96,108 @@ struct ClonesArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t)]
     format: Format,
+    /// Only classes of this clone type (repeatable)
+    #[arg(long = "type", value_enum, value_name = "TYPE")]
+    types: Vec<TypeArg>,
+    /// Only copies at least this similar to their class's representative
+    #[arg(long, value_name = "RATIO", value_parser = ratio)]
+    min_similarity: Option<f64>,
+    /// Only classes of at least N lines
+    #[arg(long, value_name = "N")]
+    min_lines: Option<u32>,
+    /// Only classes of at least N tokens
+    #[arg(long, value_name = "N")]
+    min_tokens: Option<u32>,
+    /// Only copies in this language (id such as python or cpp; repeatable)
+    #[arg(long, value_name = "LANG")]
+    lang: Vec<String>,
+    /// Only copies whose path (relative to the root) matches GLOB (repeatable)
+    #[arg(long, value_name = "GLOB")]
+    path: Vec<String>,
+    /// Copies in test files: include them, exclude them, or show only them [default: include,
+    /// or `tests` in cpt.toml's [report]]
+    #[arg(long, value_enum)]
+    tests: Option<TestsArg>,
+    /// Also show trivial shapes: accessors and one-liners, import runs, literal tables
+    #[arg(long)]
+    noise: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum TypeArg {
+    T1,
+    T2,
+    T3,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum TestsArg {
+    Include,
+    Exclude,
+    Only,
+}
+
+impl From<TestsArg> for TestPolicy {
+    fn from(t: TestsArg) -> TestPolicy {
+        match t {
+            TestsArg::Include => TestPolicy::Include,
+            TestsArg::Exclude => TestPolicy::Exclude,
+            TestsArg::Only => TestPolicy::Only,
+        }
+    }
+}
+
+impl ClonesArgs {
+    /// The report filter: flags over the `[report]` table of the root's cpt.toml.
+    fn filter(&self, root: &str) -> Result<Filter> {
+        let file = if root.is_empty() {
+            config::FileConfig::default()
+        } else {
+            config::load(std::path::Path::new(root))?
+        };
+        let mut paths = None;
+        if !self.path.is_empty() {
+            let mut builder = globset::GlobSetBuilder::new();
+            for glob in &self.path {
+                builder.add(
+                    globset::GlobBuilder::new(glob)
+                        .literal_separator(false)
+                        .build()
+                        .with_context(|| format!("--path {glob}: not a valid glob"))?,
+                );
+            }
+            paths = Some(builder.build().context("--path: cannot build the globs")?);
+        }
+        let langs: Vec<String> = self.lang.clone();
+        for lang in &langs {
+            if crate::lang::by_id(lang).is_none() {
+                let known: Vec<&str> = crate::lang::all().iter().map(|l| l.id).collect();
+                anyhow::bail!("--lang {lang}: unknown language (known: {})", known.join(", "));
+            }
+        }
+        Ok(Filter {
+            types: self
+                .types
+                .iter()
+                .map(|t| match t {
+                    TypeArg::T1 => CloneType::T1,
+                    TypeArg::T2 => CloneType::T2,
+                    TypeArg::T3 => CloneType::T3,
+                })
+                .collect(),
+            min_similarity: self.min_similarity.map(|s| s as f32),
+            min_lines: self.min_lines,
+            min_tokens: self.min_tokens,
+            langs,
+            paths,
+            tests: self
+                .tests
+                .map(TestPolicy::from)
+                .or(file.report.tests)
+                .unwrap_or_default(),
+            noise: self.noise || file.report.noise.unwrap_or(false),
+        })
+    }
 }
 
 #[derive(Debug, Args)]
@@ -118,6 +225,14 @@ impl Shell {
             Shell::Fish => clap_complete::Shell::Fish,
             Shell::Powershell => clap_complete::Shell::PowerShell,
         }
+    }
+}
+
+/// A similarity ratio: above 0, at most 1.
+fn ratio(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 1.0 => Ok(v),
+        _ => Err(format!("`{text}` is not a ratio above 0 and at most 1 (such as 0.8)")),
     }
 }
 
@@ -187,14 +302,11 @@ fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut (dyn Write + Send)) -> Res
         Command::Scan(args) => scan(args, stdout, stderr),
         Command::Clones(args) => {
             let store = open_catalogue(&args.catalogue)?;
-            let patterns = pipeline::reported_patterns(&store)?;
+            let root = store.meta("root")?.unwrap_or_default();
+            let patterns = pipeline::reported_patterns(&store, &args.filter(&root)?)?;
             match args.format {
                 Format::Text => report::clones_text(stdout, &patterns)?,
-                Format::Json => report::clones_json(
-                    stdout,
-                    &store.meta("root")?.unwrap_or_default(),
-                    &patterns,
-                )?,
+                Format::Json => report::clones_json(stdout, &root, &patterns)?,
             }
             Ok(())
         }
@@ -245,6 +357,7 @@ fn scan(args: ScanArgs, stdout: &mut dyn Write, stderr: &mut (dyn Write + Send))
         max_line_length: args.max_line_length,
         min_tokens: args.min_tokens,
         min_lines: args.min_lines,
+        min_similarity: args.min_similarity,
     };
     let options = ScanOptions {
         db: args.db.unwrap_or_else(|| pipeline::default_db(&args.path)),

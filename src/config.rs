@@ -6,6 +6,8 @@ use serde::Deserialize;
 use thiserror::Error;
 
 use crate::fingerprint::Thresholds;
+use crate::near::Params;
+use crate::pipeline::TestPolicy;
 
 /// The configuration file's name, looked up at the scanned root.
 pub const FILE_NAME: &str = "cpt.toml";
@@ -32,6 +34,31 @@ pub enum ConfigError {
 pub struct FileConfig {
     #[serde(default)]
     pub scan: ScanConfig,
+    #[serde(default)]
+    pub report: ReportConfig,
+}
+
+/// The `[report]` table: what `cpt clones` shows unless flags say otherwise.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportConfig {
+    /// `include`, `exclude` or `only` copies in test files.
+    #[serde(default, deserialize_with = "test_policy")]
+    pub tests: Option<TestPolicy>,
+    /// Show trivial shapes too.
+    pub noise: Option<bool>,
+}
+
+fn test_policy<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<TestPolicy>, D::Error> {
+    let text = String::deserialize(d)?;
+    match text.as_str() {
+        "include" => Ok(Some(TestPolicy::Include)),
+        "exclude" => Ok(Some(TestPolicy::Exclude)),
+        "only" => Ok(Some(TestPolicy::Only)),
+        other => Err(serde::de::Error::custom(format!(
+            "tests must be include, exclude or only, not `{other}`"
+        ))),
+    }
 }
 
 /// The `[scan]` table, and the flags that override it. `None` means "not set here".
@@ -49,15 +76,20 @@ pub struct ScanConfig {
     pub min_tokens: Option<u32>,
     /// Units with fewer lines are not fingerprinted.
     pub min_lines: Option<u32>,
+    /// Near-miss copies need at least this token similarity (0–1) to their class's
+    /// representative.
+    pub min_similarity: Option<f64>,
 }
 
 /// Effective scan settings.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Settings {
     pub exclude: Vec<String>,
     pub max_file_size: u64,
     pub max_line_length: u32,
     pub thresholds: Thresholds,
+    /// Near-miss detection.
+    pub near: Params,
 }
 
 impl Default for Settings {
@@ -92,6 +124,13 @@ impl Settings {
                     .or(file.min_lines)
                     .unwrap_or(defaults.min_lines),
             },
+            near: Params {
+                min_similarity: flags
+                    .min_similarity
+                    .or(file.min_similarity)
+                    .unwrap_or(Params::default().min_similarity),
+                ..Params::default()
+            },
         }
     }
 
@@ -99,7 +138,7 @@ impl Settings {
     /// every file is fingerprinted again. Bump the version when fingerprinting or the skip rules
     /// change.
     pub fn fingerprint_key(&self) -> String {
-        const FINGERPRINT_VERSION: u32 = 2;
+        const FINGERPRINT_VERSION: u32 = 3;
         format!(
             "v{FINGERPRINT_VERSION} min_tokens={} min_lines={} max_file_size={} max_line_length={}",
             self.thresholds.min_tokens,
@@ -123,13 +162,22 @@ pub fn load(root: &Path) -> Result<FileConfig, ConfigError> {
             });
         }
     };
-    toml::from_str(&text).map_err(|e| ConfigError::Invalid {
+    let config: FileConfig = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
         path: path.display().to_string(),
         message: e.message().to_string()
             + &e.span()
                 .map(|s| format!(" (line {})", text[..s.start].matches('\n').count() + 1))
                 .unwrap_or_default(),
-    })
+    })?;
+    if let Some(sim) = config.scan.min_similarity
+        && !(sim > 0.0 && sim <= 1.0)
+    {
+        return Err(ConfigError::Invalid {
+            path: path.display().to_string(),
+            message: format!("min_similarity must be above 0 and at most 1, not {sim}"),
+        });
+    }
+    Ok(config)
 }
 
 #[cfg(test)]

@@ -1,57 +1,80 @@
 //! Detect: clone classes from fingerprints, the events that move the catalogue from one state
 //! of a class to the next, and which classes a report shows. Pure: no I/O.
 //!
-//! Units with equal shape hashes form one class. If all members also share the exact hash the
-//! class is type 1, otherwise type 2 (its weakest link). A class's id is derived from its key,
+//! A class is a cluster of shapes ([`crate::near::cluster`]): a representative shape and the
+//! shapes verified similar to it. Its units are every unit of those shapes. One shape whose
+//! units all share the exact hash is type 1, one shape is type 2, several shapes type 3 (the
+//! weakest link names the class). A class's id is derived from its representative's shape,
 //! so it is the same across rescans, rebuilds and fresh scans while the class exists.
 
 use crate::event::{CloneType, Event, Hash64, PatternSummary};
+use crate::near::Cluster;
 
 /// A unit as the detector sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Member {
     pub unit: i64,
+    pub shape: u64,
     pub exact: u64,
     pub lines: u32,
     pub tokens: u32,
+    /// A block (statements inside a function) rather than a function-level unit.
+    pub block: bool,
 }
 
-/// A clone class: two or more units with one shape.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A clone class: two or more units with one shape, or similar shapes.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Class {
     pub id: String,
     pub key: u64,
+    /// `function` or `block`.
+    pub kind: String,
     pub summary: PatternSummary,
     /// Unit ids, ascending.
     pub members: Vec<i64>,
 }
 
-/// The stable id of the class keyed by `key`.
+/// The stable id of the class whose representative shape is `key`.
 pub fn pattern_id(key: u64) -> String {
     format!("{key:016x}")
 }
 
-/// The class formed by the units sharing shape `key`, if there are at least two.
-pub fn class_of(key: u64, members: &[Member]) -> Option<Class> {
+/// The class of a cluster, given the units of its shapes (in any order); `None` with fewer
+/// than two units.
+pub fn class_of(cluster: &Cluster, members: &[Member]) -> Option<Class> {
     if members.len() < 2 {
         return None;
     }
     let first = members[0].exact;
-    let clone_type = if members.iter().all(|m| m.exact == first) {
+    let clone_type = if !cluster.members.is_empty() {
+        CloneType::T3
+    } else if members.iter().all(|m| m.exact == first) {
         CloneType::T1
     } else {
         CloneType::T2
     };
+    let similarity = cluster
+        .members
+        .iter()
+        .map(|&(_, sim)| sim)
+        .fold(1.0f32, f32::min);
     let mut ids: Vec<i64> = members.iter().map(|m| m.unit).collect();
     ids.sort_unstable();
     ids.dedup();
+    let kind = if members.iter().all(|m| m.block) {
+        "block"
+    } else {
+        "function"
+    };
     Some(Class {
-        id: pattern_id(key),
-        key,
+        id: pattern_id(cluster.leader),
+        key: cluster.leader,
+        kind: kind.to_string(),
         summary: PatternSummary {
             clone_type,
             lines: members.iter().map(|m| m.lines).max().unwrap_or(0),
             tokens: members.iter().map(|m| m.tokens).max().unwrap_or(0),
+            similarity,
         },
         members: ids,
     })
@@ -64,7 +87,7 @@ pub fn transition(old: Option<&Class>, new: Option<&Class>) -> Vec<Event> {
         (None, Some(new)) => vec![Event::PatternCreated {
             id: new.id.clone(),
             key: Hash64(new.key),
-            kind: "function".to_string(),
+            kind: new.kind.clone(),
             summary: new.summary.clone(),
             members: new.members.clone(),
         }],
@@ -180,33 +203,60 @@ mod tests {
     fn m(unit: i64, exact: u64) -> Member {
         Member {
             unit,
+            shape: 7,
             exact,
             lines: 10 + unit as u32,
             tokens: 60,
+            block: false,
+        }
+    }
+
+    fn alone(key: u64) -> Cluster {
+        Cluster {
+            leader: key,
+            members: Vec::new(),
         }
     }
 
     #[test]
     fn a_class_needs_two_members() {
-        assert_eq!(class_of(7, &[m(1, 1)]), None);
-        assert_eq!(class_of(7, &[]), None);
+        assert_eq!(class_of(&alone(7), &[m(1, 1)]), None);
+        assert_eq!(class_of(&alone(7), &[]), None);
     }
 
     #[test]
     fn equal_exact_hashes_make_type_1_and_any_difference_type_2() {
-        let t1 = class_of(7, &[m(2, 5), m(1, 5)]).unwrap();
+        let t1 = class_of(&alone(7), &[m(2, 5), m(1, 5)]).unwrap();
         assert_eq!(t1.summary.clone_type, CloneType::T1);
         assert_eq!(t1.members, [1, 2]);
         assert_eq!(t1.summary.lines, 12);
         assert_eq!(t1.id, "0000000000000007");
-        let t2 = class_of(7, &[m(1, 5), m(2, 5), m(3, 6)]).unwrap();
+        assert_eq!(t1.kind, "function");
+        let t2 = class_of(&alone(7), &[m(1, 5), m(2, 5), m(3, 6)]).unwrap();
         assert_eq!(t2.summary.clone_type, CloneType::T2);
     }
 
     #[test]
+    fn similar_shapes_make_type_3_with_the_lowest_similarity() {
+        let cluster = Cluster {
+            leader: 7,
+            members: vec![(8, 0.9), (9, 0.75)],
+        };
+        let members = [m(1, 5), m(2, 5), Member { shape: 8, ..m(3, 6) }];
+        let t3 = class_of(&cluster, &members).unwrap();
+        assert_eq!(t3.summary.clone_type, CloneType::T3);
+        assert_eq!(t3.summary.similarity, 0.75);
+        let blocks = [
+            Member { block: true, ..m(1, 5) },
+            Member { block: true, ..m(2, 5) },
+        ];
+        assert_eq!(class_of(&alone(7), &blocks).unwrap().kind, "block");
+    }
+
+    #[test]
     fn transitions_cover_every_change() {
-        let a = class_of(7, &[m(1, 5), m(2, 5)]).unwrap();
-        let b = class_of(7, &[m(2, 5), m(3, 6)]).unwrap();
+        let a = class_of(&alone(7), &[m(1, 5), m(2, 5)]).unwrap();
+        let b = class_of(&alone(7), &[m(2, 5), m(3, 6)]).unwrap();
         assert!(matches!(
             transition(None, Some(&a))[..],
             [Event::PatternCreated { .. }]

@@ -308,3 +308,60 @@ mod tests {
         assert!(walk(&dir.path().join("nope"), &[]).is_err());
     }
 }
+
+/// Directories whose files are tests, in every language.
+const TEST_DIRS: &[&str] = &["test", "tests", "__tests__", "testing", "spec"];
+
+/// Whether a file (path relative to the root, `/`-separated) is a test file: inside a test
+/// directory, or named like one by its language's `test_files` globs.
+pub fn is_test_path(path: &str, lang: &str) -> bool {
+    let mut parts: Vec<&str> = path.split('/').collect();
+    let name = parts.pop().unwrap_or_default();
+    parts.iter().any(|p| TEST_DIRS.contains(p))
+        || crate::lang::by_id(lang)
+            .is_some_and(|l| l.test_files().iter().any(|g| wildcard(g, name)))
+}
+
+/// `*` (any run) and `?` (one character) matching of a whole file name.
+fn wildcard(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+#[cfg(test)]
+mod test_paths {
+    use super::*;
+
+    #[test]
+    fn test_files_by_directory_and_by_name() {
+        assert!(is_test_path("Lib/test/test_os.py", "python"));
+        assert!(is_test_path("pkg/test_util.py", "python"));
+        assert!(is_test_path("pkg/util_test.go", "go"));
+        assert!(is_test_path("src/FooTest.java", "java"));
+        assert!(is_test_path("src/app.spec.ts", "typescript"));
+        assert!(is_test_path("web/__tests__/a.js", "javascript"));
+        assert!(!is_test_path("pkg/testing_utils.py", "python"));
+        assert!(!is_test_path("src/Tester.java", "java"));
+        assert!(!is_test_path("src/contest/main.rs", "rust"));
+        assert!(wildcard("*_test.go", "a_test.go"));
+        assert!(!wildcard("*_test.go", "a_test.go.bak"));
+        assert!(wildcard("test_*.py", "test_.py"));
+    }
+}

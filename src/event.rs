@@ -6,11 +6,12 @@ use serde::{Deserialize, Serialize};
 pub use crate::fingerprint::Hash64;
 use crate::fingerprint::UnitPrint;
 
-/// Clone type of a pattern: T1 exact, T2 renamed (weakest link of its members).
+/// Clone type of a pattern: T1 exact, T2 renamed, T3 near-miss (weakest link of its members).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum CloneType {
     T1,
     T2,
+    T3,
 }
 
 impl CloneType {
@@ -18,6 +19,7 @@ impl CloneType {
         match self {
             CloneType::T1 => "T1",
             CloneType::T2 => "T2",
+            CloneType::T3 => "T3",
         }
     }
 
@@ -25,6 +27,7 @@ impl CloneType {
         match s {
             "T1" => Some(CloneType::T1),
             "T2" => Some(CloneType::T2),
+            "T3" => Some(CloneType::T3),
             _ => None,
         }
     }
@@ -61,15 +64,22 @@ pub struct UnitRecord {
 }
 
 /// A pattern's summary fields, carried by every event that may change them.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PatternSummary {
     pub clone_type: CloneType,
     pub lines: u32,
     pub tokens: u32,
+    /// Lowest similarity of a member to the class's representative (1 for types 1 and 2).
+    #[serde(default = "one")]
+    pub similarity: f32,
+}
+
+fn one() -> f32 {
+    1.0
 }
 
 /// One entry of the append-only event log.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     FileAdded(FileRecord),
@@ -143,13 +153,14 @@ mod tests {
                 clone_type: CloneType::T2,
                 lines: 12,
                 tokens: 90,
+                similarity: 1.0,
             },
             added: vec![3, 4],
         };
         let json = serde_json::to_string(&e).unwrap();
         assert_eq!(
             json,
-            r#"{"event":"pattern_grown","id":"00000000000000ff","clone_type":"T2","lines":12,"tokens":90,"added":[3,4]}"#
+            r#"{"event":"pattern_grown","id":"00000000000000ff","clone_type":"T2","lines":12,"tokens":90,"similarity":1.0,"added":[3,4]}"#
         );
         assert_eq!(serde_json::from_str::<Event>(&json).unwrap(), e);
         let u = Event::UnitRemoved { id: 9 };

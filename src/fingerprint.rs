@@ -59,6 +59,89 @@ pub struct UnitPrint {
     pub tokens: u32,
     pub exact: Hash64,
     pub shape: Hash64,
+    /// The near-miss view of the unit's tokens ([`similarity_codes`]); function-level units
+    /// only, empty for blocks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "codes_text")]
+    pub codes: Vec<u16>,
+    /// Why the unit is a trivial shape that reports leave out by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise: Option<Noise>,
+}
+
+/// Trivial shapes: real repetition, but rarely worth a reader's time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Noise {
+    /// One statement doing little beyond the signature: accessors and delegating one-liners.
+    Trivial,
+    /// Only import or include statements.
+    Imports,
+    /// Mostly literals: data tables.
+    Literals,
+}
+
+impl Noise {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Noise::Trivial => "trivial",
+            Noise::Imports => "imports",
+            Noise::Literals => "literals",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Noise> {
+        [Noise::Trivial, Noise::Imports, Noise::Literals]
+            .into_iter()
+            .find(|n| n.as_str() == s)
+    }
+}
+
+/// Similarity codes in events: little-endian u16s in base64, a third of the size of a list.
+mod codes_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    const ALPHABET: &[u8; 64] =
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+    pub fn serialize<S: Serializer>(codes: &[u16], s: S) -> Result<S::Ok, S::Error> {
+        let bytes: Vec<u8> = codes.iter().flat_map(|c| c.to_le_bytes()).collect();
+        let mut text = String::with_capacity(bytes.len().div_ceil(3) * 4);
+        for chunk in bytes.chunks(3) {
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+            for i in 0..=chunk.len() {
+                text.push(char::from(ALPHABET[(n >> (18 - 6 * i)) as usize & 63]));
+            }
+        }
+        s.serialize_str(&text)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u16>, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        let mut bytes = Vec::with_capacity(text.len() * 3 / 4);
+        for chunk in text.as_bytes().chunks(4) {
+            let mut n = 0u32;
+            for (i, &c) in chunk.iter().enumerate() {
+                let v = ALPHABET
+                    .iter()
+                    .position(|&a| a == c)
+                    .ok_or_else(|| serde::de::Error::custom("bad character in codes"))?;
+                n |= (v as u32) << (18 - 6 * i);
+            }
+            for i in 0..chunk.len().saturating_sub(1) {
+                bytes.push((n >> (16 - 8 * i)) as u8);
+            }
+        }
+        if bytes.len() % 2 != 0 {
+            return Err(serde::de::Error::custom("codes of odd length"));
+        }
+        Ok(bytes
+            .chunks(2)
+            .map(|p| u16::from_le_bytes([p[0], p[1]]))
+            .collect())
+    }
 }
 
 /// Everything the fingerprinter learns about one file.
@@ -96,111 +179,302 @@ struct RawUnit {
     end_token: usize,
 }
 
+/// A statement of a block: its token range and lines (0-based rows, inclusive).
+#[derive(Clone, Copy, Debug)]
+struct RawStatement {
+    first_token: usize,
+    end_token: usize,
+    start_row: u32,
+    end_row: u32,
+    import: bool,
+}
+
+/// Everything one walk over a tree collects.
+struct Flat<'t> {
+    tokens: Vec<Token>,
+    units: Vec<(Node<'t>, RawUnit)>,
+    /// Statement runs of blocks inside units, in order of the blocks' ends.
+    blocks: Vec<Vec<RawStatement>>,
+    /// Rows on which a `cpt: ignore` comment ends.
+    ignore_rows: Vec<u32>,
+    errors: u32,
+}
+
+/// The marker that excludes the unit on or below its comment.
+const IGNORE_MARKER: &[u8] = b"cpt: ignore";
+
+/// Last row a node covers: a node ending at column 0 ends on the row before.
+fn end_row(node: Node<'_>) -> u32 {
+    let start = node.start_position().row as u32;
+    let end = node.end_position();
+    (end.row as u32).saturating_sub(u32::from(end.column == 0)).max(start)
+}
+
 /// tree-sitter's kind id of ERROR nodes.
 const ERROR_KIND: u16 = u16::MAX;
 
-/// Flatten a tree into tokens and the token ranges of its candidate units.
-fn flatten<'t>(lang: &Language, tree: &'t Tree) -> (Vec<Token>, Vec<(Node<'t>, RawUnit)>, u32) {
-    let mut tokens = Vec::new();
-    let mut units: Vec<(Node<'t>, RawUnit)> = Vec::new();
+/// Flatten a tree into tokens, the token ranges of its candidate units, and the statement
+/// runs of the blocks inside units. One iterative walk: deep nesting cannot overflow the stack.
+fn flatten<'t>(lang: &Language, tree: &'t Tree, source: &[u8]) -> Flat<'t> {
+    let mut flat = Flat {
+        tokens: Vec::new(),
+        units: Vec::new(),
+        blocks: Vec::new(),
+        ignore_rows: Vec::new(),
+        errors: 0,
+    };
     let mut open: Vec<(usize, usize)> = Vec::new(); // (index into units, node id)
-    let mut errors = 0u32;
+    // Open blocks: (depth of their statements, statements so far).
+    let mut open_blocks: Vec<(usize, Vec<RawStatement>)> = Vec::new();
+    let mut depth = 0usize;
     let mut cursor = tree.walk();
     'walk: loop {
         let node = cursor.node();
         let kind = node.kind_id();
         if kind == ERROR_KIND {
-            errors += 1;
+            flat.errors += 1;
         }
         let class = lang.class(kind);
+        if let Some((statement_depth, statements)) = open_blocks.last_mut()
+            && *statement_depth == depth
+            && class != NodeClass::Skip
+            && node.is_named()
+        {
+            statements.push(RawStatement {
+                first_token: flat.tokens.len(),
+                end_token: flat.tokens.len(),
+                start_row: node.start_position().row as u32,
+                end_row: end_row(node),
+                import: lang.is_import(kind),
+            });
+        }
         if class == NodeClass::Other && cursor.goto_first_child() {
             if let Some(unit_kind) = lang.unit_kind(kind) {
-                open.push((units.len(), node.id()));
-                units.push((
+                open.push((flat.units.len(), node.id()));
+                flat.units.push((
                     node,
                     RawUnit {
                         kind: unit_kind,
-                        first_token: tokens.len(),
+                        first_token: flat.tokens.len(),
                         end_token: 0,
                     },
                 ));
+            }
+            depth += 1;
+            if lang.is_block(kind) && !open.is_empty() {
+                open_blocks.push((depth, Vec::new()));
             }
             continue;
         }
         let (start, end) = (node.start_byte(), node.end_byte());
         if end > start {
             if class != NodeClass::Skip {
-                tokens.push(Token {
+                flat.tokens.push(Token {
                     start: start as u32,
                     end: end as u32,
                     kind,
                     class,
                 });
+            } else if source[start..end]
+                .windows(IGNORE_MARKER.len())
+                .any(|w| w == IGNORE_MARKER)
+            {
+                flat.ignore_rows.push(end_row(node));
             }
         } else if node.is_missing() {
-            errors += 1;
+            flat.errors += 1;
         }
-        // Leave this node: next sibling, or climb, closing every unit we climb out of.
+        // Leave this node: next sibling, or climb, closing every unit and block we climb out
+        // of. At the top of this loop the cursor's node is finished.
         loop {
+            if let Some((statement_depth, statements)) = open_blocks.last_mut()
+                && *statement_depth == depth
+                && let Some(last) = statements.last_mut()
+            {
+                last.end_token = flat.tokens.len();
+            }
             if cursor.goto_next_sibling() {
                 continue 'walk;
             }
             if !cursor.goto_parent() {
                 break 'walk;
             }
+            if open_blocks
+                .last()
+                .is_some_and(|(statement_depth, _)| *statement_depth == depth)
+            {
+                let (_, statements) = open_blocks.pop().expect("checked above");
+                flat.blocks.push(statements);
+            }
+            depth -= 1;
             let parent = cursor.node().id();
             if let Some(&(index, id)) = open.last()
                 && id == parent
             {
-                units[index].1.end_token = tokens.len();
+                flat.units[index].1.end_token = flat.tokens.len();
                 open.pop();
             }
         }
     }
-    (tokens, units, errors)
+    flat
 }
 
 /// The normalized token stream of a whole file (comments and layout dropped).
-pub fn tokens(lang: &Language, tree: &Tree) -> Vec<Token> {
-    flatten(lang, tree).0
+pub fn tokens(lang: &Language, tree: &Tree, source: &[u8]) -> Vec<Token> {
+    flatten(lang, tree, source).tokens
 }
 
-/// Fingerprint every unit of a parsed file that meets the thresholds.
+/// Fingerprint every unit of a parsed file that meets the thresholds: functions and the
+/// like, then blocks (windows of consecutive statements inside them). Units marked with a
+/// `cpt: ignore` comment on their first line or the line above, and blocks inside them, are
+/// left out.
 pub fn fingerprint(
     lang: &Language,
     tree: &Tree,
     source: &[u8],
     thresholds: Thresholds,
 ) -> FilePrint {
-    let (tokens, raw_units, syntax_errors) = flatten(lang, tree);
+    let flat = flatten(lang, tree, source);
+    let tokens = &flat.tokens;
     let mut hasher = UnitHasher::default();
     let mut units = Vec::new();
-    for (node, raw) in raw_units {
-        let count = (raw.end_token - raw.first_token) as u32;
-        let start_line = node.start_position().row as u32 + 1;
-        let end = node.end_position();
-        // A node ending at column 0 ends on the line before (its trailing newline).
-        let end_line = (end.row as u32 + u32::from(end.column > 0)).max(start_line);
-        if count < thresholds.min_tokens || end_line - start_line + 1 < thresholds.min_lines {
+    let ignored = |first_row: u32| {
+        flat.ignore_rows
+            .iter()
+            .any(|&row| row == first_row || row + 1 == first_row)
+    };
+    let big_enough = |count: usize, start_row: u32, end_row: u32| {
+        count as u32 >= thresholds.min_tokens && end_row - start_row + 1 >= thresholds.min_lines
+    };
+    // Byte ranges of ignored units: blocks inside them go too.
+    let mut ignored_ranges: Vec<(u32, u32)> = Vec::new();
+    let mut unit_ranges: Vec<(usize, usize)> = Vec::with_capacity(flat.units.len());
+    for (node, raw) in &flat.units {
+        unit_ranges.push((raw.first_token, raw.end_token));
+        let (start_row, last_row) = (node.start_position().row as u32, end_row(*node));
+        if ignored(outer_start_row(*node)) {
+            ignored_ranges.push((node.start_byte() as u32, node.end_byte() as u32));
             continue;
         }
-        let (exact, shape) = hasher.hash(&tokens[raw.first_token..raw.end_token], source);
+        let range = &tokens[raw.first_token..raw.end_token];
+        if !big_enough(range.len(), start_row, last_row) {
+            continue;
+        }
+        let (exact, shape) = hasher.hash(range, source);
+        let body = flat
+            .blocks
+            .iter()
+            .filter(|b| b.first().is_some_and(|s| s.first_token >= raw.first_token && s.end_token <= raw.end_token))
+            .min_by_key(|b| b[0].first_token);
         units.push(UnitPrint {
             kind: raw.kind,
-            name: unit_name(lang, node, source),
-            start_line,
-            end_line,
+            name: unit_name(lang, *node, source),
+            start_line: start_row + 1,
+            end_line: last_row + 1,
             start_byte: node.start_byte() as u32,
             end_byte: node.end_byte() as u32,
-            tokens: count,
+            tokens: range.len() as u32,
             exact,
             shape,
+            codes: similarity_codes(range, source),
+            noise: literal_noise(range).or_else(|| trivial_noise(range.len(), body.map(Vec::as_slice))),
         });
     }
+    let mut blocks: Vec<UnitPrint> = Vec::new();
+    for statements in &flat.blocks {
+        for (i, first) in statements.iter().enumerate() {
+            // The smallest window starting here that meets the thresholds.
+            let Some(j) = (i..statements.len()).find(|&j| {
+                big_enough(
+                    statements[j].end_token - first.first_token,
+                    first.start_row,
+                    statements[j].end_row,
+                )
+            }) else {
+                break;
+            };
+            let last = statements[j];
+            let (start_byte, end_byte) = (
+                tokens[first.first_token].start,
+                tokens[last.end_token - 1].end,
+            );
+            if ignored(first.start_row)
+                || unit_ranges.contains(&(first.first_token, last.end_token))
+                || ignored_ranges
+                    .iter()
+                    .any(|&(s, e)| s <= start_byte && end_byte <= e)
+            {
+                continue;
+            }
+            let range = &tokens[first.first_token..last.end_token];
+            let (exact, shape) = hasher.hash(range, source);
+            let run = &statements[i..=j];
+            let noise = if run.iter().all(|s| s.import) {
+                Some(Noise::Imports)
+            } else {
+                literal_noise(range)
+            };
+            blocks.push(UnitPrint {
+                kind: UnitKind::Block,
+                name: String::new(),
+                start_line: first.start_row + 1,
+                end_line: last.end_row + 1,
+                start_byte,
+                end_byte,
+                tokens: range.len() as u32,
+                exact,
+                shape,
+                codes: Vec::new(),
+                noise,
+            });
+        }
+    }
+    // Blocks take the name of the innermost unit around them.
+    for block in &mut blocks {
+        if let Some(owner) = units
+            .iter()
+            .filter(|u| u.start_byte <= block.start_byte && block.end_byte <= u.end_byte)
+            .min_by_key(|u| u.end_byte - u.start_byte)
+        {
+            block.name.clone_from(&owner.name);
+        }
+    }
+    blocks.sort_by_key(|b| (b.start_byte, b.end_byte));
+    units.extend(blocks);
     FilePrint {
         units,
-        syntax_errors,
+        syntax_errors: flat.errors,
     }
+}
+
+/// A unit whose tokens are mostly literals is a data table.
+fn literal_noise(tokens: &[Token]) -> Option<Noise> {
+    let literals = tokens
+        .iter()
+        .filter(|t| t.class == NodeClass::Literal)
+        .count();
+    (literals * 5 >= tokens.len() * 2).then_some(Noise::Literals)
+}
+
+/// A unit whose body is one statement making up less than half of it is an accessor or a
+/// delegating one-liner: the signature is most of what it repeats.
+fn trivial_noise(unit_tokens: usize, body: Option<&[RawStatement]>) -> Option<Noise> {
+    match body? {
+        [only] if (only.end_token - only.first_token) * 2 < unit_tokens => Some(Noise::Trivial),
+        _ => None,
+    }
+}
+
+/// The first row of a unit including wrappers that end with it (decorators, `export`).
+fn outer_start_row(node: Node<'_>) -> u32 {
+    let mut outer = node;
+    while let Some(parent) = outer.parent() {
+        if parent.parent().is_none() || parent.end_byte() != node.end_byte() {
+            break;
+        }
+        outer = parent;
+    }
+    outer.start_position().row as u32
 }
 
 /// The shape view of a token stream: identifiers numbered by first appearance.
@@ -426,10 +700,13 @@ mod tests {
         min_lines: 2,
     };
 
+    /// Function-level units (blocks have their own tests).
     fn units(lang_id: &str, src: &str) -> Vec<UnitPrint> {
         let lang = lang::by_id(lang_id).unwrap();
         let tree = parse::parse(lang, src.as_bytes()).unwrap();
-        fingerprint(lang, &tree, src.as_bytes(), SMALL).units
+        let mut units = fingerprint(lang, &tree, src.as_bytes(), SMALL).units;
+        units.retain(|u| u.kind != UnitKind::Block);
+        units
     }
 
     fn one(lang_id: &str, src: &str) -> UnitPrint {
@@ -571,7 +848,7 @@ mod tests {
         let py = lang::by_id("python").unwrap();
         let src = b"x = f'a{b}c'  # note\n";
         let tree = parse::parse(py, src).unwrap();
-        let toks = tokens(py, &tree);
+        let toks = tokens(py, &tree, src);
         let texts: Vec<&str> = toks
             .iter()
             .map(|t| std::str::from_utf8(&src[t.start as usize..t.end as usize]).unwrap())
@@ -616,13 +893,13 @@ mod tests {
         let py = lang::by_id("python").unwrap();
         let src = format!("x = {}1{}\n", "[".repeat(50_000), "]".repeat(50_000));
         let tree = parse::parse(py, src.as_bytes()).unwrap();
-        assert!(tokens(py, &tree).len() > 50_000);
+        assert!(tokens(py, &tree, src.as_bytes()).len() > 50_000);
     }
 
     fn codes(lang_id: &str, src: &str) -> Vec<u16> {
         let lang = lang::by_id(lang_id).unwrap();
         let tree = parse::parse(lang, src.as_bytes()).unwrap();
-        similarity_codes(&tokens(lang, &tree), src.as_bytes())
+        similarity_codes(&tokens(lang, &tree, src.as_bytes()), src.as_bytes())
     }
 
     #[test]

@@ -183,6 +183,8 @@ pub enum UnitKind {
     Constructor,
     Closure,
     Lambda,
+    /// A run of consecutive statements inside a block (never named in grammar data).
+    Block,
 }
 
 impl UnitKind {
@@ -193,6 +195,7 @@ impl UnitKind {
             UnitKind::Constructor => "constructor",
             UnitKind::Closure => "closure",
             UnitKind::Lambda => "lambda",
+            UnitKind::Block => "block",
         }
     }
 
@@ -203,6 +206,7 @@ impl UnitKind {
             Self::Constructor,
             Self::Closure,
             Self::Lambda,
+            Self::Block,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)

@@ -10,6 +10,7 @@ pub mod discover;
 pub mod event;
 pub mod fingerprint;
 pub mod lang;
+pub mod near;
 pub mod parse;
 pub mod pipeline;
 pub mod report;

@@ -8,6 +8,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use globset::GlobSet;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -15,7 +16,8 @@ use crate::config::Settings;
 use crate::detect;
 use crate::discover::{self, Candidate, SkipReason};
 use crate::fingerprint::{self, Hash64};
-use crate::store::{Change, FileState, KnownFile, PatternRow, Store};
+use crate::event::CloneType;
+use crate::store::{Change, FileState, KnownFile, MemberRow, PatternRow, Store};
 
 /// Directory of the catalogue at a scanned root.
 pub const CATALOGUE_DIR: &str = ".cpt";
@@ -146,10 +148,12 @@ pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Result<ScanSummar
             });
         writer.join().expect("writer thread panicked")
     })?;
+    tally.events += store.classify(scan_id, &options.settings.near)?.events;
     progress.finish();
 
     store.set_meta("fingerprint", &fingerprint_key)?;
-    let (units, patterns) = store.unit_and_pattern_counts()?;
+    let units = store.unit_and_pattern_counts()?.0;
+    let patterns = reported_patterns(&store, &Filter::default())?.len() as u64;
     let mut skipped = store.skipped()?;
     if tally.vanished > 0 {
         skipped.insert(SkipReason::Vanished.as_str().to_string(), tally.vanished);
@@ -388,9 +392,62 @@ pub fn rebuild(db: &Path) -> Result<u64> {
     Ok(Store::open_existing(db)?.rebuild()?)
 }
 
-/// The clone classes a report shows: every class except those whose copies all lie inside
-/// the copies of another class. Largest first.
-pub fn reported_patterns(store: &Store) -> Result<Vec<PatternRow>> {
+/// Whether test files take part in a report.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TestPolicy {
+    /// Test files are code like any other.
+    #[default]
+    Include,
+    /// Copies in test files are left out.
+    Exclude,
+    /// Only copies in test files.
+    Only,
+}
+
+/// Which clone classes and copies a report shows. The default shows every class except
+/// trivial shapes.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    /// Clone types to show; empty shows all.
+    pub types: Vec<CloneType>,
+    /// Copies less similar to their representative are left out.
+    pub min_similarity: Option<f32>,
+    pub min_lines: Option<u32>,
+    pub min_tokens: Option<u32>,
+    /// Languages to show (ids); empty shows all.
+    pub langs: Vec<String>,
+    /// Only copies whose path matches one of these globs.
+    pub paths: Option<GlobSet>,
+    pub tests: TestPolicy,
+    /// Show trivial shapes (accessors, one-liners, import runs, literal tables) too.
+    pub noise: bool,
+}
+
+impl Filter {
+    fn keeps_member(&self, m: &MemberRow) -> bool {
+        (self.noise || m.noise.is_none())
+            && self.min_similarity.is_none_or(|min| m.similarity >= min)
+            && (self.langs.is_empty() || self.langs.contains(&m.lang))
+            && self.paths.as_ref().is_none_or(|g| g.is_match(&m.path))
+            && match self.tests {
+                TestPolicy::Include => true,
+                TestPolicy::Exclude => !discover::is_test_path(&m.path, &m.lang),
+                TestPolicy::Only => discover::is_test_path(&m.path, &m.lang),
+            }
+    }
+
+    fn keeps_class(&self, p: &PatternRow) -> bool {
+        p.members.len() >= 2
+            && (self.types.is_empty() || self.types.contains(&p.clone_type))
+            && self.min_lines.is_none_or(|n| p.lines >= n)
+            && self.min_tokens.is_none_or(|n| p.tokens >= n)
+    }
+}
+
+/// The clone classes a report shows, largest first: every class except those whose copies
+/// all lie inside the copies of another class, with overlapping block classes (windows of
+/// one copied run of statements) merged into one, and the filter applied.
+pub fn reported_patterns(store: &Store, filter: &Filter) -> Result<Vec<PatternRow>> {
     let patterns = store.patterns()?;
     let spans: Vec<Vec<detect::Span>> = patterns
         .iter()
@@ -406,17 +463,84 @@ pub fn reported_patterns(store: &Store) -> Result<Vec<PatternRow>> {
         })
         .collect();
     let covered = detect::covered(&spans);
-    let mut shown: Vec<PatternRow> = patterns
+    let shown: Vec<PatternRow> = patterns
         .into_iter()
         .zip(covered)
         .filter(|(_, c)| !c)
         .map(|(p, _)| p)
+        .collect();
+    let mut shown: Vec<PatternRow> = merge_blocks(shown)
+        .into_iter()
+        .filter_map(|mut p| {
+            p.members.retain(|m| filter.keeps_member(m));
+            if let Some(min) = p.members.iter().map(|m| m.similarity).reduce(f32::min) {
+                p.similarity = p.similarity.max(min);
+            }
+            filter.keeps_class(&p).then_some(p)
+        })
         .collect();
     shown.sort_by(|a, b| {
         let weight = |p: &PatternRow| u64::from(p.lines) * p.members.len() as u64;
         weight(b).cmp(&weight(a)).then_with(|| a.id.cmp(&b.id))
     });
     Ok(shown)
+}
+
+/// Merge block classes that are windows of one longer copied run: same number of copies,
+/// the copies pairwise in the same files and overlapping or adjacent. The merged class spans
+/// the union and keeps the id of its first window.
+fn merge_blocks(patterns: Vec<PatternRow>) -> Vec<PatternRow> {
+    let (mut blocks, mut out): (Vec<PatternRow>, Vec<PatternRow>) =
+        patterns.into_iter().partition(|p| p.kind == "block");
+    let order = |m: &MemberRow| (m.file_id, m.start_line, m.end_line);
+    for p in &mut blocks {
+        p.members.sort_by_key(order);
+    }
+    blocks.sort_by_key(|p| p.members.first().map(order));
+    let mut merged: Vec<PatternRow> = Vec::new();
+    // Open merged runs by their files, newest last.
+    let mut open: HashMap<Vec<i64>, Vec<usize>> = HashMap::new();
+    for p in blocks {
+        let files: Vec<i64> = p.members.iter().map(|m| m.file_id).collect();
+        let joins = |q: &PatternRow| {
+            q.members.iter().zip(&p.members).all(|(a, b)| {
+                b.start_line <= a.end_line + 1 && a.start_line <= b.end_line + 1
+            })
+        };
+        let candidates = open.entry(files).or_default();
+        match candidates.iter().rev().find(|&&i| joins(&merged[i])) {
+            Some(&i) => {
+                let q = &mut merged[i];
+                for (a, b) in q.members.iter_mut().zip(&p.members) {
+                    if b.end_line > a.end_line {
+                        a.end_line = b.end_line;
+                        a.end_byte = a.end_byte.max(b.end_byte);
+                    }
+                    a.tokens = a.tokens.max(b.tokens);
+                }
+                q.lines = q
+                    .members
+                    .iter()
+                    .map(|m| m.end_line - m.start_line + 1)
+                    .max()
+                    .unwrap_or(q.lines);
+                q.tokens = q.tokens.max(p.tokens);
+                q.similarity = q.similarity.min(p.similarity);
+                if p.clone_type > q.clone_type {
+                    q.clone_type = p.clone_type;
+                }
+            }
+            None => {
+                candidates.push(merged.len());
+                merged.push(p);
+            }
+        }
+    }
+    for p in &mut merged {
+        p.members.sort_by(|a, b| (&a.path, a.start_line).cmp(&(&b.path, b.start_line)));
+    }
+    out.extend(merged);
+    out
 }
 
 /// Per-language figures in [`Stats`].
@@ -447,7 +571,7 @@ pub struct Stats {
 /// Catalogue statistics, with duplicated lines counted once however many classes cover them.
 pub fn stats(store: &Store) -> Result<Stats> {
     let counts = store.counts()?;
-    let patterns = reported_patterns(store)?;
+    let patterns = reported_patterns(store, &Filter::default())?;
     let mut ranges: HashMap<i64, Vec<(u32, u32)>> = HashMap::new();
     for member in patterns.iter().flat_map(|p| &p.members) {
         ranges

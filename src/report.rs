@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use crate::event::CloneType;
 use crate::pipeline::{ScanSummary, Stats};
 use crate::store::PatternRow;
 
@@ -34,6 +35,8 @@ struct MemberJson<'a> {
     end_line: u32,
     lang: &'a str,
     name: &'a str,
+    /// Token similarity to the class's representative.
+    similarity: f64,
 }
 
 pub fn clones_json(out: &mut dyn Write, root: &str, patterns: &[PatternRow]) -> io::Result<()> {
@@ -46,8 +49,7 @@ pub fn clones_json(out: &mut dyn Write, root: &str, patterns: &[PatternRow]) -> 
                 id: &p.id,
                 kind: &p.kind,
                 clone_type: p.clone_type.as_str(),
-                // Type-1 and type-2 members are token-for-token equal in shape.
-                similarity: 1.0,
+                similarity: round3(p.similarity),
                 lines: p.lines,
                 tokens: p.tokens,
                 members: p
@@ -59,6 +61,7 @@ pub fn clones_json(out: &mut dyn Write, root: &str, patterns: &[PatternRow]) -> 
                         end_line: m.end_line,
                         lang: &m.lang,
                         name: &m.name,
+                        similarity: round3(m.similarity),
                     })
                     .collect(),
             })
@@ -68,11 +71,21 @@ pub fn clones_json(out: &mut dyn Write, root: &str, patterns: &[PatternRow]) -> 
     writeln!(out)
 }
 
+/// A similarity with three decimals, as reports show it.
+fn round3(x: f32) -> f64 {
+    (f64::from(x) * 1000.0).round() / 1000.0
+}
+
 pub fn clones_text(out: &mut dyn Write, patterns: &[PatternRow]) -> io::Result<()> {
     for p in patterns {
+        let similar = if p.clone_type == CloneType::T3 {
+            format!(", {:.0}% similar", f64::from(p.similarity) * 100.0)
+        } else {
+            String::new()
+        };
         writeln!(
             out,
-            "{} {}  {}, {} lines, {} tokens, {} copies",
+            "{} {}  {}, {} lines, {} tokens, {} copies{similar}",
             p.clone_type.as_str(),
             p.id,
             p.kind,
@@ -81,15 +94,15 @@ pub fn clones_text(out: &mut dyn Write, patterns: &[PatternRow]) -> io::Result<(
             p.members.len()
         )?;
         for m in &p.members {
-            if m.name.is_empty() {
-                writeln!(out, "  {}:{}-{}", m.path, m.start_line, m.end_line)?;
-            } else {
-                writeln!(
-                    out,
-                    "  {}:{}-{}  {}",
-                    m.path, m.start_line, m.end_line, m.name
-                )?;
+            let mut line = format!("  {}:{}-{}", m.path, m.start_line, m.end_line);
+            if !m.name.is_empty() {
+                line.push_str("  ");
+                line.push_str(&m.name);
             }
+            if m.similarity < 1.0 {
+                line.push_str(&format!("  ({:.0}%)", f64::from(m.similarity) * 100.0));
+            }
+            writeln!(out, "{line}")?;
         }
         writeln!(out)?;
     }

@@ -4,21 +4,26 @@
 //! Every write is an [`Event`] that is appended to `events` and applied to the projection tables
 //! by one function, [`apply`]; `rebuild` clears the projections and applies the log again, so
 //! live and rebuilt projections come from the same code. Writes happen in one transaction per
-//! batch, and each batch also brings the affected clone classes up to date, so every committed
-//! state is consistent.
+//! batch. Clone classes are brought up to date by [`Store::classify`], one transaction after
+//! the batches: it finds the shapes whose units changed (`shapes.seen` differs from
+//! `shapes.units`), re-verifies their near-miss edges (`near`), re-clusters the components they
+//! touch and appends the pattern events. An interrupted scan leaves those shapes pending, and
+//! the next `classify` finishes the work. `shapes` and `near` are detector state derived from
+//! the units; `rebuild` recomputes them.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use thiserror::Error;
 
 use crate::detect::{self, Class, Member};
 pub use crate::event::FileState;
 use crate::event::{CloneType, Event, FileRecord, Hash64, PatternSummary, UnitRecord};
-use crate::fingerprint::UnitPrint;
+use crate::fingerprint::{Noise, Sketch, UnitPrint};
+use crate::near::{self, Params};
 use crate::lang::UnitKind;
 
 #[derive(Debug, Error)]
@@ -111,6 +116,27 @@ CREATE TABLE pattern_members (
     PRIMARY KEY (pattern_id, unit_id)
 ) WITHOUT ROWID;
 CREATE INDEX members_by_unit ON pattern_members(unit_id);
+"#, r#"
+ALTER TABLE units ADD COLUMN codes BLOB;
+ALTER TABLE units ADD COLUMN noise TEXT;
+ALTER TABLE patterns ADD COLUMN similarity REAL NOT NULL DEFAULT 1.0;
+CREATE TABLE shapes (
+    key INTEGER PRIMARY KEY,
+    units INTEGER NOT NULL,
+    tokens INTEGER NOT NULL,
+    codes BLOB,
+    seen INTEGER
+);
+INSERT INTO shapes (key, units, tokens, codes, seen)
+    SELECT shape_hash, count(*), max(tokens), NULL, count(*) FROM units GROUP BY shape_hash;
+CREATE INDEX shapes_pending ON shapes(key) WHERE seen IS NOT units;
+CREATE TABLE near (
+    a INTEGER NOT NULL,
+    b INTEGER NOT NULL,
+    similarity REAL NOT NULL,
+    PRIMARY KEY (a, b)
+) WITHOUT ROWID;
+CREATE INDEX near_by_b ON near(b);
 "#];
 
 /// The projection tables, in the order they are dumped and cleared.
@@ -121,17 +147,27 @@ const PROJECTIONS: &[(&str, &str)] = &[
     ),
     (
         "units",
-        "SELECT id, file_id, kind, name, start_line, end_line, start_byte, end_byte, tokens, exact_hash, shape_hash \
-         FROM units ORDER BY id",
+        "SELECT id, file_id, kind, name, start_line, end_line, start_byte, end_byte, tokens, exact_hash, shape_hash, \
+         codes, noise FROM units ORDER BY id",
     ),
     (
         "patterns",
-        "SELECT id, key, kind, clone_type, lines, tokens FROM patterns ORDER BY id",
+        "SELECT id, key, kind, clone_type, lines, tokens, similarity FROM patterns ORDER BY id",
     ),
     (
         "pattern_members",
         "SELECT pattern_id, unit_id FROM pattern_members ORDER BY pattern_id, unit_id",
     ),
+];
+
+/// Detector state derived from the units, dumped with the projections and recomputed by
+/// `rebuild`.
+const DERIVED: &[(&str, &str)] = &[
+    (
+        "shapes",
+        "SELECT key, units, tokens, codes, seen FROM shapes ORDER BY key",
+    ),
+    ("near", "SELECT a, b, similarity FROM near ORDER BY a, b"),
 ];
 
 /// What the catalogue knows of a file's last visit, for the incremental scan.
@@ -168,18 +204,20 @@ pub struct BatchReport {
 }
 
 /// A clone class as reports see it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PatternRow {
     pub id: String,
     pub kind: String,
     pub clone_type: CloneType,
     pub lines: u32,
     pub tokens: u32,
+    /// Lowest similarity of a member to the representative.
+    pub similarity: f32,
     pub members: Vec<MemberRow>,
 }
 
 /// One copy in a clone class.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct MemberRow {
     pub file_id: i64,
     pub path: String,
@@ -189,6 +227,11 @@ pub struct MemberRow {
     pub end_line: u32,
     pub start_byte: u32,
     pub end_byte: u32,
+    pub tokens: u32,
+    /// Similarity to the class's representative (1 for its own shape).
+    pub similarity: f32,
+    /// Why the unit is a trivial shape, if it is.
+    pub noise: Option<String>,
 }
 
 /// Catalogue-wide counts for `cpt stats`.
@@ -208,8 +251,6 @@ pub struct Store {
     path: PathBuf,
     next_file_id: i64,
     next_unit_id: i64,
-    /// Units per shape hash, loaded by the first batch; dropped (and reloaded) after an error.
-    shape_counts: Option<FxHashMap<u64, u32>>,
 }
 
 impl Store {
@@ -249,7 +290,6 @@ impl Store {
             path: path.to_path_buf(),
             next_file_id: 1,
             next_unit_id: 1,
-            shape_counts: None,
         };
         store.migrate()?;
         store.next_file_id = store.counter("next_file_id")?;
@@ -359,18 +399,14 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(self.err())
     }
 
-    /// Apply a batch of changes in one transaction: events for files and units, then the
-    /// events that bring every affected clone class up to date.
+    /// Apply a batch of changes in one transaction: events for files and units. Clone classes
+    /// follow in [`Store::classify`].
     pub fn apply_changes(
         &mut self,
         scan: i64,
         changes: Vec<Change>,
     ) -> Result<BatchReport, StoreError> {
         let err = sqlite_error(&self.path);
-        let mut shape_counts = match self.shape_counts.take() {
-            Some(counts) => counts,
-            None => self.load_shape_counts().map_err(err)?,
-        };
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -381,14 +417,11 @@ impl Store {
             at_ms: now_ms(),
             next_file_id: self.next_file_id,
             next_unit_id: self.next_unit_id,
-            shape_counts: &mut shape_counts,
-            keys: FxHashMap::default(),
             events: 0,
         };
         for change in changes {
             writer.change(change).map_err(err)?;
         }
-        writer.update_classes().map_err(err)?;
         let (next_file_id, next_unit_id, events) =
             (writer.next_file_id, writer.next_unit_id, writer.events);
         for (key, value) in [
@@ -404,16 +437,59 @@ impl Store {
         tx.commit().map_err(err)?;
         self.next_file_id = next_file_id;
         self.next_unit_id = next_unit_id;
-        self.shape_counts = Some(shape_counts);
         Ok(BatchReport { events })
     }
 
-    fn load_shape_counts(&self) -> rusqlite::Result<FxHashMap<u64, u32>> {
-        let mut stmt = self
+    /// Bring clone classes up to date with the units, in one transaction: re-verify the
+    /// near-miss edges of shapes that appeared or went (and of shapes in band buckets that
+    /// crossed the cap), re-cluster every component they touch, and append the pattern events.
+    /// With different `params` than last time, every edge is recomputed. Returns the number of
+    /// events written.
+    pub fn classify(&mut self, scan: i64, params: &Params) -> Result<BatchReport, StoreError> {
+        let err = sqlite_error(&self.path);
+        let params_key = params.key();
+        let tx = self
             .conn
-            .prepare("SELECT shape_hash, count(*) FROM units GROUP BY shape_hash")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))?;
-        rows.collect()
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(err)?;
+        let same_params = tx
+            .query_row("SELECT value FROM meta WHERE key = 'near'", [], |r| {
+                r.get::<_, String>(0)
+            })
+            .optional()
+            .map_err(err)?
+            .is_some_and(|v| v == params_key);
+        let mut writer = Writer {
+            tx: &tx,
+            scan,
+            at_ms: now_ms(),
+            next_file_id: self.next_file_id,
+            next_unit_id: self.next_unit_id,
+            events: 0,
+        };
+        writer
+            .classify(params, !same_params, true)
+            .map_err(err)?;
+        let events = writer.events;
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('near', ?1) ON CONFLICT(key) DO UPDATE SET value = ?1",
+            [&params_key],
+        )
+        .map_err(err)?;
+        tx.commit().map_err(err)?;
+        Ok(BatchReport { events })
+    }
+
+    /// Shapes whose classes are not yet up to date (an interrupted scan leaves some).
+    pub fn pending_shapes(&self) -> Result<u64, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT count(*) FROM shapes WHERE seen IS NOT units",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n as u64)
+            .map_err(self.err())
     }
 
     /// Recreate every projection from the event log. Returns the number of events replayed.
@@ -423,7 +499,7 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(err)?;
-        for (table, _) in PROJECTIONS {
+        for (table, _) in PROJECTIONS.iter().chain(DERIVED) {
             tx.execute(&format!("DELETE FROM {table}"), [])
                 .map_err(err)?;
         }
@@ -446,6 +522,24 @@ impl Store {
                 replayed += 1;
             }
         }
+        // The replayed patterns are the classes; only the detector's edges need recomputing.
+        let params = tx
+            .query_row("SELECT value FROM meta WHERE key = 'near'", [], |r| {
+                r.get::<_, String>(0)
+            })
+            .optional()
+            .map_err(err)?
+            .and_then(|key| Params::from_key(&key))
+            .unwrap_or_default();
+        let mut writer = Writer {
+            tx: &tx,
+            scan: 0,
+            at_ms: now_ms(),
+            next_file_id: self.next_file_id,
+            next_unit_id: self.next_unit_id,
+            events: 0,
+        };
+        writer.classify(&params, true, false).map_err(err)?;
         tx.commit().map_err(err)?;
         Ok(replayed)
     }
@@ -453,7 +547,7 @@ impl Store {
     /// Every row of every projection table, one line per row, for equivalence checks.
     pub fn projection_snapshot(&self) -> Result<Vec<String>, StoreError> {
         let mut lines = Vec::new();
-        for (table, query) in PROJECTIONS {
+        for (table, query) in PROJECTIONS.iter().chain(DERIVED) {
             let mut stmt = self.conn.prepare(query).map_err(self.err())?;
             let columns = stmt.column_count();
             let mut rows = stmt.query([]).map_err(self.err())?;
@@ -475,7 +569,10 @@ impl Store {
             .conn
             .prepare(
                 "SELECT p.id, p.kind, p.clone_type, p.lines, p.tokens, u.file_id, f.path, f.lang, u.name, \
-                        u.start_line, u.end_line, u.start_byte, u.end_byte \
+                        u.start_line, u.end_line, u.start_byte, u.end_byte, p.similarity, u.tokens, u.noise, \
+                        CASE WHEN u.shape_hash = p.key THEN 1.0 ELSE \
+                          (SELECT n.similarity FROM near n WHERE (n.a = u.shape_hash AND n.b = p.key) \
+                                                            OR (n.a = p.key AND n.b = u.shape_hash)) END \
                  FROM patterns p \
                  JOIN pattern_members m ON m.pattern_id = p.id \
                  JOIN units u ON u.id = m.unit_id \
@@ -495,6 +592,7 @@ impl Store {
                     clone_type: CloneType::parse(&clone_type).unwrap_or(CloneType::T2),
                     lines: r.get(3).map_err(self.err())?,
                     tokens: r.get(4).map_err(self.err())?,
+                    similarity: r.get::<_, f64>(13).map_err(self.err())? as f32,
                     members: Vec::new(),
                 });
             }
@@ -507,6 +605,12 @@ impl Store {
                 end_line: r.get(10).map_err(self.err())?,
                 start_byte: r.get(11).map_err(self.err())?,
                 end_byte: r.get(12).map_err(self.err())?,
+                tokens: r.get(14).map_err(self.err())?,
+                noise: r.get(15).map_err(self.err())?,
+                similarity: r
+                    .get::<_, Option<f64>>(16)
+                    .map_err(self.err())?
+                    .unwrap_or(0.0) as f32,
             };
             patterns
                 .last_mut()
@@ -538,7 +642,7 @@ impl Store {
             .conn
             .prepare(
                 "SELECT f.lang, count(*), sum(f.lines), \
-                        (SELECT count(*) FROM units u JOIN files g ON g.id = u.file_id WHERE g.lang = f.lang) \
+                        (SELECT count(*) FROM units u JOIN files g ON g.id = u.file_id WHERE g.lang = f.lang AND u.kind != 'block') \
                  FROM files f WHERE f.status = 'indexed' GROUP BY f.lang",
             )
             .map_err(self.err())?;
@@ -575,7 +679,7 @@ impl Store {
     pub fn unit_and_pattern_counts(&self) -> Result<(u64, u64), StoreError> {
         self.conn
             .query_row(
-                "SELECT (SELECT count(*) FROM units), (SELECT count(*) FROM patterns)",
+                "SELECT (SELECT count(*) FROM units WHERE kind != 'block'), (SELECT count(*) FROM patterns)",
                 [],
                 |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
             )
@@ -590,10 +694,6 @@ struct Writer<'t> {
     at_ms: i64,
     next_file_id: i64,
     next_unit_id: i64,
-    /// Units per shape hash in the catalogue, kept current as units come and go.
-    shape_counts: &'t mut FxHashMap<u64, u32>,
-    /// Shape keys touched in this batch, with their unit count before the batch.
-    keys: FxHashMap<u64, u32>,
     events: u64,
 }
 
@@ -655,8 +755,8 @@ impl Writer<'_> {
 
     fn units_of(&self, file_id: i64) -> rusqlite::Result<Vec<UnitRecord>> {
         let mut stmt = self.tx.prepare_cached(
-            "SELECT id, kind, name, start_line, end_line, start_byte, end_byte, tokens, exact_hash, shape_hash \
-             FROM units WHERE file_id = ?1 ORDER BY id",
+            "SELECT id, kind, name, start_line, end_line, start_byte, end_byte, tokens, exact_hash, shape_hash, \
+             codes, noise FROM units WHERE file_id = ?1 ORDER BY id",
         )?;
         let rows = stmt.query_map([file_id], |r| {
             let kind: String = r.get(1)?;
@@ -673,6 +773,10 @@ impl Writer<'_> {
                     tokens: r.get(7)?,
                     exact: Hash64(r.get::<_, i64>(8)? as u64),
                     shape: Hash64(r.get::<_, i64>(9)? as u64),
+                    codes: codes_from_blob(r.get::<_, Option<Vec<u8>>>(10)?),
+                    noise: r
+                        .get::<_, Option<String>>(11)?
+                        .and_then(|n| Noise::parse(&n)),
                 },
             })
         })?;
@@ -680,7 +784,7 @@ impl Writer<'_> {
     }
 
     /// Replace a file's units: units identical in every field keep their ids, the rest are
-    /// removed or added, and their shapes are marked for class updates.
+    /// removed or added (which marks their shapes for [`Store::classify`]).
     fn replace_units(
         &mut self,
         file_id: i64,
@@ -691,17 +795,13 @@ impl Writer<'_> {
         for record in &old {
             match (0..new.len()).find(|&i| !kept[i] && new[i] == record.unit) {
                 Some(i) => kept[i] = true,
-                None => {
-                    self.count_shape(record.unit.shape.0, -1);
-                    self.emit(Event::UnitRemoved { id: record.id })?;
-                }
+                None => self.emit(Event::UnitRemoved { id: record.id })?,
             }
         }
         for (unit, kept) in new.into_iter().zip(kept) {
             if kept {
                 continue;
             }
-            self.count_shape(unit.shape.0, 1);
             let id = self.next_unit_id;
             self.next_unit_id += 1;
             self.emit(Event::UnitAdded(UnitRecord { id, file_id, unit }))?;
@@ -709,94 +809,295 @@ impl Writer<'_> {
         Ok(())
     }
 
-    fn count_shape(&mut self, key: u64, delta: i32) {
-        let count = self.shape_counts.entry(key).or_insert(0);
-        self.keys.entry(key).or_insert(*count);
-        *count = count.saturating_add_signed(delta);
-        if *count == 0 {
-            self.shape_counts.remove(&key);
-        }
-    }
-
-    /// Bring the class of every touched shape key up to date. A class exists exactly when its
-    /// shape has two or more units, so keys with fewer before and after need no look-up.
-    fn update_classes(&mut self) -> rusqlite::Result<()> {
-        let counts = &*self.shape_counts;
-        self.keys
-            .retain(|key, before| *before >= 2 || counts.get(key).is_some_and(|&now| now >= 2));
-        if self.keys.is_empty() {
+    /// See [`Store::classify`]. `all` recomputes every edge; without `emit` only the
+    /// detector state is updated (for `rebuild`, whose patterns come from the log).
+    fn classify(&mut self, params: &Params, all: bool, emit: bool) -> rusqlite::Result<()> {
+        let rows = self.shape_rows()?;
+        let pending: Vec<u64> = rows
+            .iter()
+            .filter(|r| r.seen != Some(r.units))
+            .map(|r| r.key)
+            .collect();
+        if pending.is_empty() && !all {
             return Ok(());
         }
-        self.tx.execute_batch("CREATE TEMP TABLE IF NOT EXISTS batch_keys (key INTEGER PRIMARY KEY); DELETE FROM batch_keys;")?;
+        // The graph's nodes now: shapes with units.
+        let live: Vec<&ShapeRow> = rows.iter().filter(|r| r.units > 0).collect();
+        let shapes: Vec<near::Shape> = live
+            .iter()
+            .map(|r| near::Shape {
+                key: r.key,
+                codes: r.codes.clone(),
+            })
+            .collect();
+        let index = near::Index::build(&shapes);
+        let slot: FxHashMap<u64, u32> = live
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.key, i as u32))
+            .collect();
+
+        // Shapes whose edges must be recomputed: those that appeared or went, and those in a
+        // band bucket that crossed the cap (its pairs stop or start being candidates).
+        let mut stale: FxHashSet<u64> = FxHashSet::default();
+        if all {
+            stale.extend(rows.iter().map(|r| r.key));
+        } else {
+            for r in &rows {
+                let was = r.seen.is_some_and(|n| n > 0);
+                if was != (r.units > 0) {
+                    stale.insert(r.key);
+                }
+            }
+            stale.extend(self.crossed_cap(&rows, &index, &slot, params.bucket_cap));
+        }
+
+        // Old edges of stale shapes go; their far ends are affected.
+        let mut seeds: FxHashSet<u64> = pending.iter().copied().collect();
+        seeds.extend(stale.iter().copied());
+        if all {
+            self.tx.execute("DELETE FROM near", [])?;
+        } else {
+            for &key in &stale {
+                seeds.extend(self.neighbours(key)?);
+                self.tx
+                    .prepare_cached("DELETE FROM near WHERE a = ?1 OR b = ?1")?
+                    .execute([key as i64])?;
+            }
+        }
+        let mut from: Vec<u32> = stale.iter().filter_map(|k| slot.get(k).copied()).collect();
+        from.sort_unstable();
+        let edges = index.edges(&from, params);
+        {
+            let mut insert = self.tx.prepare_cached(
+                "INSERT OR IGNORE INTO near (a, b, similarity) VALUES (?1, ?2, ?3)",
+            )?;
+            for &(a, b, sim) in &edges {
+                let (a, b) = (live[a as usize].key, live[b as usize].key);
+                let (a, b) = (a.min(b), a.max(b));
+                insert.execute(params![a as i64, b as i64, f64::from(sim)])?;
+                seeds.insert(a);
+                seeds.insert(b);
+            }
+        }
+
+        if emit {
+            let affected = self.components(seeds, all)?;
+            self.reclassify(&rows, &affected)?;
+        }
+        self.tx.execute_batch(
+            "UPDATE shapes SET seen = units WHERE seen IS NOT units; DELETE FROM shapes WHERE units = 0;",
+        )?;
+        Ok(())
+    }
+
+    fn shape_rows(&self) -> rusqlite::Result<Vec<ShapeRow>> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT key, units, tokens, codes, seen FROM shapes ORDER BY key")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(ShapeRow {
+                key: r.get::<_, i64>(0)? as u64,
+                units: r.get(1)?,
+                tokens: r.get(2)?,
+                codes: codes_from_blob(r.get(3)?),
+                seen: r.get(4)?,
+            })
+        })?;
+        rows.collect()
+    }
+
+    /// Shapes (present now) in a band bucket whose size crossed the cap since the last pass.
+    fn crossed_cap(
+        &self,
+        rows: &[ShapeRow],
+        index: &near::Index<'_>,
+        slot: &FxHashMap<u64, u32>,
+        cap: usize,
+    ) -> Vec<u64> {
+        // Bucket sizes as of the last pass, from the shapes that were present then.
+        let mut before: FxHashMap<u64, usize> = FxHashMap::default();
+        for r in rows.iter().filter(|r| r.seen.is_some_and(|n| n > 0) && !r.codes.is_empty()) {
+            for key in Sketch::of(&r.codes).band_keys() {
+                *before.entry(key).or_default() += 1;
+            }
+        }
+        let mut out = Vec::new();
+        for r in rows.iter().filter(|r| r.units > 0 && !r.codes.is_empty()) {
+            let i = slot[&r.key] as usize;
+            let crossed = index.bands(i).iter().any(|&key| {
+                let old = before.get(&key).copied().unwrap_or(0);
+                (old <= cap) != (index.bucket_len(key) <= cap)
+            });
+            if crossed {
+                out.push(r.key);
+            }
+        }
+        out
+    }
+
+    fn neighbours(&self, key: u64) -> rusqlite::Result<Vec<u64>> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT b FROM near WHERE a = ?1 UNION ALL SELECT a FROM near WHERE b = ?1")?;
+        let rows = stmt.query_map([key as i64], |r| Ok(r.get::<_, i64>(0)? as u64))?;
+        rows.collect()
+    }
+
+    /// Every shape connected to a seed by edges, seeds included.
+    fn components(&self, seeds: FxHashSet<u64>, all: bool) -> rusqlite::Result<FxHashSet<u64>> {
+        if all {
+            // Everything is affected; skip the walk.
+            let mut stmt = self.tx.prepare_cached("SELECT key FROM shapes")?;
+            let rows = stmt.query_map([], |r| Ok(r.get::<_, i64>(0)? as u64))?;
+            let mut keys: FxHashSet<u64> = rows.collect::<rusqlite::Result<_>>()?;
+            keys.extend(seeds);
+            return Ok(keys);
+        }
+        let mut seen = seeds.clone();
+        let mut stack: Vec<u64> = seeds.into_iter().collect();
+        while let Some(key) = stack.pop() {
+            for next in self.neighbours(key)? {
+                if seen.insert(next) {
+                    stack.push(next);
+                }
+            }
+        }
+        Ok(seen)
+    }
+
+    /// Re-cluster the affected shapes and append the events that move their patterns there.
+    fn reclassify(&mut self, rows: &[ShapeRow], affected: &FxHashSet<u64>) -> rusqlite::Result<()> {
+        self.tx.execute_batch(
+            "CREATE TEMP TABLE IF NOT EXISTS batch_keys (key INTEGER PRIMARY KEY); DELETE FROM batch_keys;",
+        )?;
         {
             let mut insert = self
                 .tx
                 .prepare_cached("INSERT INTO batch_keys (key) VALUES (?1)")?;
-            for &key in self.keys.keys() {
+            for &key in affected {
                 insert.execute([key as i64])?;
             }
         }
-        let mut members: BTreeMap<u64, Vec<Member>> = BTreeMap::new();
+        let nodes: Vec<near::Node> = rows
+            .iter()
+            .filter(|r| r.units > 0 && affected.contains(&r.key))
+            .map(|r| near::Node {
+                key: r.key,
+                units: r.units as u32,
+                tokens: r.tokens,
+            })
+            .collect();
+        let mut edges: Vec<(u64, u64, f32)> = Vec::new();
         {
             let mut stmt = self.tx.prepare_cached(
-                "SELECT u.shape_hash, u.id, u.exact_hash, u.end_line - u.start_line + 1, u.tokens \
+                "SELECT n.a, n.b, n.similarity FROM batch_keys k JOIN near n ON n.a = k.key",
+            )?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                edges.push((
+                    r.get::<_, i64>(0)? as u64,
+                    r.get::<_, i64>(1)? as u64,
+                    r.get::<_, f64>(2)? as f32,
+                ));
+            }
+        }
+        let clusters = near::cluster(&nodes, &edges);
+
+        let mut units: FxHashMap<u64, Vec<Member>> = FxHashMap::default();
+        {
+            let mut stmt = self.tx.prepare_cached(
+                "SELECT u.shape_hash, u.id, u.exact_hash, u.end_line - u.start_line + 1, u.tokens, u.kind \
                  FROM batch_keys k JOIN units u ON u.shape_hash = k.key",
             )?;
             let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {
-                members
-                    .entry(r.get::<_, i64>(0)? as u64)
-                    .or_default()
-                    .push(Member {
-                        unit: r.get(1)?,
-                        exact: r.get::<_, i64>(2)? as u64,
-                        lines: r.get(3)?,
-                        tokens: r.get(4)?,
-                    });
+                let shape = r.get::<_, i64>(0)? as u64;
+                units.entry(shape).or_default().push(Member {
+                    unit: r.get(1)?,
+                    shape,
+                    exact: r.get::<_, i64>(2)? as u64,
+                    lines: r.get(3)?,
+                    tokens: r.get(4)?,
+                    block: r.get_ref(5)?.as_str()? == UnitKind::Block.as_str(),
+                });
             }
         }
-        let mut old: HashMap<u64, Class> = HashMap::new();
+        let mut old: BTreeMap<u64, Class> = BTreeMap::new();
         {
             let mut stmt = self.tx.prepare_cached(
-                "SELECT p.key, p.id, p.clone_type, p.lines, p.tokens, m.unit_id \
+                "SELECT p.key, p.id, p.kind, p.clone_type, p.lines, p.tokens, p.similarity, m.unit_id \
                  FROM batch_keys k JOIN patterns p ON p.key = k.key JOIN pattern_members m ON m.pattern_id = p.id",
             )?;
             let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {
                 let key = r.get::<_, i64>(0)? as u64;
                 let class = match old.entry(key) {
-                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                    std::collections::hash_map::Entry::Vacant(e) => {
-                        let clone_type: String = r.get(2)?;
+                    std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::btree_map::Entry::Vacant(e) => {
+                        let clone_type: String = r.get(3)?;
                         e.insert(Class {
                             id: r.get(1)?,
                             key,
+                            kind: r.get(2)?,
                             summary: PatternSummary {
                                 clone_type: CloneType::parse(&clone_type).unwrap_or(CloneType::T2),
-                                lines: r.get(3)?,
-                                tokens: r.get(4)?,
+                                lines: r.get(4)?,
+                                tokens: r.get(5)?,
+                                similarity: r.get::<_, f64>(6)? as f32,
                             },
                             members: Vec::new(),
                         })
                     }
                 };
-                class.members.push(r.get(5)?);
+                class.members.push(r.get(7)?);
             }
         }
-        let mut keys: Vec<u64> = self.keys.drain().map(|(key, _)| key).collect();
-        keys.sort_unstable();
+        let mut new: BTreeMap<u64, Class> = BTreeMap::new();
+        for cluster in &clusters {
+            let members: Vec<Member> = std::iter::once(cluster.leader)
+                .chain(cluster.members.iter().map(|&(key, _)| key))
+                .flat_map(|key| units.get(&key).into_iter().flatten().copied())
+                .collect();
+            if let Some(class) = detect::class_of(cluster, &members) {
+                new.insert(class.key, class);
+            }
+        }
+        let keys: std::collections::BTreeSet<u64> = old.keys().chain(new.keys()).copied().collect();
         for key in keys {
-            let new = members.get(&key).and_then(|m| detect::class_of(key, m));
             let old = old.get_mut(&key).map(|c| {
                 c.members.sort_unstable();
                 &*c
             });
-            for event in detect::transition(old, new.as_ref()) {
+            for event in detect::transition(old, new.get(&key)) {
                 self.emit(event)?;
             }
         }
         Ok(())
     }
+}
+
+/// A row of `shapes`.
+struct ShapeRow {
+    key: u64,
+    units: i64,
+    tokens: u32,
+    codes: Vec<u16>,
+    /// Units at the last classification; `None` before the first.
+    seen: Option<i64>,
+}
+
+fn codes_from_blob(blob: Option<Vec<u8>>) -> Vec<u16> {
+    blob.map(|b| {
+        b.chunks_exact(2)
+            .map(|p| u16::from_le_bytes([p[0], p[1]]))
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+fn codes_to_blob(codes: &[u16]) -> Option<Vec<u8>> {
+    (!codes.is_empty()).then(|| codes.iter().flat_map(|c| c.to_le_bytes()).collect())
 }
 
 /// Apply one event to the projection tables. The only code that writes projections.
@@ -836,9 +1137,10 @@ fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()> {
                 file_id,
                 unit: u,
             } = record;
+            let codes = codes_to_blob(&u.codes);
             tx.prepare_cached(
                 "INSERT INTO units (id, file_id, kind, name, start_line, end_line, start_byte, end_byte, tokens, \
-                 exact_hash, shape_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                 exact_hash, shape_hash, codes, noise) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             )?
             .execute(params![
                 id,
@@ -851,10 +1153,21 @@ fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()> {
                 u.end_byte,
                 u.tokens,
                 u.exact.0 as i64,
-                u.shape.0 as i64
+                u.shape.0 as i64,
+                codes,
+                u.noise.map(Noise::as_str)
             ])?;
+            tx.prepare_cached(
+                "INSERT INTO shapes (key, units, tokens, codes) VALUES (?1, 1, ?2, ?3) \
+                 ON CONFLICT(key) DO UPDATE SET units = units + 1",
+            )?
+            .execute(params![u.shape.0 as i64, u.tokens, codes])?;
         }
         Event::UnitRemoved { id } => {
+            tx.prepare_cached(
+                "UPDATE shapes SET units = units - 1 WHERE key = (SELECT shape_hash FROM units WHERE id = ?1)",
+            )?
+            .execute([id])?;
             tx.prepare_cached("DELETE FROM units WHERE id = ?1")?
                 .execute([id])?;
         }
@@ -866,9 +1179,10 @@ fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()> {
             members,
         } => {
             tx.prepare_cached(
-                "INSERT INTO patterns (id, key, kind, clone_type, lines, tokens) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO patterns (id, key, kind, clone_type, lines, tokens, similarity) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
-            .execute(params![id, key.0 as i64, kind, summary.clone_type.as_str(), summary.lines, summary.tokens])?;
+            .execute(params![id, key.0 as i64, kind, summary.clone_type.as_str(), summary.lines, summary.tokens,
+                f64::from(summary.similarity)])?;
             add_members(tx, id, members)?;
         }
         Event::PatternGrown { id, summary, added } => {
@@ -904,13 +1218,14 @@ fn update_summary(
     summary: &PatternSummary,
 ) -> rusqlite::Result<()> {
     tx.prepare_cached(
-        "UPDATE patterns SET clone_type = ?2, lines = ?3, tokens = ?4 WHERE id = ?1",
+        "UPDATE patterns SET clone_type = ?2, lines = ?3, tokens = ?4, similarity = ?5 WHERE id = ?1",
     )?
     .execute(params![
         id,
         summary.clone_type.as_str(),
         summary.lines,
-        summary.tokens
+        summary.tokens,
+        f64::from(summary.similarity)
     ])?;
     Ok(())
 }
@@ -953,6 +1268,8 @@ mod tests {
             tokens: 60,
             exact: Hash64(exact),
             shape: Hash64(shape),
+            codes: Vec::new(),
+            noise: None,
         }
     }
 
@@ -969,7 +1286,9 @@ mod tests {
         }
     }
 
-    fn classes(store: &Store) -> Vec<(String, CloneType, Vec<String>)> {
+    /// The classes after bringing them up to date.
+    fn classes(store: &mut Store) -> Vec<(String, CloneType, Vec<String>)> {
+        store.classify(1, &Params::default()).unwrap();
         store
             .patterns()
             .unwrap()
@@ -1028,7 +1347,7 @@ mod tests {
             )
             .unwrap();
         assert_eq!(
-            classes(&store),
+            classes(&mut store),
             [(
                 detect::pattern_id(100),
                 CloneType::T1,
@@ -1045,7 +1364,7 @@ mod tests {
                 }],
             )
             .unwrap();
-        let now = classes(&store);
+        let now = classes(&mut store);
         assert_eq!(now.len(), 2);
         assert_eq!(now[0].1, CloneType::T2);
         assert_eq!(now[0].2.len(), 3);
@@ -1058,8 +1377,8 @@ mod tests {
                 }],
             )
             .unwrap();
-        assert_eq!(classes(&store).len(), 1);
-        assert_eq!(classes(&store)[0].1, CloneType::T1);
+        assert_eq!(classes(&mut store).len(), 1);
+        assert_eq!(classes(&mut store)[0].1, CloneType::T1);
         store
             .apply_changes(
                 scan,
@@ -1068,7 +1387,7 @@ mod tests {
                 }],
             )
             .unwrap();
-        assert!(classes(&store).is_empty());
+        assert!(classes(&mut store).is_empty());
 
         let live = store.projection_snapshot().unwrap();
         let replayed = store.rebuild().unwrap();

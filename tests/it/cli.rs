@@ -44,9 +44,9 @@ fn scan_then_clones_as_text_and_json() {
     let db = path_str(&db);
     let text = cpt_ok(&["clones", "--db", db]).stdout;
     assert!(text.starts_with("T2 "), "{text}");
-    assert!(text.contains("  pkg/a.py:3-16  fold_items\n"), "{text}");
+    assert!(text.contains("  pkg/a.py:3-10  fold_items\n"), "{text}");
     assert!(
-        text.contains("  pkg/b.py:2-15  fold_items_again\n"),
+        text.contains("  pkg/b.py:2-9  fold_items_again\n"),
         "{text}"
     );
     assert!(text.ends_with("1 clone class, 2 copies\n"), "{text}");
@@ -62,12 +62,13 @@ fn scan_then_clones_as_text_and_json() {
     assert_eq!(p["kind"], "function");
     assert_eq!(p["clone_type"], "T2");
     assert_eq!(p["similarity"], 1.0);
-    assert_eq!(p["lines"], 14);
+    assert_eq!(p["lines"], 8);
     assert!(p["tokens"].as_u64().unwrap() >= 50);
     assert_eq!(p["id"].as_str().unwrap().len(), 16);
     assert_eq!(
         p["members"][0],
-        serde_json::json!({"path": "pkg/a.py", "start_line": 3, "end_line": 16, "lang": "python", "name": "fold_items"})
+        serde_json::json!({"path": "pkg/a.py", "start_line": 3, "end_line": 10, "lang": "python", "name": "fold_items",
+                           "similarity": 1.0})
     );
 }
 
@@ -87,9 +88,9 @@ fn stats_counts_languages_skips_and_duplicated_lines() {
     assert_eq!(json["languages"]["python"]["units"], 3);
     assert_eq!(json["skipped"]["binary"], 1);
     assert_eq!(json["files_with_syntax_errors"], 1);
-    assert_eq!(json["duplicated_lines"], 28);
+    assert_eq!(json["duplicated_lines"], 16);
     let text = cpt_ok(&["stats", "--db", path_str(&db)]).stdout;
-    assert!(text.contains("duplicated lines 28 ("), "{text}");
+    assert!(text.contains("duplicated lines 16 ("), "{text}");
     assert!(text.contains("binary              1"), "{text}");
     assert!(text.contains("python              4"), "{text}");
 }
@@ -122,7 +123,7 @@ fn clones_finds_the_catalogue_from_a_subdirectory() {
     assert!(
         String::from_utf8(out.stdout)
             .unwrap()
-            .contains("pkg/a.py:3-16")
+            .contains("pkg/a.py:3-10")
     );
 }
 

@@ -105,10 +105,171 @@ pub fn write(root: &Path, rel: &str, text: impl AsRef<[u8]>) {
 
 /// A realistic Python function of about 12 lines, varied by `n` in names and structure.
 pub fn py_function(name: &str, n: usize) -> String {
-    let ops = ["+", "-", "*", "//", "%", "|", "&", "^"];
-    let op = ops[n % ops.len()];
-    let extra = "        if item is None:\n            continue\n".repeat(1 + n % 3);
-    format!(
-        "def {name}(items, limit={n}):\n    \"\"\"Fold items {n}.\"\"\"\n    total = {n}\n    seen = set()\n    for item in items:\n{extra}        if item in seen:\n            continue\n        seen.add(item)\n        total = total {op} item\n        if total > limit * {n}:\n            break\n    return total, len(seen)\n\n"
-    )
+    // Sixteen different algorithms: functions of different `n` (mod 16) are neither copies
+    // nor near-miss copies of each other and share no run of statements.
+    const FUNCTIONS: [&str; 16] = [
+        r#"def NAME(items, limit=N):
+    total = N
+    seen = set()
+    for item in items:
+        if item in seen:
+            continue
+        seen.add(item)
+        total = total + item
+        if total > limit:
+            break
+    return total, len(seen)
+"#,
+        r#"def NAME(text, width=N):
+    words = text.split()
+    lines, current = [], []
+    for word in words:
+        if sum(len(w) + 1 for w in current) + len(word) > width:
+            lines.append(" ".join(current))
+            current = []
+        current.append(word)
+    if current:
+        lines.append(" ".join(current))
+    return "\n".join(lines)
+"#,
+        r#"def NAME(path, default=N):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            raw = handle.read()
+    except OSError as error:
+        print("cannot read", path, error)
+        return default
+    pairs = [line.partition("=") for line in raw.splitlines() if "=" in line]
+    return {key.strip(): value.strip() for key, _, value in pairs}
+"#,
+        r#"def NAME(matrix, scale=N):
+    rows = len(matrix)
+    cols = len(matrix[0]) if rows else 0
+    result = [[0] * rows for _ in range(cols)]
+    for r in range(rows):
+        for c in range(cols):
+            result[c][r] = matrix[r][c] * scale
+    return result
+"#,
+        r#"def NAME(values, base=N):
+    if not values:
+        raise ValueError("no values")
+    mean = sum(values) / len(values)
+    variance = sum((v - mean) ** 2 for v in values) / len(values)
+    spread = variance ** 0.5
+    return {"mean": mean, "spread": spread, "base": base}
+"#,
+        r#"def NAME(graph, start=N):
+    queue = [start]
+    order = []
+    visited = {start}
+    while queue:
+        node = queue.pop(0)
+        order.append(node)
+        for nxt in graph.get(node, ()):
+            if nxt not in visited:
+                visited.add(nxt)
+                queue.append(nxt)
+    return order
+"#,
+        r#"def NAME(url, retries=N):
+    attempt = 0
+    while attempt < retries:
+        attempt += 1
+        response = fetch(url, timeout=attempt * 2)
+        if response.status == 200:
+            return response.body
+        if response.status >= 500:
+            time.sleep(attempt)
+            continue
+        raise RuntimeError(response.status)
+    return None
+"#,
+        r#"class NAME_Counter:
+    def NAME(self, key, step=N):
+        bucket = self.buckets.setdefault(key, [])
+        bucket.append(step)
+        if len(bucket) > self.capacity:
+            del bucket[0]
+        self.hits = getattr(self, "hits", 0) + 1
+        return sum(bucket) / len(bucket)
+"#,
+        r#"def NAME(records, field=N):
+    groups = {}
+    for record in records:
+        value = record[field]
+        groups.setdefault(value, []).append(record)
+    ranked = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    return [(key, len(rows)) for key, rows in ranked]
+"#,
+        r#"def NAME(n=N):
+    sieve = [True] * (n + 1)
+    sieve[0:2] = [False, False]
+    for i in range(2, int(n ** 0.5) + 1):
+        if sieve[i]:
+            sieve[i * i :: i] = [False] * len(sieve[i * i :: i])
+    return [i for i, prime in enumerate(sieve) if prime]
+"#,
+        r#"def NAME(stack, tokens=N):
+    ops = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b}
+    for token in str(tokens).split():
+        if token in ops:
+            right, left = stack.pop(), stack.pop()
+            stack.append(ops[token](left, right))
+        else:
+            stack.append(float(token))
+    return stack[-1]
+"#,
+        r#"async def NAME(session, ids, limit=N):
+    semaphore = asyncio.Semaphore(limit)
+    async def one(ident):
+        async with semaphore:
+            return await session.get(ident)
+    results = await asyncio.gather(*(one(i) for i in ids), return_exceptions=True)
+    return [r for r in results if not isinstance(r, Exception)]
+"#,
+        r#"def NAME(a, b=N):
+    if len(a) < len(b):
+        a, b = b, a
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+"#,
+        r#"def NAME(entries, keep=N):
+    cutoff = datetime.now() - timedelta(days=keep)
+    stale = [e for e in entries if e.modified < cutoff]
+    for entry in stale:
+        try:
+            os.remove(entry.path)
+        except FileNotFoundError:
+            pass
+    logging.info("removed %d of %d", len(stale), len(entries))
+    return len(stale)
+"#,
+        r#"def NAME(blob, key=N):
+    out = bytearray()
+    state = key & 0xFF
+    for index, byte in enumerate(blob):
+        state = (state * 31 + index) % 251
+        out.append(byte ^ state)
+    digest = hashlib.sha256(bytes(out)).hexdigest()
+    return digest[:16], bytes(out)
+"#,
+        r#"def NAME(tree, depth=N):
+    if depth <= 0 or tree is None:
+        return []
+    left = NAME(tree.left, depth - 1)
+    right = NAME(tree.right, depth - 1)
+    here = [tree.value] if tree.visible else []
+    return left + here + right
+"#,
+    ];
+    FUNCTIONS[n % FUNCTIONS.len()]
+        .replace("NAME", name)
+        .replace("=N)", &format!("={n})"))
+        + "\n"
 }

@@ -1,0 +1,235 @@
+//! Scoring a detector's clone classes against the manifest.
+//!
+//! A planted pair is found when one reported class has a member covering at least 70% of the
+//! original's planted lines and a member covering at least 70% of the mutant's. A control is
+//! a false positive when any reported member overlaps at least 50% of its lines.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::manifest::{Category, Manifest, Span};
+
+/// Share of a planted function's lines a member must cover to count as finding it.
+pub const PAIR_COVERAGE: f64 = 0.7;
+/// Share of a control's lines a member must overlap to count as reporting it.
+pub const CONTROL_OVERLAP: f64 = 0.5;
+
+/// A reported copy: path relative to the tree, lines 1-based and inclusive.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    pub path: String,
+    pub start_line: u32,
+    pub end_line: u32,
+}
+
+/// A set of copies a tool says are clones of each other (a pair is a class of two).
+pub type CloneClass = Vec<Member>;
+
+/// Found and planted counts of one cell.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct Cell {
+    pub found: usize,
+    pub planted: usize,
+}
+
+impl Cell {
+    pub fn recall(self) -> f64 {
+        if self.planted == 0 {
+            0.0
+        } else {
+            self.found as f64 / self.planted as f64
+        }
+    }
+}
+
+/// Rows (category labels, `controls reported` last) × columns (languages, then `all`).
+#[derive(Clone, Debug, Serialize)]
+pub struct Score {
+    pub tool: String,
+    pub seconds: f64,
+    pub languages: Vec<String>,
+    pub rows: BTreeMap<String, BTreeMap<String, Cell>>,
+}
+
+pub const CONTROLS_ROW: &str = "controls reported";
+pub const ALL: &str = "all";
+
+impl Score {
+    pub fn cell(&self, row: &str, column: &str) -> Cell {
+        self.rows
+            .get(row)
+            .and_then(|r| r.get(column))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// The text table: one row per category, `found/planted (pct)` per language and overall.
+    pub fn table(&self) -> String {
+        let mut columns = self.languages.clone();
+        columns.push(ALL.to_string());
+        let mut out = String::new();
+        let _ = write!(out, "{:<18}", "category");
+        for c in &columns {
+            let _ = write!(out, " {c:>18}");
+        }
+        out.push('\n');
+        let rows = Category::ALL
+            .iter()
+            .filter(|&&c| c != Category::Control)
+            .map(|c| c.label())
+            .chain([CONTROLS_ROW]);
+        for row in rows {
+            let _ = write!(out, "{row:<18}");
+            for c in &columns {
+                let cell = self.cell(row, c);
+                let text = if cell.planted == 0 {
+                    "-".to_string()
+                } else {
+                    format!(
+                        "{}/{} ({:.0}%)",
+                        cell.found,
+                        cell.planted,
+                        100.0 * cell.recall()
+                    )
+                };
+                let _ = write!(out, " {text:>18}");
+            }
+            out.push('\n');
+        }
+        let _ = writeln!(out, "{} ran for {:.2}s", self.tool, self.seconds);
+        out
+    }
+}
+
+/// Reported members by path: (class, start, end).
+struct Index<'a> {
+    by_path: HashMap<&'a str, Vec<(usize, u32, u32)>>,
+}
+
+impl<'a> Index<'a> {
+    fn new(classes: &'a [CloneClass]) -> Index<'a> {
+        let mut by_path: HashMap<&str, Vec<(usize, u32, u32)>> = HashMap::new();
+        for (k, class) in classes.iter().enumerate() {
+            for m in class {
+                by_path
+                    .entry(m.path.as_str())
+                    .or_default()
+                    .push((k, m.start_line, m.end_line));
+            }
+        }
+        Index { by_path }
+    }
+
+    /// Classes with a member overlapping at least `share` of `span`'s lines.
+    fn classes_covering(&self, span: &Span, share: f64) -> BTreeSet<usize> {
+        self.by_path
+            .get(span.path.as_str())
+            .into_iter()
+            .flatten()
+            .filter(|&&(_, start, end)| {
+                let overlap = end
+                    .min(span.end_line)
+                    .saturating_add(1)
+                    .saturating_sub(start.max(span.start_line));
+                f64::from(overlap) >= share * f64::from(span.lines())
+            })
+            .map(|&(k, ..)| k)
+            .collect()
+    }
+}
+
+/// Score `classes` (paths relative to the tree) against the manifest.
+pub fn score(manifest: &Manifest, classes: &[CloneClass], tool: &str, seconds: f64) -> Score {
+    let index = Index::new(classes);
+    let mut rows: BTreeMap<String, BTreeMap<String, Cell>> = BTreeMap::new();
+    let mut count = |row: &str, lang: &str, found: bool| {
+        for column in [lang, ALL] {
+            let cell = rows
+                .entry(row.to_string())
+                .or_default()
+                .entry(column.to_string())
+                .or_default();
+            cell.planted += 1;
+            cell.found += usize::from(found);
+        }
+    };
+    for pair in &manifest.pairs {
+        let original = index.classes_covering(&pair.original, PAIR_COVERAGE);
+        let mutant = index.classes_covering(&pair.mutant, PAIR_COVERAGE);
+        let found = original.intersection(&mutant).next().is_some();
+        count(pair.category.label(), &pair.language, found);
+    }
+    for control in &manifest.controls {
+        let reported = !index
+            .classes_covering(&control.span, CONTROL_OVERLAP)
+            .is_empty();
+        count(CONTROLS_ROW, &control.language, reported);
+    }
+    Score {
+        tool: tool.to_string(),
+        seconds,
+        languages: manifest.language_ids(),
+        rows,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::{Control, Pair};
+
+    fn span(path: &str, start: u32, end: u32) -> Span {
+        Span {
+            path: path.to_string(),
+            start_line: start,
+            end_line: end,
+        }
+    }
+
+    fn member(path: &str, start: u32, end: u32) -> Member {
+        Member {
+            path: path.to_string(),
+            start_line: start,
+            end_line: end,
+        }
+    }
+
+    #[test]
+    fn pairs_need_one_class_covering_both_and_controls_any_overlap() {
+        let mut manifest = Manifest::new(1, 1);
+        manifest.roots.push("go/round-0".into());
+        manifest.pairs.push(Pair {
+            id: "p".into(),
+            language: "go".into(),
+            category: Category::Type1,
+            round: 0,
+            similarity: 1.0,
+            source: String::new(),
+            original: span("a", 1, 10),
+            mutant: span("b", 1, 10),
+        });
+        manifest.controls.push(Control {
+            id: "c".into(),
+            language: "go".into(),
+            category: Category::Control,
+            round: 0,
+            source: String::new(),
+            span: span("a", 20, 29),
+        });
+        // Two classes each covering one side: not found. A member over lines 25-40 of "a"
+        // covers half of the control.
+        let split = vec![
+            vec![member("a", 1, 10), member("c", 1, 10)],
+            vec![member("b", 2, 10), member("a", 25, 40)],
+        ];
+        let s = score(&manifest, &split, "t", 0.0);
+        assert_eq!(s.cell("T1", "go").found, 0);
+        assert_eq!(s.cell(CONTROLS_ROW, "all").found, 1);
+        let joined = vec![vec![member("a", 2, 9), member("b", 1, 8)]];
+        let s = score(&manifest, &joined, "t", 0.0);
+        assert_eq!(s.cell("T1", "go").found, 1);
+        assert_eq!(s.cell(CONTROLS_ROW, "go").found, 0);
+    }
+}

@@ -1,0 +1,182 @@
+//! Similarity measures: the line similarity that defines the type-3 bands, and the raw-token
+//! LCS ratio that keeps planted functions apart from each other.
+
+use std::collections::HashMap;
+
+use cpt::lang::{Language, NodeClass};
+use tree_sitter::Tree;
+
+use crate::syntax::walk;
+
+/// FNV-1a: a stable 64-bit hash for line and token texts (std's hasher is randomly seeded).
+pub fn text_hash(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// The lines of `start..end` as the type-3 bands measure them: comments removed (so a
+/// comment-only line disappears and a trailing comment does not count), all whitespace
+/// removed, blank lines dropped; each line hashed. Type-1 copies measure 1.0 this way.
+pub fn normalized_lines(
+    lang: &Language,
+    tree: &Tree,
+    source: &[u8],
+    start: usize,
+    end: usize,
+) -> Vec<u64> {
+    let mut comments = Vec::new();
+    walk(tree.root_node(), |node| {
+        if node.end_byte() <= start || node.start_byte() >= end {
+            return false;
+        }
+        if lang.class(node.kind_id()) == NodeClass::Skip {
+            comments.push((node.start_byte(), node.end_byte()));
+            return false;
+        }
+        true
+    });
+    let mut lines = Vec::new();
+    let mut line = Vec::new();
+    let mut comments = comments.into_iter().peekable();
+    let mut at = start;
+    while at < end {
+        if let Some(&(from, to)) = comments.peek()
+            && at >= from
+        {
+            at = at.max(to);
+            comments.next();
+            continue;
+        }
+        let byte = source[at];
+        if byte == b'\n' {
+            if !line.is_empty() {
+                lines.push(text_hash(&line));
+                line.clear();
+            }
+        } else if !byte.is_ascii_whitespace() {
+            line.push(byte);
+        }
+        at += 1;
+    }
+    if !line.is_empty() {
+        lines.push(text_hash(&line));
+    }
+    lines
+}
+
+/// `2·LCS / (m + n)` over two line sequences (1.0 for two empty ones).
+pub fn line_similarity(a: &[u64], b: &[u64]) -> f64 {
+    if a.is_empty() && b.is_empty() {
+        return 1.0;
+    }
+    2.0 * lcs_table(a, b) as f64 / (a.len() + b.len()) as f64
+}
+
+/// Classic dynamic-programming LCS with one row: functions are at most 60 lines.
+fn lcs_table(a: &[u64], b: &[u64]) -> usize {
+    let mut row = vec![0usize; b.len() + 1];
+    for x in a {
+        let mut diagonal = 0;
+        for (j, y) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = if x == y {
+                diagonal + 1
+            } else {
+                above.max(row[j])
+            };
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+/// A token sequence prepared for bit-parallel LCS (Hyyrö) against many others: the near-copy
+/// check compares each picked function with every other one in its round.
+pub struct LcsPattern {
+    len: usize,
+    words: usize,
+    masks: HashMap<u32, Vec<u64>>,
+}
+
+impl LcsPattern {
+    pub fn new(tokens: &[u32]) -> LcsPattern {
+        let words = tokens.len().div_ceil(64).max(1);
+        let mut masks: HashMap<u32, Vec<u64>> = HashMap::new();
+        for (i, &t) in tokens.iter().enumerate() {
+            masks.entry(t).or_insert_with(|| vec![0; words])[i / 64] |= 1 << (i % 64);
+        }
+        LcsPattern {
+            len: tokens.len(),
+            words,
+            masks,
+        }
+    }
+
+    pub fn lcs(&self, other: &[u32]) -> usize {
+        let mut v = vec![u64::MAX; self.words];
+        for t in other {
+            let Some(mask) = self.masks.get(t) else {
+                continue;
+            };
+            let mut carry = 0u64;
+            for (vk, &mk) in v.iter_mut().zip(mask) {
+                let u = *vk & mk;
+                let (sum, c1) = vk.overflowing_add(u);
+                let (sum, c2) = sum.overflowing_add(carry);
+                carry = u64::from(c1 || c2);
+                *vk = sum | (*vk & !mk);
+            }
+        }
+        let ones: usize = v
+            .iter()
+            .enumerate()
+            .map(|(k, &w)| {
+                let bits = (self.len - (k * 64).min(self.len)).min(64);
+                let mask = if bits == 64 { u64::MAX } else { (1 << bits) - 1 };
+                (w & mask).count_ones() as usize
+            })
+            .sum();
+        self.len - ones
+    }
+
+    /// `2·LCS / (m + n)`, skipping the LCS when the lengths alone keep it below `floor`.
+    pub fn ratio_above(&self, other: &[u32], floor: f64) -> Option<f64> {
+        let total = (self.len + other.len()) as f64;
+        if total == 0.0 {
+            return Some(1.0);
+        }
+        if 2.0 * self.len.min(other.len()) as f64 / total < floor {
+            return None;
+        }
+        let ratio = 2.0 * self.lcs(other) as f64 / total;
+        (ratio >= floor).then_some(ratio)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive(a: &[u32], b: &[u32]) -> usize {
+        let wide_a: Vec<u64> = a.iter().map(|&x| u64::from(x)).collect();
+        let wide_b: Vec<u64> = b.iter().map(|&x| u64::from(x)).collect();
+        lcs_table(&wide_a, &wide_b)
+    }
+
+    #[test]
+    fn bit_parallel_lcs_matches_the_table() {
+        let mut rng = crate::rng::Rng::new(7);
+        for _ in 0..200 {
+            let a: Vec<u32> = (0..rng.below(150)).map(|_| rng.below(5) as u32).collect();
+            let b: Vec<u32> = (0..rng.below(150)).map(|_| rng.below(5) as u32).collect();
+            assert_eq!(LcsPattern::new(&a).lcs(&b), naive(&a, &b));
+        }
+    }
+
+    #[test]
+    fn line_similarity_is_dice_over_the_lcs() {
+        assert_eq!(line_similarity(&[1, 2, 3, 4], &[1, 2, 3, 4]), 1.0);
+        assert_eq!(line_similarity(&[1, 2, 3, 4], &[1, 9, 3, 4]), 0.75);
+    }
+}

@@ -1,0 +1,204 @@
+//! Candidate functions: function-level units of real source files that are 8–60 lines long,
+//! free of syntax errors, and parse alone once planted.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use cpt::fingerprint::{self, Thresholds};
+use cpt::lang::{Language, UnitKind};
+
+use crate::plant::Parsed;
+use crate::syntax::{self, is_function_like};
+
+/// Function length range, in lines, of the originals.
+pub const MIN_LINES: u32 = 8;
+pub const MAX_LINES: u32 = 60;
+
+/// A candidate original.
+#[derive(Clone, Debug)]
+pub struct Func {
+    pub lang: &'static Language,
+    pub kind: UnitKind,
+    /// `file:line` where it came from.
+    pub origin: String,
+    /// Its text, re-indented so that it stands at column 0.
+    pub text: String,
+    /// Hashed raw tokens, for the near-copy check.
+    pub codes: Vec<u32>,
+}
+
+impl Func {
+    pub fn parse(&self) -> Option<Parsed> {
+        Parsed::new(self.lang, self.kind, &self.text)
+    }
+}
+
+/// What reading one file gave, with the reasons functions were left out.
+#[derive(Debug, Default)]
+pub struct FileFunctions {
+    pub funcs: Vec<Func>,
+    pub unreadable: usize,
+    pub syntax_errors: usize,
+    pub nested: usize,
+    pub not_alone: usize,
+}
+
+/// Source files of `lang` under `dir`, sorted. Hidden directories and `site-packages` (third
+/// party code inside a Python installation) are left out.
+pub fn files(dir: &Path, lang: &Language) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(current) = stack.pop() {
+        let entries = std::fs::read_dir(&current)
+            .with_context(|| format!("cannot read directory {}", current.display()))?;
+        for entry in entries {
+            let entry = entry.with_context(|| format!("cannot read {}", current.display()))?;
+            let path = entry.path();
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with('.') {
+                continue;
+            }
+            let kind = entry
+                .file_type()
+                .with_context(|| format!("cannot stat {}", path.display()))?;
+            if kind.is_dir() {
+                if name != "site-packages" {
+                    stack.push(path);
+                }
+            } else if kind.is_file() && cpt::lang::for_path(&path).is_some_and(|l| l.id == lang.id)
+            {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The candidate functions of one file; `label` names the file in `origin`.
+pub fn functions_in(lang: &'static Language, path: &Path, label: &str) -> FileFunctions {
+    let mut found = FileFunctions::default();
+    let Ok(source) = std::fs::read(path) else {
+        found.unreadable = 1;
+        return found;
+    };
+    let (Ok(text), Ok(tree)) = (
+        std::str::from_utf8(&source),
+        cpt::parse::parse(lang, &source),
+    ) else {
+        found.unreadable = 1;
+        return found;
+    };
+    let print = fingerprint::fingerprint(lang, &tree, &source, Thresholds::default());
+    let spans: Vec<(usize, usize, u32, UnitKind)> = print
+        .units
+        .iter()
+        .filter(|u| {
+            is_function_like(u.kind) && (MIN_LINES..=MAX_LINES).contains(&u.lines_spanned())
+        })
+        .map(|u| {
+            (
+                u.start_byte as usize,
+                u.end_byte as usize,
+                u.start_line,
+                u.kind,
+            )
+        })
+        .collect();
+    for &(start, end, line, kind) in &spans {
+        if spans
+            .iter()
+            .any(|&(s, e, ..)| (s, e) != (start, end) && s <= start && end <= e)
+        {
+            found.nested += 1;
+            continue;
+        }
+        let Some(node) = syntax::unit_node(lang, &tree, start, end) else {
+            continue;
+        };
+        if node.has_error() {
+            found.syntax_errors += 1;
+            continue;
+        }
+        let func = Func {
+            lang,
+            kind,
+            origin: format!("{label}:{line}"),
+            text: standalone_text(text, start, end),
+            codes: syntax::token_codes(lang, node, &source),
+        };
+        if func.parse().is_some() {
+            found.funcs.push(func);
+        } else {
+            found.not_alone += 1;
+        }
+    }
+    found
+}
+
+/// Line count of a unit (1-based inclusive lines).
+trait LinesSpanned {
+    fn lines_spanned(&self) -> u32;
+}
+
+impl LinesSpanned for fingerprint::UnitPrint {
+    fn lines_spanned(&self) -> u32 {
+        self.end_line + 1 - self.start_line
+    }
+}
+
+/// The text of `start..end` moved to column 0: the first line starts at the function itself
+/// (anything before it on that line, such as `export`, is left behind) and the other lines
+/// lose the indentation they share with the first line's, so Python's indentation structure
+/// is kept relative to the `def` line. Carriage returns are dropped.
+pub fn standalone_text(source: &str, start: usize, end: usize) -> String {
+    let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
+    let indent = leading_whitespace(&source[line_start..start]);
+    let text = source[start..end].replace('\r', "");
+    let mut lines = text.split('\n');
+    let first = lines.next().unwrap_or_default();
+    let rest: Vec<&str> = lines.collect();
+    let common = rest
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| leading_whitespace(l))
+        .fold(indent, common_prefix);
+    let mut out = String::from(first);
+    for line in rest {
+        out.push('\n');
+        if !line.trim().is_empty() {
+            out.push_str(&line[common.len()..]);
+        }
+    }
+    out
+}
+
+pub fn leading_whitespace(line: &str) -> &str {
+    &line[..line.len() - line.trim_start_matches([' ', '\t']).len()]
+}
+
+fn common_prefix<'a>(a: &'a str, b: &'a str) -> &'a str {
+    let n = a
+        .bytes()
+        .zip(b.bytes())
+        .take_while(|(x, y)| x == y)
+        .count();
+    &a[..n]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn standalone_text_dedents_relative_to_the_first_line() {
+        let src = "class A:\n    def f(self):\n        x = 1\n\n        return x\n";
+        let start = src.find("def").unwrap();
+        let end = src.rfind('x').unwrap() + 1;
+        assert_eq!(
+            standalone_text(src, start, end),
+            "def f(self):\n    x = 1\n\n    return x"
+        );
+    }
+}

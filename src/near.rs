@@ -1,0 +1,473 @@
+//! Near-miss (type-3) detection over shapes. Pure: no I/O.
+//!
+//! The nodes are distinct shapes (every unit with one shape hash has the same similarity
+//! codes), so renamed copies are verified once. Candidates come from locality-sensitive
+//! hashing: two shapes whose MinHash sketches share a band key, in a band bucket of at most
+//! [`Params::bucket_cap`] shapes, that pass a length bound and a sketch-resemblance bound.
+//! Each candidate is verified with the token LCS ratio ([`crate::detect::similarity`]); pairs
+//! at or above the threshold are edges. Classes come from [`cluster`]: a greedy leader
+//! clustering in a fixed order, so every member is similar to its class's representative and
+//! chains never glue unrelated code together.
+
+use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::fingerprint::{BANDS, Sketch};
+
+/// What decides the edges. Part of the catalogue's settings: changing any recomputes them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Params {
+    /// Verified similarity an edge needs (`2·LCS/(m+n)` of the codes).
+    pub min_similarity: f64,
+    /// Band buckets holding more shapes than this are too common to say anything.
+    pub bucket_cap: usize,
+    /// Fraction of equal sketch bins a candidate needs before it is verified.
+    pub min_resemblance: f64,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            min_similarity: 0.7,
+            bucket_cap: 64,
+            min_resemblance: 0.0,
+        }
+    }
+}
+
+impl Params {
+    /// A text naming every parameter, stored with the catalogue.
+    pub fn key(&self) -> String {
+        format!(
+            "near/1 sim={} cap={} resemblance={}",
+            self.min_similarity, self.bucket_cap, self.min_resemblance
+        )
+    }
+
+    /// The parameters named by [`Params::key`].
+    pub fn from_key(key: &str) -> Option<Params> {
+        let mut words = key.split(' ');
+        if words.next()? != "near/1" {
+            return None;
+        }
+        let mut value = |name: &str| {
+            words
+                .next()?
+                .strip_prefix(name)?
+                .strip_prefix('=')
+                .map(str::to_string)
+        };
+        Some(Params {
+            min_similarity: value("sim")?.parse().ok()?,
+            bucket_cap: value("cap")?.parse().ok()?,
+            min_resemblance: value("resemblance")?.parse().ok()?,
+        })
+    }
+}
+
+/// A shape as the near-miss detector sees it.
+#[derive(Clone, Debug)]
+pub struct Shape {
+    pub key: u64,
+    pub codes: Vec<u16>,
+}
+
+/// Shapes with their sketches and band buckets, ready for candidate queries.
+pub struct Index<'s> {
+    shapes: &'s [Shape],
+    sketches: Vec<Sketch>,
+    bands: Vec<[u64; BANDS]>,
+    buckets: FxHashMap<u64, Vec<u32>>,
+}
+
+impl<'s> Index<'s> {
+    /// Sketch every shape that has codes and bucket it by band key.
+    pub fn build(shapes: &'s [Shape]) -> Index<'s> {
+        let sketches: Vec<Sketch> = shapes.par_iter().map(|s| Sketch::of(&s.codes)).collect();
+        let bands: Vec<[u64; BANDS]> = sketches.par_iter().map(Sketch::band_keys).collect();
+        let mut buckets: FxHashMap<u64, Vec<u32>> = FxHashMap::default();
+        for (i, keys) in bands.iter().enumerate() {
+            if shapes[i].codes.is_empty() {
+                continue;
+            }
+            for &key in keys {
+                buckets.entry(key).or_default().push(i as u32);
+            }
+        }
+        Index {
+            shapes,
+            sketches,
+            bands,
+            buckets,
+        }
+    }
+
+    /// Band keys of shape `i`.
+    pub fn bands(&self, i: usize) -> &[u64; BANDS] {
+        &self.bands[i]
+    }
+
+    /// Size of the bucket of a band key.
+    pub fn bucket_len(&self, key: u64) -> usize {
+        self.buckets.get(&key).map_or(0, Vec::len)
+    }
+
+    /// Shapes sharing an uncapped bucket with shape `i` (excluding `i`), ascending.
+    fn candidates(&self, i: usize, cap: usize) -> Vec<u32> {
+        let mut out = Vec::new();
+        if self.shapes[i].codes.is_empty() {
+            return out;
+        }
+        for key in &self.bands[i] {
+            if let Some(bucket) = self.buckets.get(key)
+                && bucket.len() <= cap
+            {
+                out.extend(bucket.iter().copied().filter(|&j| j as usize != i));
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Edges (pairs of shape indexes `a < b`, with their similarity) of every shape in
+    /// `from`, against all shapes. A pair with both ends in `from` is found once.
+    pub fn edges(&self, from: &[u32], params: &Params) -> Vec<(u32, u32, f32)> {
+        let in_from: FxHashSet<u32> = from.iter().copied().collect();
+        let mut edges: Vec<(u32, u32, f32)> = from
+            .par_iter()
+            .with_min_len(16)
+            .map_init(Matcher::default, |matcher, &i| {
+                let i = i as usize;
+                let a = &self.shapes[i].codes;
+                let mut found = Vec::new();
+                let mut prepared = false;
+                for j in self.candidates(i, params.bucket_cap) {
+                    if in_from.contains(&j) && (j as usize) < i {
+                        continue;
+                    }
+                    let b = &self.shapes[j as usize].codes;
+                    let (short, long) = (a.len().min(b.len()), a.len().max(b.len()));
+                    if ((2 * short) as f64) < params.min_similarity * (short + long) as f64 {
+                        continue;
+                    }
+                    if self.sketches[i].resemblance(&self.sketches[j as usize])
+                        < params.min_resemblance
+                    {
+                        continue;
+                    }
+                    if !prepared {
+                        matcher.prepare(a);
+                        prepared = true;
+                    }
+                    let sim = 2.0 * matcher.lcs(b) as f64 / (a.len() + b.len()) as f64;
+                    if sim >= params.min_similarity {
+                        let (x, y) = if i < j as usize {
+                            (i as u32, j)
+                        } else {
+                            (j, i as u32)
+                        };
+                        found.push((x, y, sim as f32));
+                    }
+                }
+                if prepared {
+                    matcher.release(a);
+                }
+                found
+            })
+            .flatten()
+            .collect();
+        edges.sort_unstable_by_key(|&(a, b, _)| (a, b));
+        edges.dedup_by_key(|&mut (a, b, _)| (a, b));
+        edges
+    }
+}
+
+/// Bit-parallel LCS against one prepared sequence (Hyyrö), with a direct symbol table so a
+/// verification costs one table read and `|a|/64` word operations per token of the other side.
+pub struct Matcher {
+    /// Symbol → 1 + its row in `masks`; 0 when absent.
+    slots: Vec<u16>,
+    masks: Vec<u64>,
+    words: usize,
+    len: usize,
+    v: Vec<u64>,
+}
+
+impl Default for Matcher {
+    fn default() -> Self {
+        Matcher {
+            slots: vec![0; 1 << 16],
+            masks: Vec::new(),
+            words: 0,
+            len: 0,
+            v: Vec::new(),
+        }
+    }
+}
+
+impl Matcher {
+    /// Build the match masks of `a`.
+    pub fn prepare(&mut self, a: &[u16]) {
+        self.words = a.len().div_ceil(64).max(1);
+        self.len = a.len();
+        self.masks.clear();
+        let mut rows = 0usize;
+        for (i, &c) in a.iter().enumerate() {
+            let slot = &mut self.slots[usize::from(c)];
+            if *slot == 0 {
+                rows += 1;
+                // Codes are u16, so a sequence has at most 65,536 distinct symbols; the
+                // saturation only matters for absurd inputs and keeps the index in range.
+                *slot = rows.min(usize::from(u16::MAX)) as u16;
+                self.masks.resize(rows * self.words, 0);
+            }
+            let row = usize::from(*slot) - 1;
+            self.masks[row * self.words + i / 64] |= 1 << (i % 64);
+        }
+    }
+
+    /// Forget `a` (the sequence last prepared), leaving the table clean for the next.
+    pub fn release(&mut self, a: &[u16]) {
+        for &c in a {
+            self.slots[usize::from(c)] = 0;
+        }
+    }
+
+    /// LCS length of the prepared sequence and `b`.
+    pub fn lcs(&mut self, b: &[u16]) -> usize {
+        let words = self.words;
+        self.v.clear();
+        self.v.resize(words, u64::MAX);
+        let last_bits = self.len % 64;
+        let last_mask = if last_bits == 0 {
+            u64::MAX
+        } else {
+            (1u64 << last_bits) - 1
+        };
+        self.v[words - 1] = last_mask;
+        if self.len == 0 {
+            return 0;
+        }
+        for &c in b {
+            let slot = self.slots[usize::from(c)];
+            if slot == 0 {
+                continue;
+            }
+            let mask = &self.masks[(usize::from(slot) - 1) * words..usize::from(slot) * words];
+            let mut carry = 0u64;
+            for (w, &m) in self.v.iter_mut().zip(mask) {
+                let u = *w & m;
+                let (sum, c1) = w.overflowing_add(u);
+                let (sum, c2) = sum.overflowing_add(carry);
+                carry = u64::from(c1 || c2);
+                *w = sum | (*w & !m);
+            }
+            self.v[words - 1] &= last_mask;
+        }
+        self.len - self.v.iter().map(|w| w.count_ones() as usize).sum::<usize>()
+    }
+}
+
+/// A node of the clustering: a shape with how many units have it and their size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Node {
+    pub key: u64,
+    pub units: u32,
+    pub tokens: u32,
+}
+
+/// A class of shapes: the representative and the shapes similar to it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cluster {
+    pub leader: u64,
+    /// Member shapes other than the leader, with their similarity to it, by key.
+    pub members: Vec<(u64, f32)>,
+}
+
+/// Greedy leader clustering. Shapes are taken by units (descending), size (descending) and key;
+/// each not yet taken becomes a leader and takes every untaken neighbour. Deterministic: the
+/// result depends only on the nodes and edges, so clustering the components touched by a
+/// change gives what clustering everything would.
+///
+/// Returns every cluster with at least two units (two shapes, or one shape with two units).
+pub fn cluster(nodes: &[Node], edges: &[(u64, u64, f32)]) -> Vec<Cluster> {
+    let mut order: Vec<&Node> = nodes.iter().collect();
+    order.sort_unstable_by(|x, y| {
+        y.units
+            .cmp(&x.units)
+            .then(y.tokens.cmp(&x.tokens))
+            .then(x.key.cmp(&y.key))
+    });
+    let mut neighbours: FxHashMap<u64, Vec<(u64, f32)>> = FxHashMap::default();
+    for &(a, b, sim) in edges {
+        neighbours.entry(a).or_default().push((b, sim));
+        neighbours.entry(b).or_default().push((a, sim));
+    }
+    let known: FxHashSet<u64> = nodes.iter().map(|n| n.key).collect();
+    let mut taken: FxHashSet<u64> = FxHashSet::default();
+    let mut clusters = Vec::new();
+    for node in order {
+        if !taken.insert(node.key) {
+            continue;
+        }
+        let mut members: Vec<(u64, f32)> = neighbours
+            .get(&node.key)
+            .map(|n| {
+                n.iter()
+                    .filter(|(key, _)| known.contains(key) && !taken.contains(key))
+                    .copied()
+                    .collect()
+            })
+            .unwrap_or_default();
+        members.sort_unstable_by_key(|&(key, _)| key);
+        members.dedup_by_key(|&mut (key, _)| key);
+        for &(key, _) in &members {
+            taken.insert(key);
+        }
+        if node.units >= 2 || !members.is_empty() {
+            clusters.push(Cluster {
+                leader: node.key,
+                members,
+            });
+        }
+    }
+    clusters
+}
+
+/// The nodes reachable from `seeds` over `edges` (both directions), seeds included.
+pub fn components(seeds: &[u64], edges: &FxHashMap<u64, Vec<u64>>) -> FxHashSet<u64> {
+    let mut seen: FxHashSet<u64> = seeds.iter().copied().collect();
+    let mut stack: Vec<u64> = seeds.to_vec();
+    while let Some(key) = stack.pop() {
+        for &next in edges.get(&key).into_iter().flatten() {
+            if seen.insert(next) {
+                stack.push(next);
+            }
+        }
+    }
+    seen
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::lcs_length;
+
+    fn shape(key: u64, codes: Vec<u16>) -> Shape {
+        Shape { key, codes }
+    }
+
+    /// A deterministic stream of "statements": runs of codes drawn from a wide alphabet.
+    fn stream(seed: u64, len: usize) -> Vec<u16> {
+        let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        (0..len)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                2 + (state % 3000) as u16
+            })
+            .collect()
+    }
+
+    #[test]
+    fn matcher_agrees_with_the_reference_lcs_and_can_be_reused() {
+        let mut matcher = Matcher::default();
+        for seed in 0..50u64 {
+            let a = stream(seed, 10 + (seed as usize * 7) % 190);
+            let mut b = stream(seed + 1000, 30);
+            b.extend_from_slice(&a[a.len() / 3..]);
+            matcher.prepare(&a);
+            assert_eq!(matcher.lcs(&b), lcs_length(&a, &b));
+            assert_eq!(matcher.lcs(&a), a.len());
+            matcher.release(&a);
+        }
+        assert!(matcher.slots.iter().all(|&s| s == 0));
+    }
+
+    #[test]
+    fn near_copies_become_edges_and_unrelated_code_does_not() {
+        let base = stream(1, 200);
+        let mut edited = base.clone();
+        edited.splice(100..110, stream(2, 14));
+        let mut far = base.clone();
+        far.splice(20..120, stream(3, 100));
+        let shapes = vec![
+            shape(10, base),
+            shape(11, edited),
+            shape(12, stream(4, 200)),
+            shape(13, far),
+            shape(14, Vec::new()),
+        ];
+        let index = Index::build(&shapes);
+        let params = Params::default();
+        let all: Vec<u32> = (0..shapes.len() as u32).collect();
+        let edges = index.edges(&all, &params);
+        assert_eq!(edges.len(), 1, "{edges:?}");
+        let (a, b, sim) = edges[0];
+        assert_eq!((a, b), (0, 1));
+        assert!((0.9..1.0).contains(&sim), "{sim}");
+        // Asking for one end finds the same edge.
+        assert_eq!(index.edges(&[1], &params), edges);
+        assert!(index.edges(&[2, 3, 4], &params).is_empty());
+    }
+
+    fn node(key: u64, units: u32) -> Node {
+        Node {
+            key,
+            units,
+            tokens: 100,
+        }
+    }
+
+    #[test]
+    fn leaders_take_their_neighbours_and_chains_do_not_glue() {
+        // 1 ~ 2 ~ 3 ~ 4: a chain. 1 leads {1, 2}; 3 leads {3, 4}; 2 and 3 never meet 1's class.
+        let nodes = [node(1, 3), node(2, 1), node(3, 2), node(4, 1), node(5, 1)];
+        let edges = [(1, 2, 0.8), (2, 3, 0.8), (3, 4, 0.9)];
+        let clusters = cluster(&nodes, &edges);
+        assert_eq!(
+            clusters,
+            [
+                Cluster {
+                    leader: 1,
+                    members: vec![(2, 0.8)]
+                },
+                Cluster {
+                    leader: 3,
+                    members: vec![(4, 0.9)]
+                },
+            ]
+        );
+        // A lone shape with one unit is no class; with two it is (a type-1/2 class).
+        assert!(cluster(&[node(7, 1)], &[]).is_empty());
+        assert_eq!(cluster(&[node(7, 2)], &[]).len(), 1);
+    }
+
+    #[test]
+    fn clustering_does_not_depend_on_input_order() {
+        let nodes = [node(1, 1), node(2, 1), node(3, 1), node(4, 2)];
+        let edges = [(1, 2, 0.8), (2, 4, 0.8), (3, 4, 0.75)];
+        let mut reversed_nodes = nodes;
+        reversed_nodes.reverse();
+        let mut reversed_edges = edges;
+        reversed_edges.reverse();
+        assert_eq!(
+            cluster(&nodes, &edges),
+            cluster(&reversed_nodes, &reversed_edges)
+        );
+    }
+
+    #[test]
+    fn components_follow_edges_both_ways() {
+        let mut edges: FxHashMap<u64, Vec<u64>> = FxHashMap::default();
+        for (a, b) in [(1, 2), (2, 3), (5, 6)] {
+            edges.entry(a).or_default().push(b);
+            edges.entry(b).or_default().push(a);
+        }
+        let mut found: Vec<u64> = components(&[3], &edges).into_iter().collect();
+        found.sort_unstable();
+        assert_eq!(found, [1, 2, 3]);
+    }
+}
