@@ -125,8 +125,11 @@ struct ClonesArgs {
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum TypeArg {
+    #[value(name = "T1")]
     T1,
+    #[value(name = "T2")]
     T2,
+    #[value(name = "T3")]
     T3,
 }
 
@@ -172,7 +175,10 @@ impl ClonesArgs {
         for lang in &langs {
             if crate::lang::by_id(lang).is_none() {
                 let known: Vec<&str> = crate::lang::all().iter().map(|l| l.id).collect();
-                anyhow::bail!("--lang {lang}: unknown language (known: {})", known.join(", "));
+                anyhow::bail!(
+                    "--lang {lang}: unknown language (known: {})",
+                    known.join(", ")
+                );
             }
         }
         Ok(Filter {
@@ -232,7 +238,9 @@ impl Shell {
 fn ratio(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(v) if v > 0.0 && v <= 1.0 => Ok(v),
-        _ => Err(format!("`{text}` is not a ratio above 0 and at most 1 (such as 0.8)")),
+        _ => Err(format!(
+            "`{text}` is not a ratio above 0 and at most 1 (such as 0.8)"
+        )),
     }
 }
 

@@ -242,13 +242,26 @@ mod tests {
             leader: 7,
             members: vec![(8, 0.9), (9, 0.75)],
         };
-        let members = [m(1, 5), m(2, 5), Member { shape: 8, ..m(3, 6) }];
+        let members = [
+            m(1, 5),
+            m(2, 5),
+            Member {
+                shape: 8,
+                ..m(3, 6)
+            },
+        ];
         let t3 = class_of(&cluster, &members).unwrap();
         assert_eq!(t3.summary.clone_type, CloneType::T3);
         assert_eq!(t3.summary.similarity, 0.75);
         let blocks = [
-            Member { block: true, ..m(1, 5) },
-            Member { block: true, ..m(2, 5) },
+            Member {
+                block: true,
+                ..m(1, 5)
+            },
+            Member {
+                block: true,
+                ..m(2, 5)
+            },
         ];
         assert_eq!(class_of(&alone(7), &blocks).unwrap().kind, "block");
     }

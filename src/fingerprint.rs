@@ -100,8 +100,7 @@ impl Noise {
 mod codes_text {
     use serde::{Deserialize, Deserializer, Serializer};
 
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
     pub fn serialize<S: Serializer>(codes: &[u16], s: S) -> Result<S::Ok, S::Error> {
         let bytes: Vec<u8> = codes.iter().flat_map(|c| c.to_le_bytes()).collect();
@@ -207,7 +206,9 @@ const IGNORE_MARKER: &[u8] = b"cpt: ignore";
 fn end_row(node: Node<'_>) -> u32 {
     let start = node.start_position().row as u32;
     let end = node.end_position();
-    (end.row as u32).saturating_sub(u32::from(end.column == 0)).max(start)
+    (end.row as u32)
+        .saturating_sub(u32::from(end.column == 0))
+        .max(start)
 }
 
 /// tree-sitter's kind id of ERROR nodes.
@@ -364,7 +365,11 @@ pub fn fingerprint(
         let body = flat
             .blocks
             .iter()
-            .filter(|b| b.first().is_some_and(|s| s.first_token >= raw.first_token && s.end_token <= raw.end_token))
+            .filter(|b| {
+                b.first().is_some_and(|s| {
+                    s.first_token >= raw.first_token && s.end_token <= raw.end_token
+                })
+            })
             .min_by_key(|b| b[0].first_token);
         units.push(UnitPrint {
             kind: raw.kind,
@@ -377,11 +382,13 @@ pub fn fingerprint(
             exact,
             shape,
             codes: similarity_codes(range, source),
-            noise: literal_noise(range).or_else(|| trivial_noise(range.len(), body.map(Vec::as_slice))),
+            noise: literal_noise(range)
+                .or_else(|| trivial_noise(range.len(), body.map(Vec::as_slice))),
         });
     }
     let mut blocks: Vec<UnitPrint> = Vec::new();
     for statements in &flat.blocks {
+        let mut windows: Vec<UnitPrint> = Vec::new();
         for (i, first) in statements.iter().enumerate() {
             // The smallest window starting here that meets the thresholds.
             let Some(j) = (i..statements.len()).find(|&j| {
@@ -414,7 +421,7 @@ pub fn fingerprint(
             } else {
                 literal_noise(range)
             };
-            blocks.push(UnitPrint {
+            windows.push(UnitPrint {
                 kind: UnitKind::Block,
                 name: String::new(),
                 start_line: first.start_row + 1,
@@ -428,6 +435,7 @@ pub fn fingerprint(
                 noise,
             });
         }
+        blocks.extend(winnow(windows));
     }
     // Blocks take the name of the innermost unit around them.
     for block in &mut blocks {
@@ -445,6 +453,38 @@ pub fn fingerprint(
         units,
         syntax_errors: flat.errors,
     }
+}
+
+/// Consecutive windows of one block among which at least one is kept.
+pub const WINNOW: usize = 4;
+
+/// Keep a consistent sample of a block's windows (winnowing, Schleimer et al.): in every run
+/// of [`WINNOW`] consecutive windows the one with the smallest shape hash (the last on ties)
+/// is kept. Two copies of a run of statements holding at least `WINNOW` windows keep the same
+/// window, so the copy is still found, at about `2/(WINNOW+1)` of the windows' cost.
+fn winnow(windows: Vec<UnitPrint>) -> Vec<UnitPrint> {
+    if windows.len() <= WINNOW {
+        // A short block: its smallest window stands for it.
+        return windows
+            .into_iter()
+            .rev()
+            .min_by_key(|w| w.shape)
+            .into_iter()
+            .collect();
+    }
+    let mut keep = vec![false; windows.len()];
+    for start in 0..=windows.len() - WINNOW {
+        let chosen = (start..start + WINNOW)
+            .rev()
+            .min_by_key(|&i| windows[i].shape)
+            .expect("non-empty range");
+        keep[chosen] = true;
+    }
+    windows
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(w, k)| k.then_some(w))
+        .collect()
 }
 
 /// A unit whose tokens are mostly literals is a data table.

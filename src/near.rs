@@ -265,7 +265,12 @@ impl Matcher {
             }
             self.v[words - 1] &= last_mask;
         }
-        self.len - self.v.iter().map(|w| w.count_ones() as usize).sum::<usize>()
+        self.len
+            - self
+                .v
+                .iter()
+                .map(|w| w.count_ones() as usize)
+                .sum::<usize>()
     }
 }
 

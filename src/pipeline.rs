@@ -15,8 +15,8 @@ use serde::Serialize;
 use crate::config::Settings;
 use crate::detect;
 use crate::discover::{self, Candidate, SkipReason};
-use crate::fingerprint::{self, Hash64};
 use crate::event::CloneType;
+use crate::fingerprint::{self, Hash64};
 use crate::store::{Change, FileState, KnownFile, MemberRow, PatternRow, Store};
 
 /// Directory of the catalogue at a scanned root.
@@ -503,9 +503,10 @@ fn merge_blocks(patterns: Vec<PatternRow>) -> Vec<PatternRow> {
     for p in blocks {
         let files: Vec<i64> = p.members.iter().map(|m| m.file_id).collect();
         let joins = |q: &PatternRow| {
-            q.members.iter().zip(&p.members).all(|(a, b)| {
-                b.start_line <= a.end_line + 1 && a.start_line <= b.end_line + 1
-            })
+            q.members
+                .iter()
+                .zip(&p.members)
+                .all(|(a, b)| b.start_line <= a.end_line + 1 && a.start_line <= b.end_line + 1)
         };
         let candidates = open.entry(files).or_default();
         match candidates.iter().rev().find(|&&i| joins(&merged[i])) {
@@ -537,7 +538,8 @@ fn merge_blocks(patterns: Vec<PatternRow>) -> Vec<PatternRow> {
         }
     }
     for p in &mut merged {
-        p.members.sort_by(|a, b| (&a.path, a.start_line).cmp(&(&b.path, b.start_line)));
+        p.members
+            .sort_by(|a, b| (&a.path, a.start_line).cmp(&(&b.path, b.start_line)));
     }
     out.extend(merged);
     out

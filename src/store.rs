@@ -23,8 +23,8 @@ use crate::detect::{self, Class, Member};
 pub use crate::event::FileState;
 use crate::event::{CloneType, Event, FileRecord, Hash64, PatternSummary, UnitRecord};
 use crate::fingerprint::{Noise, Sketch, UnitPrint};
-use crate::near::{self, Params};
 use crate::lang::UnitKind;
+use crate::near::{self, Params};
 
 #[derive(Debug, Error)]
 pub enum StoreError {
@@ -57,7 +57,8 @@ pub enum StoreError {
 }
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts how many have run.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE scans (
     id INTEGER PRIMARY KEY,
@@ -116,7 +117,8 @@ CREATE TABLE pattern_members (
     PRIMARY KEY (pattern_id, unit_id)
 ) WITHOUT ROWID;
 CREATE INDEX members_by_unit ON pattern_members(unit_id);
-"#, r#"
+"#,
+    r#"
 ALTER TABLE units ADD COLUMN codes BLOB;
 ALTER TABLE units ADD COLUMN noise TEXT;
 ALTER TABLE patterns ADD COLUMN similarity REAL NOT NULL DEFAULT 1.0;
@@ -137,7 +139,8 @@ CREATE TABLE near (
     PRIMARY KEY (a, b)
 ) WITHOUT ROWID;
 CREATE INDEX near_by_b ON near(b);
-"#];
+"#,
+];
 
 /// The projection tables, in the order they are dumped and cleared.
 const PROJECTIONS: &[(&str, &str)] = &[
@@ -282,7 +285,7 @@ impl Store {
             .map_err(err)?;
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; \
-             PRAGMA cache_size = -16000;",
+             PRAGMA cache_size = -65536;",
         )
         .map_err(err)?;
         let mut store = Store {
@@ -467,9 +470,7 @@ impl Store {
             next_unit_id: self.next_unit_id,
             events: 0,
         };
-        writer
-            .classify(params, !same_params, true)
-            .map_err(err)?;
+        writer.classify(params, !same_params, true).map_err(err)?;
         let events = writer.events;
         tx.execute(
             "INSERT INTO meta (key, value) VALUES ('near', ?1) ON CONFLICT(key) DO UPDATE SET value = ?1",
@@ -917,7 +918,10 @@ impl Writer<'_> {
     ) -> Vec<u64> {
         // Bucket sizes as of the last pass, from the shapes that were present then.
         let mut before: FxHashMap<u64, usize> = FxHashMap::default();
-        for r in rows.iter().filter(|r| r.seen.is_some_and(|n| n > 0) && !r.codes.is_empty()) {
+        for r in rows
+            .iter()
+            .filter(|r| r.seen.is_some_and(|n| n > 0) && !r.codes.is_empty())
+        {
             for key in Sketch::of(&r.codes).band_keys() {
                 *before.entry(key).or_default() += 1;
             }
@@ -937,9 +941,9 @@ impl Writer<'_> {
     }
 
     fn neighbours(&self, key: u64) -> rusqlite::Result<Vec<u64>> {
-        let mut stmt = self
-            .tx
-            .prepare_cached("SELECT b FROM near WHERE a = ?1 UNION ALL SELECT a FROM near WHERE b = ?1")?;
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT b FROM near WHERE a = ?1 UNION ALL SELECT a FROM near WHERE b = ?1",
+        )?;
         let rows = stmt.query_map([key as i64], |r| Ok(r.get::<_, i64>(0)? as u64))?;
         rows.collect()
     }

@@ -1,0 +1,295 @@
+//! Near-miss (type-3) classes, block units, noise rules, `cpt: ignore`, the test-file policy
+//! and the `cpt clones` filters.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::common::{classes, clones, cpt_ok, default_db, path_str, py_function, scan, write};
+
+/// A 16-line run of statements pasted into the middle of two different functions.
+const PASTED: &str = "    header = lines[0].split(',')
+    rows = []
+    for raw in lines[1:]:
+        cells = raw.split(',')
+        if len(cells) != len(header):
+            warnings.append(raw)
+            continue
+        row = dict(zip(header, cells))
+        if row.get('status') == 'inactive':
+            skipped += 1
+            continue
+        rows.append(row)
+    rows.sort(key=lambda r: r.get('name', ''))
+    while len(rows) > limit:
+        dropped.append(rows.pop())
+    summary = {'rows': len(rows), 'skipped': skipped}
+";
+
+fn function_with_paste(name: &str, before: &str, after: &str) -> String {
+    format!("def {name}(lines, limit, warnings, dropped):\n{before}{PASTED}{after}\n")
+}
+
+/// Distinct helper functions nested at the top of a function body, so that two functions
+/// sharing a pasted run are not near-miss copies as a whole.
+fn nested(kinds: &[usize]) -> String {
+    kinds
+        .iter()
+        .map(|&k| py_function(&format!("helper_{k}"), k))
+        .flat_map(|f| f.lines().map(|l| format!("    {l}\n")).collect::<Vec<_>>())
+        .collect()
+}
+
+/// A near-miss copy of `py_function(_, 5)` (breadth-first search): one statement changed, one
+/// added.
+const NEAR_COPY: &str = "def walk(graph, start=5):
+    queue = [start]
+    order = []
+    visited = {start}
+    while queue:
+        node = queue.pop()
+        order.append(node)
+        for nxt in graph.get(node, ()):
+            if nxt not in visited:
+                visited.add(nxt)
+                queue.append(nxt)
+                print('visit', nxt)
+    return order
+";
+
+fn clones_with(db: &Path, extra: &[&str]) -> Value {
+    let mut args = vec!["clones", "--format", "json", "--db", path_str(db)];
+    args.extend(extra);
+    serde_json::from_str(&cpt_ok(&args).stdout).unwrap()
+}
+
+fn tree(root: &Path) {
+    write(
+        root,
+        "app/load.py",
+        function_with_paste(
+            "load_users",
+            &(nested(&[1, 2, 3])
+                + "    skipped = 0\n    print('loading users')\n    with open(config.path) as handle:\n        settings = json.load(handle)\n    if not settings.get('enabled'):\n        raise RuntimeError('disabled')\n    cache = LRU(settings['size'])\n    for key in settings['preload']:\n        cache[key] = fetch(key)\n"),
+            "    try:\n        db.insert_many(rows)\n    except IntegrityError as error:\n        log.error('duplicate %s', error)\n        db.rollback()\n    finally:\n        db.close()\n    return rows, summary, cache\n",
+        ),
+    );
+    write(
+        root,
+        "app/report.py",
+        function_with_paste(
+            "report_accounts",
+            &(nested(&[9, 12, 14])
+                + "    skipped = len(warnings)\n    started = time.time()\n    audit.log('report')\n    totals = collections.Counter()\n    for account in accounts.all():\n        totals[account.region] += account.balance\n    top = totals.most_common(3)\n"),
+            "    html = template.render(top=top, summary=summary)\n    path = pathlib.Path(out_dir) / 'report.html'\n    path.write_text(html, encoding='utf-8')\n    mail.send(to=admins, subject='report', body=html)\n    print(summary, time.time() - started)\n    return summary\n",
+        ),
+    );
+    write(root, "app/graph.py", py_function("bfs", 5));
+    write(root, "app/walk.py", NEAR_COPY);
+}
+
+#[test]
+fn near_miss_copies_and_pasted_blocks_are_found_once() {
+    let dir = tempfile::tempdir().unwrap();
+    tree(dir.path());
+    scan(dir.path(), None);
+    let json = clones(&default_db(dir.path()));
+    let patterns = json["patterns"].as_array().unwrap();
+    assert_eq!(patterns.len(), 2, "{json:#}");
+
+    let t3 = patterns.iter().find(|p| p["clone_type"] == "T3").unwrap();
+    assert_eq!(t3["kind"], "function");
+    let sim = t3["similarity"].as_f64().unwrap();
+    assert!((0.7..1.0).contains(&sim), "{sim}");
+    let names: Vec<&str> = t3["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["bfs", "walk"]);
+
+    // The pasted run is one block class (its windows merged), covering the paste in both.
+    let block = patterns.iter().find(|p| p["kind"] == "block").unwrap();
+    assert_eq!(block["clone_type"], "T1");
+    let mut offsets = Vec::new();
+    for (member, path) in block["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(["app/load.py", "app/report.py"])
+    {
+        assert_eq!(member["path"], path);
+        let text = std::fs::read_to_string(dir.path().join(path)).unwrap();
+        let paste_start = text
+            .lines()
+            .position(|l| l.starts_with("    header = "))
+            .unwrap() as u64
+            + 1;
+        let (start, end) = (
+            member["start_line"].as_u64().unwrap(),
+            member["end_line"].as_u64().unwrap(),
+        );
+        assert!(start >= paste_start && end < paste_start + 16, "{member}");
+        assert!(end - start + 1 >= 6, "{member}");
+        offsets.push((start - paste_start, end - paste_start));
+    }
+    assert_eq!(offsets[0], offsets[1], "the same statements in both copies");
+}
+
+#[test]
+fn a_whole_function_copy_is_not_reported_again_as_its_blocks() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = function_with_paste("load", "    skipped = 0\n", "    return rows\n");
+    write(dir.path(), "a.py", &f);
+    write(dir.path(), "b.py", &f);
+    scan(dir.path(), None);
+    let found = classes(&clones(&default_db(dir.path())));
+    assert_eq!(
+        found,
+        [(
+            "T1".to_string(),
+            vec!["a.py:load".into(), "b.py:load".into()]
+        )]
+    );
+}
+
+#[test]
+fn filters_select_types_similarity_languages_and_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    tree(dir.path());
+    scan(dir.path(), None);
+    let db = default_db(dir.path());
+    let count = |extra: &[&str]| {
+        clones_with(&db, extra)["patterns"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!(count(&[]), 2);
+    assert_eq!(count(&["--type", "T3"]), 1);
+    assert_eq!(count(&["--type", "T1"]), 1);
+    assert_eq!(count(&["--type", "T1", "--type", "T3"]), 2);
+    assert_eq!(count(&["--type", "T2"]), 0);
+    assert_eq!(count(&["--min-similarity", "0.99"]), 1);
+    assert_eq!(count(&["--min-lines", "14"]), 0);
+    assert_eq!(count(&["--min-tokens", "1000"]), 0);
+    assert_eq!(count(&["--lang", "python"]), 2);
+    assert_eq!(count(&["--lang", "rust"]), 0);
+    assert_eq!(count(&["--path", "app/*.py"]), 2);
+    // One copy left is no class.
+    assert_eq!(count(&["--path", "app/walk.py"]), 0);
+    let err = crate::common::cpt(&["clones", "--db", path_str(&db), "--lang", "cobol"]);
+    assert_eq!(err.code, 2);
+    assert!(
+        err.stderr.contains("--lang cobol: unknown language"),
+        "{}",
+        err.stderr
+    );
+    let err = crate::common::cpt(&["clones", "--db", path_str(&db), "--min-similarity", "7"]);
+    assert_eq!(err.code, 2);
+}
+
+#[test]
+fn ignore_comments_noise_and_test_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let f = py_function("fold", 1);
+    write(root, "a.py", &f);
+    write(root, "b.py", format!("x = 1\n# cpt: ignore\n{f}"));
+    write(
+        root,
+        "c.py",
+        format!("{}\n", f.replacen(":\n", ":  # cpt: ignore\n", 1)),
+    );
+    let table = "def codes():\n    return {\n        'a': 1, 'b': 2, 'c': 3, 'd': 4,\n        'e': 5, 'f': 6, 'g': 7, 'h': 8,\n        'i': 9, 'j': 10, 'k': 11, 'l': 12,\n        'm': 13, 'n': 14, 'o': 15, 'p': 16,\n    }\n";
+    write(root, "t1.py", table);
+    write(root, "t2.py", table.replace("codes", "more_codes"));
+    write(root, "tests/test_graph.py", py_function("bfs", 5));
+    write(root, "graph.py", py_function("bfs", 5));
+    scan(root, None);
+    let db = default_db(root);
+    let names = |extra: &[&str]| {
+        classes(&clones_with(&db, extra))
+            .into_iter()
+            .flat_map(|(_, m)| m)
+            .collect::<Vec<String>>()
+    };
+    // b.py's copy is ignored (comment above), c.py's too (comment on its first line).
+    assert_eq!(names(&[]), ["graph.py:bfs", "tests/test_graph.py:bfs"]);
+    // The literal table is noise, shown on request.
+    assert!(names(&["--noise"]).contains(&"t1.py:codes".to_string()));
+    assert!(names(&["--tests", "exclude"]).is_empty());
+    assert!(
+        names(&["--tests", "only"]).is_empty(),
+        "one copy in tests is no class"
+    );
+    write(root, "tests/test_more.py", py_function("bfs_again", 5));
+    scan(root, None);
+    assert_eq!(
+        names(&["--tests", "only"]),
+        ["tests/test_graph.py:bfs", "tests/test_more.py:bfs_again"]
+    );
+    write(root, "cpt.toml", "[report]\ntests = \"exclude\"\n");
+    assert!(
+        names(&[]).is_empty(),
+        "cpt.toml's [report] tests = exclude applies"
+    );
+}
+
+#[test]
+fn near_miss_classes_after_edits_equal_a_fresh_scan_and_keep_their_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root);
+    let db_dir = tempfile::tempdir().unwrap();
+    let db = db_dir.path().join("cpt.db");
+    scan(root, Some(&db));
+    let t3_id = |json: &Value| {
+        json["patterns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["clone_type"] == "T3")
+            .map(|p| p["id"].as_str().unwrap().to_string())
+    };
+    let before = t3_id(&clones(&db)).unwrap();
+    // Another near-miss copy joins; the representative (and so the id) stays.
+    write(
+        root,
+        "app/walk2.py",
+        NEAR_COPY
+            .replace("walk", "walk2")
+            .replace("'visit'", "'seen'"),
+    );
+    scan(root, Some(&db));
+    let grown = clones(&db);
+    assert_eq!(t3_id(&grown), Some(before.clone()));
+    let fresh = tempfile::tempdir().unwrap();
+    let fresh_db = fresh.path().join("fresh.db");
+    let same = |a: &Path, b: &Path| {
+        let (mut x, mut y) = (clones(a), clones(b));
+        x["root"] = Value::Null;
+        y["root"] = Value::Null;
+        assert_eq!(x, y);
+    };
+    scan(root, Some(&fresh_db));
+    same(&db, &fresh_db);
+    // The representative goes: the class re-forms around another member or dissolves.
+    std::fs::remove_file(root.join("app/graph.py")).unwrap();
+    scan(root, Some(&db));
+    std::fs::remove_file(&fresh_db).unwrap();
+    scan(root, Some(&fresh_db));
+    same(&db, &fresh_db);
+    assert!(path_str(&db).ends_with("cpt.db"));
+    // Rebuilding from the log gives the same catalogue.
+    let snapshot = |db: &Path| {
+        cpt::store::Store::open_existing(db)
+            .unwrap()
+            .projection_snapshot()
+            .unwrap()
+    };
+    let live = snapshot(&db);
+    cpt_ok(&["rebuild", "--db", path_str(&db)]);
+    assert_eq!(snapshot(&db), live);
+}
