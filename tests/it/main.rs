@@ -6,5 +6,4 @@ mod common;
 mod completions;
 mod fixtures;
 mod incremental;
-mod mutation;
 mod near_miss;
