@@ -107,6 +107,15 @@ impl<'s> Index<'s> {
         &self.bands[i]
     }
 
+    /// Keys of the shapes in the bucket of a band key.
+    pub fn bucket(&self, key: u64) -> impl Iterator<Item = u64> + '_ {
+        self.buckets
+            .get(&key)
+            .into_iter()
+            .flatten()
+            .map(|&i| self.shapes[i as usize].key)
+    }
+
     /// Size of the bucket of a band key.
     pub fn bucket_len(&self, key: u64) -> usize {
         self.buckets.get(&key).map_or(0, Vec::len)

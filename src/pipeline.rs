@@ -66,6 +66,7 @@ pub struct ScanSummary {
     pub fingerprinted: u64,
     /// Files gone since the last scan.
     pub removed: u64,
+    /// Function-level units and their clone classes (blocks are not counted here).
     pub units: u64,
     pub patterns: u64,
     /// Skipped files in the tree, by reason (including files skipped in earlier scans).
@@ -152,8 +153,7 @@ pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Result<ScanSummar
     progress.finish();
 
     store.set_meta("fingerprint", &fingerprint_key)?;
-    let units = store.unit_and_pattern_counts()?.0;
-    let patterns = reported_patterns(&store, &Filter::default())?.len() as u64;
+    let (units, patterns) = store.unit_and_pattern_counts()?;
     let mut skipped = store.skipped()?;
     if tally.vanished > 0 {
         skipped.insert(SkipReason::Vanished.as_str().to_string(), tally.vanished);
@@ -472,6 +472,7 @@ pub fn reported_patterns(store: &Store, filter: &Filter) -> Result<Vec<PatternRo
     let mut shown: Vec<PatternRow> = merge_blocks(shown)
         .into_iter()
         .filter_map(|mut p| {
+            drop_nested_members(&mut p.members);
             p.members.retain(|m| filter.keeps_member(m));
             if let Some(min) = p.members.iter().map(|m| m.similarity).reduce(f32::min) {
                 p.similarity = p.similarity.max(min);
@@ -484,6 +485,24 @@ pub fn reported_patterns(store: &Store, filter: &Filter) -> Result<Vec<PatternRo
         weight(b).cmp(&weight(a)).then_with(|| a.id.cmp(&b.id))
     });
     Ok(shown)
+}
+
+/// A lambda or nested function that resembles the function around it is not a copy of it:
+/// members lying inside another member of the same class are dropped.
+fn drop_nested_members(members: &mut Vec<MemberRow>) {
+    let spans: Vec<(i64, u32, u32)> = members
+        .iter()
+        .map(|m| (m.file_id, m.start_byte, m.end_byte))
+        .collect();
+    let mut index = 0;
+    members.retain(|_| {
+        let (file, start, end) = spans[index];
+        let inside = spans.iter().enumerate().any(|(j, &(f, s, e))| {
+            j != index && f == file && s <= start && end <= e && (s, e) != (start, end)
+        });
+        index += 1;
+        !inside
+    });
 }
 
 /// Merge block classes that are windows of one longer copied run: same number of copies,
@@ -615,4 +634,74 @@ pub fn stats(store: &Store) -> Result<Stats> {
         },
         events: counts.events,
     })
+}
+
+#[cfg(test)]
+mod report_tests {
+    use super::*;
+
+    fn member(file: i64, start_line: u32, end_line: u32) -> MemberRow {
+        MemberRow {
+            file_id: file,
+            path: format!("f{file}.py"),
+            lang: "python".into(),
+            name: String::new(),
+            start_line,
+            end_line,
+            start_byte: start_line * 100,
+            end_byte: end_line * 100 + 99,
+            tokens: 60,
+            similarity: 1.0,
+            noise: None,
+        }
+    }
+
+    #[test]
+    fn a_member_inside_another_member_of_its_class_is_dropped() {
+        let mut members = vec![member(1, 10, 40), member(1, 20, 30), member(2, 20, 30)];
+        drop_nested_members(&mut members);
+        assert_eq!(members, [member(1, 10, 40), member(2, 20, 30)]);
+    }
+
+    fn block(id: &str, members: Vec<MemberRow>) -> PatternRow {
+        PatternRow {
+            id: id.into(),
+            kind: "block".into(),
+            clone_type: CloneType::T1,
+            lines: 6,
+            tokens: 60,
+            similarity: 1.0,
+            members,
+        }
+    }
+
+    #[test]
+    fn overlapping_windows_of_one_run_merge_and_others_do_not() {
+        let merged = merge_blocks(vec![
+            block("a", vec![member(1, 10, 15), member(2, 30, 35)]),
+            block("b", vec![member(1, 14, 19), member(2, 34, 39)]),
+            block("c", vec![member(1, 50, 55), member(2, 70, 75)]),
+            block("d", vec![member(1, 14, 19), member(3, 1, 6)]),
+        ]);
+        let spans: Vec<(String, Vec<(u32, u32)>)> = merged
+            .iter()
+            .map(|p| {
+                (
+                    p.id.clone(),
+                    p.members
+                        .iter()
+                        .map(|m| (m.start_line, m.end_line))
+                        .collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            spans,
+            [
+                ("a".to_string(), vec![(10, 19), (30, 39)]),
+                ("d".to_string(), vec![(14, 19), (1, 6)]),
+                ("c".to_string(), vec![(50, 55), (70, 75)]),
+            ]
+        );
+    }
 }

@@ -676,11 +676,12 @@ impl Store {
         Ok(counts)
     }
 
-    /// Numbers of units and clone classes.
+    /// Numbers of function-level units and of their clone classes (blocks not counted).
     pub fn unit_and_pattern_counts(&self) -> Result<(u64, u64), StoreError> {
         self.conn
             .query_row(
-                "SELECT (SELECT count(*) FROM units WHERE kind != 'block'), (SELECT count(*) FROM patterns)",
+                "SELECT (SELECT count(*) FROM units WHERE kind != 'block'), \
+                 (SELECT count(*) FROM patterns WHERE kind != 'block')",
                 [],
                 |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
             )
@@ -813,63 +814,51 @@ impl Writer<'_> {
     /// See [`Store::classify`]. `all` recomputes every edge; without `emit` only the
     /// detector state is updated (for `rebuild`, whose patterns come from the log).
     fn classify(&mut self, params: &Params, all: bool, emit: bool) -> rusqlite::Result<()> {
-        let rows = self.shape_rows()?;
-        let pending: Vec<u64> = rows
-            .iter()
-            .filter(|r| r.seen != Some(r.units))
-            .map(|r| r.key)
-            .collect();
+        let pending = self.shape_rows("WHERE seen IS NOT units")?;
         if pending.is_empty() && !all {
             return Ok(());
         }
-        // The graph's nodes now: shapes with units.
-        let live: Vec<&ShapeRow> = rows.iter().filter(|r| r.units > 0).collect();
-        let shapes: Vec<near::Shape> = live
+        // Shapes that appeared or went get their edges recomputed; shapes whose unit count
+        // merely changed keep their edges and are only re-clustered.
+        let appeared_or_gone: Vec<&ShapeRow> = pending
             .iter()
-            .map(|r| near::Shape {
-                key: r.key,
-                codes: r.codes.clone(),
-            })
+            .filter(|r| r.seen.is_some_and(|n| n > 0) != (r.units > 0))
             .collect();
-        let index = near::Index::build(&shapes);
-        let slot: FxHashMap<u64, u32> = live
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.key, i as u32))
-            .collect();
-
-        // Shapes whose edges must be recomputed: those that appeared or went, and those in a
-        // band bucket that crossed the cap (its pairs stop or start being candidates).
-        let mut stale: FxHashSet<u64> = FxHashSet::default();
-        if all {
-            stale.extend(rows.iter().map(|r| r.key));
-        } else {
-            for r in &rows {
-                let was = r.seen.is_some_and(|n| n > 0);
-                if was != (r.units > 0) {
-                    stale.insert(r.key);
+        let mut stale: FxHashSet<u64> = appeared_or_gone.iter().map(|r| r.key).collect();
+        let mut seeds: FxHashSet<u64> = pending.iter().map(|r| r.key).collect();
+        if all || appeared_or_gone.iter().any(|r| !r.codes.is_empty()) {
+            // The graph's nodes now: shapes with units and codes.
+            let live = self.shape_rows("WHERE units > 0 AND codes IS NOT NULL")?;
+            let shapes: Vec<near::Shape> = live
+                .iter()
+                .map(|r| near::Shape {
+                    key: r.key,
+                    codes: r.codes.clone(),
+                })
+                .collect();
+            let index = near::Index::build(&shapes);
+            if all {
+                stale.extend(live.iter().map(|r| r.key));
+                self.tx.execute("DELETE FROM near", [])?;
+            } else {
+                // Buckets that crossed the cap change their members' candidates.
+                stale.extend(crossed_cap(&appeared_or_gone, &index, params.bucket_cap));
+                // Old edges of stale shapes go; their far ends are affected.
+                for &key in &stale {
+                    seeds.extend(self.neighbours(key)?);
+                    self.tx
+                        .prepare_cached("DELETE FROM near WHERE a = ?1 OR b = ?1")?
+                        .execute([key as i64])?;
                 }
             }
-            stale.extend(self.crossed_cap(&rows, &index, &slot, params.bucket_cap));
-        }
-
-        // Old edges of stale shapes go; their far ends are affected.
-        let mut seeds: FxHashSet<u64> = pending.iter().copied().collect();
-        seeds.extend(stale.iter().copied());
-        if all {
-            self.tx.execute("DELETE FROM near", [])?;
-        } else {
-            for &key in &stale {
-                seeds.extend(self.neighbours(key)?);
-                self.tx
-                    .prepare_cached("DELETE FROM near WHERE a = ?1 OR b = ?1")?
-                    .execute([key as i64])?;
-            }
-        }
-        let mut from: Vec<u32> = stale.iter().filter_map(|k| slot.get(k).copied()).collect();
-        from.sort_unstable();
-        let edges = index.edges(&from, params);
-        {
+            seeds.extend(stale.iter().copied());
+            let from: Vec<u32> = live
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| stale.contains(&r.key))
+                .map(|(i, _)| i as u32)
+                .collect();
+            let edges = index.edges(&from, params);
             let mut insert = self.tx.prepare_cached(
                 "INSERT OR IGNORE INTO near (a, b, similarity) VALUES (?1, ?2, ?3)",
             )?;
@@ -881,10 +870,9 @@ impl Writer<'_> {
                 seeds.insert(b);
             }
         }
-
         if emit {
             let affected = self.components(seeds, all)?;
-            self.reclassify(&rows, &affected)?;
+            self.reclassify(&affected)?;
         }
         self.tx.execute_batch(
             "UPDATE shapes SET seen = units WHERE seen IS NOT units; DELETE FROM shapes WHERE units = 0;",
@@ -892,52 +880,20 @@ impl Writer<'_> {
         Ok(())
     }
 
-    fn shape_rows(&self) -> rusqlite::Result<Vec<ShapeRow>> {
-        let mut stmt = self
-            .tx
-            .prepare_cached("SELECT key, units, tokens, codes, seen FROM shapes ORDER BY key")?;
+    /// Rows of `shapes` matching a `WHERE` clause, by key.
+    fn shape_rows(&self, filter: &str) -> rusqlite::Result<Vec<ShapeRow>> {
+        let mut stmt = self.tx.prepare_cached(&format!(
+            "SELECT key, units, codes, seen FROM shapes {filter} ORDER BY key"
+        ))?;
         let rows = stmt.query_map([], |r| {
             Ok(ShapeRow {
                 key: r.get::<_, i64>(0)? as u64,
                 units: r.get(1)?,
-                tokens: r.get(2)?,
-                codes: codes_from_blob(r.get(3)?),
-                seen: r.get(4)?,
+                codes: codes_from_blob(r.get(2)?),
+                seen: r.get(3)?,
             })
         })?;
         rows.collect()
-    }
-
-    /// Shapes (present now) in a band bucket whose size crossed the cap since the last pass.
-    fn crossed_cap(
-        &self,
-        rows: &[ShapeRow],
-        index: &near::Index<'_>,
-        slot: &FxHashMap<u64, u32>,
-        cap: usize,
-    ) -> Vec<u64> {
-        // Bucket sizes as of the last pass, from the shapes that were present then.
-        let mut before: FxHashMap<u64, usize> = FxHashMap::default();
-        for r in rows
-            .iter()
-            .filter(|r| r.seen.is_some_and(|n| n > 0) && !r.codes.is_empty())
-        {
-            for key in Sketch::of(&r.codes).band_keys() {
-                *before.entry(key).or_default() += 1;
-            }
-        }
-        let mut out = Vec::new();
-        for r in rows.iter().filter(|r| r.units > 0 && !r.codes.is_empty()) {
-            let i = slot[&r.key] as usize;
-            let crossed = index.bands(i).iter().any(|&key| {
-                let old = before.get(&key).copied().unwrap_or(0);
-                (old <= cap) != (index.bucket_len(key) <= cap)
-            });
-            if crossed {
-                out.push(r.key);
-            }
-        }
-        out
     }
 
     fn neighbours(&self, key: u64) -> rusqlite::Result<Vec<u64>> {
@@ -971,7 +927,7 @@ impl Writer<'_> {
     }
 
     /// Re-cluster the affected shapes and append the events that move their patterns there.
-    fn reclassify(&mut self, rows: &[ShapeRow], affected: &FxHashSet<u64>) -> rusqlite::Result<()> {
+    fn reclassify(&mut self, affected: &FxHashSet<u64>) -> rusqlite::Result<()> {
         self.tx.execute_batch(
             "CREATE TEMP TABLE IF NOT EXISTS batch_keys (key INTEGER PRIMARY KEY); DELETE FROM batch_keys;",
         )?;
@@ -983,15 +939,21 @@ impl Writer<'_> {
                 insert.execute([key as i64])?;
             }
         }
-        let nodes: Vec<near::Node> = rows
-            .iter()
-            .filter(|r| r.units > 0 && affected.contains(&r.key))
-            .map(|r| near::Node {
-                key: r.key,
-                units: r.units as u32,
-                tokens: r.tokens,
-            })
-            .collect();
+        let mut nodes: Vec<near::Node> = Vec::new();
+        {
+            let mut stmt = self.tx.prepare_cached(
+                "SELECT s.key, s.units, s.tokens FROM batch_keys k JOIN shapes s ON s.key = k.key \
+                 WHERE s.units > 0",
+            )?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                nodes.push(near::Node {
+                    key: r.get::<_, i64>(0)? as u64,
+                    units: r.get(1)?,
+                    tokens: r.get(2)?,
+                });
+            }
+        }
         let mut edges: Vec<(u64, u64, f32)> = Vec::new();
         {
             let mut stmt = self.tx.prepare_cached(
@@ -1081,11 +1043,31 @@ impl Writer<'_> {
     }
 }
 
+/// Shapes (present now) in a band bucket whose size crossed the cap because of the shapes that
+/// appeared or went since the last classification: their candidates changed.
+fn crossed_cap(changed: &[&ShapeRow], index: &near::Index<'_>, cap: usize) -> Vec<u64> {
+    let mut delta: FxHashMap<u64, i64> = FxHashMap::default();
+    for r in changed.iter().filter(|r| !r.codes.is_empty()) {
+        let sign = if r.units > 0 { 1 } else { -1 };
+        for key in Sketch::of(&r.codes).band_keys() {
+            *delta.entry(key).or_default() += sign;
+        }
+    }
+    let mut out = Vec::new();
+    for (key, d) in delta {
+        let now = index.bucket_len(key);
+        let before = (now as i64 - d).max(0) as usize;
+        if (before <= cap) != (now <= cap) {
+            out.extend(index.bucket(key));
+        }
+    }
+    out
+}
+
 /// A row of `shapes`.
 struct ShapeRow {
     key: u64,
     units: i64,
-    tokens: u32,
     codes: Vec<u16>,
     /// Units at the last classification; `None` before the first.
     seen: Option<i64>,
