@@ -88,7 +88,7 @@ _cpt() {
                     return 0
                     ;;
                 --type)
-                    COMPREPLY=($(compgen -W "t1 t2 t3" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "T1 T2 T3" -- "${cur}"))
                     return 0
                     ;;
                 --min-similarity)

@@ -45,9 +45,9 @@ complete -c cpt -n "__fish_cpt_using_subcommand scan" -s V -l version -d 'Print 
 complete -c cpt -n "__fish_cpt_using_subcommand clones" -l db -d 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]' -r -F
 complete -c cpt -n "__fish_cpt_using_subcommand clones" -l format -d 'Output format' -r -f -a "text\t''
 json\t''"
-complete -c cpt -n "__fish_cpt_using_subcommand clones" -l type -d 'Only classes of this clone type (repeatable)' -r -f -a "t1\t''
-t2\t''
-t3\t''"
+complete -c cpt -n "__fish_cpt_using_subcommand clones" -l type -d 'Only classes of this clone type (repeatable)' -r -f -a "T1\t''
+T2\t''
+T3\t''"
 complete -c cpt -n "__fish_cpt_using_subcommand clones" -l min-similarity -d 'Only copies at least this similar to their class\'s representative' -r
 complete -c cpt -n "__fish_cpt_using_subcommand clones" -l min-lines -d 'Only classes of at least N lines' -r
 complete -c cpt -n "__fish_cpt_using_subcommand clones" -l min-tokens -d 'Only classes of at least N tokens' -r

@@ -63,6 +63,10 @@ pub struct UnitPrint {
     /// only, empty for blocks.
     #[serde(default, skip_serializing_if = "Vec::is_empty", with = "codes_text")]
     pub codes: Vec<u16>,
+    /// The distinct identifier and type names of the unit, hashed to 16 bits and sorted
+    /// ([`name_set`]); function-level units only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "codes_text")]
+    pub names: Vec<u16>,
     /// Why the unit is a trivial shape that reports leave out by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub noise: Option<Noise>,
@@ -382,6 +386,7 @@ pub fn fingerprint(
             exact,
             shape,
             codes: similarity_codes(range, source),
+            names: name_set(range, source),
             noise: literal_noise(range)
                 .or_else(|| trivial_noise(range.len(), body.map(Vec::as_slice))),
         });
@@ -432,6 +437,7 @@ pub fn fingerprint(
                 exact,
                 shape,
                 codes: Vec::new(),
+                names: Vec::new(),
                 noise,
             });
         }
@@ -616,6 +622,39 @@ pub fn similarity_codes(tokens: &[Token], source: &[u8]) -> Vec<u16> {
             }
         })
         .collect()
+}
+
+/// The distinct names (identifiers and types) of a token stream, hashed to 16 bits, sorted.
+/// Near-miss copies share most of their names; code that only shares a shape does not.
+pub fn name_set(tokens: &[Token], source: &[u8]) -> Vec<u16> {
+    let mut names: Vec<u16> = tokens
+        .iter()
+        .filter(|t| matches!(t.class, NodeClass::Identifier | NodeClass::Type))
+        .map(|t| hash64(&source[t.start as usize..t.end as usize]) as u16)
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+/// Overlap coefficient of two sorted sets: shared elements over the smaller set's size.
+pub fn overlap(a: &[u16], b: &[u16]) -> f64 {
+    if a.is_empty() || b.is_empty() {
+        return 1.0;
+    }
+    let (mut i, mut j, mut common) = (0, 0, 0usize);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                common += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    common as f64 / a.len().min(b.len()) as f64
 }
 
 /// A one-permutation MinHash sketch of a code stream's shingles, densified so that every bin

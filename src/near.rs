@@ -12,7 +12,7 @@
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::fingerprint::{BANDS, Sketch};
+use crate::fingerprint::{BANDS, Sketch, overlap};
 
 /// What decides the edges. Part of the catalogue's settings: changing any recomputes them.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -23,6 +23,9 @@ pub struct Params {
     pub bucket_cap: usize,
     /// Fraction of equal sketch bins a candidate needs before it is verified.
     pub min_resemblance: f64,
+    /// Overlap of the two shapes' name sets (shared names over the smaller set) an edge needs:
+    /// near-miss copies keep most names, code that merely shares a shape does not.
+    pub min_names: f64,
 }
 
 impl Default for Params {
@@ -31,6 +34,7 @@ impl Default for Params {
             min_similarity: 0.7,
             bucket_cap: 64,
             min_resemblance: 0.0,
+            min_names: 0.6,
         }
     }
 }
@@ -39,15 +43,15 @@ impl Params {
     /// A text naming every parameter, stored with the catalogue.
     pub fn key(&self) -> String {
         format!(
-            "near/1 sim={} cap={} resemblance={}",
-            self.min_similarity, self.bucket_cap, self.min_resemblance
+            "near/2 sim={} cap={} resemblance={} names={}",
+            self.min_similarity, self.bucket_cap, self.min_resemblance, self.min_names
         )
     }
 
     /// The parameters named by [`Params::key`].
     pub fn from_key(key: &str) -> Option<Params> {
         let mut words = key.split(' ');
-        if words.next()? != "near/1" {
+        if words.next()? != "near/2" {
             return None;
         }
         let mut value = |name: &str| {
@@ -61,6 +65,7 @@ impl Params {
             min_similarity: value("sim")?.parse().ok()?,
             bucket_cap: value("cap")?.parse().ok()?,
             min_resemblance: value("resemblance")?.parse().ok()?,
+            min_names: value("names")?.parse().ok()?,
         })
     }
 }
@@ -70,6 +75,8 @@ impl Params {
 pub struct Shape {
     pub key: u64,
     pub codes: Vec<u16>,
+    /// Sorted name hashes of the shape's units (their union).
+    pub names: Vec<u16>,
 }
 
 /// Shapes with their sketches and band buckets, ready for candidate queries.
@@ -162,6 +169,11 @@ impl<'s> Index<'s> {
                     }
                     if self.sketches[i].resemblance(&self.sketches[j as usize])
                         < params.min_resemblance
+                    {
+                        continue;
+                    }
+                    if overlap(&self.shapes[i].names, &self.shapes[j as usize].names)
+                        < params.min_names
                     {
                         continue;
                     }
@@ -369,7 +381,11 @@ mod tests {
     use crate::detect::lcs_length;
 
     fn shape(key: u64, codes: Vec<u16>) -> Shape {
-        Shape { key, codes }
+        Shape {
+            key,
+            codes,
+            names: vec![1, 2, 3],
+        }
     }
 
     /// A deterministic stream of "statements": runs of codes drawn from a wide alphabet.
@@ -425,6 +441,11 @@ mod tests {
         // Asking for one end finds the same edge.
         assert_eq!(index.edges(&[1], &params), edges);
         assert!(index.edges(&[2, 3, 4], &params).is_empty());
+        // The same near-miss with other names is code that only shares a shape.
+        let mut renamed = shapes.clone();
+        renamed[1].names = vec![7, 8, 9];
+        let index = Index::build(&renamed);
+        assert!(index.edges(&all, &params).is_empty());
     }
 
     fn node(key: u64, units: u32) -> Node {

@@ -120,6 +120,7 @@ CREATE INDEX members_by_unit ON pattern_members(unit_id);
 "#,
     r#"
 ALTER TABLE units ADD COLUMN codes BLOB;
+ALTER TABLE units ADD COLUMN names BLOB;
 ALTER TABLE units ADD COLUMN noise TEXT;
 ALTER TABLE patterns ADD COLUMN similarity REAL NOT NULL DEFAULT 1.0;
 CREATE TABLE shapes (
@@ -127,11 +128,13 @@ CREATE TABLE shapes (
     units INTEGER NOT NULL,
     tokens INTEGER NOT NULL,
     codes BLOB,
+    names BLOB,
+    rekey INTEGER NOT NULL DEFAULT 0,
     seen INTEGER
 );
 INSERT INTO shapes (key, units, tokens, codes, seen)
     SELECT shape_hash, count(*), max(tokens), NULL, count(*) FROM units GROUP BY shape_hash;
-CREATE INDEX shapes_pending ON shapes(key) WHERE seen IS NOT units;
+CREATE INDEX shapes_pending ON shapes(key) WHERE seen IS NOT units OR rekey = 1;
 CREATE TABLE near (
     a INTEGER NOT NULL,
     b INTEGER NOT NULL,
@@ -151,7 +154,7 @@ const PROJECTIONS: &[(&str, &str)] = &[
     (
         "units",
         "SELECT id, file_id, kind, name, start_line, end_line, start_byte, end_byte, tokens, exact_hash, shape_hash, \
-         codes, noise FROM units ORDER BY id",
+         codes, names, noise FROM units ORDER BY id",
     ),
     (
         "patterns",
@@ -168,7 +171,7 @@ const PROJECTIONS: &[(&str, &str)] = &[
 const DERIVED: &[(&str, &str)] = &[
     (
         "shapes",
-        "SELECT key, units, tokens, codes, seen FROM shapes ORDER BY key",
+        "SELECT key, units, tokens, codes, names, rekey, seen FROM shapes ORDER BY key",
     ),
     ("near", "SELECT a, b, similarity FROM near ORDER BY a, b"),
 ];
@@ -758,7 +761,7 @@ impl Writer<'_> {
     fn units_of(&self, file_id: i64) -> rusqlite::Result<Vec<UnitRecord>> {
         let mut stmt = self.tx.prepare_cached(
             "SELECT id, kind, name, start_line, end_line, start_byte, end_byte, tokens, exact_hash, shape_hash, \
-             codes, noise FROM units WHERE file_id = ?1 ORDER BY id",
+             codes, names, noise FROM units WHERE file_id = ?1 ORDER BY id",
         )?;
         let rows = stmt.query_map([file_id], |r| {
             let kind: String = r.get(1)?;
@@ -776,8 +779,9 @@ impl Writer<'_> {
                     exact: Hash64(r.get::<_, i64>(8)? as u64),
                     shape: Hash64(r.get::<_, i64>(9)? as u64),
                     codes: codes_from_blob(r.get::<_, Option<Vec<u8>>>(10)?),
+                    names: codes_from_blob(r.get::<_, Option<Vec<u8>>>(11)?),
                     noise: r
-                        .get::<_, Option<String>>(11)?
+                        .get::<_, Option<String>>(12)?
                         .and_then(|n| Noise::parse(&n)),
                 },
             })
@@ -814,15 +818,16 @@ impl Writer<'_> {
     /// See [`Store::classify`]. `all` recomputes every edge; without `emit` only the
     /// detector state is updated (for `rebuild`, whose patterns come from the log).
     fn classify(&mut self, params: &Params, all: bool, emit: bool) -> rusqlite::Result<()> {
-        let pending = self.shape_rows("WHERE seen IS NOT units")?;
+        let pending = self.shape_rows("WHERE seen IS NOT units OR rekey = 1")?;
         if pending.is_empty() && !all {
             return Ok(());
         }
         // Shapes that appeared or went get their edges recomputed; shapes whose unit count
         // merely changed keep their edges and are only re-clustered.
+        // A shape whose name set changed (`rekey`) is verified again like a new shape.
         let appeared_or_gone: Vec<&ShapeRow> = pending
             .iter()
-            .filter(|r| r.seen.is_some_and(|n| n > 0) != (r.units > 0))
+            .filter(|r| r.seen.is_some_and(|n| n > 0) != (r.units > 0) || r.rekey)
             .collect();
         let mut stale: FxHashSet<u64> = appeared_or_gone.iter().map(|r| r.key).collect();
         let mut seeds: FxHashSet<u64> = pending.iter().map(|r| r.key).collect();
@@ -834,6 +839,7 @@ impl Writer<'_> {
                 .map(|r| near::Shape {
                     key: r.key,
                     codes: r.codes.clone(),
+                    names: r.names.clone(),
                 })
                 .collect();
             let index = near::Index::build(&shapes);
@@ -875,7 +881,8 @@ impl Writer<'_> {
             self.reclassify(&affected)?;
         }
         self.tx.execute_batch(
-            "UPDATE shapes SET seen = units WHERE seen IS NOT units; DELETE FROM shapes WHERE units = 0;",
+            "UPDATE shapes SET seen = units, rekey = 0 WHERE seen IS NOT units OR rekey = 1; \
+             DELETE FROM shapes WHERE units = 0;",
         )?;
         Ok(())
     }
@@ -883,14 +890,16 @@ impl Writer<'_> {
     /// Rows of `shapes` matching a `WHERE` clause, by key.
     fn shape_rows(&self, filter: &str) -> rusqlite::Result<Vec<ShapeRow>> {
         let mut stmt = self.tx.prepare_cached(&format!(
-            "SELECT key, units, codes, seen FROM shapes {filter} ORDER BY key"
+            "SELECT key, units, codes, names, rekey, seen FROM shapes {filter} ORDER BY key"
         ))?;
         let rows = stmt.query_map([], |r| {
             Ok(ShapeRow {
                 key: r.get::<_, i64>(0)? as u64,
                 units: r.get(1)?,
                 codes: codes_from_blob(r.get(2)?),
-                seen: r.get(3)?,
+                names: codes_from_blob(r.get(3)?),
+                rekey: r.get::<_, i64>(4)? != 0,
+                seen: r.get(5)?,
             })
         })?;
         rows.collect()
@@ -1069,6 +1078,9 @@ struct ShapeRow {
     key: u64,
     units: i64,
     codes: Vec<u16>,
+    names: Vec<u16>,
+    /// The shape's name set changed since the last classification.
+    rekey: bool,
     /// Units at the last classification; `None` before the first.
     seen: Option<i64>,
 }
@@ -1080,6 +1092,14 @@ fn codes_from_blob(blob: Option<Vec<u8>>) -> Vec<u16> {
             .collect()
     })
     .unwrap_or_default()
+}
+
+/// Union of two sorted, deduplicated lists.
+fn union_sorted(a: &[u16], b: &[u16]) -> Vec<u16> {
+    let mut out: Vec<u16> = a.iter().chain(b).copied().collect();
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 fn codes_to_blob(codes: &[u16]) -> Option<Vec<u8>> {
@@ -1124,9 +1144,11 @@ fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()> {
                 unit: u,
             } = record;
             let codes = codes_to_blob(&u.codes);
+            let names = codes_to_blob(&u.names);
             tx.prepare_cached(
                 "INSERT INTO units (id, file_id, kind, name, start_line, end_line, start_byte, end_byte, tokens, \
-                 exact_hash, shape_hash, codes, noise) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                 exact_hash, shape_hash, codes, names, noise) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             )?
             .execute(params![
                 id,
@@ -1141,21 +1163,59 @@ fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()> {
                 u.exact.0 as i64,
                 u.shape.0 as i64,
                 codes,
+                names,
                 u.noise.map(Noise::as_str)
             ])?;
-            tx.prepare_cached(
-                "INSERT INTO shapes (key, units, tokens, codes) VALUES (?1, 1, ?2, ?3) \
-                 ON CONFLICT(key) DO UPDATE SET units = units + 1",
-            )?
-            .execute(params![u.shape.0 as i64, u.tokens, codes])?;
+            // A shape's names are the union of its units' names: independent of the order
+            // units arrive in. A change of the union re-verifies the shape's edges (`rekey`).
+            let known: Option<Option<Vec<u8>>> = tx
+                .prepare_cached("SELECT names FROM shapes WHERE key = ?1")?
+                .query_row([u.shape.0 as i64], |r| r.get(0))
+                .optional()?;
+            match known {
+                None => {
+                    tx.prepare_cached(
+                        "INSERT INTO shapes (key, units, tokens, codes, names) VALUES (?1, 1, ?2, ?3, ?4)",
+                    )?
+                    .execute(params![u.shape.0 as i64, u.tokens, codes, names])?;
+                }
+                Some(old) => {
+                    let old = codes_from_blob(old);
+                    let union = union_sorted(&old, &u.names);
+                    let rekey = union != old;
+                    tx.prepare_cached(
+                        "UPDATE shapes SET units = units + 1, names = ?2, rekey = rekey OR ?3 WHERE key = ?1",
+                    )?
+                    .execute(params![u.shape.0 as i64, codes_to_blob(&union), rekey])?;
+                }
+            }
         }
         Event::UnitRemoved { id } => {
-            tx.prepare_cached(
-                "UPDATE shapes SET units = units - 1 WHERE key = (SELECT shape_hash FROM units WHERE id = ?1)",
-            )?
-            .execute([id])?;
+            let shape: Option<i64> = tx
+                .prepare_cached("SELECT shape_hash FROM units WHERE id = ?1")?
+                .query_row([id], |r| r.get(0))
+                .optional()?;
             tx.prepare_cached("DELETE FROM units WHERE id = ?1")?
                 .execute([id])?;
+            if let Some(shape) = shape {
+                let mut union: Vec<u16> = Vec::new();
+                {
+                    let mut stmt =
+                        tx.prepare_cached("SELECT names FROM units WHERE shape_hash = ?1")?;
+                    let mut rows = stmt.query([shape])?;
+                    while let Some(r) = rows.next()? {
+                        union = union_sorted(&union, &codes_from_blob(r.get(0)?));
+                    }
+                }
+                let old: Option<Vec<u8>> = tx
+                    .prepare_cached("SELECT names FROM shapes WHERE key = ?1")?
+                    .query_row([shape], |r| r.get(0))?;
+                let rekey = codes_from_blob(old) != union;
+                tx.prepare_cached(
+                    "UPDATE shapes SET units = units - 1, names = ?2, rekey = rekey OR ?3 WHERE key = ?1",
+                )?
+                .execute(params![shape, codes_to_blob(&union), rekey])?;
+            }
         }
         Event::PatternCreated {
             id,
@@ -1255,6 +1315,7 @@ mod tests {
             exact: Hash64(exact),
             shape: Hash64(shape),
             codes: Vec::new(),
+            names: Vec::new(),
             noise: None,
         }
     }
