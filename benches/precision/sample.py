@@ -13,7 +13,9 @@ How to run (from anywhere):
     #   (builds of 2026-11-22 differed on the value's case: use `--type t3` if T3 is refused)
     # 3. the sample
     python3 benches/precision/sample.py [--json /tmp/jdk-t3.json] [--root /tmp/cpt-bench/jdk]
-        [--n 100] [--seed 2026] [--out benches/precision/jdk-sample.md]
+        [--n 100] [--seed 2026] [--out benches/precision/jdk-sample.md | --prefix jdk-sample]
+    # second sample (after the name-overlap rule):
+    python3 benches/precision/sample.py --json /tmp/jdk-t3b.json --seed 2027 --prefix jdk-sample-2
 
 What it does: every pattern in the report has a representative; the first member whose
 similarity is 1.0 is taken as the representative's copy (patterns without such a member are
@@ -23,6 +25,7 @@ The pairs are listed in report order and `random.Random(seed).sample(pairs, n)` 
 sample, so the same report always gives the same sample. The markdown written holds, for
 each sampled pair, its metadata and both fragments' text read from --root; a CSV skeleton
 (same stem, `.csv`) lists the pairs with empty verdict/reason columns for judging.
+--prefix P writes P.md and P.csv (a bare name goes next to this script); it overrides --out.
 Counts (classes, pairs, skipped classes, pairs per similarity band) go to stderr.
 """
 import argparse
@@ -74,7 +77,13 @@ def main():
     ap.add_argument("--n", type=int, default=100)
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--out", default=os.path.join(HERE, "jdk-sample.md"))
+    ap.add_argument("--prefix", default=None,
+                    help="output prefix: writes PREFIX.md and PREFIX.csv (bare names go next to "
+                         "this script); overrides --out")
     args = ap.parse_args()
+    if args.prefix:
+        prefix = args.prefix if os.path.dirname(args.prefix) else os.path.join(HERE, args.prefix)
+        args.out = prefix + ".md"
 
     with open(args.json) as f:
         report = json.load(f)
