@@ -94,8 +94,13 @@ fn main() {
 fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Generate(args) => generate(&args).map(|_| ()),
-        Command::Score(args) => score_tree(&args.tree, Tool::parse(&args.tool)?, args.report.as_deref()),
-        Command::Run { generate: args, report } => {
+        Command::Score(args) => {
+            score_tree(&args.tree, Tool::parse(&args.tool)?, args.report.as_deref())
+        }
+        Command::Run {
+            generate: args,
+            report,
+        } => {
             generate(&args)?;
             score_tree(&args.out, Tool::Cpt, report.as_deref())
         }

@@ -273,6 +273,7 @@ where
                 (stdout, 0)
             };
             let _ = sink.write_all(text.as_bytes());
+            let _ = sink.flush();
             return code;
         }
     };

@@ -2,8 +2,9 @@
 //!
 //! Per language, functions are drawn in a seeded order and accepted greedily: a candidate is
 //! accepted only when its raw-token LCS ratio to every function already accepted in its round
-//! is below 0.5 (so no two planted functions are near-copies: the JDK has many templated
-//! ones), then assigned to the category with the most open demand and mutated (in parallel, a
+//! is below 0.5 and at most 70% of the shorter one's tokens recur in the longer (so no two
+//! planted functions are near-copies, as the JDK's templated ones are, and no small one is
+//! repeated inside a big one), then assigned to the category with the most open demand and mutated (in parallel, a
 //! batch at a time, each with its own seeded stream). A function whose mutation fails goes
 //! back to the queue for another category. When a language has too few functions, later
 //! *rounds* reuse them: each round is its own directory, scanned on its own.
@@ -16,12 +17,12 @@ use anyhow::{Context, Result, bail};
 use cpt::lang::Language;
 use rayon::prelude::*;
 
-use crate::manifest::{self, Category, Control, LangStats, Manifest, Pair, Span};
-use crate::mutate::{self, Donors, UNRELATED};
-use crate::plant::{self, Layout, Piece};
-use crate::rng::Rng;
-use crate::similarity::{LcsPattern, line_similarity, text_hash};
-use crate::source::{self, Func};
+use super::manifest::{self, Category, Control, LangStats, Manifest, Pair, Span};
+use super::mutate::{self, Donors, UNCONTAINED, UNRELATED};
+use super::plant::{self, Layout, Piece};
+use super::rng::Rng;
+use super::similarity::{LcsPattern, line_similarity, text_hash};
+use super::source::{self, Func};
 
 /// Candidates loaded before selection starts, per planted function wanted.
 const LOAD_FACTOR: usize = 4;
@@ -61,7 +62,9 @@ pub fn generate(opts: &Options, log: &mut dyn Write) -> Result<Manifest> {
         generator.run(&opts.out, &mut manifest)?;
         let stats = &generator.pool.stats;
         writeln!(log, "{}: {}", lang.id, summary(stats))?;
-        manifest.languages.insert(lang.id.to_string(), generator.pool.stats);
+        manifest
+            .languages
+            .insert(lang.id.to_string(), generator.pool.stats);
     }
     manifest.write(&opts.out)?;
     Ok(manifest)
@@ -166,6 +169,8 @@ impl Pool {
                 self.stats.drop("unreadable file", file.unreadable);
                 self.stats.drop("syntax errors", file.syntax_errors);
                 self.stats.drop("nested in another function", file.nested);
+                self.stats
+                    .drop("fewer than 3 statements", file.few_statements);
                 self.stats.drop("does not parse alone", file.not_alone);
                 for func in file.funcs {
                     if self.seen.insert(text_hash(func.text.as_bytes())) {
@@ -375,13 +380,14 @@ impl LangGenerator {
         }
     }
 
-    /// Whether `func` is unlike (raw-token LCS ratio < 0.5) every accepted function.
+    /// Whether `func` is unrelated to every accepted function (raw-token LCS ratio below
+    /// 0.5, and less than 70% of the shorter one's tokens recurring in the longer).
     fn unlike_all(&self, func: usize, accepted: &[usize]) -> bool {
         let funcs = &self.pool.funcs;
         let pattern = LcsPattern::new(&funcs[func].codes);
         accepted
             .iter()
-            .all(|&a| pattern.ratio_above(&funcs[a].codes, UNRELATED).is_none())
+            .all(|&a| !pattern.related(&funcs[a].codes, UNRELATED, UNCONTAINED))
     }
 
     fn make_item(&self, round: u32, candidate: Candidate, category: Category) -> Option<Item> {
@@ -498,7 +504,8 @@ impl LangGenerator {
         let lang = self.lang();
         let root = format!("{}/round-{round}", lang.id);
         let dir = out.join(&root);
-        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
         let extension = lang.extensions.first().map_or("txt", |e| e.as_str());
         let mut spans: Vec<[Option<Span>; 2]> = vec![[None, None]; items.len()];
         for (n, (pieces, layout)) in self.layout_round(round, items).into_iter().enumerate() {
@@ -567,22 +574,4 @@ fn distribute(pieces: &[(usize, bool)]) -> Vec<Vec<(usize, bool)>> {
     }
     files.retain(|f| !f.is_empty());
     files
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn distribute_keeps_pairs_apart() {
-        let pieces: Vec<(usize, bool)> = (0..9).flat_map(|i| [(i, false), (i, true)]).collect();
-        let files = distribute(&pieces);
-        assert_eq!(files.iter().map(Vec::len).sum::<usize>(), 18);
-        for f in &files {
-            let mut items: Vec<usize> = f.iter().map(|p| p.0).collect();
-            items.sort_unstable();
-            items.dedup();
-            assert_eq!(items.len(), f.len());
-        }
-    }
 }

@@ -92,7 +92,7 @@ pub struct Pair {
     pub language: String,
     pub category: Category,
     pub round: u32,
-    /// Line similarity of mutant to original ([`crate::similarity::normalized_lines`]).
+    /// Line similarity of mutant to original ([`super::similarity::normalized_lines`]).
     pub similarity: f64,
     /// Where the original came from: `file:line`.
     pub source: String,

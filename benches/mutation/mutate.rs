@@ -9,11 +9,11 @@ use std::collections::{BTreeSet, HashSet};
 
 use cpt::lang::NodeClass;
 
-use crate::plant::{self, Parsed};
-use crate::rng::Rng;
-use crate::similarity::{LcsPattern, line_similarity};
-use crate::source::{Func, leading_whitespace};
-use crate::syntax::{self, Atom, Statement};
+use super::plant::{self, Parsed};
+use super::rng::Rng;
+use super::similarity::{LcsPattern, line_similarity};
+use super::source::{Func, leading_whitespace};
+use super::syntax::{self, Atom, Statement};
 
 /// Fresh random edits tried before a type-1 or type-2 mutation gives up on a function.
 const ATTEMPTS: usize = 8;
@@ -25,18 +25,33 @@ const T3_STEPS: usize = 60;
 const T3_REJECTS: usize = 20;
 /// Donor statements are at most this many lines, so one edit stays one edit.
 const DONOR_MAX_LINES: usize = 3;
-/// A donor function must be less similar than this to the original (raw-token LCS ratio).
+/// Planted functions (and donors) must be less similar than this to each other (raw-token
+/// LCS ratio)...
 pub const UNRELATED: f64 = 0.5;
+/// ...and no more than this share of the shorter one's tokens may recur in the longer.
+pub const UNCONTAINED: f64 = 0.7;
 
 /// Comment texts for type-1 copies (never cpt's `cpt: ignore` marker).
-const PHRASES: &[&str] = &["note", "see above", "keep in sync", "checked", "TODO: review"];
+const PHRASES: &[&str] = &[
+    "note",
+    "see above",
+    "keep in sync",
+    "checked",
+    "TODO: review",
+];
 /// Stems of fresh identifiers.
 const NAME_STEMS: &[&str] = &[
     "amber", "birch", "cedar", "dune", "ember", "fjord", "grove", "heron", "iris", "juniper",
     "kestrel", "lotus", "maple", "nectar", "orchid", "pebble",
 ];
 /// Replacement string contents.
-const STRING_WORDS: &[&str] = &["planted", "changed", "other value", "mutated text", "sample"];
+const STRING_WORDS: &[&str] = &[
+    "planted",
+    "changed",
+    "other value",
+    "mutated text",
+    "sample",
+];
 /// Operators a type-3 edit may swap for another of the same group.
 const OPERATOR_GROUPS: &[&[&str]] = &[
     &["+", "-"],
@@ -112,7 +127,9 @@ fn layout_edits(orig: &Parsed, rng: &mut Rng) -> Vec<Edit> {
     let atoms = text_atoms(orig);
     let mut inside = vec![false; text.len() + 1];
     for a in &atoms {
-        inside[a.start + 1..a.end].iter_mut().for_each(|b| *b = true);
+        inside[a.start + 1..a.end]
+            .iter_mut()
+            .for_each(|b| *b = true);
     }
     let newlines: Vec<usize> = text
         .match_indices('\n')
@@ -126,13 +143,14 @@ fn layout_edits(orig: &Parsed, rng: &mut Rng) -> Vec<Edit> {
     }
     let comment_lines = rng.between(1, 2);
     for i in rng.sample(&newlines, comment_lines) {
-        let next = text[i + 1..].split('\n').next().unwrap_or_default();
+        // Indented like the next line with code on it.
+        let next = text[i + 1..]
+            .split('\n')
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or_default();
         let phrase = rng.pick(PHRASES).copied().unwrap_or("note");
         let indent = leading_whitespace(next);
-        edits.push(Edit::insert(
-            i + 1,
-            format!("{indent}{comment} {phrase}\n"),
-        ));
+        edits.push(Edit::insert(i + 1, format!("{indent}{comment} {phrase}\n")));
     }
     // A trailing comment on a C preprocessor line would become part of the directive.
     let trailing: Vec<usize> = newlines
@@ -182,10 +200,7 @@ pub fn type2(orig: &Parsed, rng: &mut Rng) -> Option<Parsed> {
         let count = rng.between(2, 4);
         let renamed = rng.sample(&identifiers, count);
         let mut used: HashSet<String> = taken.iter().map(|s| s.to_string()).collect();
-        let fresh: Vec<String> = renamed
-            .iter()
-            .map(|_| fresh_name(rng, &mut used))
-            .collect();
+        let fresh: Vec<String> = renamed.iter().map(|_| fresh_name(rng, &mut used)).collect();
         let mut edits: Vec<Edit> = atoms
             .iter()
             .filter(|a| a.class == NodeClass::Identifier)
@@ -209,8 +224,7 @@ pub fn type2(orig: &Parsed, rng: &mut Rng) -> Option<Parsed> {
             }
         }
         let copy = Parsed::new(orig.lang, orig.kind, &apply(text, edits))?;
-        (copy.unit.shape == orig.unit.shape && copy.unit.exact != orig.unit.exact)
-            .then_some(copy)
+        (copy.unit.shape == orig.unit.shape && copy.unit.exact != orig.unit.exact).then_some(copy)
     })
 }
 
@@ -336,10 +350,8 @@ impl Donors<'_> {
     /// indentation.
     fn statement(&self, rng: &mut Rng) -> Option<Vec<String>> {
         for _ in 0..4 {
-            let Some(func) = rng.pick(self.funcs) else {
-                return None;
-            };
-            if self.original.ratio_above(&func.codes, UNRELATED).is_some() {
+            let func = rng.pick(self.funcs)?;
+            if self.original.related(&func.codes, UNRELATED, UNCONTAINED) {
                 continue;
             }
             let Some(donor) = func.parse() else {
@@ -380,8 +392,9 @@ fn reindent(lines: &[String], indent: &str) -> String {
 }
 
 /// A type-3 copy whose line similarity to the original is in `[low, high)`, with its
-/// similarity. Random statement edits are applied one at a time; a sequence that overshoots
-/// the band is abandoned and a new one started.
+/// similarity. Random statement edits are applied one at a time until the similarity falls
+/// to a random target inside the band (so copies spread over the band rather than bunch at
+/// its top); a sequence that overshoots the band is abandoned and a new one started.
 pub fn type3(
     orig: &Parsed,
     (low, high): (f64, f64),
@@ -390,6 +403,7 @@ pub fn type3(
 ) -> Option<(Parsed, f64)> {
     let base = orig.normalized_lines();
     for _ in 0..T3_SEQUENCES {
+        let target = low + (high - low) * rng.unit();
         let mut current = Parsed::new(orig.lang, orig.kind, orig.text())?;
         let mut rejects = 0;
         for _ in 0..T3_STEPS {
@@ -407,7 +421,7 @@ pub fn type3(
                 break;
             }
             current = next;
-            if similarity < high && current.unit.shape != orig.unit.shape {
+            if similarity < high && similarity <= target && current.unit.shape != orig.unit.shape {
                 return Some((current, similarity));
             }
         }
@@ -510,8 +524,7 @@ fn operator_edit(p: &Parsed, statements: &[Statement], rng: &mut Rng) -> Option<
                 let editable = statements
                     .iter()
                     .any(|s| s.start <= op.start_byte() && op.end_byte() <= s.end);
-                if !op.is_named() && editable && OPERATOR_GROUPS.iter().any(|g| g.contains(&text))
-                {
+                if !op.is_named() && editable && OPERATOR_GROUPS.iter().any(|g| g.contains(&text)) {
                     operators.push((op.start_byte(), op.end_byte(), text));
                 }
             }

@@ -6,8 +6,8 @@ use cpt::fingerprint::{self, Thresholds, UnitPrint};
 use cpt::lang::{Language, UnitKind};
 use tree_sitter::{Node, Tree};
 
-use crate::similarity::normalized_lines;
-use crate::syntax::{self, is_function_like};
+use super::similarity::normalized_lines;
+use super::syntax::{self, is_function_like};
 
 /// Per-language planting data: the benchmark's only language-specific knowledge.
 #[derive(Clone, Copy, Debug)]
@@ -155,12 +155,8 @@ pub fn layout(lang: &Language, pieces: &[Piece<'_>], first_wrapper: usize) -> La
 /// For each piece of a parsed layout, the unit cpt finds exactly where the piece is (`None`
 /// when there is none, or a syntax error inside it or outside every piece).
 pub fn check(lang: &Language, layout: &Layout, tree: &Tree) -> Vec<Option<UnitPrint>> {
-    let print = fingerprint::fingerprint(
-        lang,
-        tree,
-        layout.source.as_bytes(),
-        Thresholds::default(),
-    );
+    let print =
+        fingerprint::fingerprint(lang, tree, layout.source.as_bytes(), Thresholds::default());
     let errors = syntax::error_positions(tree);
     let inside = |p: &Placed, at: usize| p.start_byte <= at && at <= p.end_byte;
     let stray = errors

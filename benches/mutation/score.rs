@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::manifest::{Category, Manifest, Span};
+use super::manifest::{Category, Manifest, Span};
 
 /// Share of a planted function's lines a member must cover to count as finding it.
 pub const PAIR_COVERAGE: f64 = 0.7;
@@ -91,7 +91,7 @@ impl Score {
                         "{}/{} ({:.0}%)",
                         cell.found,
                         cell.planted,
-                        100.0 * cell.recall()
+                        (100.0 * cell.recall()).floor()
                     )
                 };
                 let _ = write!(out, " {text:>18}");
@@ -172,64 +172,5 @@ pub fn score(manifest: &Manifest, classes: &[CloneClass], tool: &str, seconds: f
         seconds,
         languages: manifest.language_ids(),
         rows,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::manifest::{Control, Pair};
-
-    fn span(path: &str, start: u32, end: u32) -> Span {
-        Span {
-            path: path.to_string(),
-            start_line: start,
-            end_line: end,
-        }
-    }
-
-    fn member(path: &str, start: u32, end: u32) -> Member {
-        Member {
-            path: path.to_string(),
-            start_line: start,
-            end_line: end,
-        }
-    }
-
-    #[test]
-    fn pairs_need_one_class_covering_both_and_controls_any_overlap() {
-        let mut manifest = Manifest::new(1, 1);
-        manifest.roots.push("go/round-0".into());
-        manifest.pairs.push(Pair {
-            id: "p".into(),
-            language: "go".into(),
-            category: Category::Type1,
-            round: 0,
-            similarity: 1.0,
-            source: String::new(),
-            original: span("a", 1, 10),
-            mutant: span("b", 1, 10),
-        });
-        manifest.controls.push(Control {
-            id: "c".into(),
-            language: "go".into(),
-            category: Category::Control,
-            round: 0,
-            source: String::new(),
-            span: span("a", 20, 29),
-        });
-        // Two classes each covering one side: not found. A member over lines 25-40 of "a"
-        // covers half of the control.
-        let split = vec![
-            vec![member("a", 1, 10), member("c", 1, 10)],
-            vec![member("b", 2, 10), member("a", 25, 40)],
-        ];
-        let s = score(&manifest, &split, "t", 0.0);
-        assert_eq!(s.cell("T1", "go").found, 0);
-        assert_eq!(s.cell(CONTROLS_ROW, "all").found, 1);
-        let joined = vec![vec![member("a", 2, 9), member("b", 1, 8)]];
-        let s = score(&manifest, &joined, "t", 0.0);
-        assert_eq!(s.cell("T1", "go").found, 1);
-        assert_eq!(s.cell(CONTROLS_ROW, "go").found, 0);
     }
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use cpt::lang::{Language, NodeClass};
 use tree_sitter::Tree;
 
-use crate::syntax::walk;
+use super::syntax::walk;
 
 /// FNV-1a: a stable 64-bit hash for line and token texts (std's hasher is randomly seeded).
 pub fn text_hash(bytes: &[u8]) -> u64 {
@@ -133,50 +133,27 @@ impl LcsPattern {
             .enumerate()
             .map(|(k, &w)| {
                 let bits = (self.len - (k * 64).min(self.len)).min(64);
-                let mask = if bits == 64 { u64::MAX } else { (1 << bits) - 1 };
+                let mask = if bits == 64 {
+                    u64::MAX
+                } else {
+                    (1 << bits) - 1
+                };
                 (w & mask).count_ones() as usize
             })
             .sum();
         self.len - ones
     }
 
-    /// `2·LCS / (m + n)`, skipping the LCS when the lengths alone keep it below `floor`.
-    pub fn ratio_above(&self, other: &[u32], floor: f64) -> Option<f64> {
-        let total = (self.len + other.len()) as f64;
-        if total == 0.0 {
-            return Some(1.0);
+    /// Whether two token sequences are related: an LCS ratio of at least `ratio`, or the
+    /// shorter one at least `containment` contained in the longer (`LCS / min(m, n)`): a small
+    /// function repeated inside a big one is a real block-level clone, though the ratio of
+    /// the two wholes is low.
+    pub fn related(&self, other: &[u32], ratio: f64, containment: f64) -> bool {
+        let shorter = self.len.min(other.len());
+        if shorter == 0 {
+            return self.len == other.len();
         }
-        if 2.0 * self.len.min(other.len()) as f64 / total < floor {
-            return None;
-        }
-        let ratio = 2.0 * self.lcs(other) as f64 / total;
-        (ratio >= floor).then_some(ratio)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn naive(a: &[u32], b: &[u32]) -> usize {
-        let wide_a: Vec<u64> = a.iter().map(|&x| u64::from(x)).collect();
-        let wide_b: Vec<u64> = b.iter().map(|&x| u64::from(x)).collect();
-        lcs_table(&wide_a, &wide_b)
-    }
-
-    #[test]
-    fn bit_parallel_lcs_matches_the_table() {
-        let mut rng = crate::rng::Rng::new(7);
-        for _ in 0..200 {
-            let a: Vec<u32> = (0..rng.below(150)).map(|_| rng.below(5) as u32).collect();
-            let b: Vec<u32> = (0..rng.below(150)).map(|_| rng.below(5) as u32).collect();
-            assert_eq!(LcsPattern::new(&a).lcs(&b), naive(&a, &b));
-        }
-    }
-
-    #[test]
-    fn line_similarity_is_dice_over_the_lcs() {
-        assert_eq!(line_similarity(&[1, 2, 3, 4], &[1, 2, 3, 4]), 1.0);
-        assert_eq!(line_similarity(&[1, 2, 3, 4], &[1, 9, 3, 4]), 0.75);
+        let lcs = self.lcs(other) as f64;
+        2.0 * lcs / (self.len + other.len()) as f64 >= ratio || lcs / shorter as f64 >= containment
     }
 }

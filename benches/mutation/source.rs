@@ -7,12 +7,16 @@ use anyhow::{Context, Result};
 use cpt::fingerprint::{self, Thresholds};
 use cpt::lang::{Language, UnitKind};
 
-use crate::plant::Parsed;
-use crate::syntax::{self, is_function_like};
+use super::plant::Parsed;
+use super::syntax::{self, is_function_like};
 
 /// Function length range, in lines, of the originals.
 pub const MIN_LINES: u32 = 8;
 pub const MAX_LINES: u32 = 60;
+/// Statements the body of an original needs at least: type-3 edits leave the first and last
+/// alone, and a body of one statement is an accessor or a delegation that detectors rightly
+/// treat as noise.
+pub const MIN_STATEMENTS: usize = 3;
 
 /// A candidate original.
 #[derive(Clone, Debug)]
@@ -40,6 +44,7 @@ pub struct FileFunctions {
     pub unreadable: usize,
     pub syntax_errors: usize,
     pub nested: usize,
+    pub few_statements: usize,
     pub not_alone: usize,
 }
 
@@ -121,6 +126,12 @@ pub fn functions_in(lang: &'static Language, path: &Path, label: &str) -> FileFu
             found.syntax_errors += 1;
             continue;
         }
+        if syntax::body_block(lang, node)
+            .is_none_or(|body| syntax::block_statements(lang, body).len() < MIN_STATEMENTS)
+        {
+            found.few_statements += 1;
+            continue;
+        }
         let func = Func {
             lang,
             kind,
@@ -179,26 +190,6 @@ pub fn leading_whitespace(line: &str) -> &str {
 }
 
 fn common_prefix<'a>(a: &'a str, b: &'a str) -> &'a str {
-    let n = a
-        .bytes()
-        .zip(b.bytes())
-        .take_while(|(x, y)| x == y)
-        .count();
+    let n = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
     &a[..n]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn standalone_text_dedents_relative_to_the_first_line() {
-        let src = "class A:\n    def f(self):\n        x = 1\n\n        return x\n";
-        let start = src.find("def").unwrap();
-        let end = src.rfind('x').unwrap() + 1;
-        assert_eq!(
-            standalone_text(src, start, end),
-            "def f(self):\n    x = 1\n\n    return x"
-        );
-    }
 }

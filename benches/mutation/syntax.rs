@@ -59,7 +59,7 @@ pub fn token_codes(lang: &Language, root: Node<'_>, source: &[u8]) -> Vec<u32> {
     atoms(lang, root)
         .iter()
         .filter(|a| a.class != NodeClass::Skip)
-        .map(|a| fold32(crate::similarity::text_hash(&source[a.start..a.end])))
+        .map(|a| fold32(super::similarity::text_hash(&source[a.start..a.end])))
         .collect()
 }
 
@@ -77,7 +77,12 @@ pub fn is_function_like(kind: UnitKind) -> bool {
 }
 
 /// The function-like unit node spanning exactly `start..end`.
-pub fn unit_node(lang: &Language, tree: &Tree, start: usize, end: usize) -> Option<Node<'_>> {
+pub fn unit_node<'t>(
+    lang: &Language,
+    tree: &'t Tree,
+    start: usize,
+    end: usize,
+) -> Option<Node<'t>> {
     let mut node = tree.root_node().descendant_for_byte_range(start, end)?;
     loop {
         if node.start_byte() == start

@@ -12,8 +12,8 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
-use crate::manifest::Manifest;
-use crate::score::{CloneClass, Member};
+use super::manifest::Manifest;
+use super::score::{CloneClass, Member};
 
 /// Lines a jscpd near-miss merge may bridge (`--max-gap-lines`).
 const JSCPD_GAP_LINES: &str = "5";
@@ -24,7 +24,8 @@ const JSCPD_SIMILARITY: &str = "0.7";
 pub enum Tool {
     /// This repository's `cpt`: `scan` then `clones --format json`.
     Cpt,
-    /// jscpd with `--ignore-identifiers --ignore-literals` (type 1 and 2).
+    /// jscpd with `--mode weak` (comments skipped) `--ignore-identifiers --ignore-literals`
+    /// (type 1 and 2).
     JscpdIgnore,
     /// jscpd as above plus `--max-gap-lines` and `--similarity` (near-miss).
     JscpdSimilarity,
@@ -41,10 +42,7 @@ impl Tool {
             "jscpd-ignore" => Tool::JscpdIgnore,
             "jscpd-similarity" => Tool::JscpdSimilarity,
             "dupehound" => Tool::Dupehound,
-            other => bail!(
-                "unknown tool `{other}` (one of {})",
-                Tool::NAMES.join(", ")
-            ),
+            other => bail!("unknown tool `{other}` (one of {})", Tool::NAMES.join(", ")),
         })
     }
 
@@ -92,9 +90,9 @@ fn scratch_dir() -> Result<PathBuf> {
     Ok(dir)
 }
 
-/// Member paths relative to the tree: tools print them relative to the scanned root or
-/// absolute.
-fn relative(class: CloneClass, dir: &Path, root: &str) -> CloneClass {
+/// Member paths relative to the tree (`root` is the scanned `dir` relative to the tree):
+/// tools print them relative to the scanned directory or absolute.
+pub fn relative(class: CloneClass, dir: &Path, root: &str) -> CloneClass {
     class
         .into_iter()
         .map(|m| {
@@ -202,6 +200,8 @@ fn run_jscpd(dir: &Path, work: &Path, near_miss: bool) -> Result<Vec<CloneClass>
         .args(["--reporters", "json", "--output"])
         .arg(&report)
         .args([
+            "--mode",
+            "weak",
             "--ignore-identifiers",
             "--ignore-literals",
             "--absolute",
@@ -250,7 +250,8 @@ fn run_dupehound(dir: &Path) -> Result<Vec<CloneClass>> {
             .arg(dir)
             .args(["--json", "--all"]),
     )?;
-    dupehound_classes(&json).with_context(|| format!("reading dupehound's report of {}", dir.display()))
+    dupehound_classes(&json)
+        .with_context(|| format!("reading dupehound's report of {}", dir.display()))
 }
 
 /// `dupehound scan --json` (schema_version 1): `clusters[].members[]` with `file`,

@@ -252,3 +252,13 @@ fn scan_refuses_a_catalogue_of_another_root() {
         run.stderr
     );
 }
+
+#[test]
+fn help_and_version_reach_a_buffered_stdout() {
+    for flag in ["--help", "--version"] {
+        let out = binary().arg(flag).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{flag}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains("cpt"), "{flag}: {text:?}");
+    }
+}

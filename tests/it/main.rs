@@ -6,4 +6,5 @@ mod common;
 mod completions;
 mod fixtures;
 mod incremental;
+mod mutation;
 mod near_miss;
