@@ -288,7 +288,7 @@ impl Store {
             .map_err(err)?;
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; \
-             PRAGMA cache_size = -65536;",
+             PRAGMA cache_size = -16000;",
         )
         .map_err(err)?;
         let mut store = Store {
