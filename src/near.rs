@@ -3,7 +3,7 @@
 //! The nodes are distinct shapes (every unit with one shape hash has the same similarity
 //! codes), so renamed copies are verified once. Candidates come from locality-sensitive
 //! hashing: two shapes whose MinHash sketches share a band key, in a band bucket of at most
-//! [`Params::bucket_cap`] shapes, that pass a length bound and a sketch-resemblance bound.
+//! [`Params::bucket_cap`] shapes, that pass a length bound and share names.
 //! Each candidate is verified with the token LCS ratio ([`crate::detect::similarity`]); pairs
 //! at or above the threshold are edges. Classes come from [`cluster`]: a greedy leader
 //! clustering in a fixed order, so every member is similar to its class's representative and
@@ -21,8 +21,6 @@ pub struct Params {
     pub min_similarity: f64,
     /// Band buckets holding more shapes than this are too common to say anything.
     pub bucket_cap: usize,
-    /// Fraction of equal sketch bins a candidate needs before it is verified.
-    pub min_resemblance: f64,
     /// Overlap of the two shapes' name sets (shared names over the smaller set) an edge needs:
     /// near-miss copies keep most names, code that merely shares a shape does not.
     pub min_names: f64,
@@ -33,7 +31,6 @@ impl Default for Params {
         Params {
             min_similarity: 0.7,
             bucket_cap: 64,
-            min_resemblance: 0.0,
             min_names: 0.6,
         }
     }
@@ -43,8 +40,8 @@ impl Params {
     /// A text naming every parameter, stored with the catalogue.
     pub fn key(&self) -> String {
         format!(
-            "near/2 sim={} cap={} resemblance={} names={}",
-            self.min_similarity, self.bucket_cap, self.min_resemblance, self.min_names
+            "near/2 sim={} cap={} names={}",
+            self.min_similarity, self.bucket_cap, self.min_names
         )
     }
 
@@ -64,7 +61,6 @@ impl Params {
         Some(Params {
             min_similarity: value("sim")?.parse().ok()?,
             bucket_cap: value("cap")?.parse().ok()?,
-            min_resemblance: value("resemblance")?.parse().ok()?,
             min_names: value("names")?.parse().ok()?,
         })
     }
@@ -79,10 +75,9 @@ pub struct Shape {
     pub names: Vec<u16>,
 }
 
-/// Shapes with their sketches and band buckets, ready for candidate queries.
+/// Shapes with their band keys and buckets, ready for candidate queries.
 pub struct Index<'s> {
     shapes: &'s [Shape],
-    sketches: Vec<Sketch>,
     bands: Vec<[u64; BANDS]>,
     buckets: FxHashMap<u64, Vec<u32>>,
 }
@@ -90,8 +85,10 @@ pub struct Index<'s> {
 impl<'s> Index<'s> {
     /// Sketch every shape that has codes and bucket it by band key.
     pub fn build(shapes: &'s [Shape]) -> Index<'s> {
-        let sketches: Vec<Sketch> = shapes.par_iter().map(|s| Sketch::of(&s.codes)).collect();
-        let bands: Vec<[u64; BANDS]> = sketches.par_iter().map(Sketch::band_keys).collect();
+        let bands: Vec<[u64; BANDS]> = shapes
+            .par_iter()
+            .map(|s| Sketch::of(&s.codes).band_keys())
+            .collect();
         let mut buckets: FxHashMap<u64, Vec<u32>> = FxHashMap::default();
         for (i, keys) in bands.iter().enumerate() {
             if shapes[i].codes.is_empty() {
@@ -103,7 +100,6 @@ impl<'s> Index<'s> {
         }
         Index {
             shapes,
-            sketches,
             bands,
             buckets,
         }
@@ -165,11 +161,6 @@ impl<'s> Index<'s> {
                     let b = &self.shapes[j as usize].codes;
                     let (short, long) = (a.len().min(b.len()), a.len().max(b.len()));
                     if ((2 * short) as f64) < params.min_similarity * (short + long) as f64 {
-                        continue;
-                    }
-                    if self.sketches[i].resemblance(&self.sketches[j as usize])
-                        < params.min_resemblance
-                    {
                         continue;
                     }
                     if overlap(&self.shapes[i].names, &self.shapes[j as usize].names)
@@ -361,20 +352,6 @@ pub fn cluster(nodes: &[Node], edges: &[(u64, u64, f32)]) -> Vec<Cluster> {
     clusters
 }
 
-/// The nodes reachable from `seeds` over `edges` (both directions), seeds included.
-pub fn components(seeds: &[u64], edges: &FxHashMap<u64, Vec<u64>>) -> FxHashSet<u64> {
-    let mut seen: FxHashSet<u64> = seeds.iter().copied().collect();
-    let mut stack: Vec<u64> = seeds.to_vec();
-    while let Some(key) = stack.pop() {
-        for &next in edges.get(&key).into_iter().flatten() {
-            if seen.insert(next) {
-                stack.push(next);
-            }
-        }
-    }
-    seen
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -492,17 +469,5 @@ mod tests {
             cluster(&nodes, &edges),
             cluster(&reversed_nodes, &reversed_edges)
         );
-    }
-
-    #[test]
-    fn components_follow_edges_both_ways() {
-        let mut edges: FxHashMap<u64, Vec<u64>> = FxHashMap::default();
-        for (a, b) in [(1, 2), (2, 3), (5, 6)] {
-            edges.entry(a).or_default().push(b);
-            edges.entry(b).or_default().push(a);
-        }
-        let mut found: Vec<u64> = components(&[3], &edges).into_iter().collect();
-        found.sort_unstable();
-        assert_eq!(found, [1, 2, 3]);
     }
 }
