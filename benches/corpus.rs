@@ -11,8 +11,8 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use cpt::detect;
 use cpt::fingerprint::{self, BANDS, Sketch, Thresholds};
+use cpt::near::Matcher;
 use rayon::prelude::*;
 
 fn main() {
@@ -139,7 +139,13 @@ fn near_miss(files: &[&cpt::discover::Candidate], started: Instant) {
     let t = Instant::now();
     let sims: Vec<f64> = pairs
         .par_iter()
-        .map(|&(a, b)| detect::similarity(&units[a as usize].codes, &units[b as usize].codes))
+        .map_init(Matcher::default, |matcher, &(a, b)| {
+            let (a, b) = (&units[a as usize].codes, &units[b as usize].codes);
+            matcher.prepare(a);
+            let lcs = matcher.lcs(b);
+            matcher.release(a);
+            2.0 * lcs as f64 / (a.len() + b.len()) as f64
+        })
         .collect();
     let verified = t.elapsed();
     let band = |lo: f64, hi: f64| sims.iter().filter(|&&s| s >= lo && s < hi).count();

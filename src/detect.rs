@@ -327,45 +327,13 @@ pub fn similarity(a: &[u16], b: &[u16]) -> f64 {
     2.0 * lcs_length(a, b) as f64 / (a.len() + b.len()) as f64
 }
 
-/// Length of the longest common subsequence of `a` and `b`.
+/// Length of the longest common subsequence of `a` and `b` (bit-parallel, see
+/// [`crate::near::Matcher`]).
 pub fn lcs_length(a: &[u16], b: &[u16]) -> usize {
     let (a, b) = if a.len() <= b.len() { (a, b) } else { (b, a) };
-    if a.is_empty() {
-        return 0;
-    }
-    let words = a.len().div_ceil(64);
-    // Match masks: for each symbol of `a`, the positions where it occurs.
-    let mut symbols: Vec<u16> = a.to_vec();
-    symbols.sort_unstable();
-    symbols.dedup();
-    let mut masks = vec![0u64; symbols.len() * words];
-    for (i, &c) in a.iter().enumerate() {
-        let s = symbols.binary_search(&c).expect("symbol of a");
-        masks[s * words + i / 64] |= 1 << (i % 64);
-    }
-    let mut v = vec![u64::MAX; words];
-    let last_bits = a.len() % 64;
-    if last_bits != 0 {
-        v[words - 1] = (1u64 << last_bits) - 1;
-    }
-    for &c in b {
-        let Ok(s) = symbols.binary_search(&c) else {
-            continue;
-        };
-        let mask = &masks[s * words..(s + 1) * words];
-        let mut carry = 0u64;
-        for (w, &m) in v.iter_mut().zip(mask) {
-            let u = *w & m;
-            let (sum, c1) = w.overflowing_add(u);
-            let (sum, c2) = sum.overflowing_add(carry);
-            carry = u64::from(c1 || c2);
-            *w = sum | (*w & !m);
-        }
-        if last_bits != 0 {
-            v[words - 1] &= (1u64 << last_bits) - 1;
-        }
-    }
-    a.len() - v.iter().map(|w| w.count_ones() as usize).sum::<usize>()
+    let mut matcher = crate::near::Matcher::default();
+    matcher.prepare(a);
+    matcher.lcs(b)
 }
 
 #[cfg(test)]

@@ -166,6 +166,9 @@ const PROJECTIONS: &[(&str, &str)] = &[
     ),
 ];
 
+/// The near-miss parameters the catalogue's edges were computed with ([`Params::key`]).
+const NEAR_PARAMS: &str = "SELECT value FROM meta WHERE key = 'near'";
+
 /// Detector state derived from the units, dumped with the projections and recomputed by
 /// `rebuild`.
 const DERIVED: &[(&str, &str)] = &[
@@ -417,14 +420,7 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(err)?;
-        let mut writer = Writer {
-            tx: &tx,
-            scan,
-            at_ms: now_ms(),
-            next_file_id: self.next_file_id,
-            next_unit_id: self.next_unit_id,
-            events: 0,
-        };
+        let mut writer = Writer::new(&tx, scan, self.next_file_id, self.next_unit_id);
         for change in changes {
             writer.change(change).map_err(err)?;
         }
@@ -459,20 +455,11 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(err)?;
         let same_params = tx
-            .query_row("SELECT value FROM meta WHERE key = 'near'", [], |r| {
-                r.get::<_, String>(0)
-            })
+            .query_row(NEAR_PARAMS, [], |r| r.get::<_, String>(0))
             .optional()
             .map_err(err)?
             .is_some_and(|v| v == params_key);
-        let mut writer = Writer {
-            tx: &tx,
-            scan,
-            at_ms: now_ms(),
-            next_file_id: self.next_file_id,
-            next_unit_id: self.next_unit_id,
-            events: 0,
-        };
+        let mut writer = Writer::new(&tx, scan, self.next_file_id, self.next_unit_id);
         writer.classify(params, !same_params, true).map_err(err)?;
         let events = writer.events;
         tx.execute(
@@ -528,21 +515,12 @@ impl Store {
         }
         // The replayed patterns are the classes; only the detector's edges need recomputing.
         let params = tx
-            .query_row("SELECT value FROM meta WHERE key = 'near'", [], |r| {
-                r.get::<_, String>(0)
-            })
+            .query_row(NEAR_PARAMS, [], |r| r.get::<_, String>(0))
             .optional()
             .map_err(err)?
             .and_then(|key| Params::from_key(&key))
             .unwrap_or_default();
-        let mut writer = Writer {
-            tx: &tx,
-            scan: 0,
-            at_ms: now_ms(),
-            next_file_id: self.next_file_id,
-            next_unit_id: self.next_unit_id,
-            events: 0,
-        };
+        let mut writer = Writer::new(&tx, 0, self.next_file_id, self.next_unit_id);
         writer.classify(&params, true, false).map_err(err)?;
         tx.commit().map_err(err)?;
         Ok(replayed)
@@ -702,7 +680,18 @@ struct Writer<'t> {
     events: u64,
 }
 
-impl Writer<'_> {
+impl<'t> Writer<'t> {
+    fn new(tx: &'t Transaction<'t>, scan: i64, next_file_id: i64, next_unit_id: i64) -> Self {
+        Writer {
+            tx,
+            scan,
+            at_ms: now_ms(),
+            next_file_id,
+            next_unit_id,
+            events: 0,
+        }
+    }
+
     fn emit(&mut self, event: Event) -> rusqlite::Result<()> {
         let data = serde_json::to_string(&event).expect("events serialize");
         self.tx
