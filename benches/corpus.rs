@@ -35,6 +35,7 @@ fn main() {
     files.sort_unstable_by_key(|c| std::cmp::Reverse(c.size));
     match mode.as_str() {
         "parse-only" => parse_only(&files, started),
+        "fingerprint-only" => fingerprint_only(&files, started),
         "near-miss" => near_miss(&files, started),
         other => {
             eprintln!("unknown mode {other}");
@@ -66,6 +67,34 @@ fn parse_only(files: &[&cpt::discover::Candidate], started: Instant) {
         nodes,
         secs,
         files.len() as f64 / secs
+    );
+}
+
+fn fingerprint_only(files: &[&cpt::discover::Candidate], started: Instant) {
+    let (units, blocks) = files
+        .par_iter()
+        .with_max_len(1)
+        .map(|c| {
+            let Ok(source) = std::fs::read(&c.abs) else {
+                return (0, 0);
+            };
+            let Ok(text) = cpt::discover::check_content(&source, 1000) else {
+                return (0, 0);
+            };
+            let tree = cpt::parse::parse(c.lang, text.as_bytes()).expect("parse");
+            let print = fingerprint::fingerprint(c.lang, &tree, &source, Thresholds::default());
+            let blocks = print
+                .units
+                .iter()
+                .filter(|u| u.kind == cpt::lang::UnitKind::Block)
+                .count();
+            (print.units.len() - blocks, blocks)
+        })
+        .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    println!(
+        "fingerprint-only: {} files, {units} units and {blocks} block units in {:.3}s",
+        files.len(),
+        started.elapsed().as_secs_f64()
     );
 }
 

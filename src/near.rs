@@ -31,7 +31,7 @@ impl Default for Params {
         Params {
             min_similarity: 0.7,
             bucket_cap: 64,
-            min_names: 0.6,
+            min_names: 0.8,
         }
     }
 }
