@@ -393,7 +393,9 @@ pub fn fingerprint(
     }
     let mut blocks: Vec<UnitPrint> = Vec::new();
     for statements in &flat.blocks {
-        let mut windows: Vec<UnitPrint> = Vec::new();
+        // Each window with its first token: the exact hash waits until winnowing has chosen
+        // the windows kept.
+        let mut windows: Vec<(usize, UnitPrint)> = Vec::new();
         for (i, first) in statements.iter().enumerate() {
             // The smallest window starting here that meets the thresholds.
             let Some(j) = (i..statements.len()).find(|&j| {
@@ -419,14 +421,14 @@ pub fn fingerprint(
                 continue;
             }
             let range = &tokens[first.first_token..last.end_token];
-            let (exact, shape) = hasher.hash(range, source);
+            let shape = hasher.shape(range, source);
             let run = &statements[i..=j];
             let noise = if run.iter().all(|s| s.import) {
                 Some(Noise::Imports)
             } else {
                 literal_noise(range)
             };
-            windows.push(UnitPrint {
+            windows.push((first.first_token, UnitPrint {
                 kind: UnitKind::Block,
                 name: String::new(),
                 start_line: first.start_row + 1,
@@ -434,14 +436,17 @@ pub fn fingerprint(
                 start_byte,
                 end_byte,
                 tokens: range.len() as u32,
-                exact,
+                exact: Hash64(0),
                 shape,
                 codes: Vec::new(),
                 names: Vec::new(),
                 noise,
-            });
+            }));
         }
-        blocks.extend(winnow(windows));
+        blocks.extend(winnow(windows).into_iter().map(|(first, mut w)| {
+            w.exact = hasher.exact(&tokens[first..first + w.tokens as usize], source);
+            w
+        }));
     }
     // Blocks take the name of the innermost unit around them.
     for block in &mut blocks {
@@ -468,13 +473,13 @@ pub const WINNOW: usize = 4;
 /// of [`WINNOW`] consecutive windows the one with the smallest shape hash (the last on ties)
 /// is kept. Two copies of a run of statements holding at least `WINNOW` windows keep the same
 /// window, so the copy is still found, at about `2/(WINNOW+1)` of the windows' cost.
-fn winnow(windows: Vec<UnitPrint>) -> Vec<UnitPrint> {
+fn winnow<T>(windows: Vec<(T, UnitPrint)>) -> Vec<(T, UnitPrint)> {
     if windows.len() <= WINNOW {
         // A short block: its smallest window stands for it.
         return windows
             .into_iter()
             .rev()
-            .min_by_key(|w| w.shape)
+            .min_by_key(|w| w.1.shape)
             .into_iter()
             .collect();
     }
@@ -482,7 +487,7 @@ fn winnow(windows: Vec<UnitPrint>) -> Vec<UnitPrint> {
     for start in 0..=windows.len() - WINNOW {
         let chosen = (start..start + WINNOW)
             .rev()
-            .min_by_key(|&i| windows[i].shape)
+            .min_by_key(|&i| windows[i].1.shape)
             .expect("non-empty range");
         keep[chosen] = true;
     }
@@ -559,13 +564,25 @@ struct UnitHasher<'s> {
 
 impl<'s> UnitHasher<'s> {
     fn hash(&mut self, tokens: &[Token], source: &'s [u8]) -> (Hash64, Hash64) {
+        (self.exact(tokens, source), self.shape(tokens, source))
+    }
+
+    /// The exact hash: every token's text.
+    fn exact(&mut self, tokens: &[Token], source: &[u8]) -> Hash64 {
         self.exact.clear();
-        self.shape.clear();
-        self.names.clear();
         for t in tokens {
             self.exact
                 .extend_from_slice(&source[t.start as usize..t.end as usize]);
             self.exact.push(0);
+        }
+        Hash64(hash64(&self.exact))
+    }
+
+    /// The shape hash: names numbered by first appearance, literals by kind.
+    fn shape(&mut self, tokens: &[Token], source: &'s [u8]) -> Hash64 {
+        self.shape.clear();
+        self.names.clear();
+        for t in tokens {
             match shape_token(t, source, &mut self.names) {
                 ShapeToken::Verbatim(text) => {
                     self.shape.push(0);
@@ -582,7 +599,7 @@ impl<'s> UnitHasher<'s> {
                 }
             }
         }
-        (Hash64(hash64(&self.exact)), Hash64(hash64(&self.shape)))
+        Hash64(hash64(&self.shape))
     }
 }
 
@@ -594,6 +611,21 @@ pub fn hash64(bytes: &[u8]) -> u64 {
             .try_into()
             .expect("blake3 gives 32 bytes"),
     )
+}
+
+/// A fast hash of one token's text, for the 16-bit similarity codes and name sets: these are
+/// hashed per token, where blake3's setup cost dominated fingerprinting.
+fn token_hash(text: &[u8]) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64 ^ text.len() as u64;
+    let mut chunks = text.chunks_exact(8);
+    for chunk in &mut chunks {
+        h = mix64(h ^ u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
+    }
+    let mut last = 0u64;
+    for (i, &b) in chunks.remainder().iter().enumerate() {
+        last |= u64::from(b) << (8 * i);
+    }
+    mix64(h ^ last)
 }
 
 /// Bins of a similarity sketch.
@@ -618,7 +650,7 @@ pub fn similarity_codes(tokens: &[Token], source: &[u8]) -> Vec<u16> {
             NodeClass::Identifier | NodeClass::Type => NAME,
             NodeClass::Literal => fold(mix64(0x4c49_5400_0000_0000 | u64::from(t.kind))),
             NodeClass::Other | NodeClass::Skip => {
-                fold(hash64(&source[t.start as usize..t.end as usize]))
+                fold(token_hash(&source[t.start as usize..t.end as usize]))
             }
         })
         .collect()
@@ -630,7 +662,7 @@ pub fn name_set(tokens: &[Token], source: &[u8]) -> Vec<u16> {
     let mut names: Vec<u16> = tokens
         .iter()
         .filter(|t| matches!(t.class, NodeClass::Identifier | NodeClass::Type))
-        .map(|t| hash64(&source[t.start as usize..t.end as usize]) as u16)
+        .map(|t| token_hash(&source[t.start as usize..t.end as usize]) as u16)
         .collect();
     names.sort_unstable();
     names.dedup();
