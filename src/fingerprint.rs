@@ -67,6 +67,10 @@ pub struct UnitPrint {
     /// ([`name_set`]); function-level units only.
     #[serde(default, skip_serializing_if = "Vec::is_empty", with = "codes_text")]
     pub names: Vec<u16>,
+    /// The unit's identifier and type names in order, hashed to 16 bits ([`ident_codes`]);
+    /// function-level units only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "codes_text")]
+    pub idents: Vec<u16>,
     /// Why the unit is a trivial shape that reports leave out by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub noise: Option<Noise>,
@@ -366,6 +370,7 @@ pub fn fingerprint(
             continue;
         }
         let (exact, shape) = hasher.hash(range, source);
+        let table = is_table(range, source);
         let body = flat
             .blocks
             .iter()
@@ -385,8 +390,13 @@ pub fn fingerprint(
             tokens: range.len() as u32,
             exact,
             shape,
-            codes: similarity_codes(range, source),
+            codes: if table {
+                Vec::new()
+            } else {
+                similarity_codes(range, source)
+            },
             names: name_set(range, source),
+            idents: ident_codes(range, source),
             noise: literal_noise(range)
                 .or_else(|| trivial_noise(range.len(), body.map(Vec::as_slice))),
         });
@@ -428,20 +438,24 @@ pub fn fingerprint(
             } else {
                 literal_noise(range)
             };
-            windows.push((first.first_token, UnitPrint {
-                kind: UnitKind::Block,
-                name: String::new(),
-                start_line: first.start_row + 1,
-                end_line: last.end_row + 1,
-                start_byte,
-                end_byte,
-                tokens: range.len() as u32,
-                exact: Hash64(0),
-                shape,
-                codes: Vec::new(),
-                names: Vec::new(),
-                noise,
-            }));
+            windows.push((
+                first.first_token,
+                UnitPrint {
+                    kind: UnitKind::Block,
+                    name: String::new(),
+                    start_line: first.start_row + 1,
+                    end_line: last.end_row + 1,
+                    start_byte,
+                    end_byte,
+                    tokens: range.len() as u32,
+                    exact: Hash64(0),
+                    shape,
+                    codes: Vec::new(),
+                    names: Vec::new(),
+                    idents: Vec::new(),
+                    noise,
+                },
+            ));
         }
         blocks.extend(winnow(windows).into_iter().map(|(first, mut w)| {
             w.exact = hasher.exact(&tokens[first..first + w.tokens as usize], source);
@@ -505,6 +519,29 @@ fn literal_noise(tokens: &[Token]) -> Option<Noise> {
         .filter(|t| t.class == NodeClass::Literal)
         .count();
     (literals * 5 >= tokens.len() * 2).then_some(Noise::Literals)
+}
+
+/// Whether a unit is a table of literals, punctuation aside (60% of the other tokens): with
+/// literal values abstracted, every table of one arity looks like every other, so tables take
+/// no part in near-miss detection (exact and renamed copies of them are still found).
+fn is_table(tokens: &[Token], source: &[u8]) -> bool {
+    let (mut literals, mut counted) = (0usize, 0usize);
+    for t in tokens {
+        match t.class {
+            NodeClass::Literal => literals += 1,
+            NodeClass::Other | NodeClass::Skip
+                if matches!(
+                    &source[t.start as usize..t.end as usize],
+                    b"{" | b"}" | b"(" | b")" | b"[" | b"]" | b"," | b";" | b":"
+                ) =>
+            {
+                continue;
+            }
+            _ => {}
+        }
+        counted += 1;
+    }
+    literals * 5 >= counted * 3
 }
 
 /// A unit whose body is one statement making up less than half of it is an accessor or a
@@ -667,6 +704,17 @@ pub fn name_set(tokens: &[Token], source: &[u8]) -> Vec<u16> {
     names.sort_unstable();
     names.dedup();
     names
+}
+
+/// The names (identifiers and types) of a token stream in order, hashed to 16 bits: a
+/// near-miss copy keeps most of them in the same order; code that only shares a shape and a
+/// few common names does not.
+pub fn ident_codes(tokens: &[Token], source: &[u8]) -> Vec<u16> {
+    tokens
+        .iter()
+        .filter(|t| matches!(t.class, NodeClass::Identifier | NodeClass::Type))
+        .map(|t| token_hash(&source[t.start as usize..t.end as usize]) as u16)
+        .collect()
 }
 
 /// Overlap coefficient of two sorted sets: shared elements over the smaller set's size.
@@ -997,6 +1045,24 @@ mod tests {
         let print = fingerprint(py, &tree, src.as_bytes(), SMALL);
         assert!(print.syntax_errors > 0);
         assert!(print.units.iter().any(|u| u.name == "good"));
+    }
+
+    #[test]
+    fn tables_of_literals_take_no_part_in_near_miss_detection() {
+        let java_table = "class R {\n  Object[][] getContents() {\n    return new Object[][] {\n      {\"ok\", \"OK\"}, {\"cancel\", \"Cancel\"},\n      {\"open\", \"Open\"}, {\"save\", \"Save\"},\n    };\n  }\n}\n";
+        let table = one("java", java_table);
+        assert!(table.codes.is_empty(), "{table:?}");
+        assert_eq!(
+            table.noise, None,
+            "a table with its punctuation is not noise"
+        );
+        let py_table =
+            "def codes():\n    return {'a': 1, 'b': 2, 'c': 3,\n            'd': 4, 'e': 5}\n";
+        assert!(one("python", py_table).codes.is_empty());
+        let code = "def greet(name, out):\n    out.write('hello ' + name)\n    out.flush()\n    return len(name)\n";
+        let code = one("python", code);
+        assert!(!code.codes.is_empty());
+        assert_eq!(code.noise, None);
     }
 
     #[test]

@@ -24,6 +24,10 @@ pub struct Params {
     /// Overlap of the two shapes' name sets (shared names over the smaller set) an edge needs:
     /// near-miss copies keep most names, code that merely shares a shape does not.
     pub min_names: f64,
+    /// Similarity of the two shapes' identifier sequences (`2·LCS/(m+n)` of their names in
+    /// order) an edge needs: a copy-and-edit keeps most names in place, two uses of one idiom
+    /// or two operations of one template share names but not their sequence.
+    pub min_idents: f64,
 }
 
 impl Default for Params {
@@ -32,6 +36,7 @@ impl Default for Params {
             min_similarity: 0.7,
             bucket_cap: 64,
             min_names: 0.8,
+            min_idents: 0.5,
         }
     }
 }
@@ -40,15 +45,15 @@ impl Params {
     /// A text naming every parameter, stored with the catalogue.
     pub fn key(&self) -> String {
         format!(
-            "near/2 sim={} cap={} names={}",
-            self.min_similarity, self.bucket_cap, self.min_names
+            "near/3 sim={} cap={} names={} idents={}",
+            self.min_similarity, self.bucket_cap, self.min_names, self.min_idents
         )
     }
 
     /// The parameters named by [`Params::key`].
     pub fn from_key(key: &str) -> Option<Params> {
         let mut words = key.split(' ');
-        if words.next()? != "near/2" {
+        if words.next()? != "near/3" {
             return None;
         }
         let mut value = |name: &str| {
@@ -62,6 +67,7 @@ impl Params {
             min_similarity: value("sim")?.parse().ok()?,
             bucket_cap: value("cap")?.parse().ok()?,
             min_names: value("names")?.parse().ok()?,
+            min_idents: value("idents")?.parse().ok()?,
         })
     }
 }
@@ -153,13 +159,10 @@ impl<'s> Index<'s> {
                     if in_from.contains(&j) && (j as usize) < i {
                         continue;
                     }
-                    let b = &self.shapes[j as usize].codes;
-                    let (short, long) = (a.len().min(b.len()), a.len().max(b.len()));
-                    if ((2 * short) as f64) < params.min_similarity * (short + long) as f64 {
-                        continue;
-                    }
-                    if overlap(&self.shapes[i].names, &self.shapes[j as usize].names)
-                        < params.min_names
+                    let other = &self.shapes[j as usize];
+                    let b = &other.codes;
+                    if ratio_bound(a.len(), b.len()) < params.min_similarity
+                        || overlap(&self.shapes[i].names, &other.names) < params.min_names
                     {
                         continue;
                     }
@@ -167,7 +170,7 @@ impl<'s> Index<'s> {
                         matcher.prepare(a);
                         prepared = true;
                     }
-                    let sim = 2.0 * matcher.lcs(b) as f64 / (a.len() + b.len()) as f64;
+                    let sim = ratio(matcher.lcs(b), a.len(), b.len());
                     if sim >= params.min_similarity {
                         let (x, y) = if i < j as usize {
                             (i as u32, j)
@@ -188,6 +191,36 @@ impl<'s> Index<'s> {
         edges.dedup_by_key(|&mut (a, b, _)| (a, b));
         edges
     }
+}
+
+/// `2·common/(m+n)`: the similarity of two sequences of lengths `m` and `n` sharing `common`.
+fn ratio(common: usize, m: usize, n: usize) -> f64 {
+    if m + n == 0 {
+        return 1.0;
+    }
+    2.0 * common as f64 / (m + n) as f64
+}
+
+/// The highest similarity two sequences of these lengths can have.
+fn ratio_bound(m: usize, n: usize) -> f64 {
+    ratio(m.min(n), m, n)
+}
+
+/// Whether some copy of one shape and some copy of the other keep their names in the same
+/// order: the similarity of their identifier sequences (`2·LCS/(m+n)`, 1 when both are
+/// empty) reaches `min`. Each side lists the sequences of its distinct copies.
+pub fn names_in_order(a: &[Vec<u16>], b: &[Vec<u16>], min: f64, matcher: &mut Matcher) -> bool {
+    a.iter().any(|x| {
+        if x.is_empty() {
+            return b.iter().any(|y| ratio(0, 0, y.len()) >= min);
+        }
+        matcher.prepare(x);
+        let found = b
+            .iter()
+            .any(|y| ratio(matcher.lcs(y), x.len(), y.len()) >= min);
+        matcher.release(x);
+        found
+    })
 }
 
 /// Bit-parallel LCS against one prepared sequence (Hyyrö), with a direct symbol table so a
@@ -419,6 +452,42 @@ mod tests {
         renamed[1].names = vec![7, 8, 9];
         let index = Index::build(&renamed);
         assert!(index.edges(&all, &params).is_empty());
+    }
+
+    #[test]
+    fn names_must_keep_their_order_in_some_pair_of_copies() {
+        let mut matcher = Matcher::default();
+        let copy = vec![1, 2, 3, 1, 2, 3, 4, 5];
+        // The same names in another order: one template's other operation, or one idiom.
+        let reordered = vec![5, 4, 3, 2, 1, 3, 2, 1];
+        // A few names changed in place is still a copy.
+        let edited = vec![1, 2, 3, 1, 9, 3, 4, 5];
+        assert!(!names_in_order(
+            &[copy.clone()],
+            &[reordered.clone()],
+            0.5,
+            &mut matcher
+        ));
+        assert!(names_in_order(
+            &[copy.clone()],
+            &[edited.clone()],
+            0.5,
+            &mut matcher
+        ));
+        // One agreeing pair among the copies is enough, whichever side it is on.
+        assert!(names_in_order(
+            &[reordered.clone(), copy.clone()],
+            &[vec![7, 7], edited],
+            0.5,
+            &mut matcher
+        ));
+        assert!(names_in_order(
+            &[Vec::new()],
+            &[Vec::new()],
+            0.5,
+            &mut matcher
+        ));
+        assert!(!names_in_order(&[Vec::new()], &[copy], 0.5, &mut matcher));
     }
 
     fn node(key: u64, units: u32) -> Node {

@@ -143,6 +143,7 @@ CREATE TABLE near (
 ) WITHOUT ROWID;
 CREATE INDEX near_by_b ON near(b);
 "#,
+    "ALTER TABLE units ADD COLUMN idents BLOB;",
 ];
 
 /// The projection tables, in the order they are dumped and cleared.
@@ -154,7 +155,7 @@ const PROJECTIONS: &[(&str, &str)] = &[
     (
         "units",
         "SELECT id, file_id, kind, name, start_line, end_line, start_byte, end_byte, tokens, exact_hash, shape_hash, \
-         codes, names, noise FROM units ORDER BY id",
+         codes, names, noise, idents FROM units ORDER BY id",
     ),
     (
         "patterns",
@@ -750,7 +751,7 @@ impl<'t> Writer<'t> {
     fn units_of(&self, file_id: i64) -> rusqlite::Result<Vec<UnitRecord>> {
         let mut stmt = self.tx.prepare_cached(
             "SELECT id, kind, name, start_line, end_line, start_byte, end_byte, tokens, exact_hash, shape_hash, \
-             codes, names, noise FROM units WHERE file_id = ?1 ORDER BY id",
+             codes, names, noise, idents FROM units WHERE file_id = ?1 ORDER BY id",
         )?;
         let rows = stmt.query_map([file_id], |r| {
             let kind: String = r.get(1)?;
@@ -772,6 +773,7 @@ impl<'t> Writer<'t> {
                     noise: r
                         .get::<_, Option<String>>(12)?
                         .and_then(|n| Noise::parse(&n)),
+                    idents: codes_from_blob(r.get::<_, Option<Vec<u8>>>(13)?),
                 },
             })
         })?;
@@ -857,9 +859,20 @@ impl<'t> Writer<'t> {
             let mut insert = self.tx.prepare_cached(
                 "INSERT OR IGNORE INTO near (a, b, similarity) VALUES (?1, ?2, ?3)",
             )?;
+            let mut idents: FxHashMap<u64, Vec<Vec<u16>>> = FxHashMap::default();
+            let mut matcher = near::Matcher::default();
             for &(a, b, sim) in &edges {
                 let (a, b) = (live[a as usize].key, live[b as usize].key);
                 let (a, b) = (a.min(b), a.max(b));
+                for key in [a, b] {
+                    if !idents.contains_key(&key) {
+                        idents.insert(key, copy_idents(self.tx, key)?);
+                    }
+                }
+                if !near::names_in_order(&idents[&a], &idents[&b], params.min_idents, &mut matcher)
+                {
+                    continue;
+                }
                 insert.execute(params![a as i64, b as i64, f64::from(sim)])?;
                 seeds.insert(a);
                 seeds.insert(b);
@@ -1068,7 +1081,8 @@ struct ShapeRow {
     units: i64,
     codes: Vec<u16>,
     names: Vec<u16>,
-    /// The shape's name set changed since the last classification.
+    /// The shape's name set or its set of distinct copies changed since the last
+    /// classification.
     rekey: bool,
     /// Units at the last classification; `None` before the first.
     seen: Option<i64>,
@@ -1082,6 +1096,37 @@ fn codes_from_blob(blob: Option<Vec<u8>>) -> Vec<u16> {
     })
     .unwrap_or_default()
 }
+
+/// Whether the shape has a unit with this exact hash (other than `except`).
+fn has_copy(
+    tx: &Transaction<'_>,
+    shape: u64,
+    exact: u64,
+    except: Option<i64>,
+) -> rusqlite::Result<bool> {
+    tx.prepare_cached(
+        "SELECT 1 FROM units WHERE shape_hash = ?1 AND exact_hash = ?2 AND id IS NOT ?3 LIMIT 1",
+    )?
+    .query_row(params![shape as i64, exact as i64, except], |_| Ok(()))
+    .optional()
+    .map(|found| found.is_some())
+}
+
+/// Identifier sequences of a shape's distinct copies (the first [`COPIES_COMPARED`] by exact
+/// hash, so the choice does not depend on arrival order).
+fn copy_idents(tx: &Transaction<'_>, shape: u64) -> rusqlite::Result<Vec<Vec<u16>>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT DISTINCT exact_hash, idents FROM units WHERE shape_hash = ?1 \
+         ORDER BY exact_hash LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![shape as i64, COPIES_COMPARED], |r| {
+        Ok(codes_from_blob(r.get(1)?))
+    })?;
+    rows.collect()
+}
+
+/// Distinct copies of a shape whose names are compared with another shape's.
+const COPIES_COMPARED: i64 = 8;
 
 /// Union of two sorted, deduplicated lists.
 fn union_sorted(a: &[u16], b: &[u16]) -> Vec<u16> {
@@ -1136,8 +1181,8 @@ fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()> {
             let names = codes_to_blob(&u.names);
             tx.prepare_cached(
                 "INSERT INTO units (id, file_id, kind, name, start_line, end_line, start_byte, end_byte, tokens, \
-                 exact_hash, shape_hash, codes, names, noise) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                 exact_hash, shape_hash, codes, names, noise, idents) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             )?
             .execute(params![
                 id,
@@ -1153,10 +1198,12 @@ fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()> {
                 u.shape.0 as i64,
                 codes,
                 names,
-                u.noise.map(Noise::as_str)
+                u.noise.map(Noise::as_str),
+                codes_to_blob(&u.idents)
             ])?;
             // A shape's names are the union of its units' names: independent of the order
-            // units arrive in. A change of the union re-verifies the shape's edges (`rekey`).
+            // units arrive in. A change of the union, or a copy with other names in order (a
+            // new exact hash), re-verifies the shape's edges (`rekey`).
             let known: Option<Option<Vec<u8>>> = tx
                 .prepare_cached("SELECT names FROM shapes WHERE key = ?1")?
                 .query_row([u.shape.0 as i64], |r| r.get(0))
@@ -1171,7 +1218,7 @@ fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()> {
                 Some(old) => {
                     let old = codes_from_blob(old);
                     let union = union_sorted(&old, &u.names);
-                    let rekey = union != old;
+                    let rekey = union != old || !has_copy(tx, u.shape.0, u.exact.0, Some(*id))?;
                     tx.prepare_cached(
                         "UPDATE shapes SET units = units + 1, names = ?2, rekey = rekey OR ?3 WHERE key = ?1",
                     )?
@@ -1180,10 +1227,11 @@ fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()> {
             }
         }
         Event::UnitRemoved { id } => {
-            let shape: Option<i64> = tx
-                .prepare_cached("SELECT shape_hash FROM units WHERE id = ?1")?
-                .query_row([id], |r| r.get(0))
+            let found: Option<(i64, i64)> = tx
+                .prepare_cached("SELECT shape_hash, exact_hash FROM units WHERE id = ?1")?
+                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?;
+            let shape = found.map(|(shape, _)| shape);
             tx.prepare_cached("DELETE FROM units WHERE id = ?1")?
                 .execute([id])?;
             if let Some(shape) = shape {
@@ -1199,7 +1247,9 @@ fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()> {
                 let old: Option<Vec<u8>> = tx
                     .prepare_cached("SELECT names FROM shapes WHERE key = ?1")?
                     .query_row([shape], |r| r.get(0))?;
-                let rekey = codes_from_blob(old) != union;
+                let exact = found.map_or(0, |(_, exact)| exact) as u64;
+                let rekey =
+                    codes_from_blob(old) != union || !has_copy(tx, shape as u64, exact, None)?;
                 tx.prepare_cached(
                     "UPDATE shapes SET units = units - 1, names = ?2, rekey = rekey OR ?3 WHERE key = ?1",
                 )?
@@ -1305,6 +1355,7 @@ mod tests {
             shape: Hash64(shape),
             codes: Vec::new(),
             names: Vec::new(),
+            idents: Vec::new(),
             noise: None,
         }
     }
