@@ -41,6 +41,7 @@ Register-ArgumentCompleter -Native -CommandName 'cpt' -ScriptBlock {
             [CompletionResult]::new('--min-tokens', '--min-tokens', [CompletionResultType]::ParameterName, 'Smallest unit in tokens [default: 50, or cpt.toml]')
             [CompletionResult]::new('--min-lines', '--min-lines', [CompletionResultType]::ParameterName, 'Smallest unit in lines [default: 6, or cpt.toml]')
             [CompletionResult]::new('--min-similarity', '--min-similarity', [CompletionResultType]::ParameterName, 'Near-miss copies need this token similarity to their class''s representative [default: 0.7, or cpt.toml]')
+            [CompletionResult]::new('--no-near-miss', '--no-near-miss', [CompletionResultType]::ParameterName, 'Exact and renamed copies only: skip near-miss (type-3) detection [or cpt.toml `near_miss = false`]')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar, warnings or summary')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar, warnings or summary')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')

@@ -253,7 +253,7 @@ _cpt() {
             return 0
             ;;
         cpt__subcmd__scan)
-            opts="-q -h -V --db --exclude --max-file-size --max-line-length --min-tokens --min-lines --min-similarity --quiet --help --version"
+            opts="-q -h -V --db --exclude --max-file-size --max-line-length --min-tokens --min-lines --min-similarity --no-near-miss --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

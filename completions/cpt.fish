@@ -39,6 +39,7 @@ complete -c cpt -n "__fish_cpt_using_subcommand scan" -l max-line-length -d 'Ski
 complete -c cpt -n "__fish_cpt_using_subcommand scan" -l min-tokens -d 'Smallest unit in tokens [default: 50, or cpt.toml]' -r
 complete -c cpt -n "__fish_cpt_using_subcommand scan" -l min-lines -d 'Smallest unit in lines [default: 6, or cpt.toml]' -r
 complete -c cpt -n "__fish_cpt_using_subcommand scan" -l min-similarity -d 'Near-miss copies need this token similarity to their class\'s representative [default: 0.7, or cpt.toml]' -r
+complete -c cpt -n "__fish_cpt_using_subcommand scan" -l no-near-miss -d 'Exact and renamed copies only: skip near-miss (type-3) detection [or cpt.toml `near_miss = false`]'
 complete -c cpt -n "__fish_cpt_using_subcommand scan" -s q -l quiet -d 'No progress bar, warnings or summary'
 complete -c cpt -n "__fish_cpt_using_subcommand scan" -s h -l help -d 'Print help'
 complete -c cpt -n "__fish_cpt_using_subcommand scan" -s V -l version -d 'Print version'

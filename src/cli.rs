@@ -77,6 +77,10 @@ struct ScanArgs {
     /// [default: 0.7, or cpt.toml]
     #[arg(long, value_name = "RATIO", value_parser = ratio)]
     min_similarity: Option<f64>,
+    /// Exact and renamed copies only: skip near-miss (type-3) detection [or cpt.toml
+    /// `near_miss = false`]
+    #[arg(long)]
+    no_near_miss: bool,
     /// No progress bar, warnings or summary
     #[arg(short, long)]
     quiet: bool,
@@ -367,6 +371,7 @@ fn scan(args: ScanArgs, stdout: &mut dyn Write, stderr: &mut (dyn Write + Send))
         min_tokens: args.min_tokens,
         min_lines: args.min_lines,
         min_similarity: args.min_similarity,
+        near_miss: args.no_near_miss.then_some(false),
     };
     let options = ScanOptions {
         db: args.db.unwrap_or_else(|| pipeline::default_db(&args.path)),

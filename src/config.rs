@@ -79,6 +79,8 @@ pub struct ScanConfig {
     /// Near-miss copies need at least this token similarity (0–1) to their class's
     /// representative.
     pub min_similarity: Option<f64>,
+    /// Whether near-miss (type-3) detection runs at all.
+    pub near_miss: Option<bool>,
 }
 
 /// Effective scan settings.
@@ -123,6 +125,10 @@ impl Settings {
                     .min_lines
                     .or(file.min_lines)
                     .unwrap_or(defaults.min_lines),
+                near_miss: flags
+                    .near_miss
+                    .or(file.near_miss)
+                    .unwrap_or(defaults.near_miss),
             },
             near: Params {
                 min_similarity: flags
@@ -138,13 +144,18 @@ impl Settings {
     /// every file is fingerprinted again. Bump the version when fingerprinting or the skip rules
     /// change.
     pub fn fingerprint_key(&self) -> String {
-        const FINGERPRINT_VERSION: u32 = 4;
+        const FINGERPRINT_VERSION: u32 = 5;
         format!(
-            "v{FINGERPRINT_VERSION} min_tokens={} min_lines={} max_file_size={} max_line_length={}",
+            "v{FINGERPRINT_VERSION} min_tokens={} min_lines={} max_file_size={} max_line_length={}{}",
             self.thresholds.min_tokens,
             self.thresholds.min_lines,
             self.max_file_size,
-            self.max_line_length
+            self.max_line_length,
+            if self.thresholds.near_miss {
+                ""
+            } else {
+                " near_miss=false"
+            }
         )
     }
 }
@@ -200,7 +211,8 @@ mod tests {
             s.thresholds,
             Thresholds {
                 min_tokens: 80,
-                min_lines: 4
+                min_lines: 4,
+                near_miss: true,
             }
         );
         assert_eq!(s.max_file_size, DEFAULT_MAX_FILE_SIZE);

@@ -462,18 +462,14 @@ mod tests {
         let reordered = vec![5, 4, 3, 2, 1, 3, 2, 1];
         // A few names changed in place is still a copy.
         let edited = vec![1, 2, 3, 1, 9, 3, 4, 5];
+        let one = std::slice::from_ref;
         assert!(!names_in_order(
-            &[copy.clone()],
-            &[reordered.clone()],
+            one(&copy),
+            one(&reordered),
             0.5,
             &mut matcher
         ));
-        assert!(names_in_order(
-            &[copy.clone()],
-            &[edited.clone()],
-            0.5,
-            &mut matcher
-        ));
+        assert!(names_in_order(one(&copy), one(&edited), 0.5, &mut matcher));
         // One agreeing pair among the copies is enough, whichever side it is on.
         assert!(names_in_order(
             &[reordered.clone(), copy.clone()],

@@ -143,7 +143,11 @@ CREATE TABLE near (
 ) WITHOUT ROWID;
 CREATE INDEX near_by_b ON near(b);
 "#,
-    "ALTER TABLE units ADD COLUMN idents BLOB;",
+    r#"
+ALTER TABLE units ADD COLUMN idents BLOB;
+DROP INDEX units_by_shape;
+CREATE INDEX units_by_shape ON units(shape_hash, exact_hash);
+"#,
 ];
 
 /// The projection tables, in the order they are dumped and cleared.
@@ -822,7 +826,12 @@ impl<'t> Writer<'t> {
             .collect();
         let mut stale: FxHashSet<u64> = appeared_or_gone.iter().map(|r| r.key).collect();
         let mut seeds: FxHashSet<u64> = pending.iter().map(|r| r.key).collect();
-        if all || appeared_or_gone.iter().any(|r| !r.codes.is_empty()) {
+        // (A shape re-keyed without codes has just left the graph: its edges go.)
+        if all
+            || appeared_or_gone
+                .iter()
+                .any(|r| !r.codes.is_empty() || r.rekey)
+        {
             // The graph's nodes now: shapes with units and codes.
             let live = self.shape_rows("WHERE units > 0 AND codes IS NOT NULL")?;
             let shapes: Vec<near::Shape> = live
@@ -865,8 +874,8 @@ impl<'t> Writer<'t> {
                 let (a, b) = (live[a as usize].key, live[b as usize].key);
                 let (a, b) = (a.min(b), a.max(b));
                 for key in [a, b] {
-                    if !idents.contains_key(&key) {
-                        idents.insert(key, copy_idents(self.tx, key)?);
+                    if let std::collections::hash_map::Entry::Vacant(e) = idents.entry(key) {
+                        e.insert(copy_idents(self.tx, key)?);
                     }
                 }
                 if !near::names_in_order(&idents[&a], &idents[&b], params.min_idents, &mut matcher)
@@ -1204,9 +1213,11 @@ fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()> {
             // A shape's names are the union of its units' names: independent of the order
             // units arrive in. A change of the union, or a copy with other names in order (a
             // new exact hash), re-verifies the shape's edges (`rekey`).
-            let known: Option<Option<Vec<u8>>> = tx
-                .prepare_cached("SELECT names FROM shapes WHERE key = ?1")?
-                .query_row([u.shape.0 as i64], |r| r.get(0))
+            // (names, codes) of the shape, if known.
+            type Known = (Option<Vec<u8>>, Option<Vec<u8>>);
+            let known: Option<Known> = tx
+                .prepare_cached("SELECT names, codes FROM shapes WHERE key = ?1")?
+                .query_row([u.shape.0 as i64], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?;
             match known {
                 None => {
@@ -1215,26 +1226,45 @@ fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()> {
                     )?
                     .execute(params![u.shape.0 as i64, u.tokens, codes, names])?;
                 }
-                Some(old) => {
+                // The codes are a function of the shape, except across settings and versions:
+                // the latest unit's win, and a shape that leaves or changes in the near-miss
+                // graph is re-verified.
+                Some(_) if u.codes.is_empty() => {
+                    // Not a near-miss node (a block or a table): only the count matters.
+                    tx.prepare_cached(
+                        "UPDATE shapes SET units = units + 1, rekey = rekey OR codes IS NOT NULL, \
+                         codes = NULL, names = NULL WHERE key = ?1",
+                    )?
+                    .execute([u.shape.0 as i64])?;
+                }
+                Some((old, old_codes)) => {
                     let old = codes_from_blob(old);
                     let union = union_sorted(&old, &u.names);
-                    let rekey = union != old || !has_copy(tx, u.shape.0, u.exact.0, Some(*id))?;
+                    let rekey = union != old
+                        || old_codes != codes
+                        || !has_copy(tx, u.shape.0, u.exact.0, Some(*id))?;
                     tx.prepare_cached(
-                        "UPDATE shapes SET units = units + 1, names = ?2, rekey = rekey OR ?3 WHERE key = ?1",
+                        "UPDATE shapes SET units = units + 1, names = ?2, rekey = rekey OR ?3, codes = ?4 \
+                         WHERE key = ?1",
                     )?
-                    .execute(params![u.shape.0 as i64, codes_to_blob(&union), rekey])?;
+                    .execute(params![u.shape.0 as i64, codes_to_blob(&union), rekey, codes])?;
                 }
             }
         }
         Event::UnitRemoved { id } => {
-            let found: Option<(i64, i64)> = tx
-                .prepare_cached("SELECT shape_hash, exact_hash FROM units WHERE id = ?1")?
-                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            let found: Option<(i64, i64, bool)> = tx
+                .prepare_cached(
+                    "SELECT shape_hash, exact_hash, codes IS NOT NULL FROM units WHERE id = ?1",
+                )?
+                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                 .optional()?;
-            let shape = found.map(|(shape, _)| shape);
             tx.prepare_cached("DELETE FROM units WHERE id = ?1")?
                 .execute([id])?;
-            if let Some(shape) = shape {
+            if let Some((shape, _, false)) = found {
+                // Not a near-miss node (a block or a table): only the count matters.
+                tx.prepare_cached("UPDATE shapes SET units = units - 1 WHERE key = ?1")?
+                    .execute([shape])?;
+            } else if let Some((shape, exact, true)) = found {
                 let mut union: Vec<u16> = Vec::new();
                 {
                     let mut stmt =
@@ -1247,9 +1277,8 @@ fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()> {
                 let old: Option<Vec<u8>> = tx
                     .prepare_cached("SELECT names FROM shapes WHERE key = ?1")?
                     .query_row([shape], |r| r.get(0))?;
-                let exact = found.map_or(0, |(_, exact)| exact) as u64;
-                let rekey =
-                    codes_from_blob(old) != union || !has_copy(tx, shape as u64, exact, None)?;
+                let rekey = codes_from_blob(old) != union
+                    || !has_copy(tx, shape as u64, exact as u64, None)?;
                 tx.prepare_cached(
                     "UPDATE shapes SET units = units - 1, names = ?2, rekey = rekey OR ?3 WHERE key = ?1",
                 )?

@@ -292,3 +292,42 @@ fn near_miss_classes_after_edits_equal_a_fresh_scan_and_keep_their_id() {
     cpt_ok(&["rebuild", "--db", path_str(&db)]);
     assert_eq!(snapshot(&db), live);
 }
+
+#[test]
+fn near_miss_detection_turns_off_and_on_like_a_fresh_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root);
+    let dbs = tempfile::tempdir().unwrap();
+    let db = dbs.path().join("cpt.db");
+    let scan_with = |db: &Path, extra: &[&str]| {
+        let mut args = vec!["scan", path_str(root), "--quiet", "--db", path_str(db)];
+        args.extend(extra);
+        cpt_ok(&args);
+    };
+    let types =
+        |db: &Path| -> Vec<String> { classes(&clones(db)).into_iter().map(|(t, _)| t).collect() };
+    let same_as_fresh = |db: &Path, extra: &[&str]| {
+        let fresh = dbs.path().join(format!("fresh-{}.db", extra.len()));
+        let _ = std::fs::remove_file(&fresh);
+        scan_with(&fresh, extra);
+        let (mut a, mut b) = (clones(db), clones(&fresh));
+        a["root"] = Value::Null;
+        b["root"] = Value::Null;
+        assert_eq!(a, b, "{extra:?}");
+    };
+    scan_with(&db, &[]);
+    assert!(types(&db).contains(&"T3".to_string()));
+    scan_with(&db, &["--no-near-miss"]);
+    assert!(!types(&db).contains(&"T3".to_string()), "{:?}", types(&db));
+    assert!(!types(&db).is_empty(), "exact and renamed copies stay");
+    same_as_fresh(&db, &["--no-near-miss"]);
+    // cpt.toml turns it off too; the flag's absence turns it back on.
+    write(root, "cpt.toml", "[scan]\nnear_miss = false\n");
+    scan_with(&db, &[]);
+    assert!(!types(&db).contains(&"T3".to_string()));
+    std::fs::remove_file(root.join("cpt.toml")).unwrap();
+    scan_with(&db, &[]);
+    assert!(types(&db).contains(&"T3".to_string()));
+    same_as_fresh(&db, &[]);
+}
