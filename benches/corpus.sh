@@ -4,7 +4,8 @@
 #   bash benches/corpus.sh python [RUNS]   # the machine's python3 standard library (.py files)
 #   bash benches/corpus.sh jdk [RUNS]      # the Temurin 25 JDK sources (lib/src.zip), .java files
 #
-# Measures, per run: cold scan (fresh catalogue), tree-sitter parse-only time of the same files
+# Measures, per run: cold scan (fresh catalogue), the same cold scan without near-miss (type-3)
+# detection (`--no-near-miss`), tree-sitter parse-only time of the same files
 # (the walk, read and parse of `cpt scan` without fingerprinting or storing), a rescan with no
 # change, a rescan with one file changed, and the cold scan's peak RSS. With jscpd 5.3.3
 # installed (PEERS=DIR holding node_modules from `npm install jscpd@5.3.3
@@ -55,13 +56,17 @@ measure() {
   rm -f "$f"
 }
 
-cold=() cold_rss=() cold_cpu=() parse=() parse_cpu=() rescan=() one=() jscpd_t=() jscpd_rss=()
+cold=() cold_rss=() cold_cpu=() exact=() parse=() parse_cpu=() rescan=() one=() jscpd_t=() jscpd_rss=()
 files=$(find "$tree" -name "*.${jscpd_format/python/py}" | wc -l)
 bytes=$(find "$tree" -name "*.${jscpd_format/python/py}" -printf '%s\n' | awk '{s+=$1} END {print s}')
 for i in $(seq "$runs"); do
   rm -f "$db" "$db-wal" "$db-shm"
   read -r t m u s < <(measure "$cpt" scan "$tree" --db "$db" --quiet "${exclude[@]}")
   cold+=("$t"); cold_rss+=("$m"); cold_cpu+=("$(awk -v u="$u" -v s="$s" 'BEGIN{print u+s}')")
+  rm -f "$db.exact"*
+  read -r t _ < <(measure "$cpt" scan "$tree" --db "$db.exact" --quiet --no-near-miss "${exclude[@]}")
+  exact+=("$t")
+  rm -f "$db.exact"*
   read -r t _ u s < <(measure "$parse_only" parse-only "$tree" "${exclude[@]}")
   parse+=("$t"); parse_cpu+=("$(awk -v u="$u" -v s="$s" 'BEGIN{print u+s}')")
   # Let the racy-timestamp window pass so the rescans trust the files' stat.
@@ -88,6 +93,8 @@ median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(
 c=$(median "${cold[@]}"); p=$(median "${parse[@]}")
 echo "corpus: $corpus ($files files, $((bytes / 1000000)) MB), medians of $runs runs"
 echo "cold scan:          ${c}s  ($(awk -v f="$files" -v t="$c" 'BEGIN{printf "%.0f", f/t}') files/s, $(awk -v b="$bytes" -v t="$c" 'BEGIN{printf "%.1f", b/1e6/t}') MB/s)  runs: ${cold[*]}"
+e=$(median "${exact[@]}")
+echo "without type-3:     ${e}s  runs: ${exact[*]}  (type-3 detection adds $(awk -v c="$c" -v e="$e" 'BEGIN{printf "%.0f", (c/e-1)*100}')%)"
 echo "parse-only:         ${p}s  runs: ${parse[*]}"
 echo "cold / parse-only:  $(awk -v c="$c" -v p="$p" 'BEGIN{printf "%.2f", c/p}') wall, $(awk -v c="$(median "${cold_cpu[@]}")" -v p="$(median "${parse_cpu[@]}")" 'BEGIN{printf "%.2f (CPU %.1fs / %.1fs)", c/p, c, p}')"
 echo "no-change rescan:   $(median "${rescan[@]}")s  runs: ${rescan[*]}"

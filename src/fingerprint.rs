@@ -178,6 +178,8 @@ pub struct Token {
     pub end: u32,
     pub kind: u16,
     pub class: NodeClass,
+    /// Inside a collection literal (the language's `tables` kinds).
+    pub in_table: bool,
 }
 
 /// A token as the shape hash sees it.
@@ -247,6 +249,8 @@ fn flatten<'t>(lang: &Language, tree: &'t Tree, source: &[u8]) -> Flat<'t> {
     // Open blocks: (depth of their statements, statements so far).
     let mut open_blocks: Vec<(usize, Vec<RawStatement>)> = Vec::new();
     let mut depth = 0usize;
+    // Collection literals the cursor is inside.
+    let mut tables = 0usize;
     let mut cursor = tree.walk();
     'walk: loop {
         let node = cursor.node();
@@ -281,6 +285,7 @@ fn flatten<'t>(lang: &Language, tree: &'t Tree, source: &[u8]) -> Flat<'t> {
                 ));
             }
             depth += 1;
+            tables += usize::from(lang.is_table(kind));
             if lang.is_block(kind) && !open.is_empty() {
                 open_blocks.push((depth, Vec::new()));
             }
@@ -294,6 +299,7 @@ fn flatten<'t>(lang: &Language, tree: &'t Tree, source: &[u8]) -> Flat<'t> {
                     end: end as u32,
                     kind,
                     class,
+                    in_table: tables > 0,
                 });
             } else if source[start..end]
                 .windows(IGNORE_MARKER.len())
@@ -319,6 +325,7 @@ fn flatten<'t>(lang: &Language, tree: &'t Tree, source: &[u8]) -> Flat<'t> {
             if !cursor.goto_parent() {
                 break 'walk;
             }
+            tables -= usize::from(lang.is_table(cursor.node().kind_id()));
             if open_blocks
                 .last()
                 .is_some_and(|(statement_depth, _)| *statement_depth == depth)
@@ -576,10 +583,15 @@ fn literal_noise(tokens: &[Token]) -> Option<Noise> {
     (literals * 5 >= tokens.len() * 2).then_some(Noise::Literals)
 }
 
-/// Whether a unit is a table of literals, punctuation aside (60% of the other tokens): with
-/// literal values abstracted, every table of one arity looks like every other, so tables take
-/// no part in near-miss detection (exact and renamed copies of them are still found).
+/// Whether a unit is a data table: mostly (half) collection literals, or mostly (60%)
+/// literals once punctuation is set aside. With literal values abstracted every table of one
+/// arity looks like every other, so tables take no part in near-miss detection (exact and
+/// renamed copies of them are still found).
 fn is_table(tokens: &[Token], source: &[u8]) -> bool {
+    let inside = tokens.iter().filter(|t| t.in_table).count();
+    if inside * 2 >= tokens.len() {
+        return true;
+    }
     let (mut literals, mut counted) = (0usize, 0usize);
     for t in tokens {
         match t.class {
@@ -1134,6 +1146,9 @@ mod tests {
         let py_table =
             "def codes():\n    return {'a': 1, 'b': 2, 'c': 3,\n            'd': 4, 'e': 5}\n";
         assert!(one("python", py_table).codes.is_empty());
+        // Rows naming shared values are still a table: most of it is collection literals.
+        let rows = "class R {\n  Object[][] getContents() {\n    final String[] p = new String[] {\"h:mm a\", \"h:mm\"};\n    return new Object[][] {\n      {\"TimePatterns\", p}, {\"roc.TimePatterns\", p},\n      {\"japanese.TimePatterns\", p}, {\"islamic.TimePatterns\", p},\n    };\n  }\n}\n";
+        assert!(one("java", rows).codes.is_empty());
         let code = "def greet(name, out):\n    out.write('hello ' + name)\n    out.flush()\n    return len(name)\n";
         let code = one("python", code);
         assert!(!code.codes.is_empty());

@@ -145,6 +145,10 @@ struct LangSpec {
     /// Statement kinds that import or include other code (noise when alone).
     #[serde(default)]
     imports: Vec<String>,
+    /// Collection literal kinds (arrays, lists, maps, initializer lists): what data tables
+    /// are made of.
+    #[serde(default)]
+    tables: Vec<String>,
     /// File-name globs that mark test files (`test_*.py`, `*_test.go`).
     #[serde(default)]
     test_files: Vec<String>,
@@ -168,6 +172,7 @@ impl LangSpec {
         self.parent_name_fields.extend(child.parent_name_fields);
         self.blocks.extend(child.blocks);
         self.imports.extend(child.imports);
+        self.tables.extend(child.tables);
         self.test_files.extend(child.test_files);
         self.units.extend(child.units);
         self
@@ -253,6 +258,7 @@ pub struct Language {
     parent_name_fields: Vec<u16>,
     blocks: Vec<bool>,
     imports: Vec<bool>,
+    tables: Vec<bool>,
     test_files: Vec<String>,
 }
 
@@ -304,6 +310,15 @@ impl Language {
     #[inline]
     pub fn is_import(&self, kind_id: u16) -> bool {
         self.imports
+            .get(usize::from(kind_id))
+            .copied()
+            .unwrap_or(false)
+    }
+
+    /// Whether nodes of this kind are collection literals.
+    #[inline]
+    pub fn is_table(&self, kind_id: u16) -> bool {
+        self.tables
             .get(usize::from(kind_id))
             .copied()
             .unwrap_or(false)
@@ -511,6 +526,7 @@ fn compile(
     };
     let blocks = kind_set("blocks", &spec.blocks)?;
     let imports = kind_set("imports", &spec.imports)?;
+    let tables = kind_set("tables", &spec.tables)?;
     let name_fields = field_ids("name_fields", &spec.name_fields)?;
     let parent_name_fields = field_ids("parent_name_fields", &spec.parent_name_fields)?;
     Ok(Language {
@@ -525,6 +541,7 @@ fn compile(
         parent_name_fields,
         blocks,
         imports,
+        tables,
         test_files: spec.test_files,
     })
 }
@@ -555,6 +572,7 @@ mod tests {
             );
             assert!(lang.blocks.contains(&true), "{} has no blocks", lang.id);
             assert!(lang.imports.contains(&true), "{} has no imports", lang.id);
+            assert!(lang.tables.contains(&true), "{} has no tables", lang.id);
         }
     }
 
