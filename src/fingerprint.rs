@@ -178,8 +178,8 @@ pub struct Token {
     pub end: u32,
     pub kind: u16,
     pub class: NodeClass,
-    /// Inside a collection literal (the language's `tables` kinds).
-    pub in_table: bool,
+    /// How many collection literals (the language's `tables` kinds) the token is inside.
+    pub tables: u16,
 }
 
 /// A token as the shape hash sees it.
@@ -197,6 +197,8 @@ struct RawUnit {
     kind: UnitKind,
     first_token: usize,
     end_token: usize,
+    /// Collection literals around the unit: a method declared inside an array is no table.
+    tables: u16,
 }
 
 /// A statement of a block: its token range and lines (0-based rows, inclusive).
@@ -250,7 +252,7 @@ fn flatten<'t>(lang: &Language, tree: &'t Tree, source: &[u8]) -> Flat<'t> {
     let mut open_blocks: Vec<(usize, Vec<RawStatement>)> = Vec::new();
     let mut depth = 0usize;
     // Collection literals the cursor is inside.
-    let mut tables = 0usize;
+    let mut tables = 0u16;
     let mut cursor = tree.walk();
     'walk: loop {
         let node = cursor.node();
@@ -281,11 +283,12 @@ fn flatten<'t>(lang: &Language, tree: &'t Tree, source: &[u8]) -> Flat<'t> {
                         kind: unit_kind,
                         first_token: flat.tokens.len(),
                         end_token: 0,
+                        tables,
                     },
                 ));
             }
             depth += 1;
-            tables += usize::from(lang.is_table(kind));
+            tables += u16::from(lang.is_table(kind));
             if lang.is_block(kind) && !open.is_empty() {
                 open_blocks.push((depth, Vec::new()));
             }
@@ -299,7 +302,7 @@ fn flatten<'t>(lang: &Language, tree: &'t Tree, source: &[u8]) -> Flat<'t> {
                     end: end as u32,
                     kind,
                     class,
-                    in_table: tables > 0,
+                    tables,
                 });
             } else if source[start..end]
                 .windows(IGNORE_MARKER.len())
@@ -325,7 +328,7 @@ fn flatten<'t>(lang: &Language, tree: &'t Tree, source: &[u8]) -> Flat<'t> {
             if !cursor.goto_parent() {
                 break 'walk;
             }
-            tables -= usize::from(lang.is_table(cursor.node().kind_id()));
+            tables -= u16::from(lang.is_table(cursor.node().kind_id()));
             if open_blocks
                 .last()
                 .is_some_and(|(statement_depth, _)| *statement_depth == depth)
@@ -390,7 +393,7 @@ pub fn fingerprint(
         }
         let (exact, shape) = hasher.hash(range, source);
         // Without the near-miss view a unit is no node of the near-miss graph.
-        let near = thresholds.near_miss && !is_table(range, source);
+        let near = thresholds.near_miss && !is_table(range, raw.tables, source);
         let body = flat
             .blocks
             .iter()
@@ -587,8 +590,8 @@ fn literal_noise(tokens: &[Token]) -> Option<Noise> {
 /// literals once punctuation is set aside. With literal values abstracted every table of one
 /// arity looks like every other, so tables take no part in near-miss detection (exact and
 /// renamed copies of them are still found).
-fn is_table(tokens: &[Token], source: &[u8]) -> bool {
-    let inside = tokens.iter().filter(|t| t.in_table).count();
+fn is_table(tokens: &[Token], around: u16, source: &[u8]) -> bool {
+    let inside = tokens.iter().filter(|t| t.tables > around).count();
     if inside * 2 >= tokens.len() {
         return true;
     }
@@ -1149,6 +1152,9 @@ mod tests {
         // Rows naming shared values are still a table: most of it is collection literals.
         let rows = "class R {\n  Object[][] getContents() {\n    final String[] p = new String[] {\"h:mm a\", \"h:mm\"};\n    return new Object[][] {\n      {\"TimePatterns\", p}, {\"roc.TimePatterns\", p},\n      {\"japanese.TimePatterns\", p}, {\"islamic.TimePatterns\", p},\n    };\n  }\n}\n";
         assert!(one("java", rows).codes.is_empty());
+        // A function written inside an array is code like any other.
+        let inside = "class C {\n  Runnable[] tasks = new Runnable[] {\n    new Runnable() {\n      public void run() {\n        int total = 0;\n        for (int i = 0; i < limit; i++) {\n          total += weigh(i);\n        }\n        report(total);\n      }\n    },\n  };\n}\n";
+        assert!(!one("java", inside).codes.is_empty());
         let code = "def greet(name, out):\n    out.write('hello ' + name)\n    out.flush()\n    return len(name)\n";
         let code = one("python", code);
         assert!(!code.codes.is_empty());
