@@ -139,8 +139,12 @@ pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Result<ScanSummar
     };
     std::thread::scope(|threads| -> Result<()> {
         let (sender, receiver) = mpsc::sync_channel::<Processed>(4 * BATCH_FILES);
-        let writer = threads
-            .spawn(|| write_all(&mut store, scan_id, removed, receiver, progress, &mut tally));
+        let writer = std::thread::Builder::new()
+            .name("cpt-writer".into())
+            .spawn_scoped(threads, || {
+                write_all(&mut store, scan_id, removed, receiver, progress, &mut tally)
+            })
+            .context("cannot start the writer thread")?;
         todo.par_iter()
             .with_max_len(1)
             .for_each_with(sender, |sender, candidate| {

@@ -927,12 +927,14 @@ impl<'t> Writer<'t> {
     /// Every shape connected to a seed by edges, seeds included.
     fn components(&self, seeds: FxHashSet<u64>, all: bool) -> rusqlite::Result<FxHashSet<u64>> {
         if all {
-            // Everything is affected; skip the walk.
-            let mut stmt = self.tx.prepare_cached("SELECT key FROM shapes")?;
+            // Everything is affected; skip the walk, and the shapes that can neither form a
+            // class nor end one: a single unit, no edge, no pattern.
+            let mut stmt = self.tx.prepare_cached(
+                "SELECT key FROM shapes WHERE units > 1 OR key IN (SELECT key FROM patterns) \
+                 OR key IN (SELECT a FROM near) OR key IN (SELECT b FROM near)",
+            )?;
             let rows = stmt.query_map([], |r| Ok(r.get::<_, i64>(0)? as u64))?;
-            let mut keys: FxHashSet<u64> = rows.collect::<rusqlite::Result<_>>()?;
-            keys.extend(seeds);
-            return Ok(keys);
+            return rows.collect();
         }
         let mut seen = seeds.clone();
         let mut stack: Vec<u64> = seeds.into_iter().collect();
@@ -1210,9 +1212,22 @@ fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()> {
                 u.noise.map(Noise::as_str),
                 codes_to_blob(&u.idents)
             ])?;
+            // The codes are a function of the shape, except across settings and versions: the
+            // latest unit's win, and a shape that leaves or changes in the near-miss graph is
+            // re-verified (`rekey`).
+            if u.codes.is_empty() {
+                // Not a near-miss node (a block or a table): only the count matters.
+                tx.prepare_cached(
+                    "INSERT INTO shapes (key, units, tokens) VALUES (?1, 1, ?2) \
+                     ON CONFLICT(key) DO UPDATE SET units = units + 1, \
+                     rekey = rekey OR codes IS NOT NULL, codes = NULL, names = NULL",
+                )?
+                .execute(params![u.shape.0 as i64, u.tokens])?;
+                return Ok(());
+            }
             // A shape's names are the union of its units' names: independent of the order
             // units arrive in. A change of the union, or a copy with other names in order (a
-            // new exact hash), re-verifies the shape's edges (`rekey`).
+            // new exact hash), re-verifies the shape's edges.
             // (names, codes) of the shape, if known.
             type Known = (Option<Vec<u8>>, Option<Vec<u8>>);
             let known: Option<Known> = tx
@@ -1225,17 +1240,6 @@ fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()> {
                         "INSERT INTO shapes (key, units, tokens, codes, names) VALUES (?1, 1, ?2, ?3, ?4)",
                     )?
                     .execute(params![u.shape.0 as i64, u.tokens, codes, names])?;
-                }
-                // The codes are a function of the shape, except across settings and versions:
-                // the latest unit's win, and a shape that leaves or changes in the near-miss
-                // graph is re-verified.
-                Some(_) if u.codes.is_empty() => {
-                    // Not a near-miss node (a block or a table): only the count matters.
-                    tx.prepare_cached(
-                        "UPDATE shapes SET units = units + 1, rekey = rekey OR codes IS NOT NULL, \
-                         codes = NULL, names = NULL WHERE key = ?1",
-                    )?
-                    .execute([u.shape.0 as i64])?;
                 }
                 Some((old, old_codes)) => {
                     let old = codes_from_blob(old);
