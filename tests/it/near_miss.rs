@@ -331,3 +331,24 @@ fn near_miss_detection_turns_off_and_on_like_a_fresh_scan() {
     assert!(types(&db).contains(&"T3".to_string()));
     same_as_fresh(&db, &[]);
 }
+
+#[test]
+fn the_same_names_in_another_order_are_no_near_miss() {
+    // One token stream once identifiers are abstracted, one name set, but each line's names in
+    // another order: the shape of an idiom, not a copy.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "a.py",
+        "def mix(a, b, c, d, e, f):\n    g = a + b * c - d + e * f\n    h = b + c * d - e + f * a\n    k = c + d * e - f + a * b\n    m = d + e * f - a + b * c\n    return g + h + k + m\n",
+    );
+    write(
+        root,
+        "b.py",
+        "def mix(a, b, c, d, e, f):\n    g = f + e * d - c + b * a\n    h = a + f * e - d + c * b\n    k = b + a * f - e + d * c\n    m = c + b * a - f + e * d\n    return m + k + h + g\n",
+    );
+    scan(root, None);
+    let found = classes(&clones(&default_db(root)));
+    assert!(found.is_empty(), "{found:?}");
+}
