@@ -4,7 +4,7 @@
 //! codes), so renamed copies are verified once. Candidates come from locality-sensitive
 //! hashing: two shapes whose MinHash sketches share a band key, in a band bucket of at most
 //! [`Params::bucket_cap`] shapes, that pass a length bound and share names.
-//! Each candidate is verified with the token LCS ratio ([`crate::detect::similarity`]); pairs
+//! Each candidate is verified with the token LCS ratio (`2·LCS/(m+n)`, [`Matcher`]); pairs
 //! at or above the threshold are edges. Classes come from [`cluster`]: a greedy leader
 //! clustering in a fixed order, so every member is similar to its class's representative and
 //! chains never glue unrelated code together.
@@ -383,7 +383,66 @@ pub fn cluster(nodes: &[Node], edges: &[(u64, u64, f32)]) -> Vec<Cluster> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::lcs_length;
+
+    /// The verification measure of two whole streams.
+    fn similarity(a: &[u16], b: &[u16]) -> f64 {
+        let mut matcher = Matcher::default();
+        matcher.prepare(a);
+        ratio(matcher.lcs(b), a.len(), b.len())
+    }
+
+    /// The textbook dynamic programme, for checking the bit-parallel one.
+    fn lcs_slow(a: &[u16], b: &[u16]) -> usize {
+        let mut row = vec![0usize; b.len() + 1];
+        for &x in a {
+            let mut diagonal = 0;
+            for (j, &y) in b.iter().enumerate() {
+                let above = row[j + 1];
+                row[j + 1] = if x == y {
+                    diagonal + 1
+                } else {
+                    row[j + 1].max(row[j])
+                };
+                diagonal = above;
+            }
+        }
+        row[b.len()]
+    }
+
+    #[test]
+    fn bit_parallel_lcs_equals_the_dynamic_programme() {
+        // A small deterministic generator: lengths across word boundaries, few symbols.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |bound: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % bound
+        };
+        let mut matcher = Matcher::default();
+        for _ in 0..300 {
+            let (m, n) = (next(200) as usize, next(200) as usize);
+            let alphabet = 1 + next(12);
+            let a: Vec<u16> = (0..m).map(|_| next(alphabet) as u16).collect();
+            let b: Vec<u16> = (0..n).map(|_| next(alphabet) as u16).collect();
+            matcher.prepare(&a);
+            assert_eq!(matcher.lcs(&b), lcs_slow(&a, &b), "{a:?} {b:?}");
+            matcher.release(&a);
+        }
+    }
+
+    #[test]
+    fn similarity_of_edits() {
+        let base: Vec<u16> = (0..100).collect();
+        assert_eq!(similarity(&base, &base), 1.0);
+        assert_eq!(similarity(&[], &[]), 1.0);
+        assert_eq!(similarity(&base, &[]), 0.0);
+        let mut inserted = base.clone();
+        inserted.splice(50..50, 200..220);
+        assert!((similarity(&base, &inserted) - 200.0 / 220.0).abs() < 1e-9);
+        let reversed: Vec<u16> = base.iter().rev().copied().collect();
+        assert!(similarity(&base, &reversed) < 0.05);
+    }
 
     fn shape(key: u64, codes: Vec<u16>) -> Shape {
         Shape {
@@ -415,7 +474,7 @@ mod tests {
             b.extend_from_slice(&a[a.len() / 3..]);
             matcher.prepare(&a);
             // A reused matcher answers as a fresh one does.
-            assert_eq!(matcher.lcs(&b), lcs_length(&a, &b));
+            assert_eq!(matcher.lcs(&b), lcs_slow(&a, &b));
             assert_eq!(matcher.lcs(&a), a.len());
             matcher.release(&a);
         }
