@@ -5,7 +5,9 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::common::{classes, clones, cpt_ok, default_db, path_str, py_function, scan, write};
+use crate::common::{
+    assert_same_clones, classes, clones, cpt_ok, default_db, path_str, py_function, scan, write,
+};
 
 /// A 16-line run of statements pasted into the middle of two different functions.
 const PASTED: &str = "    header = lines[0].split(',')
@@ -267,20 +269,14 @@ fn near_miss_classes_after_edits_equal_a_fresh_scan_and_keep_their_id() {
     assert_eq!(t3_id(&grown), Some(before.clone()));
     let fresh = tempfile::tempdir().unwrap();
     let fresh_db = fresh.path().join("fresh.db");
-    let same = |a: &Path, b: &Path| {
-        let (mut x, mut y) = (clones(a), clones(b));
-        x["root"] = Value::Null;
-        y["root"] = Value::Null;
-        assert_eq!(x, y);
-    };
     scan(root, Some(&fresh_db));
-    same(&db, &fresh_db);
+    assert_same_clones(&db, &fresh_db);
     // The representative goes: the class re-forms around another member or dissolves.
     std::fs::remove_file(root.join("app/graph.py")).unwrap();
     scan(root, Some(&db));
     std::fs::remove_file(&fresh_db).unwrap();
     scan(root, Some(&fresh_db));
-    same(&db, &fresh_db);
+    assert_same_clones(&db, &fresh_db);
     // Rebuilding from the log gives the same catalogue.
     let snapshot = |db: &Path| {
         cpt::store::Store::open_existing(db)
@@ -311,10 +307,7 @@ fn near_miss_detection_turns_off_and_on_like_a_fresh_scan() {
         let fresh = dbs.path().join(format!("fresh-{}.db", extra.len()));
         let _ = std::fs::remove_file(&fresh);
         scan_with(&fresh, extra);
-        let (mut a, mut b) = (clones(db), clones(&fresh));
-        a["root"] = Value::Null;
-        b["root"] = Value::Null;
-        assert_eq!(a, b, "{extra:?}");
+        assert_same_clones(db, &fresh);
     };
     scan_with(&db, &[]);
     assert!(types(&db).contains(&"T3".to_string()));
