@@ -36,7 +36,7 @@ impl Default for Params {
             min_similarity: 0.7,
             bucket_cap: 64,
             min_names: 0.8,
-            min_idents: 0.5,
+            min_idents: 0.6,
         }
     }
 }
