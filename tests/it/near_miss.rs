@@ -345,3 +345,59 @@ fn the_same_names_in_another_order_are_no_near_miss() {
     let found = classes(&clones(&default_db(root)));
     assert!(found.is_empty(), "{found:?}");
 }
+
+#[test]
+fn a_copy_that_keeps_the_names_in_order_joins_and_leaves_incrementally() {
+    // `b.py` is `a2.py` with one statement added; `a1.py` is `a2.py` consistently renamed so
+    // that its names run in another order. `a1` and `a2` share one shape, so the near-miss
+    // edge to `b` rests on which copies that shape has: it must appear when `a2` arrives and
+    // go when `a2` leaves, as in a fresh scan.
+    let mix = |[a, b, c, d, e, f]: [&str; 6]| {
+        format!(
+            "def mix({a}, {b}, {c}, {d}, {e}, {f}):\n    g = {a} + {b} * {c} - {d} + {e} * {f}\n    h = {b} + {c} * {d} - {e} + {f} * {a}\n    k = {c} + {d} * {e} - {f} + {a} * {b}\n    m = {d} + {e} * {f} - {a} + {b} * {c}\n    return g + h + k + m\n"
+        )
+    };
+    let ordered = mix(["a", "b", "c", "d", "e", "f"]);
+    let reordered = mix(["f", "e", "d", "c", "b", "a"]);
+    let edited = ordered.replace("    return", "    n = a * f - c\n    return");
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let dbs = tempfile::tempdir().unwrap();
+    let db = dbs.path().join("cpt.db");
+    let rescan = |db: &Path| cpt_ok(&["scan", path_str(root), "--quiet", "--db", path_str(db)]);
+    let same_as_fresh = |name: &str| {
+        let fresh = dbs.path().join(name);
+        rescan(&fresh);
+        assert_same_clones(&db, &fresh);
+    };
+    let near_miss_files = |db: &Path| -> Vec<String> {
+        classes(&clones(db))
+            .into_iter()
+            .filter(|(t, _)| t == "T3")
+            .flat_map(|(_, members)| members)
+            .collect()
+    };
+    write(root, "a1.py", &reordered);
+    write(root, "b.py", &edited);
+    rescan(&db);
+    assert!(
+        near_miss_files(&db).is_empty(),
+        "{:?}",
+        near_miss_files(&db)
+    );
+
+    write(root, "a2.py", &ordered);
+    rescan(&db);
+    let joined = near_miss_files(&db);
+    assert!(joined.iter().any(|m| m.starts_with("b.py")), "{joined:?}");
+    same_as_fresh("with-a2.db");
+
+    std::fs::remove_file(root.join("a2.py")).unwrap();
+    rescan(&db);
+    assert!(
+        near_miss_files(&db).is_empty(),
+        "{:?}",
+        near_miss_files(&db)
+    );
+    same_as_fresh("without-a2.db");
+}
