@@ -28,7 +28,8 @@ Register-ArgumentCompleter -Native -CommandName 'cpt' -ScriptBlock {
             [CompletionResult]::new('scan', 'scan', [CompletionResultType]::ParameterValue, 'Index or refresh a source tree (incremental: only changed files are read again)')
             [CompletionResult]::new('clones', 'clones', [CompletionResultType]::ParameterValue, 'List clone classes: every copy of each repeated function')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Files, units and languages in the catalogue; skipped files; duplicated lines')
-            [CompletionResult]::new('rebuild', 'rebuild', [CompletionResultType]::ParameterValue, 'Recreate the catalogue''s tables from its event log')
+            [CompletionResult]::new('similar', 'similar', [CompletionResultType]::ParameterValue, 'Units similar to a function (FILE:LINE), to every function of a file, or to code on standard input (-), from the index')
+            [CompletionResult]::new('rebuild', 'rebuild', [CompletionResultType]::ParameterValue, 'Recreate the catalogue''s tables from its event log, and its index')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -76,6 +77,18 @@ Register-ArgumentCompleter -Native -CommandName 'cpt' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'cpt;similar' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]')
+            [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Language of the code (id such as python or java) [default: from the file''s extension]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'At most N matches per unit')
+            [CompletionResult]::new('--min-similarity', '--min-similarity', [CompletionResultType]::ParameterName, 'Only matches at least this similar [default: the catalogue''s near-miss threshold]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'cpt;rebuild' {
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -95,7 +108,8 @@ Register-ArgumentCompleter -Native -CommandName 'cpt' -ScriptBlock {
             [CompletionResult]::new('scan', 'scan', [CompletionResultType]::ParameterValue, 'Index or refresh a source tree (incremental: only changed files are read again)')
             [CompletionResult]::new('clones', 'clones', [CompletionResultType]::ParameterValue, 'List clone classes: every copy of each repeated function')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Files, units and languages in the catalogue; skipped files; duplicated lines')
-            [CompletionResult]::new('rebuild', 'rebuild', [CompletionResultType]::ParameterValue, 'Recreate the catalogue''s tables from its event log')
+            [CompletionResult]::new('similar', 'similar', [CompletionResultType]::ParameterValue, 'Units similar to a function (FILE:LINE), to every function of a file, or to code on standard input (-), from the index')
+            [CompletionResult]::new('rebuild', 'rebuild', [CompletionResultType]::ParameterValue, 'Recreate the catalogue''s tables from its event log, and its index')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -107,6 +121,9 @@ Register-ArgumentCompleter -Native -CommandName 'cpt' -ScriptBlock {
             break
         }
         'cpt;help;stats' {
+            break
+        }
+        'cpt;help;similar' {
             break
         }
         'cpt;help;rebuild' {

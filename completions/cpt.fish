@@ -29,7 +29,8 @@ complete -c cpt -n "__fish_cpt_needs_command" -s V -l version -d 'Print version'
 complete -c cpt -n "__fish_cpt_needs_command" -f -a "scan" -d 'Index or refresh a source tree (incremental: only changed files are read again)'
 complete -c cpt -n "__fish_cpt_needs_command" -f -a "clones" -d 'List clone classes: every copy of each repeated function'
 complete -c cpt -n "__fish_cpt_needs_command" -f -a "stats" -d 'Files, units and languages in the catalogue; skipped files; duplicated lines'
-complete -c cpt -n "__fish_cpt_needs_command" -f -a "rebuild" -d 'Recreate the catalogue\'s tables from its event log'
+complete -c cpt -n "__fish_cpt_needs_command" -f -a "similar" -d 'Units similar to a function (FILE:LINE), to every function of a file, or to code on standard input (-), from the index'
+complete -c cpt -n "__fish_cpt_needs_command" -f -a "rebuild" -d 'Recreate the catalogue\'s tables from its event log, and its index'
 complete -c cpt -n "__fish_cpt_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c cpt -n "__fish_cpt_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c cpt -n "__fish_cpt_using_subcommand scan" -l db -d 'Catalogue database [default: PATH/.cpt/cpt.db]' -r -F
@@ -65,14 +66,23 @@ complete -c cpt -n "__fish_cpt_using_subcommand stats" -l format -d 'Output form
 json\t''"
 complete -c cpt -n "__fish_cpt_using_subcommand stats" -s h -l help -d 'Print help'
 complete -c cpt -n "__fish_cpt_using_subcommand stats" -s V -l version -d 'Print version'
+complete -c cpt -n "__fish_cpt_using_subcommand similar" -l db -d 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]' -r -F
+complete -c cpt -n "__fish_cpt_using_subcommand similar" -l lang -d 'Language of the code (id such as python or java) [default: from the file\'s extension]' -r
+complete -c cpt -n "__fish_cpt_using_subcommand similar" -l format -d 'Output format' -r -f -a "text\t''
+json\t''"
+complete -c cpt -n "__fish_cpt_using_subcommand similar" -l limit -d 'At most N matches per unit' -r
+complete -c cpt -n "__fish_cpt_using_subcommand similar" -l min-similarity -d 'Only matches at least this similar [default: the catalogue\'s near-miss threshold]' -r
+complete -c cpt -n "__fish_cpt_using_subcommand similar" -s h -l help -d 'Print help'
+complete -c cpt -n "__fish_cpt_using_subcommand similar" -s V -l version -d 'Print version'
 complete -c cpt -n "__fish_cpt_using_subcommand rebuild" -l db -d 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]' -r -F
 complete -c cpt -n "__fish_cpt_using_subcommand rebuild" -s h -l help -d 'Print help'
 complete -c cpt -n "__fish_cpt_using_subcommand rebuild" -s V -l version -d 'Print version'
 complete -c cpt -n "__fish_cpt_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c cpt -n "__fish_cpt_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats rebuild completions help" -f -a "scan" -d 'Index or refresh a source tree (incremental: only changed files are read again)'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats rebuild completions help" -f -a "clones" -d 'List clone classes: every copy of each repeated function'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats rebuild completions help" -f -a "stats" -d 'Files, units and languages in the catalogue; skipped files; duplicated lines'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats rebuild completions help" -f -a "rebuild" -d 'Recreate the catalogue\'s tables from its event log'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats rebuild completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats rebuild completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild completions help" -f -a "scan" -d 'Index or refresh a source tree (incremental: only changed files are read again)'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild completions help" -f -a "clones" -d 'List clone classes: every copy of each repeated function'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild completions help" -f -a "stats" -d 'Files, units and languages in the catalogue; skipped files; duplicated lines'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild completions help" -f -a "similar" -d 'Units similar to a function (FILE:LINE), to every function of a file, or to code on standard input (-), from the index'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild completions help" -f -a "rebuild" -d 'Recreate the catalogue\'s tables from its event log, and its index'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

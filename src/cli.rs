@@ -32,7 +32,10 @@ enum Command {
     Clones(ClonesArgs),
     /// Files, units and languages in the catalogue; skipped files; duplicated lines
     Stats(StatsArgs),
-    /// Recreate the catalogue's tables from its event log
+    /// Units similar to a function (FILE:LINE), to every function of a file, or to code on
+    /// standard input (-), from the index
+    Similar(SimilarArgs),
+    /// Recreate the catalogue's tables from its event log, and its index
     Rebuild(CatalogueArgs),
     /// Print a shell completion script
     Completions {
@@ -211,6 +214,28 @@ impl ClonesArgs {
 }
 
 #[derive(Debug, Args)]
+struct SimilarArgs {
+    /// FILE:LINE (the unit containing that line), FILE (each of its functions), or - (code
+    /// on standard input; needs --lang)
+    #[arg(value_name = "FILE[:LINE]|-")]
+    target: String,
+    #[command(flatten)]
+    catalogue: CatalogueArgs,
+    /// Language of the code (id such as python or java) [default: from the file's extension]
+    #[arg(long, value_name = "LANG")]
+    lang: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+    /// At most N matches per unit
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    limit: usize,
+    /// Only matches at least this similar [default: the catalogue's near-miss threshold]
+    #[arg(long, value_name = "RATIO", value_parser = ratio)]
+    min_similarity: Option<f64>,
+}
+
+#[derive(Debug, Args)]
 struct StatsArgs {
     #[command(flatten)]
     catalogue: CatalogueArgs,
@@ -324,14 +349,20 @@ fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut (dyn Write + Send)) -> Res
             Ok(())
         }
         Command::Stats(args) => {
-            let store = open_catalogue(&args.catalogue)?;
-            let stats = pipeline::stats(&store)?;
+            let db = catalogue_path(&args.catalogue)?;
+            let store = Store::open_existing(&db)?;
+            let stderr = Mutex::new(stderr);
+            let warn = |line: &str| {
+                let _ = writeln!(stderr.lock().expect("stderr lock"), "cpt: warning: {line}");
+            };
+            let stats = pipeline::stats(&store, &db, &warn)?;
             match args.format {
                 Format::Text => report::stats_text(stdout, &stats)?,
                 Format::Json => report::stats_json(stdout, &stats)?,
             }
             Ok(())
         }
+        Command::Similar(args) => similar(args, stdout, stderr),
         Command::Rebuild(args) => {
             let db = catalogue_path(&args)?;
             let events = pipeline::rebuild(&db)?;
@@ -360,6 +391,96 @@ fn catalogue_path(args: &CatalogueArgs) -> Result<PathBuf> {
 
 fn open_catalogue(args: &CatalogueArgs) -> Result<Store> {
     Ok(Store::open_existing(&catalogue_path(args)?)?)
+}
+
+fn similar(
+    args: SimilarArgs,
+    stdout: &mut dyn Write,
+    stderr: &mut (dyn Write + Send),
+) -> Result<()> {
+    let db = catalogue_path(&args.catalogue)?;
+    let store = Store::open_existing(&db)?;
+    let root = PathBuf::from(store.meta("root")?.unwrap_or_default());
+    let settings = Settings::resolve(config::load(&root)?.scan, ScanConfig::default());
+    let (query, lang, line) = if args.target == "-" {
+        let lang = args
+            .lang
+            .context("code on standard input needs --lang (such as --lang python)")?;
+        let mut source = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut source)
+            .context("cannot read standard input")?;
+        ((String::from("-"), false, source), lang, None)
+    } else {
+        let (file, line) = split_line(&args.target);
+        let source =
+            std::fs::read(&file).with_context(|| format!("{}: cannot read", file.display()))?;
+        let lang = match args.lang {
+            Some(lang) => lang,
+            None => crate::lang::for_path(&file)
+                .with_context(|| format!("{}: unknown language; pass --lang", file.display()))?
+                .id
+                .to_string(),
+        };
+        let (shown, in_catalogue) = match file.canonicalize().ok().and_then(|f| {
+            f.strip_prefix(&root)
+                .ok()
+                .map(|r| r.to_string_lossy().replace('\\', "/"))
+        }) {
+            Some(rel) => {
+                let known = store.has_file(&rel)?;
+                (rel, known)
+            }
+            None => (file.display().to_string(), false),
+        };
+        ((shown, in_catalogue, source), lang, line)
+    };
+    let (path, in_catalogue, source) = query;
+    let units = pipeline::query_units(&lang, &source, settings.thresholds, line)?;
+    if units.is_empty() {
+        match line {
+            Some(line) => anyhow::bail!(
+                "{path}:{line}: no unit there (units are functions of at least {} tokens and {} lines)",
+                settings.thresholds.min_tokens,
+                settings.thresholds.min_lines
+            ),
+            None => anyhow::bail!(
+                "{path}: no units (functions of at least {} tokens and {} lines)",
+                settings.thresholds.min_tokens,
+                settings.thresholds.min_lines
+            ),
+        }
+    }
+    let query = pipeline::SimilarQuery {
+        path,
+        in_catalogue,
+        units,
+    };
+    let min_similarity = match args.min_similarity {
+        Some(m) => m,
+        None => store.near_params()?.min_similarity,
+    };
+    let stderr = Mutex::new(stderr);
+    let warn = |line: &str| {
+        let _ = writeln!(stderr.lock().expect("stderr lock"), "cpt: warning: {line}");
+    };
+    let answers = pipeline::similar(&store, &db, &query, min_similarity, args.limit, &warn)?;
+    match args.format {
+        Format::Text => report::similar_text(stdout, &answers)?,
+        Format::Json => report::similar_json(stdout, &root.to_string_lossy(), &answers)?,
+    }
+    Ok(())
+}
+
+/// `FILE:LINE` → (FILE, LINE); a path that exists as given, or has no numeric suffix, is a
+/// file.
+fn split_line(target: &str) -> (PathBuf, Option<u32>) {
+    if !std::path::Path::new(target).exists()
+        && let Some((file, line)) = target.rsplit_once(':')
+        && let Ok(line) = line.parse::<u32>()
+    {
+        return (PathBuf::from(file), Some(line));
+    }
+    (PathBuf::from(target), None)
 }
 
 fn scan(args: ScanArgs, stdout: &mut dyn Write, stderr: &mut (dyn Write + Send)) -> Result<()> {

@@ -9,11 +9,13 @@ pub mod detect;
 pub mod discover;
 pub mod event;
 pub mod fingerprint;
+pub mod index;
 pub mod lang;
 pub mod near;
 pub mod parse;
 pub mod pipeline;
 pub mod report;
+pub mod similar;
 pub mod store;
 
 pub use cli::run_with_args;

@@ -152,26 +152,13 @@ impl<'s> Index<'s> {
             .with_min_len(16)
             .map_init(Matcher::default, |matcher, &i| {
                 let i = i as usize;
-                let a = &self.shapes[i].codes;
                 let mut found = Vec::new();
-                let mut prepared = false;
+                let mut verifier = Verifier::new(&self.shapes[i], matcher);
                 for j in self.candidates(i, params.bucket_cap) {
                     if in_from.contains(&j) && (j as usize) < i {
                         continue;
                     }
-                    let other = &self.shapes[j as usize];
-                    let b = &other.codes;
-                    if ratio_bound(a.len(), b.len()) < params.min_similarity
-                        || overlap(&self.shapes[i].names, &other.names) < params.min_names
-                    {
-                        continue;
-                    }
-                    if !prepared {
-                        matcher.prepare(a);
-                        prepared = true;
-                    }
-                    let sim = ratio(matcher.lcs(b), a.len(), b.len());
-                    if sim >= params.min_similarity {
+                    if let Some(sim) = verifier.similarity(&self.shapes[j as usize], params) {
                         let (x, y) = if i < j as usize {
                             (i as u32, j)
                         } else {
@@ -180,9 +167,6 @@ impl<'s> Index<'s> {
                         found.push((x, y, sim as f32));
                     }
                 }
-                if prepared {
-                    matcher.release(a);
-                }
                 found
             })
             .flatten()
@@ -190,6 +174,52 @@ impl<'s> Index<'s> {
         edges.sort_unstable_by_key(|&(a, b, _)| (a, b));
         edges.dedup_by_key(|&mut (a, b, _)| (a, b));
         edges
+    }
+}
+
+/// Verifies near-miss candidates of one shape: the length bound, the shared names, then the
+/// LCS ratio of the codes. Detection and `cpt similar` both verify through it. The first full
+/// verification prepares the matcher with the shape's codes; dropping the verifier releases it.
+pub struct Verifier<'a> {
+    shape: &'a Shape,
+    matcher: &'a mut Matcher,
+    prepared: bool,
+}
+
+impl<'a> Verifier<'a> {
+    pub fn new(shape: &'a Shape, matcher: &'a mut Matcher) -> Verifier<'a> {
+        Verifier {
+            shape,
+            matcher,
+            prepared: false,
+        }
+    }
+
+    /// The similarity of `other` to the shape, if it reaches `params.min_similarity` and the
+    /// two share enough names.
+    pub fn similarity(&mut self, other: &Shape, params: &Params) -> Option<f64> {
+        let (a, b) = (&self.shape.codes, &other.codes);
+        if a.is_empty()
+            || b.is_empty()
+            || ratio_bound(a.len(), b.len()) < params.min_similarity
+            || overlap(&self.shape.names, &other.names) < params.min_names
+        {
+            return None;
+        }
+        if !self.prepared {
+            self.matcher.prepare(a);
+            self.prepared = true;
+        }
+        let sim = ratio(self.matcher.lcs(b), a.len(), b.len());
+        (sim >= params.min_similarity).then_some(sim)
+    }
+}
+
+impl Drop for Verifier<'_> {
+    fn drop(&mut self) {
+        if self.prepared {
+            self.matcher.release(&self.shape.codes);
+        }
     }
 }
 

@@ -16,13 +16,19 @@ use crate::config::Settings;
 use crate::detect;
 use crate::discover::{self, Candidate, SkipReason};
 use crate::event::CloneType;
-use crate::fingerprint::{self, Hash64};
+use crate::fingerprint::{self, Hash64, UnitPrint};
+use crate::index::{self, Index, Segments};
+use crate::lang;
+use crate::similar::{self, Match, Own};
 use crate::store::{Change, FileState, KnownFile, MemberRow, PatternRow, Store};
 
 /// Directory of the catalogue at a scanned root.
 pub const CATALOGUE_DIR: &str = ".cpt";
 /// The catalogue's database file inside [`CATALOGUE_DIR`].
 pub const DATABASE_FILE: &str = "cpt.db";
+
+/// A delta segment larger than this fraction of its base (in units) is merged into a new base.
+const DELTA_FRACTION: usize = 8;
 
 /// Files per write transaction.
 const BATCH_FILES: usize = 1000;
@@ -154,6 +160,7 @@ pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Result<ScanSummar
         writer.join().expect("writer thread panicked")
     })?;
     tally.events += store.classify(scan_id, &options.settings.near)?.events;
+    refresh_index(&store, &options.db)?;
     progress.finish();
 
     store.set_meta("fingerprint", &fingerprint_key)?;
@@ -393,7 +400,10 @@ fn write_all(
 
 /// Recreate the catalogue's projections from its event log; returns the events replayed.
 pub fn rebuild(db: &Path) -> Result<u64> {
-    Ok(Store::open_existing(db)?.rebuild()?)
+    let mut store = Store::open_existing(db)?;
+    let events = store.rebuild()?;
+    rebuild_index(&store, db, "rebuild".to_string())?;
+    Ok(events)
 }
 
 /// Whether test files take part in a report.
@@ -591,10 +601,51 @@ pub struct Stats {
     pub duplicated_lines: u64,
     pub duplicated_share: f64,
     pub events: u64,
+    pub index: IndexStats,
+}
+
+/// The index beside the catalogue, for `cpt stats`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct IndexStats {
+    /// Bytes of the base and the delta segment.
+    pub bytes: u64,
+    pub units: u64,
+    pub delta_units: u64,
+    pub bytes_per_unit: f64,
+    pub bloom_bits: u64,
+    pub bloom_hashes: u32,
+    /// The rate the filter was sized for.
+    pub bloom_configured_rate: f64,
+    /// The rate its actual bits imply.
+    pub bloom_expected_rate: f64,
+    /// The rate measured on 100,000 fingerprints that are not indexed.
+    pub bloom_measured_rate: f64,
 }
 
 /// Catalogue statistics, with duplicated lines counted once however many classes cover them.
-pub fn stats(store: &Store) -> Result<Stats> {
+pub fn stats(store: &Store, db: &Path, warn: &dyn Fn(&str)) -> Result<Stats> {
+    let (segments, how) = refresh_index(store, db)?;
+    if let IndexRefresh::Rebuilt(why) = how {
+        warn(&format!(
+            "{}: {why}; rebuilt from the catalogue",
+            index::path_for(db).display()
+        ));
+    }
+    let base = &segments.base;
+    let delta_units = segments.delta.as_ref().map_or(0, Index::units) as u64;
+    let bytes = (base.bytes_len() + segments.delta.as_ref().map_or(0, Index::bytes_len)) as u64;
+    let (bloom_bits, bloom_hashes) = base.bloom_size();
+    let index = IndexStats {
+        bytes,
+        units: base.units() as u64,
+        delta_units,
+        bytes_per_unit: bytes as f64 / (base.units() as u64 + delta_units).max(1) as f64,
+        bloom_bits,
+        bloom_hashes,
+        bloom_configured_rate: index::BLOOM_RATE,
+        bloom_expected_rate: base.bloom_expected_rate()?,
+        bloom_measured_rate: base.measured_false_positive_rate(100_000)?,
+    };
     let counts = store.counts()?;
     let patterns = reported_patterns(store, &Filter::default())?;
     let mut ranges: HashMap<i64, Vec<(u32, u32)>> = HashMap::new();
@@ -637,6 +688,7 @@ pub fn stats(store: &Store) -> Result<Stats> {
             duplicated_lines as f64 / lines as f64
         },
         events: counts.events,
+        index,
     })
 }
 
@@ -707,5 +759,198 @@ mod report_tests {
                 ("c".to_string(), vec![(50, 55), (70, 75)]),
             ]
         );
+    }
+}
+
+/// How bringing the index up to date went.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IndexRefresh {
+    /// The index already matched the catalogue's last event.
+    UpToDate,
+    /// A delta segment was written beside the base.
+    Delta,
+    /// The base was rebuilt from the catalogue, for this reason.
+    Rebuilt(String),
+}
+
+/// The delta segment beside the index of `db`.
+pub fn delta_path(db: &Path) -> PathBuf {
+    let mut name = index::path_for(db).into_os_string();
+    name.push("-delta");
+    PathBuf::from(name)
+}
+
+fn open_segments(db: &Path) -> std::result::Result<Segments, String> {
+    let base = Index::open(&index::path_for(db)).map_err(|e| match &e {
+        index::IndexError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+            "no index".to_string()
+        }
+        _ => e.to_string(),
+    })?;
+    let delta_path = delta_path(db);
+    let delta = match Index::open(&delta_path) {
+        Ok(d) => Some(d),
+        Err(index::IndexError::Io { source, .. })
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            None
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    Segments::new(base, delta).map_err(|e| e.to_string())
+}
+
+/// Rebuild the index of `db` from the catalogue: a new base, no delta.
+pub fn rebuild_index(store: &Store, db: &Path, why: String) -> Result<(Segments, IndexRefresh)> {
+    let bytes = index::build(&store.index_contents(None)?);
+    index::write_atomically(&index::path_for(db), &bytes)?;
+    // A delta left behind names the old base and would be refused anyway.
+    match std::fs::remove_file(delta_path(db)) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(e).with_context(|| format!("{}: cannot remove", delta_path(db).display()));
+        }
+        _ => {}
+    }
+    let segments = open_segments(db).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((segments, IndexRefresh::Rebuilt(why)))
+}
+
+/// Bring the index beside `db` up to date with the catalogue and open it: nothing to do when
+/// it matches the last event; a delta segment over the base when the base is older, unless the
+/// delta would pass a fraction of the base; a rebuild when the index is missing, damaged,
+/// newer than the catalogue or built with another format.
+pub fn refresh_index(store: &Store, db: &Path) -> Result<(Segments, IndexRefresh)> {
+    let last = store.last_event()?;
+    let segments = match open_segments(db) {
+        Ok(s) => s,
+        Err(why) => return rebuild_index(store, db, why),
+    };
+    if segments.last_event() == last {
+        return Ok((segments, IndexRefresh::UpToDate));
+    }
+    let base_event = segments.base.last_event;
+    if base_event > last {
+        return rebuild_index(store, db, "index is newer than the catalogue".to_string());
+    }
+    let base_units = segments.base.units();
+    drop(segments);
+    let contents = store.delta_contents(base_event)?;
+    if contents.units.len() * DELTA_FRACTION > base_units.max(1) {
+        return rebuild_index(store, db, "delta segment outgrew its base".to_string());
+    }
+    index::write_atomically(&delta_path(db), &index::build(&contents))?;
+    match open_segments(db) {
+        Ok(s) => Ok((s, IndexRefresh::Delta)),
+        Err(why) => rebuild_index(store, db, why),
+    }
+}
+
+/// A query for `cpt similar`: units of a file in the catalogue's tree, or code on its own.
+pub struct SimilarQuery {
+    /// The path shown for the query, relative to the root when it lies inside it.
+    pub path: String,
+    /// Whether `path` is a file of the catalogue (its own units are left out of the answer).
+    pub in_catalogue: bool,
+    pub units: Vec<UnitPrint>,
+}
+
+/// Fingerprint `source` as language `lang` for a query: the function-level units (blocks
+/// only when no function covers `line`), or only the innermost unit containing `line`.
+pub fn query_units(
+    lang_id: &str,
+    source: &[u8],
+    thresholds: fingerprint::Thresholds,
+    line: Option<u32>,
+) -> Result<Vec<UnitPrint>> {
+    let lang = lang::by_id(lang_id).with_context(|| format!("unknown language `{lang_id}`"))?;
+    let tree = crate::parse::parse(lang, source)?;
+    let print = fingerprint::fingerprint(lang, &tree, source, thresholds);
+    let units: Vec<UnitPrint> = print.units;
+    Ok(match line {
+        None => units
+            .into_iter()
+            .filter(|u| u.kind != crate::lang::UnitKind::Block)
+            .collect(),
+        Some(line) => {
+            let containing = units
+                .iter()
+                .filter(|u| u.start_line <= line && line <= u.end_line);
+            let innermost = containing
+                .clone()
+                .filter(|u| u.kind != crate::lang::UnitKind::Block)
+                .min_by_key(|u| u.end_line - u.start_line)
+                .or_else(|| containing.min_by_key(|u| u.end_line - u.start_line));
+            innermost.cloned().into_iter().collect()
+        }
+    })
+}
+
+/// The answer to one query unit.
+#[derive(Clone, Debug, Serialize)]
+pub struct SimilarAnswer {
+    pub path: String,
+    pub start_line: u32,
+    pub end_line: u32,
+    pub kind: String,
+    pub name: String,
+    pub matches: Vec<Match>,
+}
+
+/// Answer `query` from the index of `db` (brought up to date first). `warn` receives one line
+/// when the index had to be rebuilt. A chunk found damaged mid-query is rebuilt and the query
+/// asked again once.
+pub fn similar(
+    store: &Store,
+    db: &Path,
+    query: &SimilarQuery,
+    min_similarity: f64,
+    limit: usize,
+    warn: &dyn Fn(&str),
+) -> Result<Vec<SimilarAnswer>> {
+    let params = store.near_params()?;
+    let (mut segments, how) = refresh_index(store, db)?;
+    if let IndexRefresh::Rebuilt(why) = how {
+        warn(&format!(
+            "{}: {why}; rebuilt from the catalogue",
+            index::path_for(db).display()
+        ));
+    }
+    let ask = |segments: &Segments| -> Result<Vec<SimilarAnswer>> {
+        query
+            .units
+            .iter()
+            .map(|u| {
+                let own = Own {
+                    path: &query.path,
+                    start_line: u.start_line,
+                    end_line: u.end_line,
+                };
+                let own = query.in_catalogue.then_some(&own);
+                Ok(SimilarAnswer {
+                    path: query.path.clone(),
+                    start_line: u.start_line,
+                    end_line: u.end_line,
+                    kind: u.kind.as_str().to_string(),
+                    name: u.name.clone(),
+                    matches: similar::similar_to(
+                        segments,
+                        store,
+                        u,
+                        own,
+                        &params,
+                        min_similarity,
+                        limit,
+                    )?,
+                })
+            })
+            .collect()
+    };
+    match ask(&segments) {
+        Err(e) if similar::is_damage(&e) => {
+            warn(&format!("{e}; rebuilt from the catalogue"));
+            segments = rebuild_index(store, db, e.to_string())?.0;
+            ask(&segments)
+        }
+        other => other,
     }
 }

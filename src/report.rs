@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::event::CloneType;
-use crate::pipeline::{ScanSummary, Stats};
+use crate::pipeline::{ScanSummary, SimilarAnswer, Stats};
 use crate::store::PatternRow;
 
 /// `cpt clones --format json`: the public contract, schema `cpt.clones/1`.
@@ -151,6 +151,21 @@ pub fn stats_text(out: &mut dyn Write, s: &Stats) -> io::Result<()> {
     )?;
     writeln!(out, "syntax errors    {} files", s.files_with_syntax_errors)?;
     writeln!(out, "events           {}", s.events)?;
+    let i = &s.index;
+    writeln!(
+        out,
+        "index            {} bytes, {} units + {} in the delta, {:.1} bytes per unit",
+        i.bytes, i.units, i.delta_units, i.bytes_per_unit
+    )?;
+    writeln!(
+        out,
+        "bloom filter     {} bits, {} probes; false positives: sized for {:.2}%, expected {:.2}%, measured {:.2}%",
+        i.bloom_bits,
+        i.bloom_hashes,
+        i.bloom_configured_rate * 100.0,
+        i.bloom_expected_rate * 100.0,
+        i.bloom_measured_rate * 100.0
+    )?;
     if !s.languages.is_empty() {
         writeln!(
             out,
@@ -169,6 +184,69 @@ pub fn stats_text(out: &mut dyn Write, s: &Stats) -> io::Result<()> {
         writeln!(out, "\n{:<12} {:>8}", "skipped", "files")?;
         for (reason, n) in &s.skipped {
             writeln!(out, "{reason:<12} {n:>8}")?;
+        }
+    }
+    Ok(())
+}
+
+/// `cpt similar --format json`: schema `cpt.similar/1`.
+pub fn similar_json(out: &mut dyn Write, root: &str, answers: &[SimilarAnswer]) -> io::Result<()> {
+    #[derive(Serialize)]
+    struct SimilarJson<'a> {
+        schema: &'static str,
+        root: &'a str,
+        queries: Vec<SimilarAnswer>,
+    }
+    let queries = answers
+        .iter()
+        .cloned()
+        .map(|mut a| {
+            for m in &mut a.matches {
+                m.similarity = (m.similarity * 1000.0).round() / 1000.0;
+            }
+            a
+        })
+        .collect();
+    serde_json::to_writer_pretty(
+        &mut *out,
+        &SimilarJson {
+            schema: "cpt.similar/1",
+            root,
+            queries,
+        },
+    )?;
+    writeln!(out)
+}
+
+/// `cpt similar` for people: each query unit, then its matches best first.
+pub fn similar_text(out: &mut dyn Write, answers: &[SimilarAnswer]) -> io::Result<()> {
+    for (i, a) in answers.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        writeln!(
+            out,
+            "{}:{}-{} {} ({})",
+            a.path, a.start_line, a.end_line, a.name, a.kind
+        )?;
+        if a.matches.is_empty() {
+            writeln!(out, "  no similar units")?;
+        }
+        for m in &a.matches {
+            write!(
+                out,
+                "  {} {:>3.0}%  {}:{}-{} {}",
+                m.clone_type.as_str(),
+                (m.similarity * 100.0).floor(),
+                m.path,
+                m.start_line,
+                m.end_line,
+                m.name
+            )?;
+            match &m.pattern {
+                Some(p) => writeln!(out, "  [{p}]")?,
+                None => writeln!(out)?,
+            }
         }
     }
     Ok(())

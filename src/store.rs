@@ -11,7 +11,7 @@
 //! the next `classify` finishes the work. `shapes` and `near` are detector state derived from
 //! the units; `rebuild` recomputes them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -23,6 +23,7 @@ use crate::detect::{self, Class, Member};
 pub use crate::event::FileState;
 use crate::event::{CloneType, Event, FileRecord, Hash64, PatternSummary, UnitRecord};
 use crate::fingerprint::{Noise, Sketch, UnitPrint};
+use crate::index;
 use crate::lang::UnitKind;
 use crate::near::{self, Params};
 
@@ -486,6 +487,235 @@ impl Store {
             )
             .map(|n| n as u64)
             .map_err(self.err())
+    }
+
+    /// Whether the catalogue has a file at this root-relative path.
+    pub fn has_file(&self, path: &str) -> Result<bool, StoreError> {
+        self.conn
+            .query_row("SELECT 1 FROM files WHERE path = ?1", [path], |_| Ok(()))
+            .optional()
+            .map(|r| r.is_some())
+            .map_err(self.err())
+    }
+
+    /// The sequence number of the last event (0 for an empty log): what an index built now
+    /// is up to date with.
+    pub fn last_event(&self) -> Result<i64, StoreError> {
+        self.conn
+            .query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))
+            .map_err(self.err())
+    }
+
+    /// Everything an index is built from, read in one transaction so that it is one state of
+    /// the catalogue: every unit with its file and pattern, and the band keys of every shape
+    /// that takes part in near-miss detection. With `paths`, only those files' units and the
+    /// bands of their shapes (a delta segment).
+    pub fn index_contents(&self, paths: Option<&[String]>) -> Result<index::Contents, StoreError> {
+        let tx = self.conn.unchecked_transaction().map_err(self.err())?;
+        self.contents_in(&tx, paths)
+    }
+
+    fn contents_in(
+        &self,
+        tx: &Transaction<'_>,
+        paths: Option<&[String]>,
+    ) -> Result<index::Contents, StoreError> {
+        let err = self.err();
+        let last_event: i64 = tx
+            .query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))
+            .map_err(&err)?;
+        let select = "SELECT u.exact_hash, u.shape_hash, f.path, f.lang, u.kind, u.name, u.start_line, \
+                      u.end_line, u.tokens, u.noise IS NOT NULL, \
+                      (SELECT min(p.key) FROM pattern_members m JOIN patterns p ON p.id = m.pattern_id \
+                       WHERE m.unit_id = u.id) \
+                      FROM units u JOIN files f ON f.id = u.file_id";
+        let row = |r: &rusqlite::Row<'_>| -> rusqlite::Result<index::UnitEntry> {
+            Ok(index::UnitEntry {
+                exact: r.get::<_, i64>(0)? as u64,
+                shape: r.get::<_, i64>(1)? as u64,
+                path: r.get(2)?,
+                lang: r.get(3)?,
+                kind: r.get(4)?,
+                name: r.get(5)?,
+                start_line: r.get(6)?,
+                end_line: r.get(7)?,
+                tokens: r.get(8)?,
+                noise: r.get(9)?,
+                pattern: r.get::<_, Option<i64>>(10)?.map(|k| k as u64),
+            })
+        };
+        let mut units = Vec::new();
+        match paths {
+            None => {
+                let mut stmt = tx.prepare(select).map_err(&err)?;
+                for unit in stmt.query_map([], row).map_err(&err)? {
+                    units.push(unit.map_err(&err)?);
+                }
+            }
+            Some(paths) => {
+                let mut stmt = tx
+                    .prepare_cached(&format!("{select} WHERE f.path = ?1"))
+                    .map_err(&err)?;
+                for path in paths {
+                    for unit in stmt.query_map([path], row).map_err(&err)? {
+                        units.push(unit.map_err(&err)?);
+                    }
+                }
+            }
+        }
+        let shapes: FxHashSet<u64> = units.iter().map(|u| u.shape).collect();
+        let mut bands = Vec::new();
+        {
+            let mut stmt = tx
+                .prepare("SELECT key, codes FROM shapes WHERE units > 0 AND codes IS NOT NULL")
+                .map_err(&err)?;
+            let mut rows = stmt.query([]).map_err(&err)?;
+            while let Some(r) = rows.next().map_err(&err)? {
+                let key = r.get::<_, i64>(0).map_err(&err)? as u64;
+                if paths.is_some() && !shapes.contains(&key) {
+                    continue;
+                }
+                let codes = codes_from_blob(r.get(1).map_err(&err)?);
+                bands.push((key, Sketch::of(&codes).band_keys()));
+            }
+        }
+        Ok(index::Contents {
+            last_event,
+            base_event: 0,
+            dirty: Vec::new(),
+            dissolved: Vec::new(),
+            units,
+            bands,
+        })
+    }
+
+    /// The contents of a delta segment over a base built at `base_event`: the files touched
+    /// by any event since (changed, added or removed, or holding a unit whose pattern
+    /// changed) with their units now, and the patterns dissolved since.
+    pub fn delta_contents(&self, base_event: i64) -> Result<index::Contents, StoreError> {
+        let err = self.err();
+        let tx = self.conn.unchecked_transaction().map_err(&err)?;
+        let mut dirty: BTreeSet<String> = BTreeSet::new();
+        let mut dissolved: Vec<u64> = Vec::new();
+        let mut unit_ids: Vec<i64> = Vec::new();
+        let mut file_ids: Vec<i64> = Vec::new();
+        let last_event: i64;
+        {
+            let mut stmt = tx
+                .prepare("SELECT seq, data FROM events WHERE seq > ?1 ORDER BY seq")
+                .map_err(&err)?;
+            let mut rows = stmt.query([base_event]).map_err(&err)?;
+            let mut last = base_event;
+            while let Some(row) = rows.next().map_err(&err)? {
+                let seq: i64 = row.get(0).map_err(&err)?;
+                last = seq;
+                let data: String = row.get(1).map_err(&err)?;
+                let event: Event =
+                    serde_json::from_str(&data).map_err(|e| StoreError::BadEvent {
+                        path: self.path.display().to_string(),
+                        seq,
+                        message: e.to_string(),
+                    })?;
+                match event {
+                    Event::FileAdded(r) | Event::FileChanged(r) => {
+                        dirty.insert(r.file.path);
+                    }
+                    Event::FileRemoved { path, .. } => {
+                        dirty.insert(path);
+                    }
+                    Event::FileTouched { .. } | Event::UnitRemoved { .. } => {}
+                    Event::UnitAdded(r) => file_ids.push(r.file_id),
+                    Event::PatternCreated { members, .. } => unit_ids.extend(members),
+                    Event::PatternGrown { added, .. } => unit_ids.extend(added),
+                    Event::PatternShrunk { removed, .. } => unit_ids.extend(removed),
+                    Event::PatternDissolved { id } => {
+                        if let Ok(key) = u64::from_str_radix(&id, 16) {
+                            dissolved.push(key);
+                        }
+                    }
+                }
+            }
+            last_event = last;
+        }
+        {
+            // A unit gone since is in a file that changed or went: that file is dirty already.
+            let mut by_unit = tx
+                .prepare_cached(
+                    "SELECT f.path FROM units u JOIN files f ON f.id = u.file_id WHERE u.id = ?1",
+                )
+                .map_err(&err)?;
+            for id in unit_ids {
+                if let Some(path) = by_unit
+                    .query_row([id], |r| r.get::<_, String>(0))
+                    .optional()
+                    .map_err(&err)?
+                {
+                    dirty.insert(path);
+                }
+            }
+            let mut by_file = tx
+                .prepare_cached("SELECT path FROM files WHERE id = ?1")
+                .map_err(&err)?;
+            for id in file_ids {
+                if let Some(path) = by_file
+                    .query_row([id], |r| r.get::<_, String>(0))
+                    .optional()
+                    .map_err(&err)?
+                {
+                    dirty.insert(path);
+                }
+            }
+        }
+        let dirty: Vec<String> = dirty.into_iter().collect();
+        let mut contents = self.contents_in(&tx, Some(&dirty))?;
+        contents.last_event = last_event;
+        contents.base_event = base_event;
+        contents.dirty = dirty;
+        contents.dissolved = dissolved;
+        Ok(contents)
+    }
+
+    /// What near-miss verification needs of these shapes (those still present and taking
+    /// part): codes, the union of their names, and the name sequences of their first distinct
+    /// copies.
+    pub fn near_shapes(
+        &self,
+        keys: &[u64],
+    ) -> Result<Vec<NearShape>, StoreError> {
+        let err = self.err();
+        let tx = self.conn.unchecked_transaction().map_err(&err)?;
+        let mut out = Vec::new();
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "SELECT codes, names FROM shapes WHERE key = ?1 AND units > 0 AND codes IS NOT NULL",
+                )
+                .map_err(&err)?;
+            for &key in keys {
+                let found = stmt
+                    .query_row([key as i64], |r| {
+                        Ok((codes_from_blob(r.get(0)?), codes_from_blob(r.get(1)?)))
+                    })
+                    .optional()
+                    .map_err(&err)?;
+                if let Some((codes, names)) = found {
+                    let idents = copy_idents(&tx, key).map_err(&err)?;
+                    out.push((near::Shape { key, codes, names }, idents));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The near-miss parameters the catalogue's classes were computed with.
+    pub fn near_params(&self) -> Result<Params, StoreError> {
+        Ok(self
+            .conn
+            .query_row(NEAR_PARAMS, [], |r| r.get::<_, String>(0))
+            .optional()
+            .map_err(self.err())?
+            .and_then(|key| Params::from_key(&key))
+            .unwrap_or_default())
     }
 
     /// Recreate every projection from the event log. Returns the number of events replayed.
@@ -1085,6 +1315,10 @@ fn crossed_cap(changed: &[&ShapeRow], index: &near::Index<'_>, cap: usize) -> Ve
     }
     out
 }
+
+/// A shape as near-miss verification reads it: codes and names, and the name sequences of
+/// its first distinct copies.
+pub type NearShape = (near::Shape, Vec<Vec<u16>>);
 
 /// A row of `shapes`.
 struct ShapeRow {

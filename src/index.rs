@@ -1,0 +1,1106 @@
+//! Index: the catalogue's fast read side, a versioned binary file beside the database that any
+//! `cpt` process maps into memory and queries without loading it.
+//!
+//! SQLite stays the source of truth; the index is derived from it ([`build`]) and written
+//! atomically (temporary file, fsync, rename). The layout (all integers little-endian):
+//!
+//! ```text
+//! header   (HEADER_LEN bytes)
+//!   magic "CPTINDEX" · version u32 · chunk size u32 · last event u64 · units u64 ·
+//!   band entries u64 · files u64 · patterns u64 · bloom bits u64 · bloom hashes u32 · pad u32 ·
+//!   SECTIONS × (offset u64, length u64) · blake3 of the chunk table (32 bytes)
+//! chunk table: one 16-byte blake3 prefix per CHUNK bytes of the body
+//! body: the sections, each 8-byte aligned
+//!   STRINGS  paths and names, UTF-8, interned
+//!   FILES    per file: path offset u32 · path length u32 · language u32 (index in LANGS)
+//!   UNITS    per unit, sorted by (exact, shape, file, line): UNIT_LEN-byte records
+//!   BY_SHAPE per unit: u32 index into UNITS, sorted by (shape, exact, index)
+//!   BANDS    per band key of every near-miss shape: key u32 (low half) · u32 unit index of the
+//!            shape's first unit in BY_SHAPE order, sorted
+//!   PATTERNS per pattern: its key u64 (the pattern id is its 16 hex digits)
+//!   BLOOM    the Bloom filter's bits, u64 words
+//!   LANGS    language names, NUL-separated
+//! ```
+//!
+//! A reader checks magic, version, sizes and section bounds, and the header's hash of the chunk
+//! table when it opens the file; every chunk of the body is checked against its hash the first
+//! time a query touches it, so a query reads a few pages instead of hashing the whole file,
+//! and a damaged byte is never used. [`Index::verify`] checks every chunk.
+
+use std::cell::RefCell;
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use memmap2::Mmap;
+use rustc_hash::FxHashMap;
+use thiserror::Error;
+
+use crate::fingerprint::{BANDS, mix64};
+
+pub const MAGIC: &[u8; 8] = b"CPTINDEX";
+pub const VERSION: u32 = 1;
+/// Bytes per checksummed chunk of the body.
+pub const CHUNK: usize = 64 * 1024;
+const SECTIONS: usize = 10;
+const FIELDS: usize = 7;
+const HEADER_LEN: usize = 8 + 4 + 4 + 8 * FIELDS + 4 + 4 + SECTIONS * 16 + 32;
+const CHUNK_HASH: usize = 16;
+const UNIT_LEN: usize = 44;
+/// Target false-positive rate of the Bloom filter.
+pub const BLOOM_RATE: f64 = 0.01;
+
+const STRINGS: usize = 0;
+const FILES: usize = 1;
+const UNITS: usize = 2;
+const BY_SHAPE: usize = 3;
+const BAND_TABLE: usize = 4;
+const PATTERNS: usize = 5;
+const BLOOM: usize = 6;
+const LANGS: usize = 7;
+const DIRTY: usize = 8;
+const DISSOLVED: usize = 9;
+
+const UNIT_KINDS: [&str; 6] = [
+    "function",
+    "method",
+    "constructor",
+    "closure",
+    "lambda",
+    "block",
+];
+
+#[derive(Debug, Error)]
+pub enum IndexError {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: not a cpt index ({why})")]
+    Corrupt { path: String, why: String },
+    #[error("{path}: index format version {found}, this cpt reads {VERSION}")]
+    Version { path: String, found: u32 },
+}
+
+/// One unit as the index stores it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnitEntry {
+    pub exact: u64,
+    pub shape: u64,
+    pub path: String,
+    pub lang: String,
+    pub kind: String,
+    pub name: String,
+    pub start_line: u32,
+    pub end_line: u32,
+    pub tokens: u32,
+    /// The key of the pattern the unit belongs to, if any.
+    pub pattern: Option<u64>,
+    pub noise: bool,
+}
+
+/// What the index is built from: every unit, and the band keys of every near-miss shape.
+pub struct Contents {
+    pub last_event: i64,
+    /// For a delta segment: the `last_event` of the base it applies to (0 for a base).
+    pub base_event: i64,
+    /// For a delta segment: the files whose base units it replaces (changed, removed, or
+    /// with a unit whose pattern changed).
+    pub dirty: Vec<String>,
+    /// For a delta segment: keys of patterns dissolved since the base; base units outside
+    /// the dirty files that name one belong to no pattern now.
+    pub dissolved: Vec<u64>,
+    pub units: Vec<UnitEntry>,
+    pub bands: Vec<(u64, [u64; BANDS])>,
+}
+
+/// A Bloom filter over 64-bit fingerprints, read from any word slice (the mapping or a
+/// vector). Fingerprints are already uniform hashes, so the probes are double hashing of the
+/// fingerprint itself: `h1 + i·h2` over `bits`.
+pub struct Bloom;
+
+impl Bloom {
+    /// Bits and probes for `items` at the false-positive `rate`.
+    pub fn size_for(items: usize, rate: f64) -> (u64, u32) {
+        let items = items.max(1) as f64;
+        let ln2 = std::f64::consts::LN_2;
+        let bits = (-(items * rate.ln()) / (ln2 * ln2)).ceil().max(64.0) as u64;
+        let bits = bits.div_ceil(64) * 64;
+        let hashes = ((bits as f64 / items) * ln2).round().clamp(1.0, 16.0) as u32;
+        (bits, hashes)
+    }
+
+    fn probes(item: u64, bits: u64, hashes: u32) -> impl Iterator<Item = u64> {
+        let h1 = mix64(item);
+        let h2 = mix64(h1 ^ 0x9e37_79b9_7f4a_7c15) | 1;
+        (0..u64::from(hashes)).map(move |i| h1.wrapping_add(i.wrapping_mul(h2)) % bits)
+    }
+
+    fn insert(words: &mut [u64], bits: u64, hashes: u32, item: u64) {
+        for bit in Self::probes(item, bits, hashes) {
+            words[(bit / 64) as usize] |= 1 << (bit % 64);
+        }
+    }
+}
+
+/// The filter item of an exact hash and of a shape hash (two domains in one filter).
+fn exact_item(exact: u64) -> u64 {
+    exact
+}
+fn shape_item(shape: u64) -> u64 {
+    mix64(shape ^ 0x5348_4150_4500_0000)
+}
+
+/// The index file beside a catalogue: `.cpt/cpt.db` → `.cpt/cpt.index`.
+pub fn path_for(db: &Path) -> PathBuf {
+    db.with_extension("index")
+}
+
+/// Serialize `contents` into the index format.
+pub fn build(contents: &Contents) -> Vec<u8> {
+    let mut units: Vec<&UnitEntry> = contents.units.iter().collect();
+    units.sort_by(|a, b| {
+        (a.exact, a.shape, &a.path, a.start_line, a.end_line, &a.name).cmp(&(
+            b.exact,
+            b.shape,
+            &b.path,
+            b.start_line,
+            b.end_line,
+            &b.name,
+        ))
+    });
+
+    let mut strings = Strings::default();
+    let mut langs: Vec<&str> = Vec::new();
+    let mut files: Vec<(u32, u32, u32)> = Vec::new();
+    let mut file_ids: FxHashMap<&str, u32> = FxHashMap::default();
+    let mut patterns: Vec<u64> = units.iter().filter_map(|u| u.pattern).collect();
+    patterns.sort_unstable();
+    patterns.dedup();
+
+    let mut unit_bytes: Vec<u8> = Vec::with_capacity(units.len() * UNIT_LEN);
+    for u in &units {
+        let file = match file_ids.get(u.path.as_str()) {
+            Some(&id) => id,
+            None => {
+                let (off, len) = strings.intern(&u.path);
+                let lang = match langs.iter().position(|l| *l == u.lang) {
+                    Some(i) => i,
+                    None => {
+                        langs.push(&u.lang);
+                        langs.len() - 1
+                    }
+                } as u32;
+                files.push((off, len, lang));
+                file_ids.insert(&u.path, files.len() as u32 - 1);
+                files.len() as u32 - 1
+            }
+        };
+        let (name_off, name_len) = strings.intern(&u.name);
+        let pattern = u.pattern.map_or(0, |p| {
+            patterns.binary_search(&p).expect("collected above") as u32 + 1
+        });
+        let kind = UNIT_KINDS.iter().position(|k| *k == u.kind).unwrap_or(0) as u8;
+        unit_bytes.extend_from_slice(&u.exact.to_le_bytes());
+        unit_bytes.extend_from_slice(&u.shape.to_le_bytes());
+        unit_bytes.extend_from_slice(&pattern.to_le_bytes());
+        unit_bytes.extend_from_slice(&file.to_le_bytes());
+        unit_bytes.extend_from_slice(&u.start_line.to_le_bytes());
+        unit_bytes.extend_from_slice(&u.end_line.to_le_bytes());
+        unit_bytes.extend_from_slice(&u.tokens.to_le_bytes());
+        unit_bytes.extend_from_slice(&name_off.to_le_bytes());
+        unit_bytes.extend_from_slice(&(name_len.min(u32::from(u16::MAX)) as u16).to_le_bytes());
+        unit_bytes.push(kind);
+        unit_bytes.push(u8::from(u.noise));
+    }
+
+    let mut by_shape: Vec<u32> = (0..units.len() as u32).collect();
+    by_shape.sort_by_key(|&i| (units[i as usize].shape, units[i as usize].exact, i));
+    let mut first_of_shape: FxHashMap<u64, u32> = FxHashMap::default();
+    for &i in by_shape.iter().rev() {
+        first_of_shape.insert(units[i as usize].shape, i);
+    }
+    let mut bands: Vec<(u32, u32)> = Vec::new();
+    for (shape, keys) in &contents.bands {
+        if let Some(&unit) = first_of_shape.get(shape) {
+            bands.extend(keys.iter().map(|&k| (k as u32, unit)));
+        }
+    }
+    bands.sort_unstable();
+    bands.dedup();
+
+    let mut items: Vec<u64> = units
+        .iter()
+        .flat_map(|u| [exact_item(u.exact), shape_item(u.shape)])
+        .collect();
+    items.sort_unstable();
+    items.dedup();
+    let (bloom_bits, bloom_hashes) = Bloom::size_for(items.len(), BLOOM_RATE);
+    let mut words = vec![0u64; (bloom_bits / 64) as usize];
+    for &item in &items {
+        Bloom::insert(&mut words, bloom_bits, bloom_hashes, item);
+    }
+
+    let mut sections: Vec<Vec<u8>> = vec![Vec::new(); SECTIONS];
+    sections[STRINGS] = strings.bytes;
+    sections[FILES] = files
+        .iter()
+        .flat_map(|&(o, l, g)| [o, l, g].into_iter().flat_map(u32::to_le_bytes))
+        .collect();
+    sections[UNITS] = unit_bytes;
+    sections[BY_SHAPE] = by_shape.iter().flat_map(|i| i.to_le_bytes()).collect();
+    sections[BAND_TABLE] = bands
+        .iter()
+        .flat_map(|&(k, u)| k.to_le_bytes().into_iter().chain(u.to_le_bytes()))
+        .collect();
+    sections[PATTERNS] = patterns.iter().flat_map(|p| p.to_le_bytes()).collect();
+    sections[BLOOM] = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    sections[LANGS] = langs.join("\0").into_bytes();
+    let mut dirty: Vec<&str> = contents.dirty.iter().map(String::as_str).collect();
+    dirty.sort_unstable();
+    dirty.dedup();
+    sections[DIRTY] = dirty.join("\0").into_bytes();
+    let mut dissolved = contents.dissolved.clone();
+    dissolved.sort_unstable();
+    dissolved.dedup();
+    sections[DISSOLVED] = dissolved.iter().flat_map(|p| p.to_le_bytes()).collect();
+
+    let mut body: Vec<u8> = Vec::new();
+    let mut table: Vec<(u64, u64)> = Vec::new();
+    for section in &sections {
+        while body.len() % 8 != 0 {
+            body.push(0);
+        }
+        table.push((body.len() as u64, section.len() as u64));
+        body.extend_from_slice(section);
+    }
+    let chunk_hashes: Vec<u8> = body
+        .chunks(CHUNK)
+        .flat_map(|c| blake3::hash(c).as_bytes()[..CHUNK_HASH].to_vec())
+        .collect();
+    let body_start = HEADER_LEN + chunk_hashes.len();
+
+    let mut out: Vec<u8> = Vec::with_capacity(body_start + body.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&VERSION.to_le_bytes());
+    out.extend_from_slice(&(CHUNK as u32).to_le_bytes());
+    for n in [
+        contents.last_event as u64,
+        contents.base_event as u64,
+        units.len() as u64,
+        bands.len() as u64,
+        files.len() as u64,
+        patterns.len() as u64,
+        bloom_bits,
+    ] {
+        out.extend_from_slice(&n.to_le_bytes());
+    }
+    out.extend_from_slice(&bloom_hashes.to_le_bytes());
+    out.extend_from_slice(&0u32.to_le_bytes());
+    for (offset, len) in table {
+        out.extend_from_slice(&(offset + body_start as u64).to_le_bytes());
+        out.extend_from_slice(&len.to_le_bytes());
+    }
+    let header_hash = header_hash(&out, &chunk_hashes);
+    out.extend_from_slice(&header_hash);
+    debug_assert_eq!(out.len(), HEADER_LEN);
+    out.extend_from_slice(&chunk_hashes);
+    out.extend_from_slice(&body);
+    out
+}
+
+/// Interned strings: each distinct text is stored once.
+#[derive(Default)]
+struct Strings<'a> {
+    bytes: Vec<u8>,
+    at: FxHashMap<&'a str, (u32, u32)>,
+}
+
+impl<'a> Strings<'a> {
+    fn intern(&mut self, s: &'a str) -> (u32, u32) {
+        let bytes = &mut self.bytes;
+        *self.at.entry(s).or_insert_with(|| {
+            let at = (bytes.len() as u32, s.len() as u32);
+            bytes.extend_from_slice(s.as_bytes());
+            at
+        })
+    }
+}
+
+/// blake3 over the header fields and the chunk table: any change to either is detected on
+/// open.
+fn header_hash(fields: &[u8], chunk_hashes: &[u8]) -> [u8; 32] {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(fields);
+    hasher.update(chunk_hashes);
+    *hasher.finalize().as_bytes()
+}
+
+/// Write `bytes` to `path` atomically: a temporary file beside it, fsync, rename, fsync of
+/// the directory. A reader sees the old file or the new one, never a mixture.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), IndexError> {
+    let io = |source| IndexError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let tmp = path.with_extension(format!("index.tmp{}", std::process::id()));
+    let result = (|| {
+        let mut file = File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            File::open(dir)?.sync_all()?;
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(io)
+}
+
+/// A mapped index. Queries verify each chunk they touch on first use.
+pub struct Index {
+    path: PathBuf,
+    map: Mmap,
+    pub last_event: i64,
+    /// A delta's base (its `last_event`); 0 for a base.
+    pub base_event: i64,
+    units: usize,
+    band_entries: usize,
+    files: usize,
+    patterns: usize,
+    bloom_bits: u64,
+    bloom_hashes: u32,
+    sections: [(usize, usize); SECTIONS],
+    body_start: usize,
+    /// One bit per chunk: checked already.
+    checked: RefCell<Vec<u64>>,
+    /// Set when a chunk failed its check; every later read fails too.
+    damaged: RefCell<Option<String>>,
+}
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"))
+}
+fn u64_at(b: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"))
+}
+
+/// A unit record read from the index, borrowing its strings from the mapping.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hit<'a> {
+    pub exact: u64,
+    pub shape: u64,
+    pub path: &'a str,
+    pub lang: &'a str,
+    pub kind: &'static str,
+    pub name: &'a str,
+    pub start_line: u32,
+    pub end_line: u32,
+    pub tokens: u32,
+    pub pattern: Option<u64>,
+    pub noise: bool,
+}
+
+/// A read on a damaged index: the caller rebuilds it.
+#[derive(Debug, Error)]
+#[error("{0}")]
+pub struct Damaged(pub String);
+
+impl Index {
+    /// Map and check an index file: magic, version, sizes, section bounds and the header's
+    /// hash of the chunk table.
+    pub fn open(path: &Path) -> Result<Index, IndexError> {
+        let shown = path.display().to_string();
+        let corrupt = |why: &str| IndexError::Corrupt {
+            path: shown.clone(),
+            why: why.to_string(),
+        };
+        let file = File::open(path).map_err(|source| IndexError::Io {
+            path: shown.clone(),
+            source,
+        })?;
+        // SAFETY: the file is only ever replaced by rename, never written in place, so the
+        // mapped bytes do not change under us; every read is bounds-checked and every chunk
+        // is checked against its hash before use.
+        #[allow(unsafe_code)]
+        let map = unsafe { Mmap::map(&file) }.map_err(|source| IndexError::Io {
+            path: shown.clone(),
+            source,
+        })?;
+        let b: &[u8] = &map;
+        if b.len() < HEADER_LEN || &b[..8] != MAGIC {
+            return Err(corrupt("bad magic or truncated header"));
+        }
+        let version = u32_at(b, 8);
+        if version != VERSION {
+            return Err(IndexError::Version {
+                path: shown,
+                found: version,
+            });
+        }
+        if u32_at(b, 12) as usize != CHUNK {
+            return Err(corrupt("unexpected chunk size"));
+        }
+        let field = |i: usize| u64_at(b, 16 + 8 * i);
+        let (last_event, base_event, units, band_entries, files, patterns, bloom_bits) = (
+            field(0),
+            field(1),
+            field(2),
+            field(3),
+            field(4),
+            field(5),
+            field(6),
+        );
+        let bloom_hashes = u32_at(b, 16 + 8 * FIELDS);
+        let mut sections = [(0usize, 0usize); SECTIONS];
+        let mut end = 0usize;
+        for (i, s) in sections.iter_mut().enumerate() {
+            let at = 24 + 8 * FIELDS + 16 * i;
+            let (offset, len) = (u64_at(b, at) as usize, u64_at(b, at + 8) as usize);
+            *s = (offset, len);
+            end = end.max(offset.saturating_add(len));
+        }
+        let body_start = sections[0].0;
+        if body_start < HEADER_LEN || end != b.len() || end < body_start {
+            return Err(corrupt("truncated or sections out of bounds"));
+        }
+        let chunks = (b.len() - body_start).div_ceil(CHUNK);
+        if body_start != HEADER_LEN + chunks * CHUNK_HASH {
+            return Err(corrupt("chunk table does not match the file's length"));
+        }
+        let expected = &b[HEADER_LEN - 32..HEADER_LEN];
+        if header_hash(&b[..HEADER_LEN - 32], &b[HEADER_LEN..body_start]) != expected {
+            return Err(corrupt("header checksum mismatch"));
+        }
+        let sizes_ok = sections[UNITS].1 == units as usize * UNIT_LEN
+            && sections[BY_SHAPE].1 == units as usize * 4
+            && sections[BAND_TABLE].1 == band_entries as usize * 8
+            && sections[FILES].1 == files as usize * 12
+            && sections[PATTERNS].1 == patterns as usize * 8
+            && sections[BLOOM].1 as u64 * 8 == bloom_bits
+            && sections[DISSOLVED].1 % 8 == 0
+            && bloom_bits > 0
+            && bloom_hashes > 0;
+        if !sizes_ok {
+            return Err(corrupt("section sizes disagree with the counts"));
+        }
+        Ok(Index {
+            path: path.to_path_buf(),
+            last_event: last_event as i64,
+            base_event: base_event as i64,
+            units: units as usize,
+            band_entries: band_entries as usize,
+            files: files as usize,
+            patterns: patterns as usize,
+            bloom_bits,
+            bloom_hashes,
+            sections,
+            body_start,
+            checked: RefCell::new(vec![0; chunks.div_ceil(64)]),
+            damaged: RefCell::new(None),
+            map,
+        })
+    }
+
+    /// `len` bytes at `offset` of the file, after checking the chunks they lie in.
+    fn bytes(&self, offset: usize, len: usize) -> Result<&[u8], Damaged> {
+        if let Some(why) = self.damaged.borrow().as_ref() {
+            return Err(Damaged(why.clone()));
+        }
+        let b: &[u8] = &self.map;
+        if len > 0 {
+            let first = (offset - self.body_start) / CHUNK;
+            let last = (offset + len - 1 - self.body_start) / CHUNK;
+            let mut checked = self.checked.borrow_mut();
+            for chunk in first..=last {
+                if checked[chunk / 64] & (1 << (chunk % 64)) != 0 {
+                    continue;
+                }
+                let start = self.body_start + chunk * CHUNK;
+                let data = &b[start..(start + CHUNK).min(b.len())];
+                let want =
+                    &b[HEADER_LEN + chunk * CHUNK_HASH..HEADER_LEN + (chunk + 1) * CHUNK_HASH];
+                if &blake3::hash(data).as_bytes()[..CHUNK_HASH] != want {
+                    let why = format!(
+                        "{}: index chunk {chunk} fails its checksum",
+                        self.path.display()
+                    );
+                    *self.damaged.borrow_mut() = Some(why.clone());
+                    return Err(Damaged(why));
+                }
+                checked[chunk / 64] |= 1 << (chunk % 64);
+            }
+        }
+        Ok(&b[offset..offset + len])
+    }
+
+    fn section_item(&self, section: usize, i: usize, size: usize) -> Result<&[u8], Damaged> {
+        self.bytes(self.sections[section].0 + i * size, size)
+    }
+
+    /// Check every chunk of the body.
+    pub fn verify(&self) -> Result<(), Damaged> {
+        let len = self.map.len() - self.body_start;
+        self.bytes(self.body_start, len).map(|_| ())
+    }
+
+    pub fn units(&self) -> usize {
+        self.units
+    }
+    pub fn band_entries(&self) -> usize {
+        self.band_entries
+    }
+    pub fn files(&self) -> usize {
+        self.files
+    }
+    pub fn patterns(&self) -> usize {
+        self.patterns
+    }
+    pub fn bytes_len(&self) -> usize {
+        self.map.len()
+    }
+    /// Bits and probes of the Bloom filter.
+    pub fn bloom_size(&self) -> (u64, u32) {
+        (self.bloom_bits, self.bloom_hashes)
+    }
+
+    /// The false-positive rate the filter's actual bits imply: (set bits / bits)^probes.
+    pub fn bloom_expected_rate(&self) -> Result<f64, Damaged> {
+        let (start, size) = self.sections[BLOOM];
+        let set: u64 = self
+            .bytes(start, size)?
+            .chunks_exact(8)
+            .map(|w| u64::from(u64_at(w, 0).count_ones()))
+            .sum();
+        Ok((set as f64 / self.bloom_bits as f64).powi(self.bloom_hashes as i32))
+    }
+
+    fn bloom_has(&self, item: u64) -> Result<bool, Damaged> {
+        let mut ok = true;
+        for bit in Bloom::probes(item, self.bloom_bits, self.bloom_hashes) {
+            let word = u64_at(self.section_item(BLOOM, (bit / 64) as usize, 8)?, 0);
+            if word & (1 << (bit % 64)) == 0 {
+                ok = false;
+                break;
+            }
+        }
+        Ok(ok)
+    }
+
+    /// Whether the filter may hold this exact hash (false: certainly not indexed).
+    pub fn may_have_exact(&self, exact: u64) -> Result<bool, Damaged> {
+        self.bloom_has(exact_item(exact))
+    }
+    /// Whether the filter may hold this shape hash (false: certainly not indexed).
+    pub fn may_have_shape(&self, shape: u64) -> Result<bool, Damaged> {
+        self.bloom_has(shape_item(shape))
+    }
+
+    fn unit_record(&self, i: usize) -> Result<&[u8], Damaged> {
+        self.section_item(UNITS, i, UNIT_LEN)
+    }
+
+    fn string(&self, offset: u32, len: u32) -> Result<&str, Damaged> {
+        let (start, size) = self.sections[STRINGS];
+        if offset as usize + len as usize > size {
+            return Err(Damaged(format!(
+                "{}: string out of bounds",
+                self.path.display()
+            )));
+        }
+        let bytes = self.bytes(start + offset as usize, len as usize)?;
+        std::str::from_utf8(bytes)
+            .map_err(|_| Damaged(format!("{}: string is not UTF-8", self.path.display())))
+    }
+
+    fn lang(&self, i: u32) -> Result<&str, Damaged> {
+        let (start, size) = self.sections[LANGS];
+        let all = self.bytes(start, size)?;
+        std::str::from_utf8(all)
+            .ok()
+            .and_then(|s| s.split('\0').nth(i as usize))
+            .ok_or_else(|| Damaged(format!("{}: bad language table", self.path.display())))
+    }
+
+    /// The unit at position `i` of the unit table.
+    pub fn unit(&self, i: usize) -> Result<Hit<'_>, Damaged> {
+        let r = self.unit_record(i)?;
+        let file = u32_at(r, 20) as usize;
+        if file >= self.files {
+            return Err(Damaged(format!(
+                "{}: file index out of range",
+                self.path.display()
+            )));
+        }
+        let f = self.section_item(FILES, file, 12)?;
+        let pattern = u32_at(r, 16) as usize;
+        let pattern = if pattern == 0 {
+            None
+        } else if pattern <= self.patterns {
+            Some(u64_at(self.section_item(PATTERNS, pattern - 1, 8)?, 0))
+        } else {
+            return Err(Damaged(format!(
+                "{}: pattern index out of range",
+                self.path.display()
+            )));
+        };
+        Ok(Hit {
+            exact: u64_at(r, 0),
+            shape: u64_at(r, 8),
+            path: self.string(u32_at(f, 0), u32_at(f, 4))?,
+            lang: self.lang(u32_at(f, 8))?,
+            kind: UNIT_KINDS
+                .get(r[42] as usize)
+                .copied()
+                .unwrap_or("function"),
+            name: self.string(u32_at(r, 36), u32::from(u16::from_le_bytes([r[40], r[41]])))?,
+            start_line: u32_at(r, 24),
+            end_line: u32_at(r, 28),
+            tokens: u32_at(r, 32),
+            pattern,
+            noise: r[43] != 0,
+        })
+    }
+
+    /// First position in `0..n` where `key(i) >= target` (keys ascending).
+    fn lower_bound(
+        &self,
+        n: usize,
+        target: u64,
+        key: impl Fn(usize) -> Result<u64, Damaged>,
+    ) -> Result<usize, Damaged> {
+        let (mut lo, mut hi) = (0, n);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if key(mid)? < target {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        Ok(lo)
+    }
+
+    /// Positions in the unit table of the units with this exact hash.
+    pub fn exact(&self, exact: u64) -> Result<Vec<usize>, Damaged> {
+        if !self.may_have_exact(exact)? {
+            return Ok(Vec::new());
+        }
+        let key = |i: usize| Ok(u64_at(self.unit_record(i)?, 0));
+        let mut i = self.lower_bound(self.units, exact, key)?;
+        let mut out = Vec::new();
+        while i < self.units && key(i)? == exact {
+            out.push(i);
+            i += 1;
+        }
+        Ok(out)
+    }
+
+    fn by_shape(&self, i: usize) -> Result<usize, Damaged> {
+        let unit = u32_at(self.section_item(BY_SHAPE, i, 4)?, 0) as usize;
+        if unit >= self.units {
+            return Err(Damaged(format!(
+                "{}: unit index out of range",
+                self.path.display()
+            )));
+        }
+        Ok(unit)
+    }
+
+    /// Positions in the unit table of the units with this shape hash.
+    pub fn shape(&self, shape: u64) -> Result<Vec<usize>, Damaged> {
+        if !self.may_have_shape(shape)? {
+            return Ok(Vec::new());
+        }
+        let key = |i: usize| Ok(u64_at(self.unit_record(self.by_shape(i)?)?, 8));
+        let mut i = self.lower_bound(self.units, shape, key)?;
+        let mut out = Vec::new();
+        while i < self.units && key(i)? == shape {
+            out.push(self.by_shape(i)?);
+            i += 1;
+        }
+        Ok(out)
+    }
+
+    /// Shape hashes sharing the bucket of each band key, skipping buckets of more than `cap`
+    /// shapes (too common to say anything), deduplicated and sorted.
+    pub fn band_candidates(&self, keys: &[u64; BANDS], cap: usize) -> Result<Vec<u64>, Damaged> {
+        let entry = |i: usize| -> Result<(u32, u32), Damaged> {
+            let e = self.section_item(BAND_TABLE, i, 8)?;
+            Ok((u32_at(e, 0), u32_at(e, 4)))
+        };
+        let mut out = Vec::new();
+        for &key in keys {
+            let key = key as u32;
+            let mut i = self.lower_bound(self.band_entries, u64::from(key), |i| {
+                Ok(u64::from(entry(i)?.0))
+            })?;
+            let mut bucket = Vec::new();
+            while i < self.band_entries {
+                let (k, unit) = entry(i)?;
+                if k != key {
+                    break;
+                }
+                if unit as usize >= self.units {
+                    return Err(Damaged(format!(
+                        "{}: unit index out of range",
+                        self.path.display()
+                    )));
+                }
+                bucket.push(u64_at(self.unit_record(unit as usize)?, 8));
+                i += 1;
+            }
+            if bucket.len() <= cap {
+                out.extend(bucket);
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// The filter's false-positive rate measured on `probes` fingerprints that are not in it
+    /// (pseudo-random values checked against the tables).
+    pub fn measured_false_positive_rate(&self, probes: usize) -> Result<f64, Damaged> {
+        let (mut tried, mut positive) = (0usize, 0usize);
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        while tried < probes {
+            x = mix64(x.wrapping_add(0x9e37_79b9_7f4a_7c15));
+            if !self.bloom_has(x)? {
+                tried += 1;
+                continue;
+            }
+            // A positive: count it unless the value really is indexed.
+            let real = !self.exact_unfiltered(x)?.is_empty();
+            if !real {
+                tried += 1;
+                positive += 1;
+            }
+        }
+        Ok(positive as f64 / tried as f64)
+    }
+
+    fn exact_unfiltered(&self, exact: u64) -> Result<Vec<usize>, Damaged> {
+        let key = |i: usize| Ok(u64_at(self.unit_record(i)?, 0));
+        let i = self.lower_bound(self.units, exact, key)?;
+        Ok(if i < self.units && key(i)? == exact {
+            vec![i]
+        } else {
+            Vec::new()
+        })
+    }
+}
+
+impl Index {
+    /// The files a delta segment replaces, sorted.
+    pub fn dirty(&self) -> Result<Vec<&str>, Damaged> {
+        let (start, size) = self.sections[DIRTY];
+        let all = std::str::from_utf8(self.bytes(start, size)?)
+            .map_err(|_| Damaged(format!("{}: bad dirty-file table", self.path.display())))?;
+        Ok(if all.is_empty() {
+            Vec::new()
+        } else {
+            all.split('\0').collect()
+        })
+    }
+
+    /// Keys of the patterns a delta segment says were dissolved since its base, sorted.
+    pub fn dissolved(&self) -> Result<Vec<u64>, Damaged> {
+        let (start, size) = self.sections[DISSOLVED];
+        Ok(self
+            .bytes(start, size)?
+            .chunks_exact(8)
+            .map(|c| u64_at(c, 0))
+            .collect())
+    }
+}
+
+/// A base index and, optionally, the delta segment beside it: queried together, they answer
+/// as one index built from the catalogue at the delta's last event. A base unit in one of the
+/// delta's dirty files is replaced by the delta's units of that file; a base unit elsewhere
+/// whose pattern the delta lists as dissolved belongs to no pattern.
+pub struct Segments {
+    pub base: Index,
+    pub delta: Option<Index>,
+    dirty: Vec<String>,
+    dissolved: Vec<u64>,
+}
+
+impl Segments {
+    /// Pair a base with its delta; a delta built on another base is an error (the caller
+    /// rebuilds).
+    pub fn new(base: Index, delta: Option<Index>) -> Result<Segments, Damaged> {
+        let (mut dirty, mut dissolved) = (Vec::new(), Vec::new());
+        if let Some(d) = &delta {
+            if d.base_event != base.last_event {
+                return Err(Damaged(format!(
+                    "{}: delta segment built on another base",
+                    d.path.display()
+                )));
+            }
+            dirty = d.dirty()?.into_iter().map(str::to_string).collect();
+            dissolved = d.dissolved()?;
+        }
+        Ok(Segments {
+            base,
+            delta,
+            dirty,
+            dissolved,
+        })
+    }
+
+    /// The event the segments are up to date with.
+    pub fn last_event(&self) -> i64 {
+        self.delta
+            .as_ref()
+            .map_or(self.base.last_event, |d| d.last_event)
+    }
+
+    /// Units in the whole index: base units outside the dirty files plus the delta's.
+    pub fn units(&self) -> usize {
+        self.base.units() + self.delta.as_ref().map_or(0, Index::units)
+    }
+
+    fn is_dirty(&self, path: &str) -> bool {
+        self.dirty
+            .binary_search_by(|p| p.as_str().cmp(path))
+            .is_ok()
+    }
+
+    fn base_hits(&self, positions: Vec<usize>) -> Result<Vec<Hit<'_>>, Damaged> {
+        let mut out = Vec::new();
+        for i in positions {
+            let mut hit = self.base.unit(i)?;
+            if self.is_dirty(hit.path) {
+                continue;
+            }
+            if hit
+                .pattern
+                .is_some_and(|p| self.dissolved.binary_search(&p).is_ok())
+            {
+                hit.pattern = None;
+            }
+            out.push(hit);
+        }
+        Ok(out)
+    }
+
+    fn delta_hits(
+        &self,
+        lookup: impl Fn(&Index) -> Result<Vec<usize>, Damaged>,
+    ) -> Result<Vec<Hit<'_>>, Damaged> {
+        let Some(delta) = &self.delta else {
+            return Ok(Vec::new());
+        };
+        lookup(delta)?.into_iter().map(|i| delta.unit(i)).collect()
+    }
+
+    /// Units with this exact hash.
+    pub fn exact(&self, exact: u64) -> Result<Vec<Hit<'_>>, Damaged> {
+        let mut out = self.base_hits(self.base.exact(exact)?)?;
+        out.extend(self.delta_hits(|d| d.exact(exact))?);
+        Ok(out)
+    }
+
+    /// Units with this shape hash.
+    pub fn shape(&self, shape: u64) -> Result<Vec<Hit<'_>>, Damaged> {
+        let mut out = self.base_hits(self.base.shape(shape)?)?;
+        out.extend(self.delta_hits(|d| d.shape(shape))?);
+        Ok(out)
+    }
+
+    /// Whether the Bloom filters say a shape may be indexed.
+    pub fn may_have_shape(&self, shape: u64) -> Result<bool, Damaged> {
+        Ok(self.base.may_have_shape(shape)?
+            || match &self.delta {
+                Some(d) => d.may_have_shape(shape)?,
+                None => false,
+            })
+    }
+
+    /// Shapes sharing an uncapped bucket with any of these band keys, as a fresh index would
+    /// give them: a base bucket loses the shapes left with no unit outside the dirty files,
+    /// gains the delta's, and the cap applies to the result.
+    pub fn band_candidates(&self, keys: &[u64; BANDS], cap: usize) -> Result<Vec<u64>, Damaged> {
+        let Some(delta) = &self.delta else {
+            return self.base.band_candidates(keys, cap);
+        };
+        let mut out = Vec::new();
+        for key in keys {
+            let single = [*key; BANDS];
+            let mut bucket = self.base.band_candidates(&single, usize::MAX)?;
+            // Only whether the result exceeds the cap matters past `cap + 1` live shapes.
+            let mut live = Vec::with_capacity(bucket.len().min(cap + 1));
+            for shape in bucket.drain(..) {
+                if live.len() > cap {
+                    break;
+                }
+                if !self.base_hits(self.base.shape(shape)?)?.is_empty() {
+                    live.push(shape);
+                }
+            }
+            live.extend(delta.band_candidates(&single, usize::MAX)?);
+            live.sort_unstable();
+            live.dedup();
+            if live.len() <= cap {
+                out.extend(live);
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(exact: u64, shape: u64, path: &str, line: u32, pattern: Option<u64>) -> UnitEntry {
+        UnitEntry {
+            exact,
+            shape,
+            path: path.to_string(),
+            lang: "python".to_string(),
+            kind: "function".to_string(),
+            name: format!("f{line}"),
+            start_line: line,
+            end_line: line + 9,
+            tokens: 60,
+            pattern,
+            noise: false,
+        }
+    }
+
+    fn sample() -> Contents {
+        let mut units = Vec::new();
+        for i in 0..5000u64 {
+            units.push(entry(
+                mix64(i),
+                mix64(i / 3 + 1_000_000),
+                &format!("f{}.py", i % 97),
+                i as u32,
+                (i % 5 == 0).then_some(i / 3),
+            ));
+        }
+        let bands = (0..2000u64)
+            .map(|s| {
+                (
+                    mix64(s + 1_000_000),
+                    std::array::from_fn(|b| mix64(s * 31 + b as u64 % 7)),
+                )
+            })
+            .collect();
+        Contents {
+            last_event: 42,
+            base_event: 0,
+            dirty: Vec::new(),
+            dissolved: Vec::new(),
+            units,
+            bands,
+        }
+    }
+
+    fn open(bytes: &[u8]) -> (tempfile::TempDir, Result<Index, IndexError>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cpt.index");
+        write_atomically(&path, bytes).unwrap();
+        let index = Index::open(&path);
+        (dir, index)
+    }
+
+    #[test]
+    fn lookups_find_every_unit_by_exact_and_shape() {
+        let contents = sample();
+        let (_dir, index) = open(&build(&contents));
+        let index = index.unwrap();
+        assert_eq!(index.last_event, 42);
+        assert_eq!(index.units(), 5000);
+        for u in &contents.units {
+            let found = index.exact(u.exact).unwrap();
+            assert_eq!(found.len(), 1);
+            let hit = index.unit(found[0]).unwrap();
+            assert_eq!(
+                (hit.path, hit.start_line, hit.name),
+                (u.path.as_str(), u.start_line, u.name.as_str())
+            );
+            assert_eq!(hit.pattern, u.pattern);
+            let same_shape = index.shape(u.shape).unwrap();
+            assert_eq!(
+                same_shape.len(),
+                contents.units.iter().filter(|v| v.shape == u.shape).count()
+            );
+        }
+        assert!(index.exact(7).unwrap().is_empty());
+        index.verify().unwrap();
+    }
+
+    #[test]
+    fn band_buckets_return_the_shapes_that_share_a_key() {
+        let contents = sample();
+        let (_dir, index) = open(&build(&contents));
+        let index = index.unwrap();
+        let (shape, keys) = contents.bands[10];
+        let found = index.band_candidates(&keys, usize::MAX).unwrap();
+        assert!(found.contains(&shape));
+        // Every shape whose band keys share one with `keys` (low 32 bits) is found.
+        for (other, other_keys) in &contents.bands {
+            let shares = other_keys
+                .iter()
+                .any(|k| keys.iter().any(|q| *q as u32 == *k as u32));
+            assert_eq!(shares, found.contains(other), "{other:x}");
+        }
+        // Buckets over the cap say nothing.
+        assert!(index.band_candidates(&keys, 0).unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_bloom_filter_keeps_to_its_rate() {
+        let contents = sample();
+        let (_dir, index) = open(&build(&contents));
+        let rate = index
+            .unwrap()
+            .measured_false_positive_rate(200_000)
+            .unwrap();
+        assert!(rate < BLOOM_RATE * 1.2 && rate > BLOOM_RATE * 0.5, "{rate}");
+    }
+
+    #[test]
+    fn damage_is_detected() {
+        let bytes = build(&sample());
+        let (_d, ok) = open(&bytes);
+        assert!(ok.is_ok());
+        // Truncated.
+        let (_d, r) = open(&bytes[..bytes.len() - 100]);
+        assert!(
+            matches!(r, Err(IndexError::Corrupt { .. })),
+            "{:?}",
+            r.err()
+        );
+        // Wrong version.
+        let mut v = bytes.clone();
+        v[8] = 9;
+        let (_d, r) = open(&v);
+        assert!(matches!(r, Err(IndexError::Version { found: 9, .. })));
+        // A flipped header field.
+        let mut h = bytes.clone();
+        h[20] ^= 1;
+        let (_d, r) = open(&h);
+        assert!(matches!(r, Err(IndexError::Corrupt { .. })));
+        // A flipped byte anywhere in the body: opens, then fails the first read of its chunk.
+        for at in [HEADER_LEN + 40_000, bytes.len() / 2, bytes.len() - 1] {
+            let mut f = bytes.clone();
+            f[at] ^= 0x10;
+            let (_d, r) = open(&f);
+            match r {
+                Err(IndexError::Corrupt { .. }) => {}
+                Ok(index) => assert!(index.verify().is_err(), "byte {at}"),
+                Err(e) => panic!("{e}"),
+            }
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! Similar: "what else looks like this code?" answered from the index.
+//!
+//! A query unit's exact hash finds its type-1 copies and its shape hash its type-2 copies
+//! (each ruled out first by the Bloom filter when unknown); its band keys find near-miss
+//! candidates in the index's band tables, which are verified exactly as scan-time detection
+//! verifies them ([`near::Verifier`], then [`near::names_in_order`]), reading the candidates'
+//! codes from the catalogue by key.
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::event::CloneType;
+use crate::fingerprint::{Sketch, UnitPrint};
+use crate::index::{Damaged, Hit, Segments};
+use crate::near::{self, Matcher, Params};
+use crate::store::Store;
+
+/// One unit similar to a query.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Match {
+    pub path: String,
+    pub start_line: u32,
+    pub end_line: u32,
+    pub lang: String,
+    pub kind: String,
+    pub name: String,
+    pub clone_type: CloneType,
+    pub similarity: f64,
+    /// The clone class the unit belongs to, if any.
+    pub pattern: Option<String>,
+}
+
+/// Where a query unit itself sits in the catalogue, so that it is not its own match.
+pub struct Own<'a> {
+    pub path: &'a str,
+    pub start_line: u32,
+    pub end_line: u32,
+}
+
+fn to_match(hit: &Hit<'_>, clone_type: CloneType, similarity: f64) -> Match {
+    Match {
+        path: hit.path.to_string(),
+        start_line: hit.start_line,
+        end_line: hit.end_line,
+        lang: hit.lang.to_string(),
+        kind: hit.kind.to_string(),
+        name: hit.name.to_string(),
+        clone_type,
+        similarity,
+        pattern: hit.pattern.map(|p| format!("{p:016x}")),
+    }
+}
+
+/// Units similar to `unit`, best first: similarity (descending), clone type, path, line. At
+/// most `limit`, none below `min_similarity`.
+pub fn similar_to(
+    segments: &Segments,
+    store: &Store,
+    unit: &UnitPrint,
+    own: Option<&Own<'_>>,
+    params: &Params,
+    min_similarity: f64,
+    limit: usize,
+) -> Result<Vec<Match>> {
+    let is_own = |hit: &Hit<'_>| {
+        own.is_some_and(|o| {
+            o.path == hit.path && o.start_line == hit.start_line && o.end_line == hit.end_line
+        })
+    };
+    let mut out: Vec<Match> = Vec::new();
+    for hit in segments.exact(unit.exact.0)? {
+        if !is_own(&hit) {
+            out.push(to_match(&hit, CloneType::T1, 1.0));
+        }
+    }
+    for hit in segments.shape(unit.shape.0)? {
+        if !is_own(&hit) && hit.exact != unit.exact.0 {
+            out.push(to_match(&hit, CloneType::T2, 1.0));
+        }
+    }
+    if !unit.codes.is_empty() && min_similarity <= 1.0 {
+        let keys = Sketch::of(&unit.codes).band_keys();
+        let candidates: Vec<u64> = segments
+            .band_candidates(&keys, params.bucket_cap)?
+            .into_iter()
+            .filter(|&k| k != unit.shape.0)
+            .collect();
+        let query = near::Shape {
+            key: unit.shape.0,
+            codes: unit.codes.clone(),
+            names: unit.names.clone(),
+        };
+        let mut matcher = Matcher::default();
+        let mut verified: Vec<(u64, f64)> = Vec::new();
+        let shapes = store.near_shapes(&candidates)?;
+        {
+            let mut verifier = near::Verifier::new(&query, &mut matcher);
+            for (shape, _) in &shapes {
+                if let Some(sim) = verifier.similarity(shape, params) {
+                    verified.push((shape.key, sim));
+                }
+            }
+        }
+        let own_idents = [unit.idents.clone()];
+        for (key, sim) in verified {
+            let idents = &shapes
+                .iter()
+                .find(|(s, _)| s.key == key)
+                .expect("verified from these")
+                .1;
+            if !near::names_in_order(&own_idents, idents, params.min_idents, &mut matcher) {
+                continue;
+            }
+            for hit in segments.shape(key)? {
+                if !is_own(&hit) {
+                    out.push(to_match(&hit, CloneType::T3, sim));
+                }
+            }
+        }
+    }
+    out.retain(|m| m.similarity >= min_similarity);
+    out.sort_by(|a, b| {
+        b.similarity
+            .total_cmp(&a.similarity)
+            .then(a.clone_type.cmp(&b.clone_type))
+            .then_with(|| a.path.cmp(&b.path))
+            .then(a.start_line.cmp(&b.start_line))
+    });
+    out.truncate(limit);
+    Ok(out)
+}
+
+/// Whether an error came from a damaged index (the caller rebuilds it and asks again).
+pub fn is_damage(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<Damaged>().is_some())
+}
