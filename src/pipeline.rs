@@ -625,12 +625,7 @@ pub struct IndexStats {
 /// Catalogue statistics, with duplicated lines counted once however many classes cover them.
 pub fn stats(store: &Store, db: &Path, warn: &dyn Fn(&str)) -> Result<Stats> {
     let (segments, how) = refresh_index(store, db)?;
-    if let IndexRefresh::Rebuilt(why) = how {
-        warn(&format!(
-            "{}: {why}; rebuilt from the catalogue",
-            index::path_for(db).display()
-        ));
-    }
+    warn_refresh(db, &how, warn);
     let base = &segments.base;
     let delta_units = segments.delta.as_ref().map_or(0, Index::units) as u64;
     let bytes = (base.bytes_len() + segments.delta.as_ref().map_or(0, Index::bytes_len)) as u64;
@@ -773,6 +768,23 @@ pub enum IndexRefresh {
     Rebuilt(String),
 }
 
+/// Say (in one line) why a query had to bring the index up to date: a scan leaves it up to
+/// date, so a query finding it missing, stale or damaged is worth knowing about.
+fn warn_refresh(db: &Path, how: &IndexRefresh, warn: &dyn Fn(&str)) {
+    let path = index::path_for(db);
+    match how {
+        IndexRefresh::UpToDate => {}
+        IndexRefresh::Delta => warn(&format!(
+            "{}: older than the catalogue; brought up to date from it",
+            path.display()
+        )),
+        IndexRefresh::Rebuilt(why) => warn(&format!(
+            "{}: {why}; rebuilt from the catalogue",
+            path.display()
+        )),
+    }
+}
+
 /// The delta segment beside the index of `db`.
 pub fn delta_path(db: &Path) -> PathBuf {
     let mut name = index::path_for(db).into_os_string();
@@ -836,7 +848,11 @@ pub fn refresh_index(store: &Store, db: &Path) -> Result<(Segments, IndexRefresh
     drop(segments);
     let contents = store.delta_contents(base_event)?;
     if contents.units.len() * DELTA_FRACTION > base_units.max(1) {
-        return rebuild_index(store, db, "delta segment outgrew its base".to_string());
+        return rebuild_index(
+            store,
+            db,
+            "older than the catalogue by more than a delta segment holds".to_string(),
+        );
     }
     index::write_atomically(&delta_path(db), &index::build(&contents))?;
     match open_segments(db) {
@@ -909,12 +925,7 @@ pub fn similar(
 ) -> Result<Vec<SimilarAnswer>> {
     let params = store.near_params()?;
     let (mut segments, how) = refresh_index(store, db)?;
-    if let IndexRefresh::Rebuilt(why) = how {
-        warn(&format!(
-            "{}: {why}; rebuilt from the catalogue",
-            index::path_for(db).display()
-        ));
-    }
+    warn_refresh(db, &how, warn);
     let ask = |segments: &Segments| -> Result<Vec<SimilarAnswer>> {
         query
             .units

@@ -678,10 +678,7 @@ impl Store {
     /// What near-miss verification needs of these shapes (those still present and taking
     /// part): codes, the union of their names, and the name sequences of their first distinct
     /// copies.
-    pub fn near_shapes(
-        &self,
-        keys: &[u64],
-    ) -> Result<Vec<NearShape>, StoreError> {
+    pub fn near_shapes(&self, keys: &[u64]) -> Result<Vec<NearShape>, StoreError> {
         let err = self.err();
         let tx = self.conn.unchecked_transaction().map_err(&err)?;
         let mut out = Vec::new();

@@ -6,5 +6,6 @@ mod common;
 mod completions;
 mod fixtures;
 mod incremental;
+mod index;
 mod mutation;
 mod near_miss;

@@ -1,0 +1,358 @@
+//! The index beside the catalogue: `cpt similar`, damage and staleness detected and repaired,
+//! and base + delta segments answering as a freshly built index.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use cpt::index::{self, Index, Segments};
+use cpt::pipeline;
+use cpt::store::Store;
+
+use crate::common::{cpt, cpt_ok, default_db, path_str, py_function, scan, write};
+
+/// A near-miss copy of `py_function(_, 5)` (breadth-first search): one statement changed,
+/// one added.
+const NEAR_COPY: &str = "def walk(graph, start=5):
+    queue = [start]
+    order = []
+    visited = {start}
+    while queue:
+        node = queue.pop()
+        order.append(node)
+        for nxt in graph.get(node, ()):
+            if nxt not in visited:
+                visited.add(nxt)
+                queue.append(nxt)
+                print('visit', nxt)
+    return order
+";
+
+/// A function unlike every `py_function`.
+const PAIR: &str = "def checksum(blocks, seed=7):
+    acc = seed
+    for index, block in enumerate(blocks):
+        acc ^= (block << (index % 13)) & 0xFFFF
+        acc = (acc * 31 + len(blocks)) % 65521
+    while acc > 255:
+        acc = (acc >> 8) ^ (acc & 255)
+    return acc
+";
+
+/// `a.py` holds the original; `b.py` an exact copy, `c.py` a renamed one, `d.py` a near miss,
+/// `e.py` something else.
+fn tree(root: &Path) {
+    let original = py_function("bfs", 5);
+    write(root, "a.py", format!("import os\n\n{original}"));
+    write(root, "b.py", &original);
+    let renamed = original
+        .replace("bfs", "breadth_first")
+        .replace("queue", "todo");
+    write(root, "c.py", renamed);
+    write(root, "d.py", NEAR_COPY);
+    write(root, "e.py", py_function("other", 9));
+}
+
+fn similar_json(root: &Path, args: &[&str]) -> Value {
+    let db = default_db(root);
+    let mut all = vec!["similar"];
+    all.extend_from_slice(args);
+    all.extend(["--format", "json", "--db", path_str(&db)]);
+    let run = cpt_ok(&all);
+    serde_json::from_str(&run.stdout).expect("similar JSON")
+}
+
+fn matches(answer: &Value) -> Vec<(String, String)> {
+    answer["queries"][0]["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["path"].as_str().unwrap().to_string(),
+                m["clone_type"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn similar_finds_exact_renamed_and_near_miss_copies_best_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root);
+    scan(root, None);
+    let a = root.join("a.py");
+    let answer = similar_json(root, &[&format!("{}:6", a.display())]);
+    assert_eq!(answer["schema"], "cpt.similar/1");
+    let query = &answer["queries"][0];
+    assert_eq!(
+        (query["path"].as_str(), query["name"].as_str()),
+        (Some("a.py"), Some("bfs"))
+    );
+    assert_eq!(
+        matches(&answer),
+        vec![
+            ("b.py".to_string(), "T1".to_string()),
+            ("c.py".to_string(), "T2".to_string()),
+            ("d.py".to_string(), "T3".to_string()),
+        ]
+    );
+    let near = &query["matches"][2];
+    let sim = near["similarity"].as_f64().unwrap();
+    assert!(sim > 0.7 && sim < 1.0, "{sim}");
+    assert_eq!(near["name"], "walk");
+    assert!(query["matches"][0]["pattern"].is_string());
+
+    // --limit and --min-similarity.
+    let one = similar_json(root, &[&format!("{}:6", a.display()), "--limit", "1"]);
+    assert_eq!(matches(&one).len(), 1);
+    let exact = similar_json(
+        root,
+        &[&format!("{}:6", a.display()), "--min-similarity", "1"],
+    );
+    assert_eq!(matches(&exact).len(), 2);
+
+    // A whole file: one answer per function.
+    let file = similar_json(root, &[path_str(&root.join("d.py"))]);
+    assert_eq!(file["queries"].as_array().unwrap().len(), 1);
+    assert_eq!(matches(&file)[0].1, "T3");
+
+    // Code on standard input, which is no file of the catalogue: a.py is a match too.
+    let out = crate::common::binary()
+        .args([
+            "similar", "-", "--lang", "python", "--format", "json", "--db",
+        ])
+        .arg(default_db(root))
+        .stdin(std::fs::File::open(root.join("b.py")).unwrap())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdin: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found = matches(&stdin);
+    assert!(
+        found.contains(&("a.py".to_string(), "T1".to_string())),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&("b.py".to_string(), "T1".to_string())),
+        "{found:?}"
+    );
+
+    // Text output names the copies.
+    let text = cpt_ok(&[
+        "similar",
+        &format!("{}:6", a.display()),
+        "--db",
+        path_str(&default_db(root)),
+    ]);
+    assert!(text.stdout.contains("T1 100%  b.py:1-"), "{}", text.stdout);
+    assert!(text.stdout.contains("walk"), "{}", text.stdout);
+}
+
+#[test]
+fn similar_explains_bad_requests_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root);
+    scan(root, None);
+    let db = default_db(root);
+    let run = cpt(&["similar", "-", "--db", path_str(&db)]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("needs --lang"), "{}", run.stderr);
+    let a = root.join("a.py");
+    let run = cpt(&[
+        "similar",
+        &format!("{}:1", a.display()),
+        "--db",
+        path_str(&db),
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("a.py:1: no unit there"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    let run = cpt(&["similar", "missing.py", "--db", path_str(&db)]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("missing.py: cannot read"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_damaged_missing_or_stale_index_is_rebuilt_with_a_warning_and_answers_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root);
+    scan(root, None);
+    let db = default_db(root);
+    let index = index::path_for(&db);
+    let query = format!("{}:6", root.join("a.py").display());
+    let ask = || cpt_ok(&["similar", &query, "--format", "json", "--db", path_str(&db)]);
+    let healthy = ask();
+    assert!(healthy.stderr.is_empty(), "{}", healthy.stderr);
+    let good = std::fs::read(&index).unwrap();
+
+    let mut cases: Vec<(&str, Vec<u8>)> = vec![
+        ("truncated", good[..good.len() - 7].to_vec()),
+        ("wrong version", {
+            let mut b = good.clone();
+            b[8] = 99;
+            b
+        }),
+        ("bad magic", {
+            let mut b = good.clone();
+            b[0] = b'X';
+            b
+        }),
+    ];
+    for at in [good.len() / 2, good.len() - 3] {
+        let mut b = good.clone();
+        b[at] ^= 0x40;
+        cases.push(("flipped byte", b));
+    }
+    for (what, bytes) in cases {
+        std::fs::write(&index, &bytes).unwrap();
+        let run = ask();
+        assert_eq!(run.stdout, healthy.stdout, "{what}");
+        assert!(
+            run.stderr.contains("rebuilt from the catalogue") && run.stderr.lines().count() == 1,
+            "{what}: {}",
+            run.stderr
+        );
+        assert_eq!(
+            std::fs::read(&index).unwrap(),
+            good,
+            "{what}: rebuilt alike"
+        );
+    }
+
+    std::fs::remove_file(&index).unwrap();
+    let run = ask();
+    assert_eq!(run.stdout, healthy.stdout);
+    assert!(run.stderr.contains("no index"), "{}", run.stderr);
+
+    // Older than the catalogue: an index from before the last scan's changes.
+    write(root, "f.py", py_function("fresh_copy", 5));
+    scan(root, None);
+    let current = ask();
+    assert!(current.stdout.contains("f.py"), "{}", current.stdout);
+    std::fs::write(&index, &good).unwrap();
+    let _ = std::fs::remove_file(pipeline::delta_path(&db));
+    let run = ask();
+    assert_eq!(run.stdout, current.stdout);
+    assert!(
+        run.stderr.contains("older than the catalogue"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// Every lookup a query can make, over every unit and shape of the catalogue, as sorted text.
+fn every_answer(segments: &Segments, contents: &index::Contents) -> Vec<String> {
+    let mut out = Vec::new();
+    let show = |hits: Vec<index::Hit<'_>>| {
+        let mut v: Vec<String> = hits
+            .iter()
+            .map(|h| {
+                format!(
+                    "{}:{}-{} {} {} {:?} {}",
+                    h.path, h.start_line, h.end_line, h.name, h.kind, h.pattern, h.noise
+                )
+            })
+            .collect();
+        v.sort();
+        v.join(", ")
+    };
+    for u in &contents.units {
+        out.push(format!(
+            "exact {:x}: {}",
+            u.exact,
+            show(segments.exact(u.exact).unwrap())
+        ));
+        out.push(format!(
+            "shape {:x}: {}",
+            u.shape,
+            show(segments.shape(u.shape).unwrap())
+        ));
+    }
+    for (shape, keys) in &contents.bands {
+        for cap in [1, 2, 64] {
+            out.push(format!(
+                "bands {shape:x} cap {cap}: {:?}",
+                segments.band_candidates(keys, cap).unwrap()
+            ));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[test]
+fn base_and_delta_answer_as_a_freshly_built_index_after_any_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    // Enough files that a few changes stay a small delta.
+    for i in 0..40 {
+        let mut text = String::new();
+        for j in 0..3 {
+            text.push_str(&py_function(&format!("f{i}_{j}"), (i + j) % 16));
+        }
+        write(root, &format!("m{i}.py"), text);
+    }
+    write(root, "near.py", NEAR_COPY);
+    // A class of two copies that one step dissolves, leaving `pair1.py` unchanged.
+    write(root, "pair1.py", PAIR);
+    write(root, "pair2.py", PAIR);
+    scan(root, None);
+    let db = default_db(root);
+    let fresh_dir = tempfile::tempdir().unwrap();
+    let mut saw_delta = false;
+    let steps: Vec<Box<dyn Fn(&Path)>> = vec![
+        Box::new(|r| write(r, "m1.py", py_function("edited", 3))),
+        Box::new(|r| std::fs::remove_file(r.join("near.py")).unwrap()),
+        Box::new(|r| std::fs::remove_file(r.join("pair2.py")).unwrap()),
+        Box::new(|r| write(r, "new.py", NEAR_COPY)),
+        Box::new(|r| std::fs::rename(r.join("m2.py"), r.join("moved.py")).unwrap()),
+        Box::new(|r| {
+            write(
+                r,
+                "m3.py",
+                format!("{}{}", py_function("a", 5), py_function("b", 5)),
+            )
+        }),
+        Box::new(|r| {
+            for i in 4..12 {
+                write(r, &format!("m{i}.py"), py_function(&format!("g{i}"), 7));
+            }
+        }),
+        Box::new(|r| write(r, "m1.py", "")),
+    ];
+    for (n, step) in steps.iter().enumerate() {
+        step(root);
+        scan(root, None);
+        let store = Store::open_existing(&db).unwrap();
+        saw_delta |= pipeline::delta_path(&db).exists();
+        let (maintained, _) = pipeline::refresh_index(&store, &db).unwrap();
+        let contents = store.index_contents(None).unwrap();
+        let fresh_path = fresh_dir.path().join(format!("fresh-{n}.index"));
+        index::write_atomically(&fresh_path, &index::build(&contents)).unwrap();
+        let fresh = Segments::new(Index::open(&fresh_path).unwrap(), None).unwrap();
+        assert_eq!(maintained.last_event(), fresh.last_event(), "step {n}");
+        assert_eq!(
+            every_answer(&maintained, &contents),
+            every_answer(&fresh, &contents),
+            "step {n}"
+        );
+    }
+    assert!(saw_delta, "the changes were answered by a delta segment");
+}
