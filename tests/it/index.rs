@@ -317,25 +317,25 @@ fn base_and_delta_answer_as_a_freshly_built_index_after_any_changes() {
     let db = default_db(root);
     let fresh_dir = tempfile::tempdir().unwrap();
     let mut saw_delta = false;
-    let steps: Vec<Box<dyn Fn(&Path)>> = vec![
-        Box::new(|r| write(r, "m1.py", py_function("edited", 3))),
-        Box::new(|r| std::fs::remove_file(r.join("near.py")).unwrap()),
-        Box::new(|r| std::fs::remove_file(r.join("pair2.py")).unwrap()),
-        Box::new(|r| write(r, "new.py", NEAR_COPY)),
-        Box::new(|r| std::fs::rename(r.join("m2.py"), r.join("moved.py")).unwrap()),
-        Box::new(|r| {
+    let steps: Vec<fn(&Path)> = vec![
+        |r| write(r, "m1.py", py_function("edited", 3)),
+        |r| std::fs::remove_file(r.join("near.py")).unwrap(),
+        |r| std::fs::remove_file(r.join("pair2.py")).unwrap(),
+        |r| write(r, "new.py", NEAR_COPY),
+        |r| std::fs::rename(r.join("m2.py"), r.join("moved.py")).unwrap(),
+        |r| {
             write(
                 r,
                 "m3.py",
                 format!("{}{}", py_function("a", 5), py_function("b", 5)),
             )
-        }),
-        Box::new(|r| {
+        },
+        |r| {
             for i in 4..12 {
                 write(r, &format!("m{i}.py"), py_function(&format!("g{i}"), 7));
             }
-        }),
-        Box::new(|r| write(r, "m1.py", "")),
+        },
+        |r| write(r, "m1.py", ""),
     ];
     for (n, step) in steps.iter().enumerate() {
         step(root);
