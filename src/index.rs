@@ -37,6 +37,7 @@ use rustc_hash::FxHashMap;
 use thiserror::Error;
 
 use crate::fingerprint::{BANDS, mix64};
+use crate::near;
 
 pub const MAGIC: &[u8; 8] = b"CPTINDEX";
 pub const VERSION: u32 = 1;
@@ -726,41 +727,34 @@ impl Index {
         Ok(out)
     }
 
-    /// Shape hashes sharing the bucket of each band key, skipping buckets of more than `cap`
-    /// shapes (too common to say anything), deduplicated and sorted.
-    pub fn band_candidates(&self, keys: &[u64; BANDS], cap: usize) -> Result<Vec<u64>, Damaged> {
+    /// Shape hashes in the bucket of a band key (its low 32 bits), sorted.
+    pub fn bucket(&self, key: u64) -> Result<Vec<u64>, Damaged> {
         let entry = |i: usize| -> Result<(u32, u32), Damaged> {
             let e = self.section_item(BAND_TABLE, i, 8)?;
             Ok((u32_at(e, 0), u32_at(e, 4)))
         };
-        let mut out = Vec::new();
-        for &key in keys {
-            let key = key as u32;
-            let mut i = self.lower_bound(self.band_entries, u64::from(key), |i| {
-                Ok(u64::from(entry(i)?.0))
-            })?;
-            let mut bucket = Vec::new();
-            while i < self.band_entries {
-                let (k, unit) = entry(i)?;
-                if k != key {
-                    break;
-                }
-                if unit as usize >= self.units {
-                    return Err(Damaged(format!(
-                        "{}: unit index out of range",
-                        self.path.display()
-                    )));
-                }
-                bucket.push(u64_at(self.unit_record(unit as usize)?, 8));
-                i += 1;
+        let key = key as u32;
+        let mut i = self.lower_bound(self.band_entries, u64::from(key), |i| {
+            Ok(u64::from(entry(i)?.0))
+        })?;
+        let mut bucket = Vec::new();
+        while i < self.band_entries {
+            let (k, unit) = entry(i)?;
+            if k != key {
+                break;
             }
-            if bucket.len() <= cap {
-                out.extend(bucket);
+            if unit as usize >= self.units {
+                return Err(Damaged(format!(
+                    "{}: unit index out of range",
+                    self.path.display()
+                )));
             }
+            bucket.push(u64_at(self.unit_record(unit as usize)?, 8));
+            i += 1;
         }
-        out.sort_unstable();
-        out.dedup();
-        Ok(out)
+        bucket.sort_unstable();
+        bucket.dedup();
+        Ok(bucket)
     }
 
     /// The filter's false-positive rate measured on `probes` fingerprints that are not in it
@@ -922,37 +916,48 @@ impl Segments {
             })
     }
 
-    /// Shapes sharing an uncapped bucket with any of these band keys, as a fresh index would
-    /// give them: a base bucket loses the shapes left with no unit outside the dirty files,
-    /// gains the delta's, and the cap applies to the result.
-    pub fn band_candidates(&self, keys: &[u64; BANDS], cap: usize) -> Result<Vec<u64>, Damaged> {
+    /// The bucket of a band key as a fresh index would hold it: the base's shapes that still
+    /// have a unit outside the dirty files, and the delta's. `None` when it holds more than
+    /// `cap` shapes (counting stops there).
+    fn live_bucket(&self, key: u64, cap: usize) -> Result<Option<Vec<u64>>, Damaged> {
+        let base = self.base.bucket(key)?;
         let Some(delta) = &self.delta else {
-            return self.base.band_candidates(keys, cap);
+            return Ok(Some(base).filter(|b| b.len() <= cap));
         };
+        let mut live = Vec::with_capacity(base.len().min(cap.saturating_add(1)));
+        for shape in base {
+            if live.len() > cap {
+                break;
+            }
+            if !self.base_hits(self.base.shape(shape)?)?.is_empty() {
+                live.push(shape);
+            }
+        }
+        live.extend(delta.bucket(key)?);
+        live.sort_unstable();
+        live.dedup();
+        Ok(Some(live).filter(|b| b.len() <= cap))
+    }
+
+    /// Shapes sharing a bucket of at most `cap` shapes with any of these band keys, sorted.
+    pub fn band_candidates(&self, keys: &[u64; BANDS], cap: usize) -> Result<Vec<u64>, Damaged> {
         let mut out = Vec::new();
-        for key in keys {
-            let single = [*key; BANDS];
-            let mut bucket = self.base.band_candidates(&single, usize::MAX)?;
-            // Only whether the result exceeds the cap matters past `cap + 1` live shapes.
-            let mut live = Vec::with_capacity(bucket.len().min(cap + 1));
-            for shape in bucket.drain(..) {
-                if live.len() > cap {
-                    break;
-                }
-                if !self.base_hits(self.base.shape(shape)?)?.is_empty() {
-                    live.push(shape);
-                }
-            }
-            live.extend(delta.band_candidates(&single, usize::MAX)?);
-            live.sort_unstable();
-            live.dedup();
-            if live.len() <= cap {
-                out.extend(live);
-            }
+        for &key in keys {
+            out.extend(self.live_bucket(key, cap)?.unwrap_or_default());
         }
         out.sort_unstable();
         out.dedup();
         Ok(out)
+    }
+}
+
+impl near::Buckets for Segments {
+    type Error = Damaged;
+    fn bucket(&self, key: u64) -> Result<Vec<u64>, Damaged> {
+        Ok(self.live_bucket(key, usize::MAX)?.unwrap_or_default())
+    }
+    fn bucket_up_to(&self, key: u64, cap: usize) -> Result<Option<Vec<u64>>, Damaged> {
+        self.live_bucket(key, cap)
     }
 }
 
@@ -1043,9 +1048,9 @@ mod tests {
     fn band_buckets_return_the_shapes_that_share_a_key() {
         let contents = sample();
         let (_dir, index) = open(&build(&contents));
-        let index = index.unwrap();
+        let segments = Segments::new(index.unwrap(), None).unwrap();
         let (shape, keys) = contents.bands[10];
-        let found = index.band_candidates(&keys, usize::MAX).unwrap();
+        let found = segments.band_candidates(&keys, usize::MAX).unwrap();
         assert!(found.contains(&shape));
         // Every shape whose band keys share one with `keys` (low 32 bits) is found.
         for (other, other_keys) in &contents.bands {
@@ -1055,7 +1060,7 @@ mod tests {
             assert_eq!(shares, found.contains(other), "{other:x}");
         }
         // Buckets over the cap say nothing.
-        assert!(index.band_candidates(&keys, 0).unwrap().is_empty());
+        assert!(segments.band_candidates(&keys, 0).unwrap().is_empty());
     }
 
     #[test]

@@ -81,100 +81,113 @@ pub struct Shape {
     pub names: Vec<u16>,
 }
 
-/// Shapes with their band keys and buckets, ready for candidate queries.
-pub struct Index<'s> {
-    shapes: &'s [Shape],
-    bands: Vec<[u64; BANDS]>,
-    buckets: FxHashMap<u64, Vec<u32>>,
+/// Where near-miss candidates come from: the shapes whose sketches share a band key. The
+/// mapped index ([`crate::index::Segments`]) answers for incremental classification and
+/// `cpt similar`; [`MemoryBuckets`], built from the same band keys, answers when every shape
+/// is classified at once. Keys compare on their low 32 bits, as the index stores them.
+pub trait Buckets {
+    type Error;
+    /// The shapes (keys) in the bucket of a band key, sorted.
+    fn bucket(&self, key: u64) -> Result<Vec<u64>, Self::Error>;
+    /// The bucket, or `None` when it holds more than `cap` shapes.
+    fn bucket_up_to(&self, key: u64, cap: usize) -> Result<Option<Vec<u64>>, Self::Error> {
+        Ok(Some(self.bucket(key)?).filter(|b| b.len() <= cap))
+    }
 }
 
-impl<'s> Index<'s> {
-    /// Sketch every shape that has codes and bucket it by band key.
-    pub fn build(shapes: &'s [Shape]) -> Index<'s> {
-        let bands: Vec<[u64; BANDS]> = shapes
+/// Band buckets held in memory, for classifying every shape at once.
+pub struct MemoryBuckets {
+    buckets: FxHashMap<u32, Vec<u64>>,
+}
+
+impl MemoryBuckets {
+    /// Bucket every shape that has codes by its band keys.
+    pub fn build(shapes: &[Shape]) -> MemoryBuckets {
+        let bands: Vec<(u64, [u64; BANDS])> = shapes
             .par_iter()
-            .map(|s| Sketch::of(&s.codes).band_keys())
+            .filter(|s| !s.codes.is_empty())
+            .map(|s| (s.key, Sketch::of(&s.codes).band_keys()))
             .collect();
-        let mut buckets: FxHashMap<u64, Vec<u32>> = FxHashMap::default();
-        for (i, keys) in bands.iter().enumerate() {
-            if shapes[i].codes.is_empty() {
-                continue;
-            }
-            for &key in keys {
-                buckets.entry(key).or_default().push(i as u32);
+        let mut buckets: FxHashMap<u32, Vec<u64>> = FxHashMap::default();
+        for (shape, keys) in bands {
+            for key in keys {
+                buckets.entry(key as u32).or_default().push(shape);
             }
         }
-        Index {
-            shapes,
-            bands,
-            buckets,
+        for bucket in buckets.values_mut() {
+            bucket.sort_unstable();
+            bucket.dedup();
+        }
+        MemoryBuckets { buckets }
+    }
+}
+
+impl Buckets for MemoryBuckets {
+    type Error = std::convert::Infallible;
+    fn bucket(&self, key: u64) -> Result<Vec<u64>, Self::Error> {
+        Ok(self.buckets.get(&(key as u32)).cloned().unwrap_or_default())
+    }
+}
+
+/// Near-miss candidates of a shape with these codes: the other shapes of its buckets that
+/// hold at most `cap` shapes, sorted.
+pub fn candidates<B: Buckets>(
+    buckets: &B,
+    shape: &Shape,
+    cap: usize,
+) -> Result<Vec<u64>, B::Error> {
+    let mut out = Vec::new();
+    if shape.codes.is_empty() {
+        return Ok(out);
+    }
+    for key in Sketch::of(&shape.codes).band_keys() {
+        if let Some(bucket) = buckets.bucket_up_to(key, cap)? {
+            out.extend(bucket.into_iter().filter(|&k| k != shape.key));
         }
     }
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
+}
 
-    /// Keys of the shapes in the bucket of a band key.
-    pub fn bucket(&self, key: u64) -> impl Iterator<Item = u64> + '_ {
-        self.buckets
-            .get(&key)
-            .into_iter()
-            .flatten()
-            .map(|&i| self.shapes[i as usize].key)
-    }
-
-    /// Size of the bucket of a band key.
-    pub fn bucket_len(&self, key: u64) -> usize {
-        self.buckets.get(&key).map_or(0, Vec::len)
-    }
-
-    /// Shapes sharing an uncapped bucket with shape `i` (excluding `i`), ascending.
-    fn candidates(&self, i: usize, cap: usize) -> Vec<u32> {
-        let mut out = Vec::new();
-        if self.shapes[i].codes.is_empty() {
-            return out;
-        }
-        for key in &self.bands[i] {
-            if let Some(bucket) = self.buckets.get(key)
-                && bucket.len() <= cap
-            {
-                out.extend(bucket.iter().copied().filter(|&j| j as usize != i));
-            }
-        }
-        out.sort_unstable();
-        out.dedup();
-        out
-    }
-
-    /// Edges (pairs of shape indexes `a < b`, with their similarity) of every shape in
-    /// `from`, against all shapes. A pair with both ends in `from` is found once.
-    pub fn edges(&self, from: &[u32], params: &Params) -> Vec<(u32, u32, f32)> {
-        let in_from: FxHashSet<u32> = from.iter().copied().collect();
-        let mut edges: Vec<(u32, u32, f32)> = from
-            .par_iter()
-            .with_min_len(16)
-            .map_init(Matcher::default, |matcher, &i| {
-                let i = i as usize;
-                let mut found = Vec::new();
-                let mut verifier = Verifier::new(&self.shapes[i], matcher);
-                for j in self.candidates(i, params.bucket_cap) {
-                    if in_from.contains(&j) && (j as usize) < i {
-                        continue;
-                    }
-                    if let Some(sim) = verifier.similarity(&self.shapes[j as usize], params) {
-                        let (x, y) = if i < j as usize {
-                            (i as u32, j)
-                        } else {
-                            (j, i as u32)
-                        };
-                        found.push((x, y, sim as f32));
-                    }
+/// Edges (pairs of shape keys `a < b`, with their similarity) of every shape in `from`
+/// against its candidates (`candidates[i]` for `from[i]`). `shapes` holds every shape named.
+/// A pair with both ends in `from` is verified once.
+pub fn edges(
+    from: &[u64],
+    candidates: &[Vec<u64>],
+    shapes: &FxHashMap<u64, Shape>,
+    params: &Params,
+) -> Vec<(u64, u64, f32)> {
+    let in_from: FxHashSet<u64> = from.iter().copied().collect();
+    let mut edges: Vec<(u64, u64, f32)> = from
+        .par_iter()
+        .zip(candidates.par_iter())
+        .with_min_len(16)
+        .map_init(Matcher::default, |matcher, (&key, candidates)| {
+            let mut found = Vec::new();
+            let Some(shape) = shapes.get(&key) else {
+                return found;
+            };
+            let mut verifier = Verifier::new(shape, matcher);
+            for &other in candidates {
+                if in_from.contains(&other) && other < key {
+                    continue;
                 }
-                found
-            })
-            .flatten()
-            .collect();
-        edges.sort_unstable_by_key(|&(a, b, _)| (a, b));
-        edges.dedup_by_key(|&mut (a, b, _)| (a, b));
-        edges
-    }
+                let Some(other_shape) = shapes.get(&other) else {
+                    continue;
+                };
+                if let Some(sim) = verifier.similarity(other_shape, params) {
+                    found.push((key.min(other), key.max(other), sim as f32));
+                }
+            }
+            found
+        })
+        .flatten()
+        .collect();
+    edges.sort_unstable_by_key(|&(a, b, _)| (a, b));
+    edges.dedup_by_key(|&mut (a, b, _)| (a, b));
+    edges
 }
 
 /// Verifies near-miss candidates of one shape: the length bound, the shared names, then the
@@ -525,22 +538,29 @@ mod tests {
             shape(13, far),
             shape(14, Vec::new()),
         ];
-        let index = Index::build(&shapes);
         let params = Params::default();
-        let all: Vec<u32> = (0..shapes.len() as u32).collect();
-        let edges = index.edges(&all, &params);
-        assert_eq!(edges.len(), 1, "{edges:?}");
-        let (a, b, sim) = edges[0];
-        assert_eq!((a, b), (0, 1));
+        let edges_of = |shapes: &[Shape], from: &[u64]| {
+            let buckets = MemoryBuckets::build(shapes);
+            let map: FxHashMap<u64, Shape> = shapes.iter().map(|s| (s.key, s.clone())).collect();
+            let candidates: Vec<Vec<u64>> = from
+                .iter()
+                .map(|k| candidates(&buckets, &map[k], params.bucket_cap).unwrap())
+                .collect();
+            edges(from, &candidates, &map, &params)
+        };
+        let all: Vec<u64> = shapes.iter().map(|s| s.key).collect();
+        let found = edges_of(&shapes, &all);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let (a, b, sim) = found[0];
+        assert_eq!((a, b), (10, 11));
         assert!((0.9..1.0).contains(&sim), "{sim}");
         // Asking for one end finds the same edge.
-        assert_eq!(index.edges(&[1], &params), edges);
-        assert!(index.edges(&[2, 3, 4], &params).is_empty());
+        assert_eq!(edges_of(&shapes, &[11]), found);
+        assert!(edges_of(&shapes, &[12, 13, 14]).is_empty());
         // The same near-miss with other names is code that only shares a shape.
         let mut renamed = shapes.clone();
         renamed[1].names = vec![7, 8, 9];
-        let index = Index::build(&renamed);
-        assert!(index.edges(&all, &params).is_empty());
+        assert!(edges_of(&renamed, &all).is_empty());
     }
 
     #[test]

@@ -159,7 +159,17 @@ pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Result<ScanSummar
             });
         writer.join().expect("writer thread panicked")
     })?;
-    tally.events += store.classify(scan_id, &options.settings.near)?.events;
+    // The index learns the new units first: classification reads candidates from it. A first
+    // scan has none yet, and classifies every shape from memory anyway.
+    let segments = if index::path_for(&options.db).exists() {
+        Some(refresh_index(&store, &options.db)?.0)
+    } else {
+        None
+    };
+    tally.events += store
+        .classify(scan_id, &options.settings.near, segments.as_ref())?
+        .events;
+    drop(segments);
     refresh_index(&store, &options.db)?;
     progress.finish();
 

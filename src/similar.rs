@@ -10,7 +10,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::event::CloneType;
-use crate::fingerprint::{Sketch, UnitPrint};
+use crate::fingerprint::UnitPrint;
 use crate::index::{Damaged, Hit, Segments};
 use crate::near::{self, Matcher, Params};
 use crate::store::Store;
@@ -79,17 +79,12 @@ pub fn similar_to(
         }
     }
     if !unit.codes.is_empty() && min_similarity <= 1.0 {
-        let keys = Sketch::of(&unit.codes).band_keys();
-        let candidates: Vec<u64> = segments
-            .band_candidates(&keys, params.bucket_cap)?
-            .into_iter()
-            .filter(|&k| k != unit.shape.0)
-            .collect();
         let query = near::Shape {
             key: unit.shape.0,
             codes: unit.codes.clone(),
             names: unit.names.clone(),
         };
+        let candidates = near::candidates(segments, &query, params.bucket_cap)?;
         let mut matcher = Matcher::default();
         let mut verified: Vec<(u64, f64)> = Vec::new();
         let shapes = store.near_shapes(&candidates)?;

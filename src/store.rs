@@ -23,7 +23,7 @@ use crate::detect::{self, Class, Member};
 pub use crate::event::FileState;
 use crate::event::{CloneType, Event, FileRecord, Hash64, PatternSummary, UnitRecord};
 use crate::fingerprint::{Noise, Sketch, UnitPrint};
-use crate::index;
+use crate::index::{self, Segments};
 use crate::lang::UnitKind;
 use crate::near::{self, Params};
 
@@ -451,9 +451,15 @@ impl Store {
     /// Bring clone classes up to date with the units, in one transaction: re-verify the
     /// near-miss edges of shapes that appeared or went (and of shapes in band buckets that
     /// crossed the cap), re-cluster every component they touch, and append the pattern events.
-    /// With different `params` than last time, every edge is recomputed. Returns the number of
-    /// events written.
-    pub fn classify(&mut self, scan: i64, params: &Params) -> Result<BatchReport, StoreError> {
+    /// With different `params` than last time, every edge is recomputed. Candidates come from
+    /// `index` when it is up to date with the catalogue, else from band buckets of every
+    /// shape built in memory. Returns the number of events written.
+    pub fn classify(
+        &mut self,
+        scan: i64,
+        params: &Params,
+        index: Option<&Segments>,
+    ) -> Result<BatchReport, StoreError> {
         let err = sqlite_error(&self.path);
         let params_key = params.key();
         let tx = self
@@ -466,7 +472,9 @@ impl Store {
             .map_err(err)?
             .is_some_and(|v| v == params_key);
         let mut writer = Writer::new(&tx, scan, self.next_file_id, self.next_unit_id);
-        writer.classify(params, !same_params, true).map_err(err)?;
+        writer
+            .classify(params, !same_params, true, index)
+            .map_err(err)?;
         let events = writer.events;
         tx.execute(
             "INSERT INTO meta (key, value) VALUES ('near', ?1) ON CONFLICT(key) DO UPDATE SET value = ?1",
@@ -563,20 +571,37 @@ impl Store {
                 }
             }
         }
-        let shapes: FxHashSet<u64> = units.iter().map(|u| u.shape).collect();
         let mut bands = Vec::new();
-        {
+        let mut band = |key: u64, codes: Option<Vec<u8>>| {
+            let codes = codes_from_blob(codes);
+            bands.push((key, Sketch::of(&codes).band_keys()));
+        };
+        if paths.is_some() {
+            let shapes: BTreeSet<u64> = units.iter().map(|u| u.shape).collect();
+            let mut stmt = tx
+                .prepare_cached(
+                    "SELECT codes FROM shapes WHERE key = ?1 AND units > 0 AND codes IS NOT NULL",
+                )
+                .map_err(&err)?;
+            for key in shapes {
+                if let Some(codes) = stmt
+                    .query_row([key as i64], |r| r.get(0))
+                    .optional()
+                    .map_err(&err)?
+                {
+                    band(key, codes);
+                }
+            }
+        } else {
             let mut stmt = tx
                 .prepare("SELECT key, codes FROM shapes WHERE units > 0 AND codes IS NOT NULL")
                 .map_err(&err)?;
             let mut rows = stmt.query([]).map_err(&err)?;
             while let Some(r) = rows.next().map_err(&err)? {
-                let key = r.get::<_, i64>(0).map_err(&err)? as u64;
-                if paths.is_some() && !shapes.contains(&key) {
-                    continue;
-                }
-                let codes = codes_from_blob(r.get(1).map_err(&err)?);
-                bands.push((key, Sketch::of(&codes).band_keys()));
+                band(
+                    r.get::<_, i64>(0).map_err(&err)? as u64,
+                    r.get(1).map_err(&err)?,
+                );
             }
         }
         Ok(index::Contents {
@@ -753,7 +778,7 @@ impl Store {
             .and_then(|key| Params::from_key(&key))
             .unwrap_or_default();
         let mut writer = Writer::new(&tx, 0, self.next_file_id, self.next_unit_id);
-        writer.classify(&params, true, false).map_err(err)?;
+        writer.classify(&params, true, false, None).map_err(err)?;
         tx.commit().map_err(err)?;
         Ok(replayed)
     }
@@ -1039,7 +1064,13 @@ impl<'t> Writer<'t> {
 
     /// See [`Store::classify`]. `all` recomputes every edge; without `emit` only the
     /// detector state is updated (for `rebuild`, whose patterns come from the log).
-    fn classify(&mut self, params: &Params, all: bool, emit: bool) -> rusqlite::Result<()> {
+    fn classify(
+        &mut self,
+        params: &Params,
+        all: bool,
+        emit: bool,
+        index: Option<&Segments>,
+    ) -> rusqlite::Result<()> {
         let pending = self.shape_rows("WHERE seen IS NOT units OR rekey = 1")?;
         if pending.is_empty() && !all {
             return Ok(());
@@ -1059,47 +1090,66 @@ impl<'t> Writer<'t> {
                 .iter()
                 .any(|r| !r.codes.is_empty() || r.rekey)
         {
-            // The graph's nodes now: shapes with units and codes.
-            let live = self.shape_rows("WHERE units > 0 AND codes IS NOT NULL")?;
-            let shapes: Vec<near::Shape> = live
-                .iter()
-                .map(|r| near::Shape {
-                    key: r.key,
-                    codes: r.codes.clone(),
-                    names: r.names.clone(),
-                })
-                .collect();
-            let index = near::Index::build(&shapes);
+            // Candidates come from the index when it is up to date with the catalogue (the
+            // scan refreshes it before classifying); when every shape is classified, or the
+            // index cannot answer, from band buckets of every live shape held in memory.
+            let from_index = match index.filter(|_| !all) {
+                Some(segments) if segments.last_event() == self.last_event()? => self
+                    .plan_edges(segments, None, &appeared_or_gone, &stale, params)?
+                    .ok(),
+                _ => None,
+            };
+            let plan = match from_index {
+                Some(plan) => plan,
+                None => {
+                    let live: FxHashMap<u64, near::Shape> = self
+                        .shape_rows("WHERE units > 0 AND codes IS NOT NULL")?
+                        .into_iter()
+                        .map(|r| {
+                            let shape = near::Shape {
+                                key: r.key,
+                                codes: r.codes,
+                                names: r.names,
+                            };
+                            (r.key, shape)
+                        })
+                        .collect();
+                    let shapes: Vec<near::Shape> = live.values().cloned().collect();
+                    let buckets = near::MemoryBuckets::build(&shapes);
+                    if all {
+                        stale.extend(live.keys().copied());
+                    }
+                    match self.plan_edges(
+                        &buckets,
+                        Some(live),
+                        &appeared_or_gone,
+                        &stale,
+                        params,
+                    )? {
+                        Ok(plan) => plan,
+                        Err(never) => match never {},
+                    }
+                }
+            };
             if all {
-                stale.extend(live.iter().map(|r| r.key));
                 self.tx.execute("DELETE FROM near", [])?;
             } else {
-                // Buckets that crossed the cap change their members' candidates.
-                stale.extend(crossed_cap(&appeared_or_gone, &index, params.bucket_cap));
                 // Old edges of stale shapes go; their far ends are affected.
-                for &key in &stale {
+                for &key in &plan.stale {
                     seeds.extend(self.neighbours(key)?);
                     self.tx
                         .prepare_cached("DELETE FROM near WHERE a = ?1 OR b = ?1")?
                         .execute([key as i64])?;
                 }
             }
-            seeds.extend(stale.iter().copied());
-            let from: Vec<u32> = live
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| stale.contains(&r.key))
-                .map(|(i, _)| i as u32)
-                .collect();
-            let edges = index.edges(&from, params);
+            seeds.extend(plan.stale.iter().copied());
+            let edges = near::edges(&plan.from, &plan.candidates, &plan.shapes, params);
             let mut insert = self.tx.prepare_cached(
                 "INSERT OR IGNORE INTO near (a, b, similarity) VALUES (?1, ?2, ?3)",
             )?;
             let mut idents: FxHashMap<u64, Vec<Vec<u16>>> = FxHashMap::default();
             let mut matcher = near::Matcher::default();
             for &(a, b, sim) in &edges {
-                let (a, b) = (live[a as usize].key, live[b as usize].key);
-                let (a, b) = (a.min(b), a.max(b));
                 for key in [a, b] {
                     if let std::collections::hash_map::Entry::Vacant(e) = idents.entry(key) {
                         e.insert(copy_idents(self.tx, key)?);
@@ -1123,6 +1173,82 @@ impl<'t> Writer<'t> {
              DELETE FROM shapes WHERE units = 0;",
         )?;
         Ok(())
+    }
+
+    fn last_event(&self) -> rusqlite::Result<i64> {
+        self.tx
+            .query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))
+    }
+
+    /// Everything the edge computation reads, gathered before anything is written: the stale
+    /// shapes (those given, plus the members of band buckets whose size crossed the cap), the
+    /// live ones among them (`from`), their candidates, and every shape those name. `live`
+    /// holds every live shape already; without it shapes are read by key.
+    fn plan_edges<B: near::Buckets>(
+        &self,
+        buckets: &B,
+        live: Option<FxHashMap<u64, near::Shape>>,
+        appeared_or_gone: &[&ShapeRow],
+        stale: &FxHashSet<u64>,
+        params: &Params,
+    ) -> rusqlite::Result<Result<EdgePlan, B::Error>> {
+        let mut stale = stale.clone();
+        match crossed_cap(appeared_or_gone, buckets, params.bucket_cap) {
+            Ok(crossed) => stale.extend(crossed),
+            Err(e) => return Ok(Err(e)),
+        }
+        let mut stale_sorted: Vec<u64> = stale.iter().copied().collect();
+        stale_sorted.sort_unstable();
+        let mut shapes = match live {
+            Some(live) => live,
+            None => self.shapes_by_key(&stale_sorted)?,
+        };
+        let from: Vec<u64> = stale_sorted
+            .iter()
+            .copied()
+            .filter(|k| shapes.contains_key(k))
+            .collect();
+        let mut candidates = Vec::with_capacity(from.len());
+        for key in &from {
+            match near::candidates(buckets, &shapes[key], params.bucket_cap) {
+                Ok(c) => candidates.push(c),
+                Err(e) => return Ok(Err(e)),
+            }
+        }
+        let missing: Vec<u64> = candidates
+            .iter()
+            .flatten()
+            .copied()
+            .filter(|k| !shapes.contains_key(k))
+            .collect::<FxHashSet<u64>>()
+            .into_iter()
+            .collect();
+        shapes.extend(self.shapes_by_key(&missing)?);
+        Ok(Ok(EdgePlan {
+            stale,
+            from,
+            candidates,
+            shapes,
+        }))
+    }
+
+    /// The live shapes (units and codes) among these keys.
+    fn shapes_by_key(&self, keys: &[u64]) -> rusqlite::Result<FxHashMap<u64, near::Shape>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT codes, names FROM shapes WHERE key = ?1 AND units > 0 AND codes IS NOT NULL",
+        )?;
+        let mut out = FxHashMap::default();
+        for &key in keys {
+            if let Some((codes, names)) = stmt
+                .query_row([key as i64], |r| {
+                    Ok((codes_from_blob(r.get(0)?), codes_from_blob(r.get(1)?)))
+                })
+                .optional()?
+            {
+                out.insert(key, near::Shape { key, codes, names });
+            }
+        }
+        Ok(out)
     }
 
     /// Rows of `shapes` matching a `WHERE` clause, by key.
@@ -1294,23 +1420,40 @@ impl<'t> Writer<'t> {
 
 /// Shapes (present now) in a band bucket whose size crossed the cap because of the shapes that
 /// appeared or went since the last classification: their candidates changed.
-fn crossed_cap(changed: &[&ShapeRow], index: &near::Index<'_>, cap: usize) -> Vec<u64> {
-    let mut delta: FxHashMap<u64, i64> = FxHashMap::default();
+fn crossed_cap<B: near::Buckets>(
+    changed: &[&ShapeRow],
+    buckets: &B,
+    cap: usize,
+) -> Result<Vec<u64>, B::Error> {
+    let mut delta: FxHashMap<u32, i64> = FxHashMap::default();
     for r in changed.iter().filter(|r| !r.codes.is_empty()) {
         let sign = if r.units > 0 { 1 } else { -1 };
         for key in Sketch::of(&r.codes).band_keys() {
-            *delta.entry(key).or_default() += sign;
+            *delta.entry(key as u32).or_default() += sign;
         }
     }
     let mut out = Vec::new();
     for (key, d) in delta {
-        let now = index.bucket_len(key);
+        // A bucket holding more than `cap + |d|` shapes now held more than `cap` before too.
+        let Some(bucket) = buckets.bucket_up_to(u64::from(key), cap + d.unsigned_abs() as usize)?
+        else {
+            continue;
+        };
+        let now = bucket.len();
         let before = (now as i64 - d).max(0) as usize;
         if (before <= cap) != (now <= cap) {
-            out.extend(index.bucket(key));
+            out.extend(bucket);
         }
     }
-    out
+    Ok(out)
+}
+
+/// What computing the edges of the stale shapes reads; see `Writer::plan_edges`.
+struct EdgePlan {
+    stale: FxHashSet<u64>,
+    from: Vec<u64>,
+    candidates: Vec<Vec<u64>>,
+    shapes: FxHashMap<u64, near::Shape>,
 }
 
 /// A shape as near-miss verification reads it: codes and names, and the name sequences of
@@ -1639,7 +1782,7 @@ mod tests {
 
     /// The classes after bringing them up to date.
     fn classes(store: &mut Store) -> Vec<(String, CloneType, Vec<String>)> {
-        store.classify(1, &Params::default()).unwrap();
+        store.classify(1, &Params::default(), None).unwrap();
         store
             .patterns()
             .unwrap()
