@@ -42,7 +42,7 @@ use crate::near;
 pub const MAGIC: &[u8; 8] = b"CPTINDEX";
 pub const VERSION: u32 = 1;
 /// Bytes per checksummed chunk of the body.
-pub const CHUNK: usize = 64 * 1024;
+pub const CHUNK: usize = 4096;
 const SECTIONS: usize = 10;
 const FIELDS: usize = 7;
 const HEADER_LEN: usize = 8 + 4 + 4 + 8 * FIELDS + 4 + 4 + SECTIONS * 16 + 32;
@@ -727,34 +727,41 @@ impl Index {
         Ok(out)
     }
 
-    /// Shape hashes in the bucket of a band key (its low 32 bits), sorted.
-    pub fn bucket(&self, key: u64) -> Result<Vec<u64>, Damaged> {
+    /// Shapes (hash, tokens) in the bucket of a band key (its low 32 bits), sorted; `None` when the
+    /// bucket holds more than `cap` shapes (its size is found by two binary searches, without
+    /// reading it).
+    pub fn bucket_up_to(&self, key: u64, cap: usize) -> Result<Option<Vec<(u64, u32)>>, Damaged> {
         let entry = |i: usize| -> Result<(u32, u32), Damaged> {
             let e = self.section_item(BAND_TABLE, i, 8)?;
             Ok((u32_at(e, 0), u32_at(e, 4)))
         };
-        let key = key as u32;
-        let mut i = self.lower_bound(self.band_entries, u64::from(key), |i| {
-            Ok(u64::from(entry(i)?.0))
-        })?;
-        let mut bucket = Vec::new();
-        while i < self.band_entries {
-            let (k, unit) = entry(i)?;
-            if k != key {
-                break;
-            }
+        let key = u64::from(key as u32);
+        let start = self.lower_bound(self.band_entries, key, |i| Ok(u64::from(entry(i)?.0)))?;
+        let end = self.lower_bound(self.band_entries, key + 1, |i| Ok(u64::from(entry(i)?.0)))?;
+        // One entry per shape and key: the entries are the bucket's shapes.
+        if end - start > cap {
+            return Ok(None);
+        }
+        let mut bucket = Vec::with_capacity(end - start);
+        for i in start..end {
+            let (_, unit) = entry(i)?;
             if unit as usize >= self.units {
                 return Err(Damaged(format!(
                     "{}: unit index out of range",
                     self.path.display()
                 )));
             }
-            bucket.push(u64_at(self.unit_record(unit as usize)?, 8));
-            i += 1;
+            let record = self.unit_record(unit as usize)?;
+            bucket.push((u64_at(record, 8), u32_at(record, 32)));
         }
         bucket.sort_unstable();
         bucket.dedup();
-        Ok(bucket)
+        Ok(Some(bucket))
+    }
+
+    /// Shapes (hash, tokens) in the bucket of a band key (its low 32 bits), sorted.
+    pub fn bucket(&self, key: u64) -> Result<Vec<(u64, u32)>, Damaged> {
+        Ok(self.bucket_up_to(key, usize::MAX)?.unwrap_or_default())
     }
 
     /// The filter's false-positive rate measured on `probes` fingerprints that are not in it
@@ -919,23 +926,23 @@ impl Segments {
     /// The bucket of a band key as a fresh index would hold it: the base's shapes that still
     /// have a unit outside the dirty files, and the delta's. `None` when it holds more than
     /// `cap` shapes (counting stops there).
-    fn live_bucket(&self, key: u64, cap: usize) -> Result<Option<Vec<u64>>, Damaged> {
-        let base = self.base.bucket(key)?;
+    fn live_bucket(&self, key: u64, cap: usize) -> Result<Option<Vec<(u64, u32)>>, Damaged> {
         let Some(delta) = &self.delta else {
-            return Ok(Some(base).filter(|b| b.len() <= cap));
+            return self.base.bucket_up_to(key, cap);
         };
+        let base = self.base.bucket(key)?;
         let mut live = Vec::with_capacity(base.len().min(cap.saturating_add(1)));
         for shape in base {
             if live.len() > cap {
                 break;
             }
-            if !self.base_hits(self.base.shape(shape)?)?.is_empty() {
+            if !self.base_hits(self.base.shape(shape.0)?)?.is_empty() {
                 live.push(shape);
             }
         }
         live.extend(delta.bucket(key)?);
         live.sort_unstable();
-        live.dedup();
+        live.dedup_by_key(|(shape, _)| *shape);
         Ok(Some(live).filter(|b| b.len() <= cap))
     }
 
@@ -943,7 +950,12 @@ impl Segments {
     pub fn band_candidates(&self, keys: &[u64; BANDS], cap: usize) -> Result<Vec<u64>, Damaged> {
         let mut out = Vec::new();
         for &key in keys {
-            out.extend(self.live_bucket(key, cap)?.unwrap_or_default());
+            out.extend(
+                self.live_bucket(key, cap)?
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(shape, _)| shape),
+            );
         }
         out.sort_unstable();
         out.dedup();
@@ -953,10 +965,10 @@ impl Segments {
 
 impl near::Buckets for Segments {
     type Error = Damaged;
-    fn bucket(&self, key: u64) -> Result<Vec<u64>, Damaged> {
+    fn bucket(&self, key: u64) -> Result<Vec<(u64, u32)>, Damaged> {
         Ok(self.live_bucket(key, usize::MAX)?.unwrap_or_default())
     }
-    fn bucket_up_to(&self, key: u64, cap: usize) -> Result<Option<Vec<u64>>, Damaged> {
+    fn bucket_up_to(&self, key: u64, cap: usize) -> Result<Option<Vec<(u64, u32)>>, Damaged> {
         self.live_bucket(key, cap)
     }
 }

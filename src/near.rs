@@ -87,31 +87,37 @@ pub struct Shape {
 /// is classified at once. Keys compare on their low 32 bits, as the index stores them.
 pub trait Buckets {
     type Error;
-    /// The shapes (keys) in the bucket of a band key, sorted.
-    fn bucket(&self, key: u64) -> Result<Vec<u64>, Self::Error>;
+    /// The shapes in the bucket of a band key, as (key, tokens), sorted by key.
+    fn bucket(&self, key: u64) -> Result<Vec<(u64, u32)>, Self::Error>;
     /// The bucket, or `None` when it holds more than `cap` shapes.
-    fn bucket_up_to(&self, key: u64, cap: usize) -> Result<Option<Vec<u64>>, Self::Error> {
+    fn bucket_up_to(&self, key: u64, cap: usize) -> Result<Option<Vec<(u64, u32)>>, Self::Error> {
         Ok(Some(self.bucket(key)?).filter(|b| b.len() <= cap))
     }
 }
 
 /// Band buckets held in memory, for classifying every shape at once.
 pub struct MemoryBuckets {
-    buckets: FxHashMap<u32, Vec<u64>>,
+    buckets: FxHashMap<u32, Vec<(u64, u32)>>,
 }
 
 impl MemoryBuckets {
     /// Bucket every shape that has codes by its band keys.
     pub fn build(shapes: &[Shape]) -> MemoryBuckets {
-        let bands: Vec<(u64, [u64; BANDS])> = shapes
+        let bands: Vec<(u64, u32, [u64; BANDS])> = shapes
             .par_iter()
             .filter(|s| !s.codes.is_empty())
-            .map(|s| (s.key, Sketch::of(&s.codes).band_keys()))
+            .map(|s| {
+                (
+                    s.key,
+                    s.codes.len() as u32,
+                    Sketch::of(&s.codes).band_keys(),
+                )
+            })
             .collect();
-        let mut buckets: FxHashMap<u32, Vec<u64>> = FxHashMap::default();
-        for (shape, keys) in bands {
+        let mut buckets: FxHashMap<u32, Vec<(u64, u32)>> = FxHashMap::default();
+        for (shape, tokens, keys) in bands {
             for key in keys {
-                buckets.entry(key as u32).or_default().push(shape);
+                buckets.entry(key as u32).or_default().push((shape, tokens));
             }
         }
         for bucket in buckets.values_mut() {
@@ -124,25 +130,30 @@ impl MemoryBuckets {
 
 impl Buckets for MemoryBuckets {
     type Error = std::convert::Infallible;
-    fn bucket(&self, key: u64) -> Result<Vec<u64>, Self::Error> {
+    fn bucket(&self, key: u64) -> Result<Vec<(u64, u32)>, Self::Error> {
         Ok(self.buckets.get(&(key as u32)).cloned().unwrap_or_default())
     }
 }
 
-/// Near-miss candidates of a shape with these codes: the other shapes of its buckets that
-/// hold at most `cap` shapes, sorted.
+/// Near-miss candidates of a shape: the other shapes of its buckets that hold at most
+/// `params.bucket_cap` shapes and whose length (a shape has one code per token) allows
+/// `params.min_similarity`, sorted.
 pub fn candidates<B: Buckets>(
     buckets: &B,
     shape: &Shape,
-    cap: usize,
+    params: &Params,
 ) -> Result<Vec<u64>, B::Error> {
     let mut out = Vec::new();
     if shape.codes.is_empty() {
         return Ok(out);
     }
+    let len = shape.codes.len();
     for key in Sketch::of(&shape.codes).band_keys() {
-        if let Some(bucket) = buckets.bucket_up_to(key, cap)? {
-            out.extend(bucket.into_iter().filter(|&k| k != shape.key));
+        if let Some(bucket) = buckets.bucket_up_to(key, params.bucket_cap)? {
+            out.extend(bucket.into_iter().filter_map(|(k, tokens)| {
+                (k != shape.key && ratio_bound(len, tokens as usize) >= params.min_similarity)
+                    .then_some(k)
+            }));
         }
     }
     out.sort_unstable();
@@ -245,7 +256,7 @@ fn ratio(common: usize, m: usize, n: usize) -> f64 {
 }
 
 /// The highest similarity two sequences of these lengths can have.
-fn ratio_bound(m: usize, n: usize) -> f64 {
+pub fn ratio_bound(m: usize, n: usize) -> f64 {
     ratio(m.min(n), m, n)
 }
 
@@ -544,7 +555,7 @@ mod tests {
             let map: FxHashMap<u64, Shape> = shapes.iter().map(|s| (s.key, s.clone())).collect();
             let candidates: Vec<Vec<u64>> = from
                 .iter()
-                .map(|k| candidates(&buckets, &map[k], params.bucket_cap).unwrap())
+                .map(|k| candidates(&buckets, &map[k], &params).unwrap())
                 .collect();
             edges(from, &candidates, &map, &params)
         };

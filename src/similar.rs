@@ -84,13 +84,13 @@ pub fn similar_to(
             codes: unit.codes.clone(),
             names: unit.names.clone(),
         };
-        let candidates = near::candidates(segments, &query, params.bucket_cap)?;
+        let keys = near::candidates(segments, &query, params)?;
+        let shapes = store.near_shapes(&keys)?;
         let mut matcher = Matcher::default();
         let mut verified: Vec<(u64, f64)> = Vec::new();
-        let shapes = store.near_shapes(&candidates)?;
         {
             let mut verifier = near::Verifier::new(&query, &mut matcher);
-            for (shape, _) in &shapes {
+            for shape in &shapes {
                 if let Some(sim) = verifier.similarity(shape, params) {
                     verified.push((shape.key, sim));
                 }
@@ -98,17 +98,14 @@ pub fn similar_to(
         }
         let own_idents = [unit.idents.clone()];
         for (key, sim) in verified {
-            let idents = &shapes
-                .iter()
-                .find(|(s, _)| s.key == key)
-                .expect("verified from these")
-                .1;
-            if !near::names_in_order(&own_idents, idents, params.min_idents, &mut matcher) {
+            let idents = store.shape_idents(key)?;
+            if !near::names_in_order(&own_idents, &idents, params.min_idents, &mut matcher) {
                 continue;
             }
-            for hit in segments.shape(key)? {
-                if !is_own(&hit) {
-                    out.push(to_match(&hit, CloneType::T3, sim));
+            let hits = segments.shape(key)?;
+            for hit in &hits {
+                if !is_own(hit) {
+                    out.push(to_match(hit, CloneType::T3, sim));
                 }
             }
         }

@@ -701,32 +701,34 @@ impl Store {
     }
 
     /// What near-miss verification needs of these shapes (those still present and taking
-    /// part): codes, the union of their names, and the name sequences of their first distinct
-    /// copies.
-    pub fn near_shapes(&self, keys: &[u64]) -> Result<Vec<NearShape>, StoreError> {
+    /// part): codes and the union of their names.
+    pub fn near_shapes(&self, keys: &[u64]) -> Result<Vec<near::Shape>, StoreError> {
         let err = self.err();
-        let tx = self.conn.unchecked_transaction().map_err(&err)?;
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT codes, names FROM shapes WHERE key = ?1 AND units > 0 AND codes IS NOT NULL",
+            )
+            .map_err(&err)?;
         let mut out = Vec::new();
-        {
-            let mut stmt = tx
-                .prepare_cached(
-                    "SELECT codes, names FROM shapes WHERE key = ?1 AND units > 0 AND codes IS NOT NULL",
-                )
+        for &key in keys {
+            let found = stmt
+                .query_row([key as i64], |r| {
+                    Ok((codes_from_blob(r.get(0)?), codes_from_blob(r.get(1)?)))
+                })
+                .optional()
                 .map_err(&err)?;
-            for &key in keys {
-                let found = stmt
-                    .query_row([key as i64], |r| {
-                        Ok((codes_from_blob(r.get(0)?), codes_from_blob(r.get(1)?)))
-                    })
-                    .optional()
-                    .map_err(&err)?;
-                if let Some((codes, names)) = found {
-                    let idents = copy_idents(&tx, key).map_err(&err)?;
-                    out.push((near::Shape { key, codes, names }, idents));
-                }
+            if let Some((codes, names)) = found {
+                out.push(near::Shape { key, codes, names });
             }
         }
         Ok(out)
+    }
+
+    /// The name sequences of a shape's first distinct copies (see `near::names_in_order`).
+    pub fn shape_idents(&self, key: u64) -> Result<Vec<Vec<u16>>, StoreError> {
+        let tx = self.conn.unchecked_transaction().map_err(self.err())?;
+        copy_idents(&tx, key).map_err(self.err())
     }
 
     /// The near-miss parameters the catalogue's classes were computed with.
@@ -1210,7 +1212,7 @@ impl<'t> Writer<'t> {
             .collect();
         let mut candidates = Vec::with_capacity(from.len());
         for key in &from {
-            match near::candidates(buckets, &shapes[key], params.bucket_cap) {
+            match near::candidates(buckets, &shapes[key], params) {
                 Ok(c) => candidates.push(c),
                 Err(e) => return Ok(Err(e)),
             }
@@ -1442,7 +1444,7 @@ fn crossed_cap<B: near::Buckets>(
         let now = bucket.len();
         let before = (now as i64 - d).max(0) as usize;
         if (before <= cap) != (now <= cap) {
-            out.extend(bucket);
+            out.extend(bucket.into_iter().map(|(shape, _)| shape));
         }
     }
     Ok(out)
@@ -1455,10 +1457,6 @@ struct EdgePlan {
     candidates: Vec<Vec<u64>>,
     shapes: FxHashMap<u64, near::Shape>,
 }
-
-/// A shape as near-miss verification reads it: codes and names, and the name sequences of
-/// its first distinct copies.
-pub type NearShape = (near::Shape, Vec<Vec<u16>>);
 
 /// A row of `shapes`.
 struct ShapeRow {
