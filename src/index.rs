@@ -552,15 +552,6 @@ impl Index {
     pub fn units(&self) -> usize {
         self.units
     }
-    pub fn band_entries(&self) -> usize {
-        self.band_entries
-    }
-    pub fn files(&self) -> usize {
-        self.files
-    }
-    pub fn patterns(&self) -> usize {
-        self.patterns
-    }
     pub fn bytes_len(&self) -> usize {
         self.map.len()
     }
@@ -861,11 +852,6 @@ impl Segments {
             .map_or(self.base.last_event, |d| d.last_event)
     }
 
-    /// Units in the whole index: base units outside the dirty files plus the delta's.
-    pub fn units(&self) -> usize {
-        self.base.units() + self.delta.as_ref().map_or(0, Index::units)
-    }
-
     fn is_dirty(&self, path: &str) -> bool {
         self.dirty
             .binary_search_by(|p| p.as_str().cmp(path))
@@ -912,15 +898,6 @@ impl Segments {
         let mut out = self.base_hits(self.base.shape(shape)?)?;
         out.extend(self.delta_hits(|d| d.shape(shape))?);
         Ok(out)
-    }
-
-    /// Whether the Bloom filters say a shape may be indexed.
-    pub fn may_have_shape(&self, shape: u64) -> Result<bool, Damaged> {
-        Ok(self.base.may_have_shape(shape)?
-            || match &self.delta {
-                Some(d) => d.may_have_shape(shape)?,
-                None => false,
-            })
     }
 
     /// The bucket of a band key as a fresh index would hold it: the base's shapes that still

@@ -662,27 +662,17 @@ impl Store {
             }
             last_event = last;
         }
-        {
-            // A unit gone since is in a file that changed or went: that file is dirty already.
-            let mut by_unit = tx
-                .prepare_cached(
-                    "SELECT f.path FROM units u JOIN files f ON f.id = u.file_id WHERE u.id = ?1",
-                )
-                .map_err(&err)?;
-            for id in unit_ids {
-                if let Some(path) = by_unit
-                    .query_row([id], |r| r.get::<_, String>(0))
-                    .optional()
-                    .map_err(&err)?
-                {
-                    dirty.insert(path);
-                }
-            }
-            let mut by_file = tx
-                .prepare_cached("SELECT path FROM files WHERE id = ?1")
-                .map_err(&err)?;
-            for id in file_ids {
-                if let Some(path) = by_file
+        // A unit gone since is in a file that changed or went: that file is dirty already.
+        for (sql, ids) in [
+            (
+                "SELECT f.path FROM units u JOIN files f ON f.id = u.file_id WHERE u.id = ?1",
+                unit_ids,
+            ),
+            ("SELECT path FROM files WHERE id = ?1", file_ids),
+        ] {
+            let mut path_of = tx.prepare_cached(sql).map_err(&err)?;
+            for id in ids {
+                if let Some(path) = path_of
                     .query_row([id], |r| r.get::<_, String>(0))
                     .optional()
                     .map_err(&err)?

@@ -115,6 +115,23 @@ pub fn write(root: &Path, rel: &str, text: impl AsRef<[u8]>) {
     std::fs::write(path, text).unwrap();
 }
 
+/// A near-miss copy of `py_function(_, 5)` (breadth-first search): one statement changed, one
+/// added.
+pub const NEAR_COPY: &str = "def walk(graph, start=5):
+    queue = [start]
+    order = []
+    visited = {start}
+    while queue:
+        node = queue.pop()
+        order.append(node)
+        for nxt in graph.get(node, ()):
+            if nxt not in visited:
+                visited.add(nxt)
+                queue.append(nxt)
+                print('visit', nxt)
+    return order
+";
+
 /// A realistic Python function of about 12 lines, varied by `n` in names and structure.
 pub fn py_function(name: &str, n: usize) -> String {
     // Sixteen different algorithms: functions of different `n` (mod 16) are neither copies

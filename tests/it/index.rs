@@ -9,24 +9,7 @@ use cpt::index::{self, Index, Segments};
 use cpt::pipeline;
 use cpt::store::Store;
 
-use crate::common::{cpt, cpt_ok, default_db, path_str, py_function, scan, write};
-
-/// A near-miss copy of `py_function(_, 5)` (breadth-first search): one statement changed,
-/// one added.
-const NEAR_COPY: &str = "def walk(graph, start=5):
-    queue = [start]
-    order = []
-    visited = {start}
-    while queue:
-        node = queue.pop()
-        order.append(node)
-        for nxt in graph.get(node, ()):
-            if nxt not in visited:
-                visited.add(nxt)
-                queue.append(nxt)
-                print('visit', nxt)
-    return order
-";
+use crate::common::{NEAR_COPY, cpt, cpt_ok, default_db, path_str, py_function, scan, write};
 
 /// A function unlike every `py_function`.
 const PAIR: &str = "def checksum(blocks, seed=7):

@@ -6,7 +6,8 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::common::{
-    assert_same_clones, classes, clones, cpt_ok, default_db, path_str, py_function, scan, write,
+    NEAR_COPY, assert_same_clones, classes, clones, cpt_ok, default_db, path_str, py_function,
+    scan, write,
 };
 
 /// A 16-line run of statements pasted into the middle of two different functions.
@@ -41,23 +42,6 @@ fn nested(kinds: &[usize]) -> String {
         .flat_map(|f| f.lines().map(|l| format!("    {l}\n")).collect::<Vec<_>>())
         .collect()
 }
-
-/// A near-miss copy of `py_function(_, 5)` (breadth-first search): one statement changed, one
-/// added.
-const NEAR_COPY: &str = "def walk(graph, start=5):
-    queue = [start]
-    order = []
-    visited = {start}
-    while queue:
-        node = queue.pop()
-        order.append(node)
-        for nxt in graph.get(node, ()):
-            if nxt not in visited:
-                visited.add(nxt)
-                queue.append(nxt)
-                print('visit', nxt)
-    return order
-";
 
 fn clones_with(db: &Path, extra: &[&str]) -> Value {
     let mut args = vec!["clones", "--format", "json", "--db", path_str(db)];
