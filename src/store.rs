@@ -175,6 +175,19 @@ const PROJECTIONS: &[(&str, &str)] = &[
 /// The near-miss parameters the catalogue's edges were computed with ([`Params::key`]).
 const NEAR_PARAMS: &str = "SELECT value FROM meta WHERE key = 'near'";
 
+/// The sequence number of the last event, 0 for an empty log.
+const LAST_EVENT: &str = "SELECT coalesce(max(seq), 0) FROM events";
+
+/// The near-miss parameters stored with the catalogue (the defaults before the first
+/// classification).
+fn stored_params(conn: &Connection) -> rusqlite::Result<Params> {
+    Ok(conn
+        .query_row(NEAR_PARAMS, [], |r| r.get::<_, String>(0))
+        .optional()?
+        .and_then(|key| Params::from_key(&key))
+        .unwrap_or_default())
+}
+
 /// Detector state derived from the units, dumped with the projections and recomputed by
 /// `rebuild`.
 const DERIVED: &[(&str, &str)] = &[
@@ -510,7 +523,7 @@ impl Store {
     /// is up to date with.
     pub fn last_event(&self) -> Result<i64, StoreError> {
         self.conn
-            .query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))
+            .query_row(LAST_EVENT, [], |r| r.get(0))
             .map_err(self.err())
     }
 
@@ -529,9 +542,7 @@ impl Store {
         paths: Option<&[String]>,
     ) -> Result<index::Contents, StoreError> {
         let err = self.err();
-        let last_event: i64 = tx
-            .query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))
-            .map_err(&err)?;
+        let last_event: i64 = tx.query_row(LAST_EVENT, [], |r| r.get(0)).map_err(&err)?;
         let select = "SELECT u.exact_hash, u.shape_hash, f.path, f.lang, u.kind, u.name, u.start_line, \
                       u.end_line, u.tokens, u.noise IS NOT NULL, \
                       (SELECT min(p.key) FROM pattern_members m JOIN patterns p ON p.id = m.pattern_id \
@@ -723,13 +734,7 @@ impl Store {
 
     /// The near-miss parameters the catalogue's classes were computed with.
     pub fn near_params(&self) -> Result<Params, StoreError> {
-        Ok(self
-            .conn
-            .query_row(NEAR_PARAMS, [], |r| r.get::<_, String>(0))
-            .optional()
-            .map_err(self.err())?
-            .and_then(|key| Params::from_key(&key))
-            .unwrap_or_default())
+        stored_params(&self.conn).map_err(self.err())
     }
 
     /// Recreate every projection from the event log. Returns the number of events replayed.
@@ -763,12 +768,7 @@ impl Store {
             }
         }
         // The replayed patterns are the classes; only the detector's edges need recomputing.
-        let params = tx
-            .query_row(NEAR_PARAMS, [], |r| r.get::<_, String>(0))
-            .optional()
-            .map_err(err)?
-            .and_then(|key| Params::from_key(&key))
-            .unwrap_or_default();
+        let params = stored_params(&tx).map_err(err)?;
         let mut writer = Writer::new(&tx, 0, self.next_file_id, self.next_unit_id);
         writer.classify(&params, true, false, None).map_err(err)?;
         tx.commit().map_err(err)?;
@@ -1168,8 +1168,7 @@ impl<'t> Writer<'t> {
     }
 
     fn last_event(&self) -> rusqlite::Result<i64> {
-        self.tx
-            .query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))
+        self.tx.query_row(LAST_EVENT, [], |r| r.get(0))
     }
 
     /// Everything the edge computation reads, gathered before anything is written: the stale
