@@ -13,6 +13,7 @@ fn sources() -> Vec<(&'static lang::Language, Vec<u8>)> {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
     lang::all()
         .iter()
+        .copied()
         .map(|l| {
             let dir = fixtures.join(l.id);
             let original = std::fs::read_dir(&dir)

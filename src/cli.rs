@@ -400,6 +400,8 @@ fn similar(
 ) -> Result<()> {
     let db = catalogue_path(&args.catalogue)?;
     let store = Store::open_existing(&db)?;
+    // One read transaction for the whole query: one state of the catalogue, one lock.
+    let _snapshot = store.snapshot()?;
     let root = PathBuf::from(store.meta("root")?.unwrap_or_default());
     let settings = Settings::resolve(config::load(&root)?.scan, ScanConfig::default());
     let (query, lang, line) = if args.target == "-" {

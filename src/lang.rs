@@ -65,6 +65,9 @@ const BUILT_IN: &[BuiltIn] = &[
 /// A mistake in a grammar data file.
 #[derive(Debug, Error)]
 pub enum LangError {
+    /// An error found earlier in this process (compiled languages are cached, errors too).
+    #[error("{0}")]
+    Broken(String),
     #[error("grammars/{lang}.toml: {source}")]
     Toml {
         lang: &'static str,
@@ -330,47 +333,81 @@ impl Language {
     }
 }
 
+/// The built-in grammar data, parsed and with inheritance resolved, in `BUILT_IN` order.
+fn specs() -> Result<&'static [LangSpec], &'static LangError> {
+    static SPECS: OnceLock<Result<Vec<LangSpec>, LangError>> = OnceLock::new();
+    SPECS
+        .get_or_init(|| {
+            let mut parsed: BTreeMap<&'static str, LangSpec> = BTreeMap::new();
+            for &(id, _, text) in BUILT_IN {
+                let spec: LangSpec =
+                    toml::from_str(text).map_err(|source| LangError::Toml { lang: id, source })?;
+                parsed.insert(id, spec);
+            }
+            BUILT_IN
+                .iter()
+                .map(|&(id, _, _)| resolve(id, &parsed))
+                .collect()
+        })
+        .as_ref()
+        .map(Vec::as_slice)
+}
+
+/// Built-in language number `index`, compiled on first use: a process that reads one
+/// language (a `cpt similar` query) compiles only that one.
+fn compiled(index: usize) -> Result<&'static Language, &'static LangError> {
+    static COMPILED: [OnceLock<Result<Language, LangError>>; BUILT_IN.len()] =
+        [const { OnceLock::new() }; BUILT_IN.len()];
+    COMPILED[index]
+        .get_or_init(|| {
+            let (id, grammar, _) = BUILT_IN[index];
+            let spec = specs().map_err(|e| LangError::Broken(e.to_string()))?;
+            compile(id, index, grammar(), spec[index].clone())
+        })
+        .as_ref()
+}
+
+fn broken(e: &LangError) -> ! {
+    panic!("built-in grammar data is broken: {e}")
+}
+
 /// All built-in languages, compiled on first use.
 ///
 /// # Panics
 /// When a grammar data file is broken; `tests` build every language so that never ships.
-pub fn all() -> &'static [Language] {
-    static LANGS: OnceLock<Vec<Language>> = OnceLock::new();
-    LANGS.get_or_init(|| load().unwrap_or_else(|e| panic!("built-in grammar data is broken: {e}")))
+pub fn all() -> &'static [&'static Language] {
+    static LANGS: OnceLock<Vec<&'static Language>> = OnceLock::new();
+    LANGS.get_or_init(|| load().unwrap_or_else(|e| broken(&e)))
 }
 
 /// The language with this id.
 pub fn by_id(id: &str) -> Option<&'static Language> {
-    all().iter().find(|l| l.id == id)
+    let index = BUILT_IN.iter().position(|&(i, _, _)| i == id)?;
+    Some(compiled(index).unwrap_or_else(|e| broken(e)))
 }
 
 /// The language of a file, by its extension (case-insensitive).
 pub fn for_path(path: &std::path::Path) -> Option<&'static Language> {
     let ext = path.extension()?.to_str()?;
-    all()
+    let specs = specs().unwrap_or_else(|e| broken(e));
+    let index = specs
         .iter()
-        .find(|l| l.extensions.iter().any(|e| e.eq_ignore_ascii_case(ext)))
+        .position(|s| s.extensions.iter().any(|e| e.eq_ignore_ascii_case(ext)))?;
+    Some(compiled(index).unwrap_or_else(|e| broken(e)))
 }
 
 /// Compile every built-in language, reporting the first bad entry.
-pub fn load() -> Result<Vec<Language>, LangError> {
-    let mut specs: BTreeMap<&'static str, LangSpec> = BTreeMap::new();
-    for &(id, _, text) in BUILT_IN {
-        let spec: LangSpec =
-            toml::from_str(text).map_err(|source| LangError::Toml { lang: id, source })?;
-        specs.insert(id, spec);
-    }
-    let mut langs: Vec<Language> = Vec::with_capacity(BUILT_IN.len());
-    for (index, &(id, grammar, _)) in BUILT_IN.iter().enumerate() {
-        let spec = resolve(id, &specs)?;
-        let lang = compile(id, index, grammar(), spec)?;
+pub fn load() -> Result<Vec<&'static Language>, LangError> {
+    let mut langs: Vec<&'static Language> = Vec::with_capacity(BUILT_IN.len());
+    for index in 0..BUILT_IN.len() {
+        let lang = compiled(index).map_err(|e| LangError::Broken(e.to_string()))?;
         for ext in &lang.extensions {
             if let Some(other) = langs
                 .iter()
                 .find(|l| l.extensions.iter().any(|e| e.eq_ignore_ascii_case(ext)))
             {
                 return Err(LangError::DuplicateExtension {
-                    lang: id,
+                    lang: lang.id,
                     ext: ext.clone(),
                     other: other.id,
                 });
@@ -433,14 +470,18 @@ fn compile(
     let mut units = vec![None; count];
 
     // One name can stand for several kind ids (aliases); every one of them gets the class.
-    let ids_named = |kind: &str| -> Vec<usize> {
-        (0..count)
-            .filter(|&i| {
-                let i16 = i as u16;
-                grammar.node_kind_is_named(i16) && grammar.node_kind_for_id(i16) == Some(kind)
-            })
-            .collect()
-    };
+    // The names are gathered in one pass: asking the grammar per listed kind costs a scan of
+    // every symbol each time, milliseconds per process start.
+    let mut named: rustc_hash::FxHashMap<&str, Vec<usize>> = rustc_hash::FxHashMap::default();
+    for i in 0..count {
+        let i16 = i as u16;
+        if grammar.node_kind_is_named(i16) {
+            if let Some(kind) = grammar.node_kind_for_id(i16) {
+                named.entry(kind).or_default().push(i);
+            }
+        }
+    }
+    let ids_named = |kind: &str| -> Vec<usize> { named.get(kind).cloned().unwrap_or_default() };
     let lists: [(&'static str, &[String], NodeClass); 5] = [
         ("comments", &spec.comments, NodeClass::Skip),
         ("layout", &spec.layout, NodeClass::Skip),
@@ -554,7 +595,7 @@ mod tests {
     fn every_built_in_language_compiles() {
         let langs = load().expect("grammar data");
         assert_eq!(langs.len(), BUILT_IN.len());
-        for lang in &langs {
+        for lang in langs {
             assert!(
                 lang.units.iter().any(Option::is_some),
                 "{} has no unit kinds",

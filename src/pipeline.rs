@@ -933,6 +933,7 @@ pub fn similar(
     limit: usize,
     warn: &dyn Fn(&str),
 ) -> Result<Vec<SimilarAnswer>> {
+    let _snapshot = store.snapshot()?;
     let params = store.near_params()?;
     let (mut segments, how) = refresh_index(store, db)?;
     warn_refresh(db, &how, warn);

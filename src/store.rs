@@ -532,13 +532,13 @@ impl Store {
     /// that takes part in near-miss detection. With `paths`, only those files' units and the
     /// bands of their shapes (a delta segment).
     pub fn index_contents(&self, paths: Option<&[String]>) -> Result<index::Contents, StoreError> {
-        let tx = self.conn.unchecked_transaction().map_err(self.err())?;
-        self.contents_in(&tx, paths)
+        let _snapshot = self.snapshot()?;
+        self.contents_in(&self.conn, paths)
     }
 
     fn contents_in(
         &self,
-        tx: &Transaction<'_>,
+        tx: &Connection,
         paths: Option<&[String]>,
     ) -> Result<index::Contents, StoreError> {
         let err = self.err();
@@ -630,7 +630,8 @@ impl Store {
     /// changed) with their units now, and the patterns dissolved since.
     pub fn delta_contents(&self, base_event: i64) -> Result<index::Contents, StoreError> {
         let err = self.err();
-        let tx = self.conn.unchecked_transaction().map_err(&err)?;
+        let _snapshot = self.snapshot()?;
+        let tx = &self.conn;
         let mut dirty: BTreeSet<String> = BTreeSet::new();
         let mut dissolved: Vec<u64> = Vec::new();
         let mut unit_ids: Vec<i64> = Vec::new();
@@ -693,7 +694,7 @@ impl Store {
             }
         }
         let dirty: Vec<String> = dirty.into_iter().collect();
-        let mut contents = self.contents_in(&tx, Some(&dirty))?;
+        let mut contents = self.contents_in(tx, Some(&dirty))?;
         contents.last_event = last_event;
         contents.base_event = base_event;
         contents.dirty = dirty;
@@ -728,8 +729,20 @@ impl Store {
 
     /// The name sequences of a shape's first distinct copies (see `near::names_in_order`).
     pub fn shape_idents(&self, key: u64) -> Result<Vec<Vec<u16>>, StoreError> {
-        let tx = self.conn.unchecked_transaction().map_err(self.err())?;
-        copy_idents(&tx, key).map_err(self.err())
+        copy_idents(&self.conn, key).map_err(self.err())
+    }
+
+    /// Read one state of the catalogue until the guard drops: a read transaction, unless
+    /// one is open already. A query's statements then share one snapshot (a writer in
+    /// another process commits around it, never into it) and one lock, not one each.
+    pub fn snapshot(&self) -> Result<Option<Transaction<'_>>, StoreError> {
+        if !self.conn.is_autocommit() {
+            return Ok(None);
+        }
+        self.conn
+            .unchecked_transaction()
+            .map(Some)
+            .map_err(self.err())
     }
 
     /// The near-miss parameters the catalogue's classes were computed with.
@@ -1486,8 +1499,8 @@ fn has_copy(
 
 /// Identifier sequences of a shape's distinct copies (the first [`COPIES_COMPARED`] by exact
 /// hash, so the choice does not depend on arrival order).
-fn copy_idents(tx: &Transaction<'_>, shape: u64) -> rusqlite::Result<Vec<Vec<u16>>> {
-    let mut stmt = tx.prepare_cached(
+fn copy_idents(conn: &Connection, shape: u64) -> rusqlite::Result<Vec<Vec<u16>>> {
+    let mut stmt = conn.prepare_cached(
         "SELECT DISTINCT exact_hash, idents FROM units WHERE shape_hash = ?1 \
          ORDER BY exact_hash LIMIT ?2",
     )?;
