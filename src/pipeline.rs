@@ -774,7 +774,7 @@ pub enum IndexRefresh {
     UpToDate,
     /// A delta segment was written beside the base.
     Delta,
-    /// The base was rebuilt from the catalogue, for this reason.
+    /// The base was rebuilt from the catalogue, for this reason (naming the file).
     Rebuilt(String),
 }
 
@@ -788,10 +788,7 @@ fn warn_refresh(db: &Path, how: &IndexRefresh, warn: &dyn Fn(&str)) {
             "{}: older than the catalogue; brought up to date from it",
             path.display()
         )),
-        IndexRefresh::Rebuilt(why) => warn(&format!(
-            "{}: {why}; rebuilt from the catalogue",
-            path.display()
-        )),
+        IndexRefresh::Rebuilt(why) => warn(&format!("{why}; rebuilt from the catalogue")),
     }
 }
 
@@ -805,7 +802,7 @@ pub fn delta_path(db: &Path) -> PathBuf {
 fn open_segments(db: &Path) -> std::result::Result<Segments, String> {
     let base = Index::open(&index::path_for(db)).map_err(|e| match &e {
         index::IndexError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
-            "no index".to_string()
+            format!("{}: no index", index::path_for(db).display())
         }
         _ => e.to_string(),
     })?;
@@ -852,7 +849,8 @@ pub fn refresh_index(store: &Store, db: &Path) -> Result<(Segments, IndexRefresh
     }
     let base_event = segments.base.last_event;
     if base_event > last {
-        return rebuild_index(store, db, "index is newer than the catalogue".to_string());
+        let why = format!("{}: newer than the catalogue", index::path_for(db).display());
+        return rebuild_index(store, db, why);
     }
     let base_units = segments.base.units();
     drop(segments);
@@ -861,7 +859,10 @@ pub fn refresh_index(store: &Store, db: &Path) -> Result<(Segments, IndexRefresh
         return rebuild_index(
             store,
             db,
-            "older than the catalogue by more than a delta segment holds".to_string(),
+            format!(
+                "{}: older than the catalogue by more than a delta segment holds",
+                index::path_for(db).display()
+            ),
         );
     }
     index::write_atomically(&delta_path(db), &index::build(&contents))?;
