@@ -91,14 +91,21 @@ pub enum IndexError {
     Version { path: String, found: u32 },
 }
 
-/// One unit as the index stores it.
+/// One file as the index stores it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileEntry {
+    pub path: String,
+    pub lang: String,
+}
+
+/// One unit as the index stores it. A million of these are held while an index is built, so
+/// a unit names its file by position in [`Contents::files`] and its kind by [`kind_code`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnitEntry {
     pub exact: u64,
     pub shape: u64,
-    pub path: String,
-    pub lang: String,
-    pub kind: String,
+    pub file: u32,
+    pub kind: u8,
     pub name: String,
     pub start_line: u32,
     pub end_line: u32,
@@ -119,8 +126,14 @@ pub struct Contents {
     /// For a delta segment: keys of patterns dissolved since the base; base units outside
     /// the dirty files that name one belong to no pattern now.
     pub dissolved: Vec<u64>,
+    pub files: Vec<FileEntry>,
     pub units: Vec<UnitEntry>,
     pub bands: Vec<(u64, [u64; BANDS])>,
+}
+
+/// The code of a unit kind in [`UnitEntry::kind`] (unknown kinds read as functions).
+pub fn kind_code(kind: &str) -> u8 {
+    UNIT_KINDS.iter().position(|k| *k == kind).unwrap_or(0) as u8
 }
 
 /// A Bloom filter over 64-bit fingerprints, read from any word slice (the mapping or a
@@ -167,12 +180,13 @@ pub fn path_for(db: &Path) -> PathBuf {
 
 /// Serialize `contents` into the index format.
 pub fn build(contents: &Contents) -> Vec<u8> {
+    let path = |u: &UnitEntry| contents.files[u.file as usize].path.as_str();
     let mut units: Vec<&UnitEntry> = contents.units.iter().collect();
     units.sort_by(|a, b| {
-        (a.exact, a.shape, &a.path, a.start_line, a.end_line, &a.name).cmp(&(
+        (a.exact, a.shape, path(a), a.start_line, a.end_line, &a.name).cmp(&(
             b.exact,
             b.shape,
-            &b.path,
+            path(b),
             b.start_line,
             b.end_line,
             &b.name,
@@ -182,26 +196,28 @@ pub fn build(contents: &Contents) -> Vec<u8> {
     let mut strings = Strings::default();
     let mut langs: Vec<&str> = Vec::new();
     let mut files: Vec<(u32, u32, u32)> = Vec::new();
-    let mut file_ids: FxHashMap<&str, u32> = FxHashMap::default();
+    // Position in `contents.files` → position in the FILES section (order of first use).
+    let mut file_ids: FxHashMap<u32, u32> = FxHashMap::default();
     let mut patterns: Vec<u64> = units.iter().filter_map(|u| u.pattern).collect();
     patterns.sort_unstable();
     patterns.dedup();
 
     let mut unit_bytes: Vec<u8> = Vec::with_capacity(units.len() * UNIT_LEN);
     for u in &units {
-        let file = match file_ids.get(u.path.as_str()) {
+        let file = match file_ids.get(&u.file) {
             Some(&id) => id,
             None => {
-                let (off, len) = strings.intern(&u.path);
-                let lang = match langs.iter().position(|l| *l == u.lang) {
+                let entry = &contents.files[u.file as usize];
+                let (off, len) = strings.intern(&entry.path);
+                let lang = match langs.iter().position(|l| *l == entry.lang) {
                     Some(i) => i,
                     None => {
-                        langs.push(&u.lang);
+                        langs.push(&entry.lang);
                         langs.len() - 1
                     }
                 } as u32;
                 files.push((off, len, lang));
-                file_ids.insert(&u.path, files.len() as u32 - 1);
+                file_ids.insert(u.file, files.len() as u32 - 1);
                 files.len() as u32 - 1
             }
         };
@@ -209,7 +225,7 @@ pub fn build(contents: &Contents) -> Vec<u8> {
         let pattern = u.pattern.map_or(0, |p| {
             patterns.binary_search(&p).expect("collected above") as u32 + 1
         });
-        let kind = UNIT_KINDS.iter().position(|k| *k == u.kind).unwrap_or(0) as u8;
+        let kind = u.kind.min(UNIT_KINDS.len() as u8 - 1);
         unit_bytes.extend_from_slice(&u.exact.to_le_bytes());
         unit_bytes.extend_from_slice(&u.shape.to_le_bytes());
         unit_bytes.extend_from_slice(&pattern.to_le_bytes());
@@ -274,22 +290,19 @@ pub fn build(contents: &Contents) -> Vec<u8> {
     dissolved.dedup();
     sections[DISSOLVED] = dissolved.iter().flat_map(|p| p.to_le_bytes()).collect();
 
-    let mut body: Vec<u8> = Vec::new();
+    // The body is laid out first so that the header can be written ahead of it, then each
+    // section is moved into the output and dropped: the build holds the sections and the
+    // output, never a third copy.
     let mut table: Vec<(u64, u64)> = Vec::new();
+    let mut body_len = 0usize;
     for section in &sections {
-        while body.len() % 8 != 0 {
-            body.push(0);
-        }
-        table.push((body.len() as u64, section.len() as u64));
-        body.extend_from_slice(section);
+        body_len = body_len.next_multiple_of(8);
+        table.push((body_len as u64, section.len() as u64));
+        body_len += section.len();
     }
-    let chunk_hashes: Vec<u8> = body
-        .chunks(CHUNK)
-        .flat_map(|c| blake3::hash(c).as_bytes()[..CHUNK_HASH].to_vec())
-        .collect();
-    let body_start = HEADER_LEN + chunk_hashes.len();
+    let body_start = HEADER_LEN + body_len.div_ceil(CHUNK) * CHUNK_HASH;
 
-    let mut out: Vec<u8> = Vec::with_capacity(body_start + body.len());
+    let mut out: Vec<u8> = Vec::with_capacity(body_start + body_len);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&VERSION.to_le_bytes());
     out.extend_from_slice(&(CHUNK as u32).to_le_bytes());
@@ -313,8 +326,19 @@ pub fn build(contents: &Contents) -> Vec<u8> {
     let header_hash = *blake3::hash(&out).as_bytes();
     out.extend_from_slice(&header_hash);
     debug_assert_eq!(out.len(), HEADER_LEN);
-    out.extend_from_slice(&chunk_hashes);
-    out.extend_from_slice(&body);
+    out.resize(body_start, 0);
+    for section in sections {
+        out.resize((out.len() - body_start).next_multiple_of(8) + body_start, 0);
+        out.extend_from_slice(&section);
+    }
+    debug_assert_eq!(out.len(), body_start + body_len);
+    let (head, body) = out.split_at_mut(body_start);
+    for (chunk, hash) in body
+        .chunks(CHUNK)
+        .zip(head[HEADER_LEN..].chunks_exact_mut(CHUNK_HASH))
+    {
+        hash.copy_from_slice(&blake3::hash(chunk).as_bytes()[..CHUNK_HASH]);
+    }
     out
 }
 
@@ -973,13 +997,12 @@ impl near::Buckets for Segments {
 mod tests {
     use super::*;
 
-    fn entry(exact: u64, shape: u64, path: &str, line: u32, pattern: Option<u64>) -> UnitEntry {
+    fn entry(exact: u64, shape: u64, file: u32, line: u32, pattern: Option<u64>) -> UnitEntry {
         UnitEntry {
             exact,
             shape,
-            path: path.to_string(),
-            lang: "python".to_string(),
-            kind: "function".to_string(),
+            file,
+            kind: kind_code("function"),
             name: format!("f{line}"),
             start_line: line,
             end_line: line + 9,
@@ -995,7 +1018,7 @@ mod tests {
             units.push(entry(
                 mix64(i),
                 mix64(i / 3 + 1_000_000),
-                &format!("f{}.py", i % 97),
+                (i % 97) as u32,
                 i as u32,
                 (i % 5 == 0).then_some(i / 3),
             ));
@@ -1013,6 +1036,12 @@ mod tests {
             base_event: 0,
             dirty: Vec::new(),
             dissolved: Vec::new(),
+            files: (0..97)
+                .map(|i| FileEntry {
+                    path: format!("f{i}.py"),
+                    lang: "python".to_string(),
+                })
+                .collect(),
             units,
             bands,
         }
@@ -1039,7 +1068,11 @@ mod tests {
             let hit = index.unit(found[0]).unwrap();
             assert_eq!(
                 (hit.path, hit.start_line, hit.name),
-                (u.path.as_str(), u.start_line, u.name.as_str())
+                (
+                    contents.files[u.file as usize].path.as_str(),
+                    u.start_line,
+                    u.name.as_str()
+                )
             );
             assert_eq!(hit.pattern, u.pattern);
             let same_shape = index.shape(u.shape).unwrap();

@@ -849,7 +849,10 @@ pub fn refresh_index(store: &Store, db: &Path) -> Result<(Segments, IndexRefresh
     }
     let base_event = segments.base.last_event;
     if base_event > last {
-        let why = format!("{}: newer than the catalogue", index::path_for(db).display());
+        let why = format!(
+            "{}: newer than the catalogue",
+            index::path_for(db).display()
+        );
         return rebuild_index(store, db, why);
     }
     let base_units = segments.base.units();

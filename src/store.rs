@@ -543,41 +543,79 @@ impl Store {
     ) -> Result<index::Contents, StoreError> {
         let err = self.err();
         let last_event: i64 = tx.query_row(LAST_EVENT, [], |r| r.get(0)).map_err(&err)?;
-        let select = "SELECT u.exact_hash, u.shape_hash, f.path, f.lang, u.kind, u.name, u.start_line, \
+        // Files first, then their units naming them by position: a unit entry holds no
+        // strings but its name.
+        let mut files: Vec<index::FileEntry> = Vec::new();
+        let mut file_pos: FxHashMap<i64, u32> = FxHashMap::default();
+        let mut add_file = |r: &rusqlite::Row<'_>| -> rusqlite::Result<()> {
+            file_pos.insert(r.get(0)?, files.len() as u32);
+            files.push(index::FileEntry {
+                path: r.get(1)?,
+                lang: r.get(2)?,
+            });
+            Ok(())
+        };
+        match paths {
+            None => {
+                let mut stmt = tx
+                    .prepare("SELECT id, path, lang FROM files")
+                    .map_err(&err)?;
+                let mut rows = stmt.query([]).map_err(&err)?;
+                while let Some(r) = rows.next().map_err(&err)? {
+                    add_file(r).map_err(&err)?;
+                }
+            }
+            Some(paths) => {
+                let mut stmt = tx
+                    .prepare_cached("SELECT id, path, lang FROM files WHERE path = ?1")
+                    .map_err(&err)?;
+                for path in paths {
+                    let mut rows = stmt.query([path]).map_err(&err)?;
+                    while let Some(r) = rows.next().map_err(&err)? {
+                        add_file(r).map_err(&err)?;
+                    }
+                }
+            }
+        }
+        let select = "SELECT u.exact_hash, u.shape_hash, u.file_id, u.kind, u.name, u.start_line, \
                       u.end_line, u.tokens, u.noise IS NOT NULL, \
                       (SELECT min(p.key) FROM pattern_members m JOIN patterns p ON p.id = m.pattern_id \
                        WHERE m.unit_id = u.id) \
-                      FROM units u JOIN files f ON f.id = u.file_id";
-        let row = |r: &rusqlite::Row<'_>| -> rusqlite::Result<index::UnitEntry> {
-            Ok(index::UnitEntry {
+                      FROM units u";
+        let row = |r: &rusqlite::Row<'_>| -> rusqlite::Result<Option<index::UnitEntry>> {
+            let Some(&file) = file_pos.get(&r.get::<_, i64>(2)?) else {
+                return Ok(None);
+            };
+            Ok(Some(index::UnitEntry {
                 exact: r.get::<_, i64>(0)? as u64,
                 shape: r.get::<_, i64>(1)? as u64,
-                path: r.get(2)?,
-                lang: r.get(3)?,
-                kind: r.get(4)?,
-                name: r.get(5)?,
-                start_line: r.get(6)?,
-                end_line: r.get(7)?,
-                tokens: r.get(8)?,
-                noise: r.get(9)?,
-                pattern: r.get::<_, Option<i64>>(10)?.map(|k| k as u64),
-            })
+                file,
+                kind: index::kind_code(r.get_ref(3)?.as_str()?),
+                name: r.get(4)?,
+                start_line: r.get(5)?,
+                end_line: r.get(6)?,
+                tokens: r.get(7)?,
+                noise: r.get(8)?,
+                pattern: r.get::<_, Option<i64>>(9)?.map(|k| k as u64),
+            }))
         };
         let mut units = Vec::new();
         match paths {
             None => {
                 let mut stmt = tx.prepare(select).map_err(&err)?;
                 for unit in stmt.query_map([], row).map_err(&err)? {
-                    units.push(unit.map_err(&err)?);
+                    units.extend(unit.map_err(&err)?);
                 }
             }
-            Some(paths) => {
+            Some(_) => {
                 let mut stmt = tx
-                    .prepare_cached(&format!("{select} WHERE f.path = ?1"))
+                    .prepare_cached(&format!("{select} WHERE u.file_id = ?1"))
                     .map_err(&err)?;
-                for path in paths {
-                    for unit in stmt.query_map([path], row).map_err(&err)? {
-                        units.push(unit.map_err(&err)?);
+                let mut ids: Vec<i64> = file_pos.keys().copied().collect();
+                ids.sort_unstable();
+                for id in ids {
+                    for unit in stmt.query_map([id], row).map_err(&err)? {
+                        units.extend(unit.map_err(&err)?);
                     }
                 }
             }
@@ -620,6 +658,7 @@ impl Store {
             base_event: 0,
             dirty: Vec::new(),
             dissolved: Vec::new(),
+            files,
             units,
             bands,
         })
