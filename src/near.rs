@@ -12,7 +12,7 @@
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::fingerprint::{BANDS, Sketch, overlap};
+use crate::fingerprint::{Sketch, overlap};
 
 /// What decides the edges. Part of the catalogue's settings: changing any recomputes them.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -95,43 +95,42 @@ pub trait Buckets {
     }
 }
 
-/// Band buckets held in memory, for classifying every shape at once.
+/// Band buckets held in memory, for classifying every shape at once: one sorted table of
+/// (key, shape, tokens), as the index lays out its band table (most buckets hold one shape,
+/// so a map of vectors would spend more on allocations than on entries).
 pub struct MemoryBuckets {
-    buckets: FxHashMap<u32, Vec<(u64, u32)>>,
+    entries: Vec<(u32, u64, u32)>,
 }
 
 impl MemoryBuckets {
     /// Bucket every shape that has codes by its band keys.
-    pub fn build(shapes: &[Shape]) -> MemoryBuckets {
-        let bands: Vec<(u64, u32, [u64; BANDS])> = shapes
+    pub fn build(shapes: &[&Shape]) -> MemoryBuckets {
+        let mut entries: Vec<(u32, u64, u32)> = shapes
             .par_iter()
             .filter(|s| !s.codes.is_empty())
-            .map(|s| {
-                (
-                    s.key,
-                    s.codes.len() as u32,
-                    Sketch::of(&s.codes).band_keys(),
-                )
+            .flat_map_iter(|s| {
+                let tokens = s.codes.len() as u32;
+                Sketch::of(&s.codes)
+                    .band_keys()
+                    .map(|k| (k as u32, s.key, tokens))
             })
             .collect();
-        let mut buckets: FxHashMap<u32, Vec<(u64, u32)>> = FxHashMap::default();
-        for (shape, tokens, keys) in bands {
-            for key in keys {
-                buckets.entry(key as u32).or_default().push((shape, tokens));
-            }
-        }
-        for bucket in buckets.values_mut() {
-            bucket.sort_unstable();
-            bucket.dedup();
-        }
-        MemoryBuckets { buckets }
+        entries.par_sort_unstable();
+        entries.dedup();
+        MemoryBuckets { entries }
     }
 }
 
 impl Buckets for MemoryBuckets {
     type Error = std::convert::Infallible;
     fn bucket(&self, key: u64) -> Result<Vec<(u64, u32)>, Self::Error> {
-        Ok(self.buckets.get(&(key as u32)).cloned().unwrap_or_default())
+        let key = key as u32;
+        let start = self.entries.partition_point(|e| e.0 < key);
+        Ok(self.entries[start..]
+            .iter()
+            .take_while(|e| e.0 == key)
+            .map(|&(_, shape, tokens)| (shape, tokens))
+            .collect())
     }
 }
 
@@ -551,7 +550,7 @@ mod tests {
         ];
         let params = Params::default();
         let edges_of = |shapes: &[Shape], from: &[u64]| {
-            let buckets = MemoryBuckets::build(shapes);
+            let buckets = MemoryBuckets::build(&shapes.iter().collect::<Vec<_>>());
             let map: FxHashMap<u64, Shape> = shapes.iter().map(|s| (s.key, s.clone())).collect();
             let candidates: Vec<Vec<u64>> = from
                 .iter()

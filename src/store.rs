@@ -1158,8 +1158,7 @@ impl<'t> Writer<'t> {
                             (r.key, shape)
                         })
                         .collect();
-                    let shapes: Vec<near::Shape> = live.values().cloned().collect();
-                    let buckets = near::MemoryBuckets::build(&shapes);
+                    let buckets = near::MemoryBuckets::build(&live.values().collect::<Vec<_>>());
                     if all {
                         stale.extend(live.keys().copied());
                     }
