@@ -1115,7 +1115,9 @@ impl<'t> Writer<'t> {
         emit: bool,
         index: Option<&Segments>,
     ) -> rusqlite::Result<()> {
-        let pending = self.shape_rows("WHERE seen IS NOT units OR rekey = 1")?;
+        // Pending shapes need no names (only their codes, for the buckets they join or
+        // leave): on a first scan they are every shape, read again below with names.
+        let pending = self.shape_rows("WHERE seen IS NOT units OR rekey = 1", false)?;
         if pending.is_empty() && !all {
             return Ok(());
         }
@@ -1147,7 +1149,7 @@ impl<'t> Writer<'t> {
                 Some(plan) => plan,
                 None => {
                     let live: FxHashMap<u64, near::Shape> = self
-                        .shape_rows("WHERE units > 0 AND codes IS NOT NULL")?
+                        .shape_rows("WHERE units > 0 AND codes IS NOT NULL", true)?
                         .into_iter()
                         .map(|r| {
                             let shape = near::Shape {
@@ -1293,10 +1295,11 @@ impl<'t> Writer<'t> {
         Ok(out)
     }
 
-    /// Rows of `shapes` matching a `WHERE` clause, by key.
-    fn shape_rows(&self, filter: &str) -> rusqlite::Result<Vec<ShapeRow>> {
+    /// Rows of `shapes` matching a `WHERE` clause, by key (`names` empty unless asked for).
+    fn shape_rows(&self, filter: &str, names: bool) -> rusqlite::Result<Vec<ShapeRow>> {
+        let names = if names { "names" } else { "NULL" };
         let mut stmt = self.tx.prepare_cached(&format!(
-            "SELECT key, units, codes, names, rekey, seen FROM shapes {filter} ORDER BY key"
+            "SELECT key, units, codes, {names}, rekey, seen FROM shapes {filter} ORDER BY key"
         ))?;
         let rows = stmt.query_map([], |r| {
             Ok(ShapeRow {
