@@ -685,13 +685,7 @@ impl Store {
             while let Some(row) = rows.next().map_err(&err)? {
                 let seq: i64 = row.get(0).map_err(&err)?;
                 last = seq;
-                let data: String = row.get(1).map_err(&err)?;
-                let event: Event =
-                    serde_json::from_str(&data).map_err(|e| StoreError::BadEvent {
-                        path: self.path.display().to_string(),
-                        seq,
-                        message: e.to_string(),
-                    })?;
+                let event = decode_event(&self.path, seq, &row.get::<_, String>(1).map_err(&err)?)?;
                 match event {
                     Event::FileAdded(r) | Event::FileChanged(r) => {
                         dirty.insert(r.file.path);
@@ -808,13 +802,7 @@ impl Store {
             let mut rows = stmt.query([]).map_err(err)?;
             while let Some(row) = rows.next().map_err(err)? {
                 let seq: i64 = row.get(0).map_err(err)?;
-                let data: String = row.get(1).map_err(err)?;
-                let event: Event =
-                    serde_json::from_str(&data).map_err(|e| StoreError::BadEvent {
-                        path: self.path.display().to_string(),
-                        seq,
-                        message: e.to_string(),
-                    })?;
+                let event = decode_event(&self.path, seq, &row.get::<_, String>(1).map_err(err)?)?;
                 apply(&tx, &event).map_err(err)?;
                 replayed += 1;
             }
@@ -1564,6 +1552,15 @@ fn union_sorted(a: &[u16], b: &[u16]) -> Vec<u16> {
 
 fn codes_to_blob(codes: &[u16]) -> Option<Vec<u8>> {
     (!codes.is_empty()).then(|| codes.iter().flat_map(|c| c.to_le_bytes()).collect())
+}
+
+/// Event `seq` of the log of the catalogue at `path`, from its JSON.
+fn decode_event(path: &Path, seq: i64, data: &str) -> Result<Event, StoreError> {
+    serde_json::from_str(data).map_err(|e| StoreError::BadEvent {
+        path: path.display().to_string(),
+        seq,
+        message: e.to_string(),
+    })
 }
 
 /// Apply one event to the projection tables. The only code that writes projections.
