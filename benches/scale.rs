@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use cpt::fingerprint::{Hash64, UnitPrint};
-use cpt::index;
+use cpt::index::{self, Access};
 use cpt::lang::UnitKind;
 use cpt::near::Params;
 use cpt::pipeline;
@@ -275,7 +275,7 @@ fn generate(from: &Path, target: usize, out: &Path) {
     let built = started.elapsed();
     index::write_atomically(&index::path_for(&db), &bytes).expect("index");
     let total = started.elapsed();
-    let (segments, _) = pipeline::refresh_index(&store, &db).expect("index opens");
+    let (segments, _) = pipeline::refresh_index(&store, &db, Access::Mapped).expect("index opens");
     let base = &segments.base;
     let (bits, probes) = base.bloom_size();
     println!(
@@ -333,7 +333,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 fn query(db: &Path, queries: usize, seed: u64, cold: bool) {
     let store = Store::open_existing(db).expect("catalogue");
-    let (segments, how) = pipeline::refresh_index(&store, db).expect("index");
+    let (segments, how) = pipeline::refresh_index(&store, db, Access::Mapped).expect("index");
     assert_eq!(
         how,
         pipeline::IndexRefresh::UpToDate,

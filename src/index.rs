@@ -9,7 +9,7 @@
 //!   magic "CPTINDEX" · version u32 · chunk size u32 · last event u64 · units u64 ·
 //!   band entries u64 · files u64 · patterns u64 · bloom bits u64 · bloom hashes u32 · pad u32 ·
 //!   SECTIONS × (offset u64, length u64) · blake3 of the header fields before it (32 bytes)
-//! chunk table: one 16-byte blake3 prefix per CHUNK bytes of the body
+//! chunk table: one 16-byte blake3 prefix per CHUNK (512) bytes of the body
 //! body: the sections, each 8-byte aligned
 //!   STRINGS  paths and names, UTF-8, interned
 //!   FILES    per file: path offset u32 · path length u32 · language u32 (index in LANGS)
@@ -25,9 +25,9 @@
 //! A reader checks magic, version, sizes, section bounds and the header's hash when it opens
 //! the file. Every chunk of the body is checked against its hash in the chunk table the first
 //! time a query touches it (a damaged hash fails that check as surely as a damaged chunk), so
-//! opening hashes 240 bytes and a query a few pages, never the whole file (the chunk table of
-//! a million units is 330 KB), and a damaged byte is never used. [`Index::verify`] checks
-//! every chunk.
+//! opening hashes 240 bytes and a query a few hundred chunks, never the whole file, and a
+//! damaged byte is never used. [`Index::verify`] checks every chunk. The body is mapped or read
+//! chunk by chunk ([`Access`]).
 //!
 //! Exact hashes, shape hashes and band keys are uniform, so the sorted tables are searched by
 //! interpolation ([`lower_bound`]): a lookup among a million units touches a few pages
@@ -46,9 +46,9 @@ use crate::fingerprint::{BANDS, mix64};
 use crate::near;
 
 pub const MAGIC: &[u8; 8] = b"CPTINDEX";
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 /// Bytes per checksummed chunk of the body.
-pub const CHUNK: usize = 4096;
+pub const CHUNK: usize = 512;
 const SECTIONS: usize = 10;
 const FIELDS: usize = 7;
 const HEADER_LEN: usize = 8 + 4 + 4 + 8 * FIELDS + 4 + 4 + SECTIONS * 16 + 32;
@@ -341,6 +341,21 @@ pub fn build(contents: &Contents) -> Vec<u8> {
     out
 }
 
+/// Read into `buf` from `at`, until it is full or the file ends; the bytes read.
+fn read_at(file: &File, buf: &mut [u8], at: u64) -> std::io::Result<usize> {
+    use std::os::unix::fs::FileExt;
+    let mut done = 0;
+    while done < buf.len() {
+        match file.read_at(&mut buf[done..], at + done as u64) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
+}
+
 /// Interned strings: each distinct text is stored once.
 #[derive(Default)]
 struct Strings<'a> {
@@ -383,10 +398,38 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), IndexError> {
     result.map_err(io)
 }
 
-/// A mapped index. Queries verify each chunk they touch on first use.
+/// How a process reads an index's body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Map the file (memmap2). For processes that query many times — a scan, the watcher, a
+    /// benchmark — a touched page stays mapped and costs nothing the next time.
+    Mapped,
+    /// Read the chunks a query touches with positioned reads, into a per-process cache. For a
+    /// process that asks once (`cpt similar`): mapping a page costs a page fault and, at exit,
+    /// its unmapping, several times a 4 KB read (see ARCHITECTURE.md).
+    Read,
+}
+
+enum Body {
+    Mapped {
+        map: Mmap,
+        /// One bit per chunk: checked already.
+        checked: RefCell<Vec<u64>>,
+    },
+    Read {
+        file: File,
+        /// Chunks read and checked, by number. Entries are never removed or replaced.
+        chunks: RefCell<FxHashMap<usize, Box<[u8]>>>,
+        /// Reads spanning chunks, copied together. Never removed.
+        spans: RefCell<Vec<Box<[u8]>>>,
+    },
+}
+
+/// An opened index. Queries check each chunk they touch on first use.
 pub struct Index {
     path: PathBuf,
-    map: Mmap,
+    body: Body,
+    len: usize,
     pub last_event: i64,
     /// A delta's base (its `last_event`); 0 for a base.
     pub base_event: i64,
@@ -398,8 +441,6 @@ pub struct Index {
     bloom_hashes: u32,
     sections: [(usize, usize); SECTIONS],
     body_start: usize,
-    /// One bit per chunk: checked already.
-    checked: RefCell<Vec<u64>>,
     /// Set when a chunk failed its check; every later read fails too.
     damaged: RefCell<Option<String>>,
 }
@@ -433,27 +474,51 @@ pub struct Hit<'a> {
 pub struct Damaged(pub String);
 
 impl Index {
-    /// Map and check an index file: magic, version, sizes, section bounds and the header's
+    /// Open and check an index file: magic, version, sizes, section bounds and the header's
     /// hash.
-    pub fn open(path: &Path) -> Result<Index, IndexError> {
+    pub fn open(path: &Path, access: Access) -> Result<Index, IndexError> {
         let shown = path.display().to_string();
         let corrupt = |why: &str| IndexError::Corrupt {
             path: shown.clone(),
             why: why.to_string(),
         };
-        let file = File::open(path).map_err(|source| IndexError::Io {
+        let io = |source| IndexError::Io {
             path: shown.clone(),
             source,
-        })?;
-        // SAFETY: the file is only ever replaced by rename, never written in place, so the
-        // mapped bytes do not change under us; every read is bounds-checked and every chunk
-        // is checked against its hash before use.
-        #[allow(unsafe_code)]
-        let map = unsafe { Mmap::map(&file) }.map_err(|source| IndexError::Io {
-            path: shown.clone(),
-            source,
-        })?;
-        let b: &[u8] = &map;
+        };
+        let file = File::open(path).map_err(io)?;
+        let (body, head) = match access {
+            Access::Mapped => {
+                // SAFETY: the file is only ever replaced by rename, never written in place,
+                // so the mapped bytes do not change under us; every read is bounds-checked
+                // and every chunk is checked against its hash before use.
+                #[allow(unsafe_code)]
+                let map = unsafe { Mmap::map(&file) }.map_err(io)?;
+                let head = map[..HEADER_LEN.min(map.len())].to_vec();
+                let checked = RefCell::new(Vec::new());
+                (Body::Mapped { map, checked }, head)
+            }
+            Access::Read => {
+                let mut head = vec![0; HEADER_LEN];
+                let n = read_at(&file, &mut head, 0).map_err(io)?;
+                head.truncate(n);
+                let chunks = RefCell::new(FxHashMap::default());
+                let spans = RefCell::new(Vec::new());
+                (
+                    Body::Read {
+                        file,
+                        chunks,
+                        spans,
+                    },
+                    head,
+                )
+            }
+        };
+        let len = match &body {
+            Body::Mapped { map, .. } => map.len(),
+            Body::Read { file, .. } => file.metadata().map_err(io)?.len() as usize,
+        };
+        let b: &[u8] = &head;
         if b.len() < HEADER_LEN || &b[..8] != MAGIC {
             return Err(corrupt("bad magic or truncated header"));
         }
@@ -487,10 +552,10 @@ impl Index {
             end = end.max(offset.saturating_add(len));
         }
         let body_start = sections[0].0;
-        if body_start < HEADER_LEN || end != b.len() || end < body_start {
+        if body_start < HEADER_LEN || end != len || end < body_start {
             return Err(corrupt("truncated or sections out of bounds"));
         }
-        let chunks = (b.len() - body_start).div_ceil(CHUNK);
+        let chunks = (len - body_start).div_ceil(CHUNK);
         if body_start != HEADER_LEN + chunks * CHUNK_HASH {
             return Err(corrupt("chunk table does not match the file's length"));
         }
@@ -509,8 +574,14 @@ impl Index {
         if !sizes_ok {
             return Err(corrupt("section sizes disagree with the counts"));
         }
+        let mut body = body;
+        if let Body::Mapped { checked, .. } = &mut body {
+            *checked.get_mut() = vec![0; chunks.div_ceil(64)];
+        }
         Ok(Index {
             path: path.to_path_buf(),
+            body,
+            len,
             last_event: last_event as i64,
             base_event: base_event as i64,
             units: units as usize,
@@ -521,10 +592,67 @@ impl Index {
             bloom_hashes,
             sections,
             body_start,
-            checked: RefCell::new(vec![0; chunks.div_ceil(64)]),
             damaged: RefCell::new(None),
-            map,
         })
+    }
+
+    /// The failure of chunk `chunk`, whose bytes are `data`, against its hash `want`.
+    fn check(&self, chunk: usize, data: &[u8], want: &[u8]) -> Result<(), Damaged> {
+        if &blake3::hash(data).as_bytes()[..CHUNK_HASH] == want {
+            return Ok(());
+        }
+        let why = format!(
+            "{}: index chunk {chunk} fails its checksum",
+            self.path.display()
+        );
+        *self.damaged.borrow_mut() = Some(why.clone());
+        Err(Damaged(why))
+    }
+
+    /// Read chunk `chunk` and its hash from the file and check it.
+    fn read_chunk(&self, file: &File, chunk: usize) -> Result<Box<[u8]>, Damaged> {
+        let start = self.body_start + chunk * CHUNK;
+        let mut data = vec![0; CHUNK.min(self.len - start)].into_boxed_slice();
+        let mut want = [0; CHUNK_HASH];
+        let read = |buf: &mut [u8], at: usize| match read_at(file, buf, at as u64) {
+            Ok(n) if n == buf.len() => Ok(()),
+            Ok(_) => Err(Damaged(format!(
+                "{}: shorter than its header says",
+                self.path.display()
+            ))),
+            Err(e) => Err(Damaged(format!("{}: {e}", self.path.display()))),
+        };
+        read(&mut want, HEADER_LEN + chunk * CHUNK_HASH)?;
+        read(&mut data, start)?;
+        self.check(chunk, &data, &want)?;
+        Ok(data)
+    }
+
+    /// Chunk `chunk`, read and checked once per process.
+    fn cached_chunk<'a>(
+        &self,
+        file: &File,
+        chunks: &'a RefCell<FxHashMap<usize, Box<[u8]>>>,
+        chunk: usize,
+    ) -> Result<&'a [u8], Damaged> {
+        let cached = chunks
+            .borrow()
+            .get(&chunk)
+            .map(|data| &**data as *const [u8]);
+        let ptr = match cached {
+            Some(ptr) => ptr,
+            None => {
+                let data = self.read_chunk(file, chunk)?;
+                let ptr: *const [u8] = &*data;
+                chunks.borrow_mut().insert(chunk, data);
+                ptr
+            }
+        };
+        // SAFETY: a cached chunk is a boxed slice that is never removed, replaced or mutated
+        // while the cache lives (entries are only inserted), and moving a box within the map
+        // does not move the bytes it owns; so they outlive the borrow of the cache.
+        #[allow(unsafe_code)]
+        Ok(unsafe { &*ptr })
     }
 
     /// `len` bytes at `offset` of the file, after checking the chunks they lie in.
@@ -532,31 +660,54 @@ impl Index {
         if let Some(why) = self.damaged.borrow().as_ref() {
             return Err(Damaged(why.clone()));
         }
-        let b: &[u8] = &self.map;
-        if len > 0 {
-            let first = (offset - self.body_start) / CHUNK;
-            let last = (offset + len - 1 - self.body_start) / CHUNK;
-            let mut checked = self.checked.borrow_mut();
-            for chunk in first..=last {
-                if checked[chunk / 64] & (1 << (chunk % 64)) != 0 {
-                    continue;
+        if len == 0 {
+            return Ok(&[]);
+        }
+        let first = (offset - self.body_start) / CHUNK;
+        let last = (offset + len - 1 - self.body_start) / CHUNK;
+        let chunk_start = |chunk: usize| self.body_start + chunk * CHUNK;
+        match &self.body {
+            Body::Mapped { map, checked } => {
+                let b: &[u8] = map;
+                let mut checked = checked.borrow_mut();
+                for chunk in first..=last {
+                    if checked[chunk / 64] & (1 << (chunk % 64)) != 0 {
+                        continue;
+                    }
+                    let start = chunk_start(chunk);
+                    let data = &b[start..(start + CHUNK).min(b.len())];
+                    let at = HEADER_LEN + chunk * CHUNK_HASH;
+                    self.check(chunk, data, &b[at..at + CHUNK_HASH])?;
+                    checked[chunk / 64] |= 1 << (chunk % 64);
                 }
-                let start = self.body_start + chunk * CHUNK;
-                let data = &b[start..(start + CHUNK).min(b.len())];
-                let want =
-                    &b[HEADER_LEN + chunk * CHUNK_HASH..HEADER_LEN + (chunk + 1) * CHUNK_HASH];
-                if &blake3::hash(data).as_bytes()[..CHUNK_HASH] != want {
-                    let why = format!(
-                        "{}: index chunk {chunk} fails its checksum",
-                        self.path.display()
-                    );
-                    *self.damaged.borrow_mut() = Some(why.clone());
-                    return Err(Damaged(why));
+                Ok(&b[offset..offset + len])
+            }
+            Body::Read {
+                file,
+                chunks,
+                spans,
+            } => {
+                if first == last {
+                    let at = offset - chunk_start(first);
+                    return Ok(&self.cached_chunk(file, chunks, first)?[at..at + len]);
                 }
-                checked[chunk / 64] |= 1 << (chunk % 64);
+                let mut span = Vec::with_capacity(len);
+                for chunk in first..=last {
+                    let data = self.cached_chunk(file, chunks, chunk)?;
+                    let from = offset.max(chunk_start(chunk)) - chunk_start(chunk);
+                    let to =
+                        (offset + len).min(chunk_start(chunk) + data.len()) - chunk_start(chunk);
+                    span.extend_from_slice(&data[from..to]);
+                }
+                let span = span.into_boxed_slice();
+                let ptr: *const [u8] = &*span;
+                spans.borrow_mut().push(span);
+                // SAFETY: as for cached chunks: spans are only ever pushed, never removed or
+                // mutated, and a boxed slice's bytes stay put when the vector grows.
+                #[allow(unsafe_code)]
+                Ok(unsafe { &*ptr })
             }
         }
-        Ok(&b[offset..offset + len])
     }
 
     fn section_item(&self, section: usize, i: usize, size: usize) -> Result<&[u8], Damaged> {
@@ -565,15 +716,21 @@ impl Index {
 
     /// Check every chunk of the body.
     pub fn verify(&self) -> Result<(), Damaged> {
-        let len = self.map.len() - self.body_start;
-        self.bytes(self.body_start, len).map(|_| ())
+        match &self.body {
+            Body::Mapped { .. } => self
+                .bytes(self.body_start, self.len - self.body_start)
+                .map(|_| ()),
+            // One chunk at a time, keeping none.
+            Body::Read { file, .. } => (0..(self.len - self.body_start).div_ceil(CHUNK))
+                .try_for_each(|chunk| self.read_chunk(file, chunk).map(|_| ())),
+        }
     }
 
     pub fn units(&self) -> usize {
         self.units
     }
     pub fn bytes_len(&self) -> usize {
-        self.map.len()
+        self.len
     }
     /// Bits and probes of the Bloom filter.
     pub fn bloom_size(&self) -> (u64, u32) {
@@ -1072,18 +1229,27 @@ mod tests {
         }
     }
 
-    fn open(bytes: &[u8]) -> (tempfile::TempDir, Result<Index, IndexError>) {
+    const ACCESSES: [Access; 2] = [Access::Mapped, Access::Read];
+
+    fn open(bytes: &[u8], access: Access) -> (tempfile::TempDir, Result<Index, IndexError>) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cpt.index");
         write_atomically(&path, bytes).unwrap();
-        let index = Index::open(&path);
+        let index = Index::open(&path, access);
         (dir, index)
     }
 
     #[test]
     fn lookups_find_every_unit_by_exact_and_shape() {
         let contents = sample();
-        let (_dir, index) = open(&build(&contents));
+        let bytes = build(&contents);
+        for access in ACCESSES {
+            lookups_find_every_unit(&contents, &bytes, access);
+        }
+    }
+
+    fn lookups_find_every_unit(contents: &Contents, bytes: &[u8], access: Access) {
+        let (_dir, index) = open(bytes, access);
         let index = index.unwrap();
         assert_eq!(index.last_event, 42);
         assert_eq!(index.units(), 5000);
@@ -1154,7 +1320,7 @@ mod tests {
     #[test]
     fn band_buckets_return_the_shapes_that_share_a_key() {
         let contents = sample();
-        let (_dir, index) = open(&build(&contents));
+        let (_dir, index) = open(&build(&contents), Access::Read);
         let segments = Segments::new(index.unwrap(), None).unwrap();
         let (shape, keys) = contents.bands[10];
         let found = segments.band_candidates(&keys, usize::MAX).unwrap();
@@ -1173,7 +1339,7 @@ mod tests {
     #[test]
     fn the_bloom_filter_keeps_to_its_rate() {
         let contents = sample();
-        let (_dir, index) = open(&build(&contents));
+        let (_dir, index) = open(&build(&contents), Access::Mapped);
         let rate = index
             .unwrap()
             .measured_false_positive_rate(200_000)
@@ -1184,7 +1350,14 @@ mod tests {
     #[test]
     fn damage_is_detected() {
         let bytes = build(&sample());
-        let (_d, ok) = open(&bytes);
+        for access in ACCESSES {
+            damage_is_detected_with(&bytes, access);
+        }
+    }
+
+    fn damage_is_detected_with(bytes: &[u8], access: Access) {
+        let open = |bytes: &[u8]| open(bytes, access);
+        let (_d, ok) = open(bytes);
         assert!(ok.is_ok());
         // Truncated.
         let (_d, r) = open(&bytes[..bytes.len() - 100]);
@@ -1194,12 +1367,12 @@ mod tests {
             r.err()
         );
         // Wrong version.
-        let mut v = bytes.clone();
+        let mut v = bytes.to_vec();
         v[8] = 9;
         let (_d, r) = open(&v);
         assert!(matches!(r, Err(IndexError::Version { found: 9, .. })));
         // A flipped header field.
-        let mut h = bytes.clone();
+        let mut h = bytes.to_vec();
         h[20] ^= 1;
         let (_d, r) = open(&h);
         assert!(matches!(r, Err(IndexError::Corrupt { .. })));
@@ -1211,7 +1384,7 @@ mod tests {
             bytes.len() / 2,
             bytes.len() - 1,
         ] {
-            let mut f = bytes.clone();
+            let mut f = bytes.to_vec();
             f[at] ^= 0x10;
             let (_d, r) = open(&f);
             match r {
@@ -1220,5 +1393,14 @@ mod tests {
                 Err(e) => panic!("{e}"),
             }
         }
+        // A damaged unit record fails the lookup that reads it, and every read after it.
+        let (_d, ok) = open(bytes);
+        let units_at = ok.unwrap().sections[UNITS].0;
+        let mut f = bytes.to_vec();
+        f[units_at + 3] ^= 0x01;
+        let (_d, r) = open(&f);
+        let index = r.unwrap();
+        assert!(index.unit(0).is_err());
+        assert!(index.unit(index.units() - 1).is_err());
     }
 }

@@ -17,7 +17,7 @@ use crate::detect;
 use crate::discover::{self, Candidate, SkipReason};
 use crate::event::CloneType;
 use crate::fingerprint::{self, Hash64, UnitPrint};
-use crate::index::{self, Index, Segments};
+use crate::index::{self, Access, Index, Segments};
 use crate::lang;
 use crate::similar::{self, Match, Own};
 use crate::store::{Change, FileState, KnownFile, MemberRow, PatternRow, Store};
@@ -162,7 +162,7 @@ pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Result<ScanSummar
     // The index learns the new units first: classification reads candidates from it. A first
     // scan has none yet, and classifies every shape from memory anyway.
     let segments = if index::path_for(&options.db).exists() {
-        Some(refresh_index(&store, &options.db)?.0)
+        Some(refresh_index(&store, &options.db, Access::Mapped)?.0)
     } else {
         None
     };
@@ -170,7 +170,7 @@ pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Result<ScanSummar
         .classify(scan_id, &options.settings.near, segments.as_ref())?
         .events;
     drop(segments);
-    refresh_index(&store, &options.db)?;
+    refresh_index(&store, &options.db, Access::Mapped)?;
     progress.finish();
 
     store.set_meta("fingerprint", &fingerprint_key)?;
@@ -412,7 +412,7 @@ fn write_all(
 pub fn rebuild(db: &Path) -> Result<u64> {
     let mut store = Store::open_existing(db)?;
     let events = store.rebuild()?;
-    rebuild_index(&store, db, "rebuild".to_string())?;
+    rebuild_index(&store, db, Access::Mapped, "rebuild".to_string())?;
     Ok(events)
 }
 
@@ -634,7 +634,7 @@ pub struct IndexStats {
 
 /// Catalogue statistics, with duplicated lines counted once however many classes cover them.
 pub fn stats(store: &Store, db: &Path, warn: &dyn Fn(&str)) -> Result<Stats> {
-    let (segments, how) = refresh_index(store, db)?;
+    let (segments, how) = refresh_index(store, db, Access::Mapped)?;
     warn_refresh(db, &how, warn);
     let base = &segments.base;
     let delta_units = segments.delta.as_ref().map_or(0, Index::units) as u64;
@@ -799,15 +799,15 @@ pub fn delta_path(db: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-fn open_segments(db: &Path) -> std::result::Result<Segments, String> {
-    let base = Index::open(&index::path_for(db)).map_err(|e| match &e {
+fn open_segments(db: &Path, access: Access) -> std::result::Result<Segments, String> {
+    let base = Index::open(&index::path_for(db), access).map_err(|e| match &e {
         index::IndexError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
             format!("{}: no index", index::path_for(db).display())
         }
         _ => e.to_string(),
     })?;
     let delta_path = delta_path(db);
-    let delta = match Index::open(&delta_path) {
+    let delta = match Index::open(&delta_path, access) {
         Ok(d) => Some(d),
         Err(index::IndexError::Io { source, .. })
             if source.kind() == std::io::ErrorKind::NotFound =>
@@ -820,7 +820,12 @@ fn open_segments(db: &Path) -> std::result::Result<Segments, String> {
 }
 
 /// Rebuild the index of `db` from the catalogue: a new base, no delta.
-pub fn rebuild_index(store: &Store, db: &Path, why: String) -> Result<(Segments, IndexRefresh)> {
+pub fn rebuild_index(
+    store: &Store,
+    db: &Path,
+    access: Access,
+    why: String,
+) -> Result<(Segments, IndexRefresh)> {
     let bytes = index::build(&store.index_contents(None)?);
     index::write_atomically(&index::path_for(db), &bytes)?;
     // A delta left behind names the old base and would be refused anyway.
@@ -830,7 +835,7 @@ pub fn rebuild_index(store: &Store, db: &Path, why: String) -> Result<(Segments,
         }
         _ => {}
     }
-    let segments = open_segments(db).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let segments = open_segments(db, access).map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok((segments, IndexRefresh::Rebuilt(why)))
 }
 
@@ -838,11 +843,11 @@ pub fn rebuild_index(store: &Store, db: &Path, why: String) -> Result<(Segments,
 /// it matches the last event; a delta segment over the base when the base is older, unless the
 /// delta would pass a fraction of the base; a rebuild when the index is missing, damaged,
 /// newer than the catalogue or built with another format.
-pub fn refresh_index(store: &Store, db: &Path) -> Result<(Segments, IndexRefresh)> {
+pub fn refresh_index(store: &Store, db: &Path, access: Access) -> Result<(Segments, IndexRefresh)> {
     let last = store.last_event()?;
-    let segments = match open_segments(db) {
+    let segments = match open_segments(db, access) {
         Ok(s) => s,
-        Err(why) => return rebuild_index(store, db, why),
+        Err(why) => return rebuild_index(store, db, access, why),
     };
     if segments.last_event() == last {
         return Ok((segments, IndexRefresh::UpToDate));
@@ -853,7 +858,7 @@ pub fn refresh_index(store: &Store, db: &Path) -> Result<(Segments, IndexRefresh
             "{}: newer than the catalogue",
             index::path_for(db).display()
         );
-        return rebuild_index(store, db, why);
+        return rebuild_index(store, db, access, why);
     }
     let base_units = segments.base.units();
     drop(segments);
@@ -862,6 +867,7 @@ pub fn refresh_index(store: &Store, db: &Path) -> Result<(Segments, IndexRefresh
         return rebuild_index(
             store,
             db,
+            access,
             format!(
                 "{}: older than the catalogue by more than a delta segment holds",
                 index::path_for(db).display()
@@ -869,9 +875,9 @@ pub fn refresh_index(store: &Store, db: &Path) -> Result<(Segments, IndexRefresh
         );
     }
     index::write_atomically(&delta_path(db), &index::build(&contents))?;
-    match open_segments(db) {
+    match open_segments(db, access) {
         Ok(s) => Ok((s, IndexRefresh::Delta)),
-        Err(why) => rebuild_index(store, db, why),
+        Err(why) => rebuild_index(store, db, access, why),
     }
 }
 
@@ -939,7 +945,7 @@ pub fn similar(
 ) -> Result<Vec<SimilarAnswer>> {
     let _snapshot = store.snapshot()?;
     let params = store.near_params()?;
-    let (mut segments, how) = refresh_index(store, db)?;
+    let (mut segments, how) = refresh_index(store, db, Access::Read)?;
     warn_refresh(db, &how, warn);
     let ask = |segments: &Segments| -> Result<Vec<SimilarAnswer>> {
         query
@@ -974,7 +980,7 @@ pub fn similar(
     match ask(&segments) {
         Err(e) if similar::is_damage(&e) => {
             warn(&format!("{e}; rebuilt from the catalogue"));
-            segments = rebuild_index(store, db, e.to_string())?.0;
+            segments = rebuild_index(store, db, Access::Read, e.to_string())?.0;
             ask(&segments)
         }
         other => other,
