@@ -7,7 +7,8 @@
 //! ```text
 //! header   (HEADER_LEN bytes)
 //!   magic "CPTINDEX" · version u32 · chunk size u32 · last event u64 · units u64 ·
-//!   band entries u64 · files u64 · patterns u64 · bloom bits u64 · bloom hashes u32 · pad u32 ·
+//!   band entries u64 · files u64 · patterns u64 · bloom bits u64 · bloom hashes u32 ·
+//!   band directory bits u32 ·
 //!   SECTIONS × (offset u64, length u64) · blake3 of the header fields before it (32 bytes)
 //! chunk table: one 16-byte blake3 prefix per CHUNK (512) bytes of the body
 //! body: the sections, each 8-byte aligned
@@ -15,8 +16,12 @@
 //!   FILES    per file: path offset u32 · path length u32 · language u32 (index in LANGS)
 //!   UNITS    per unit, sorted by (exact, shape, file, line): UNIT_LEN-byte records
 //!   BY_SHAPE per unit: u32 index into UNITS, sorted by (shape, exact, index)
-//!   BANDS    per band key of every near-miss shape: key u32 (low half) · u32 unit index of the
-//!            shape's first unit in BY_SHAPE order, sorted
+//!   BANDS    per band key of every near-miss shape: key u32 (low half) · u32 index into NEAR,
+//!            sorted
+//!   NEAR     per near-miss shape, sorted: shape u64 · name sketch bits u64 · tokens u32 ·
+//!            names u32 (see [`near::NameSketch`])
+//!   BAND_DIR 2^bits + 1 u32: where in BANDS the keys with each value of their top `bits`
+//!            bits start (and the end)
 //!   PATTERNS per pattern: its key u64 (the pattern id is its 16 hex digits)
 //!   BLOOM    the Bloom filter's bits, u64 words
 //!   LANGS    language names, NUL-separated
@@ -29,9 +34,11 @@
 //! damaged byte is never used. [`Index::verify`] checks every chunk. The body is mapped or read
 //! chunk by chunk ([`Access`]).
 //!
-//! Exact hashes, shape hashes and band keys are uniform, so the sorted tables are searched by
-//! interpolation ([`lower_bound`]): a lookup among a million units touches a few pages
-//! instead of the dozen a binary search does.
+//! Exact and shape hashes are uniform, so UNITS and BY_SHAPE are searched by interpolation
+//! ([`lower_bound`]): a lookup among a million units touches a few chunks instead of the
+//! dozen a binary search does. Band keys are not (a common bucket is a step in their
+//! distribution), so BANDS has a directory: a bucket is one read of the directory and a
+//! bisection of a few dozen entries.
 
 use std::cell::RefCell;
 use std::fs::File;
@@ -43,17 +50,20 @@ use rustc_hash::FxHashMap;
 use thiserror::Error;
 
 use crate::fingerprint::{BANDS, mix64};
-use crate::near;
+use crate::near::{self, Member, NameSketch};
 
 pub const MAGIC: &[u8; 8] = b"CPTINDEX";
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 /// Bytes per checksummed chunk of the body.
 pub const CHUNK: usize = 512;
-const SECTIONS: usize = 10;
+const SECTIONS: usize = 12;
 const FIELDS: usize = 7;
 const HEADER_LEN: usize = 8 + 4 + 4 + 8 * FIELDS + 4 + 4 + SECTIONS * 16 + 32;
 const CHUNK_HASH: usize = 16;
 const UNIT_LEN: usize = 44;
+const NEAR_LEN: usize = 24;
+/// Band entries per directory slot the directory is sized for.
+const DIR_SLOT: usize = 32;
 /// Target false-positive rate of the Bloom filter.
 pub const BLOOM_RATE: f64 = 0.01;
 
@@ -67,6 +77,8 @@ const BLOOM: usize = 6;
 const LANGS: usize = 7;
 const DIRTY: usize = 8;
 const DISSOLVED: usize = 9;
+const NEAR: usize = 10;
+const BAND_DIR: usize = 11;
 
 const UNIT_KINDS: [&str; 6] = [
     "function",
@@ -127,7 +139,18 @@ pub struct Contents {
     pub dissolved: Vec<u64>,
     pub files: Vec<FileEntry>,
     pub units: Vec<UnitEntry>,
-    pub bands: Vec<(u64, [u64; BANDS])>,
+    /// Every near-miss shape (one with codes), whether or not it has units here.
+    pub bands: Vec<BandShape>,
+}
+
+/// A near-miss shape as the index stores it: its band keys, length and name sketch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BandShape {
+    pub shape: u64,
+    pub keys: [u64; BANDS],
+    /// Its length in tokens (codes).
+    pub tokens: u32,
+    pub names: near::NameSketch,
 }
 
 /// The code of a unit kind in [`UnitEntry::kind`] (unknown kinds read as functions).
@@ -240,18 +263,31 @@ pub fn build(contents: &Contents) -> Vec<u8> {
 
     let mut by_shape: Vec<u32> = (0..units.len() as u32).collect();
     by_shape.sort_by_key(|&i| (units[i as usize].shape, units[i as usize].exact, i));
-    let mut first_of_shape: FxHashMap<u64, u32> = FxHashMap::default();
-    for &i in by_shape.iter().rev() {
-        first_of_shape.insert(units[i as usize].shape, i);
-    }
-    let mut bands: Vec<(u32, u32)> = Vec::new();
-    for (shape, keys) in &contents.bands {
-        if let Some(&unit) = first_of_shape.get(shape) {
-            bands.extend(keys.iter().map(|&k| (k as u32, unit)));
-        }
-    }
+    // The near-miss shapes that have units here, sorted, and their band entries.
+    let mut near: Vec<&BandShape> = contents
+        .bands
+        .iter()
+        .filter(|b| {
+            by_shape
+                .binary_search_by(|&i| units[i as usize].shape.cmp(&b.shape))
+                .is_ok()
+        })
+        .collect();
+    near.sort_by_key(|b| b.shape);
+    near.dedup_by_key(|b| b.shape);
+    let mut bands: Vec<(u32, u32)> = near
+        .iter()
+        .enumerate()
+        .flat_map(|(i, b)| b.keys.iter().map(move |&k| (k as u32, i as u32)))
+        .collect();
     bands.sort_unstable();
     bands.dedup();
+    let dir_bits = directory_bits(bands.len());
+    let mut directory: Vec<u32> = Vec::with_capacity((1 << dir_bits) + 1);
+    for slot in 0..=(1u64 << dir_bits) {
+        let first_key = slot << (32 - dir_bits);
+        directory.push(bands.partition_point(|&(k, _)| u64::from(k) < first_key) as u32);
+    }
 
     let mut items: Vec<u64> = units
         .iter()
@@ -288,6 +324,18 @@ pub fn build(contents: &Contents) -> Vec<u8> {
     dissolved.sort_unstable();
     dissolved.dedup();
     sections[DISSOLVED] = dissolved.iter().flat_map(|p| p.to_le_bytes()).collect();
+    sections[NEAR] = near
+        .iter()
+        .flat_map(|b| {
+            let mut record = [0u8; NEAR_LEN];
+            record[..8].copy_from_slice(&b.shape.to_le_bytes());
+            record[8..16].copy_from_slice(&b.names.bits.to_le_bytes());
+            record[16..20].copy_from_slice(&b.tokens.to_le_bytes());
+            record[20..].copy_from_slice(&b.names.count.to_le_bytes());
+            record
+        })
+        .collect();
+    sections[BAND_DIR] = directory.iter().flat_map(|d| d.to_le_bytes()).collect();
 
     // The body is laid out first so that the header can be written ahead of it, then each
     // section is moved into the output and dropped: the build holds the sections and the
@@ -317,7 +365,7 @@ pub fn build(contents: &Contents) -> Vec<u8> {
         out.extend_from_slice(&n.to_le_bytes());
     }
     out.extend_from_slice(&bloom_hashes.to_le_bytes());
-    out.extend_from_slice(&0u32.to_le_bytes());
+    out.extend_from_slice(&dir_bits.to_le_bytes());
     for (offset, len) in table {
         out.extend_from_slice(&(offset + body_start as u64).to_le_bytes());
         out.extend_from_slice(&len.to_le_bytes());
@@ -339,6 +387,11 @@ pub fn build(contents: &Contents) -> Vec<u8> {
         hash.copy_from_slice(&blake3::hash(chunk).as_bytes()[..CHUNK_HASH]);
     }
     out
+}
+
+/// Bits of a band key that pick its directory slot: about [`DIR_SLOT`] entries a slot.
+fn directory_bits(entries: usize) -> u32 {
+    (entries / DIR_SLOT).max(1).ilog2().min(24)
 }
 
 /// Read into `buf` from `at`, until it is full or the file ends; the bytes read.
@@ -439,6 +492,8 @@ pub struct Index {
     patterns: usize,
     bloom_bits: u64,
     bloom_hashes: u32,
+    dir_bits: u32,
+    near: usize,
     sections: [(usize, usize); SECTIONS],
     body_start: usize,
     /// Set when a chunk failed its check; every later read fails too.
@@ -543,6 +598,7 @@ impl Index {
             field(6),
         );
         let bloom_hashes = u32_at(b, 16 + 8 * FIELDS);
+        let dir_bits = u32_at(b, 20 + 8 * FIELDS);
         let mut sections = [(0usize, 0usize); SECTIONS];
         let mut end = 0usize;
         for (i, s) in sections.iter_mut().enumerate() {
@@ -565,6 +621,9 @@ impl Index {
         let sizes_ok = sections[UNITS].1 == units as usize * UNIT_LEN
             && sections[BY_SHAPE].1 == units as usize * 4
             && sections[BAND_TABLE].1 == band_entries as usize * 8
+            && sections[NEAR].1 % NEAR_LEN == 0
+            && dir_bits <= 24
+            && sections[BAND_DIR].1 == ((1usize << dir_bits) + 1) * 4
             && sections[FILES].1 == files as usize * 12
             && sections[PATTERNS].1 == patterns as usize * 8
             && sections[BLOOM].1 as u64 * 8 == bloom_bits
@@ -590,6 +649,8 @@ impl Index {
             patterns: patterns as usize,
             bloom_bits,
             bloom_hashes,
+            dir_bits,
+            near: sections[NEAR].1 / NEAR_LEN,
             sections,
             body_start,
             damaged: RefCell::new(None),
@@ -876,44 +937,65 @@ impl Index {
         Ok(out)
     }
 
-    /// Shapes (hash, tokens) in the bucket of a band key (its low 32 bits), sorted; `None` when the
+    /// The shapes in the bucket of a band key (its low 32 bits), sorted; `None` when the
     /// bucket holds more than `cap` shapes (counting stops there).
-    pub fn bucket_up_to(&self, key: u64, cap: usize) -> Result<Option<Vec<(u64, u32)>>, Damaged> {
+    pub fn bucket_up_to(&self, key: u64, cap: usize) -> Result<Option<Vec<Member>>, Damaged> {
+        let damaged = |what: &str| Damaged(format!("{}: {what}", self.path.display()));
+        let key = key as u32;
+        let slot = if self.dir_bits == 0 {
+            0
+        } else {
+            (key >> (32 - self.dir_bits)) as usize
+        };
+        let dir = self.bytes(self.sections[BAND_DIR].0 + slot * 4, 8)?;
+        let (mut lo, mut hi) = (u32_at(dir, 0) as usize, u32_at(dir, 4) as usize);
+        if lo > hi || hi > self.band_entries {
+            return Err(damaged("band directory out of range"));
+        }
         let entry = |i: usize| -> Result<(u32, u32), Damaged> {
             let e = self.section_item(BAND_TABLE, i, 8)?;
             Ok((u32_at(e, 0), u32_at(e, 4)))
         };
-        let key = key as u32;
-        let start = lower_bound(self.band_entries, key.into(), u32::MAX.into(), |i| {
-            Ok(u64::from(entry(i)?.0))
-        })?;
+        // The slot holds a few dozen entries: bisect them.
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if entry(mid)?.0 < key {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
         // One entry per shape and key: the entries are the bucket's shapes.
-        let mut end = start;
-        while end < self.band_entries && entry(end)?.0 == key {
-            if end - start == cap {
+        let mut bucket = Vec::new();
+        let mut i = lo;
+        while i < self.band_entries {
+            let (k, near) = entry(i)?;
+            if k != key {
+                break;
+            }
+            if bucket.len() == cap {
                 return Ok(None);
             }
-            end += 1;
-        }
-        let mut bucket = Vec::with_capacity(end - start);
-        for i in start..end {
-            let (_, unit) = entry(i)?;
-            if unit as usize >= self.units {
-                return Err(Damaged(format!(
-                    "{}: unit index out of range",
-                    self.path.display()
-                )));
+            if near as usize >= self.near {
+                return Err(damaged("near-miss shape index out of range"));
             }
-            let record = self.unit_record(unit as usize)?;
-            bucket.push((u64_at(record, 8), u32_at(record, 32)));
+            let r = self.section_item(NEAR, near as usize, NEAR_LEN)?;
+            bucket.push(Member {
+                shape: u64_at(r, 0),
+                tokens: u32_at(r, 16),
+                names: Some(NameSketch {
+                    bits: u64_at(r, 8),
+                    count: u32_at(r, 20),
+                }),
+            });
+            i += 1;
         }
         bucket.sort_unstable();
-        bucket.dedup();
         Ok(Some(bucket))
     }
 
-    /// Shapes (hash, tokens) in the bucket of a band key (its low 32 bits), sorted.
-    pub fn bucket(&self, key: u64) -> Result<Vec<(u64, u32)>, Damaged> {
+    /// The shapes in the bucket of a band key (its low 32 bits), sorted.
+    pub fn bucket(&self, key: u64) -> Result<Vec<Member>, Damaged> {
         Ok(self.bucket_up_to(key, usize::MAX)?.unwrap_or_default())
     }
 
@@ -1128,7 +1210,7 @@ impl Segments {
     /// The bucket of a band key as a fresh index would hold it: the base's shapes that still
     /// have a unit outside the dirty files, and the delta's. `None` when it holds more than
     /// `cap` shapes (counting stops there).
-    fn live_bucket(&self, key: u64, cap: usize) -> Result<Option<Vec<(u64, u32)>>, Damaged> {
+    fn live_bucket(&self, key: u64, cap: usize) -> Result<Option<Vec<Member>>, Damaged> {
         let Some(delta) = &self.delta else {
             return self.base.bucket_up_to(key, cap);
         };
@@ -1138,13 +1220,13 @@ impl Segments {
             if live.len() > cap {
                 break;
             }
-            if !self.base_hits(self.base.shape(shape.0)?)?.is_empty() {
+            if !self.base_hits(self.base.shape(shape.shape)?)?.is_empty() {
                 live.push(shape);
             }
         }
         live.extend(delta.bucket(key)?);
         live.sort_unstable();
-        live.dedup_by_key(|(shape, _)| *shape);
+        live.dedup_by_key(|m| m.shape);
         Ok(Some(live).filter(|b| b.len() <= cap))
     }
 
@@ -1156,7 +1238,7 @@ impl Segments {
                 self.live_bucket(key, cap)?
                     .unwrap_or_default()
                     .into_iter()
-                    .map(|(shape, _)| shape),
+                    .map(|m| m.shape),
             );
         }
         out.sort_unstable();
@@ -1167,10 +1249,10 @@ impl Segments {
 
 impl near::Buckets for Segments {
     type Error = Damaged;
-    fn bucket(&self, key: u64) -> Result<Vec<(u64, u32)>, Damaged> {
+    fn bucket(&self, key: u64) -> Result<Vec<Member>, Damaged> {
         Ok(self.live_bucket(key, usize::MAX)?.unwrap_or_default())
     }
-    fn bucket_up_to(&self, key: u64, cap: usize) -> Result<Option<Vec<(u64, u32)>>, Damaged> {
+    fn bucket_up_to(&self, key: u64, cap: usize) -> Result<Option<Vec<Member>>, Damaged> {
         self.live_bucket(key, cap)
     }
 }
@@ -1206,11 +1288,11 @@ mod tests {
             ));
         }
         let bands = (0..2000u64)
-            .map(|s| {
-                (
-                    mix64(s + 1_000_000),
-                    std::array::from_fn(|b| mix64(s * 31 + b as u64 % 7)),
-                )
+            .map(|s| BandShape {
+                shape: mix64(s + 1_000_000),
+                keys: std::array::from_fn(|b| mix64(s * 31 + b as u64 % 7)),
+                tokens: 60,
+                names: NameSketch::of(&[s as u16, 7]),
             })
             .collect();
         Contents {
@@ -1322,11 +1404,16 @@ mod tests {
         let contents = sample();
         let (_dir, index) = open(&build(&contents), Access::Read);
         let segments = Segments::new(index.unwrap(), None).unwrap();
-        let (shape, keys) = contents.bands[10];
+        let BandShape { shape, keys, .. } = contents.bands[10];
         let found = segments.band_candidates(&keys, usize::MAX).unwrap();
         assert!(found.contains(&shape));
         // Every shape whose band keys share one with `keys` (low 32 bits) is found.
-        for (other, other_keys) in &contents.bands {
+        for BandShape {
+            shape: other,
+            keys: other_keys,
+            ..
+        } in &contents.bands
+        {
             let shares = other_keys
                 .iter()
                 .any(|k| keys.iter().any(|q| *q as u32 == *k as u32));

@@ -12,7 +12,7 @@
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::fingerprint::{Sketch, overlap};
+use crate::fingerprint::{Sketch, mix64, overlap};
 
 /// What decides the edges. Part of the catalogue's settings: changing any recomputes them.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -81,16 +81,64 @@ pub struct Shape {
     pub names: Vec<u16>,
 }
 
+/// A shape in a band bucket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Member {
+    pub shape: u64,
+    /// Its length: a shape has one code per token.
+    pub tokens: u32,
+    /// A sketch of its names, where the bucket comes from the index. In memory the names
+    /// themselves are at hand, and the verifier checks them.
+    pub names: Option<NameSketch>,
+}
+
+/// One bit of 64 per name (chosen by the name's hash) and the number of names: enough to
+/// bound from above how many of another set's names a shape can share, without reading its
+/// names. The index keeps one per near-miss shape, so that candidates whose names cannot
+/// pass [`Params::min_names`] are dropped before their codes are read from the catalogue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NameSketch {
+    pub bits: u64,
+    pub count: u32,
+}
+
+impl NameSketch {
+    pub fn of(names: &[u16]) -> NameSketch {
+        NameSketch {
+            bits: names.iter().fold(0, |bits, &n| bits | Self::bit(n)),
+            count: names.len() as u32,
+        }
+    }
+
+    fn bit(name: u16) -> u64 {
+        1 << (mix64(u64::from(name)) >> 58)
+    }
+
+    /// An upper bound of `overlap(names, other)` for every name set `other` with this
+    /// sketch: a shared name has its bit set, and no more names are shared than `other` has.
+    pub fn overlap_bound(&self, names: &[u16]) -> f64 {
+        let count = self.count as usize;
+        if names.is_empty() || count == 0 {
+            return 1.0;
+        }
+        let possible = names
+            .iter()
+            .filter(|&&n| self.bits & Self::bit(n) != 0)
+            .count();
+        possible.min(count) as f64 / names.len().min(count) as f64
+    }
+}
+
 /// Where near-miss candidates come from: the shapes whose sketches share a band key. The
 /// mapped index ([`crate::index::Segments`]) answers for incremental classification and
 /// `cpt similar`; [`MemoryBuckets`], built from the same band keys, answers when every shape
 /// is classified at once. Keys compare on their low 32 bits, as the index stores them.
 pub trait Buckets {
     type Error;
-    /// The shapes in the bucket of a band key, as (key, tokens), sorted by key.
-    fn bucket(&self, key: u64) -> Result<Vec<(u64, u32)>, Self::Error>;
+    /// The shapes in the bucket of a band key, sorted by shape.
+    fn bucket(&self, key: u64) -> Result<Vec<Member>, Self::Error>;
     /// The bucket, or `None` when it holds more than `cap` shapes.
-    fn bucket_up_to(&self, key: u64, cap: usize) -> Result<Option<Vec<(u64, u32)>>, Self::Error> {
+    fn bucket_up_to(&self, key: u64, cap: usize) -> Result<Option<Vec<Member>>, Self::Error> {
         Ok(Some(self.bucket(key)?).filter(|b| b.len() <= cap))
     }
 }
@@ -123,20 +171,25 @@ impl MemoryBuckets {
 
 impl Buckets for MemoryBuckets {
     type Error = std::convert::Infallible;
-    fn bucket(&self, key: u64) -> Result<Vec<(u64, u32)>, Self::Error> {
+    fn bucket(&self, key: u64) -> Result<Vec<Member>, Self::Error> {
         let key = key as u32;
         let start = self.entries.partition_point(|e| e.0 < key);
         Ok(self.entries[start..]
             .iter()
             .take_while(|e| e.0 == key)
-            .map(|&(_, shape, tokens)| (shape, tokens))
+            .map(|&(_, shape, tokens)| Member {
+                shape,
+                tokens,
+                names: None,
+            })
             .collect())
     }
 }
 
 /// Near-miss candidates of a shape: the other shapes of its buckets that hold at most
-/// `params.bucket_cap` shapes and whose length (a shape has one code per token) allows
-/// `params.min_similarity`, sorted.
+/// `params.bucket_cap` shapes, whose length (a shape has one code per token) allows
+/// `params.min_similarity` and whose name sketch, if the bucket has one, allows
+/// `params.min_names`, sorted. Both bounds drop only what [`Verifier`] would reject.
 pub fn candidates<B: Buckets>(
     buckets: &B,
     shape: &Shape,
@@ -149,9 +202,12 @@ pub fn candidates<B: Buckets>(
     let len = shape.codes.len();
     for key in Sketch::of(&shape.codes).band_keys() {
         if let Some(bucket) = buckets.bucket_up_to(key, params.bucket_cap)? {
-            out.extend(bucket.into_iter().filter_map(|(k, tokens)| {
-                (k != shape.key && ratio_bound(len, tokens as usize) >= params.min_similarity)
-                    .then_some(k)
+            out.extend(bucket.into_iter().filter_map(|m| {
+                (m.shape != shape.key
+                    && ratio_bound(len, m.tokens as usize) >= params.min_similarity
+                    && m.names
+                        .is_none_or(|n| n.overlap_bound(&shape.names) >= params.min_names))
+                .then_some(m.shape)
             }));
         }
     }
@@ -436,6 +492,35 @@ pub fn cluster(nodes: &[Node], edges: &[(u64, u64, f32)]) -> Vec<Cluster> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_sketch_bounds_the_overlap_from_above_and_prunes_unrelated_names() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |bound: u64| {
+            state = mix64(state.wrapping_add(1));
+            state % bound
+        };
+        let mut pruned = 0;
+        for round in 0..2000 {
+            // Two name sets drawn from a small vocabulary (sharing a lot) or a large one.
+            let vocabulary = if round % 2 == 0 { 40 } else { 60_000 };
+            let mut set = || {
+                let n = next(30);
+                let mut v: Vec<u16> = (0..n).map(|_| next(vocabulary) as u16).collect();
+                v.sort_unstable();
+                v.dedup();
+                v
+            };
+            let (a, b) = (set(), set());
+            let bound = NameSketch::of(&b).overlap_bound(&a);
+            assert!(bound >= overlap(&a, &b), "{a:?} {b:?}");
+            if !a.is_empty() && !b.is_empty() && bound < 0.8 {
+                pruned += 1;
+            }
+        }
+        // Unrelated sets (the large vocabulary) are mostly told apart without their names.
+        assert!(pruned > 700, "{pruned}");
+    }
 
     /// The verification measure of two whole streams.
     fn similarity(a: &[u16], b: &[u16]) -> f64 {

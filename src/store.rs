@@ -621,35 +621,43 @@ impl Store {
             }
         }
         let mut bands = Vec::new();
-        let mut band = |key: u64, codes: Option<Vec<u8>>| {
+        let mut band = |shape: u64, codes: Option<Vec<u8>>, names: Option<Vec<u8>>| {
             let codes = codes_from_blob(codes);
-            bands.push((key, Sketch::of(&codes).band_keys()));
+            bands.push(index::BandShape {
+                shape,
+                keys: Sketch::of(&codes).band_keys(),
+                tokens: codes.len() as u32,
+                names: near::NameSketch::of(&codes_from_blob(names)),
+            });
         };
         if paths.is_some() {
             let shapes: BTreeSet<u64> = units.iter().map(|u| u.shape).collect();
             let mut stmt = tx
                 .prepare_cached(
-                    "SELECT codes FROM shapes WHERE key = ?1 AND units > 0 AND codes IS NOT NULL",
+                    "SELECT codes, names FROM shapes WHERE key = ?1 AND units > 0 AND codes IS NOT NULL",
                 )
                 .map_err(&err)?;
             for key in shapes {
-                if let Some(codes) = stmt
-                    .query_row([key as i64], |r| r.get(0))
+                if let Some((codes, names)) = stmt
+                    .query_row([key as i64], |r| Ok((r.get(0)?, r.get(1)?)))
                     .optional()
                     .map_err(&err)?
                 {
-                    band(key, codes);
+                    band(key, codes, names);
                 }
             }
         } else {
             let mut stmt = tx
-                .prepare("SELECT key, codes FROM shapes WHERE units > 0 AND codes IS NOT NULL")
+                .prepare(
+                    "SELECT key, codes, names FROM shapes WHERE units > 0 AND codes IS NOT NULL",
+                )
                 .map_err(&err)?;
             let mut rows = stmt.query([]).map_err(&err)?;
             while let Some(r) = rows.next().map_err(&err)? {
                 band(
                     r.get::<_, i64>(0).map_err(&err)? as u64,
                     r.get(1).map_err(&err)?,
+                    r.get(2).map_err(&err)?,
                 );
             }
         }
@@ -1475,7 +1483,7 @@ fn crossed_cap<B: near::Buckets>(
         let now = bucket.len();
         let before = (now as i64 - d).max(0) as usize;
         if (before <= cap) != (now <= cap) {
-            out.extend(bucket.into_iter().map(|(shape, _)| shape));
+            out.extend(bucket.into_iter().map(|m| m.shape));
         }
     }
     Ok(out)

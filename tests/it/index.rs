@@ -267,11 +267,12 @@ fn every_answer(segments: &Segments, contents: &index::Contents) -> Vec<String> 
             show(segments.shape(u.shape).unwrap())
         ));
     }
-    for (shape, keys) in &contents.bands {
+    for band in &contents.bands {
         for cap in [1, 2, 64] {
             out.push(format!(
-                "bands {shape:x} cap {cap}: {:?}",
-                segments.band_candidates(keys, cap).unwrap()
+                "bands {:x} cap {cap}: {:?}",
+                band.shape,
+                segments.band_candidates(&band.keys, cap).unwrap()
             ));
         }
     }
