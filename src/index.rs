@@ -965,17 +965,18 @@ impl Index {
                 hi = mid;
             }
         }
-        // One entry per shape and key: the entries are the bucket's shapes.
-        let mut bucket = Vec::new();
-        let mut i = lo;
-        while i < self.band_entries {
-            let (k, near) = entry(i)?;
-            if k != key {
-                break;
-            }
-            if bucket.len() == cap {
+        // One entry per shape and key: the entries are the bucket's shapes. Count them
+        // first: an over-cap bucket's shapes are never read.
+        let mut end = lo;
+        while end < self.band_entries && entry(end)?.0 == key {
+            if end - lo == cap {
                 return Ok(None);
             }
+            end += 1;
+        }
+        let mut bucket = Vec::with_capacity(end - lo);
+        for i in lo..end {
+            let (_, near) = entry(i)?;
             if near as usize >= self.near {
                 return Err(damaged("near-miss shape index out of range"));
             }
@@ -988,7 +989,6 @@ impl Index {
                     count: u32_at(r, 20),
                 }),
             });
-            i += 1;
         }
         bucket.sort_unstable();
         Ok(Some(bucket))
