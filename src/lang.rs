@@ -333,36 +333,46 @@ impl Language {
     }
 }
 
-/// The built-in grammar data, parsed and with inheritance resolved, in `BUILT_IN` order.
-fn specs() -> Result<&'static [LangSpec], &'static LangError> {
-    static SPECS: OnceLock<Result<Vec<LangSpec>, LangError>> = OnceLock::new();
-    SPECS
+/// Built-in language number `index`'s own grammar data, parsed on first use.
+fn parsed(index: usize) -> Result<&'static LangSpec, &'static LangError> {
+    static PARSED: [OnceLock<Result<LangSpec, LangError>>; BUILT_IN.len()] =
+        [const { OnceLock::new() }; BUILT_IN.len()];
+    PARSED[index]
         .get_or_init(|| {
-            let mut parsed: BTreeMap<&'static str, LangSpec> = BTreeMap::new();
-            for &(id, _, text) in BUILT_IN {
-                let spec: LangSpec =
-                    toml::from_str(text).map_err(|source| LangError::Toml { lang: id, source })?;
-                parsed.insert(id, spec);
-            }
-            BUILT_IN
-                .iter()
-                .map(|&(id, _, _)| resolve(id, &parsed))
-                .collect()
+            let (id, _, text) = BUILT_IN[index];
+            toml::from_str(text).map_err(|source| LangError::Toml { lang: id, source })
         })
         .as_ref()
-        .map(Vec::as_slice)
+}
+
+/// Built-in language number `index`'s grammar data with inheritance resolved, on first use:
+/// a process that reads one language (a `cpt similar` query) parses only its chain.
+fn spec(index: usize) -> Result<&'static LangSpec, &'static LangError> {
+    static SPECS: [OnceLock<Result<LangSpec, LangError>>; BUILT_IN.len()] =
+        [const { OnceLock::new() }; BUILT_IN.len()];
+    SPECS[index]
+        .get_or_init(|| {
+            resolve(BUILT_IN[index].0, |name| {
+                let Some(i) = BUILT_IN.iter().position(|&(id, _, _)| id == name) else {
+                    return Ok(None);
+                };
+                let spec = parsed(i).map_err(|e| LangError::Broken(e.to_string()))?;
+                Ok(Some((BUILT_IN[i].0, spec)))
+            })
+        })
+        .as_ref()
 }
 
 /// Built-in language number `index`, compiled on first use: a process that reads one
-/// language (a `cpt similar` query) compiles only that one.
+/// language compiles only that one.
 fn compiled(index: usize) -> Result<&'static Language, &'static LangError> {
     static COMPILED: [OnceLock<Result<Language, LangError>>; BUILT_IN.len()] =
         [const { OnceLock::new() }; BUILT_IN.len()];
     COMPILED[index]
         .get_or_init(|| {
             let (id, grammar, _) = BUILT_IN[index];
-            let spec = specs().map_err(|e| LangError::Broken(e.to_string()))?;
-            compile(id, index, grammar(), spec[index].clone())
+            let spec = spec(index).map_err(|e| LangError::Broken(e.to_string()))?;
+            compile(id, index, grammar(), spec.clone())
         })
         .as_ref()
 }
@@ -389,10 +399,10 @@ pub fn by_id(id: &str) -> Option<&'static Language> {
 /// The language of a file, by its extension (case-insensitive).
 pub fn for_path(path: &std::path::Path) -> Option<&'static Language> {
     let ext = path.extension()?.to_str()?;
-    let specs = specs().unwrap_or_else(|e| broken(e));
-    let index = specs
-        .iter()
-        .position(|s| s.extensions.iter().any(|e| e.eq_ignore_ascii_case(ext)))?;
+    let index = (0..BUILT_IN.len()).find(|&i| {
+        let spec = spec(i).unwrap_or_else(|e| broken(e));
+        spec.extensions.iter().any(|e| e.eq_ignore_ascii_case(ext))
+    })?;
     Some(compiled(index).unwrap_or_else(|e| broken(e)))
 }
 
@@ -418,33 +428,34 @@ pub fn load() -> Result<Vec<&'static Language>, LangError> {
     Ok(langs)
 }
 
-/// Flatten a spec's `inherits` chain into one spec.
-fn resolve(
+/// Flatten the `inherits` chain of language `id` into one spec; `spec_of` finds a language's
+/// own spec by id (`None`: no such language).
+fn resolve<'a>(
     id: &'static str,
-    specs: &BTreeMap<&'static str, LangSpec>,
+    spec_of: impl Fn(&str) -> Result<Option<(&'static str, &'a LangSpec)>, LangError>,
 ) -> Result<LangSpec, LangError> {
-    let mut chain = vec![id];
-    let mut current = id;
-    while let Some(parent) = specs[current].inherits.as_deref() {
-        let (&parent_id, _) =
-            specs
-                .get_key_value(parent)
-                .ok_or_else(|| LangError::UnknownParent {
-                    lang: current,
-                    parent: parent.to_string(),
-                })?;
-        if chain.contains(&parent_id) {
+    let (_, first) =
+        spec_of(id)?.ok_or_else(|| LangError::Broken(format!("no language `{id}`")))?;
+    let mut chain = vec![(id, first)];
+    let mut current = (id, first);
+    while let Some(parent) = current.1.inherits.as_deref() {
+        let (parent_id, parent_spec) =
+            spec_of(parent)?.ok_or_else(|| LangError::UnknownParent {
+                lang: current.0,
+                parent: parent.to_string(),
+            })?;
+        if chain.iter().any(|&(id, _)| id == parent_id) {
             return Err(LangError::InheritanceCycle {
-                lang: current,
+                lang: current.0,
                 parent: parent.to_string(),
             });
         }
-        chain.push(parent_id);
-        current = parent_id;
+        current = (parent_id, parent_spec);
+        chain.push(current);
     }
     let mut merged = LangSpec::default();
-    for link in chain.iter().rev() {
-        merged = merged.extend(specs[link].clone());
+    for (_, link) in chain.iter().rev() {
+        merged = merged.extend((*link).clone());
     }
     Ok(merged)
 }
@@ -652,12 +663,13 @@ mod tests {
         let spec =
             |parent: &str| toml::from_str::<LangSpec>(&format!("inherits = \"{parent}\"")).unwrap();
         let specs = BTreeMap::from([("c", spec("cpp")), ("cpp", spec("c")), ("go", spec("nope"))]);
-        let err = resolve("c", &specs).unwrap_err().to_string();
+        let spec_of = |name: &str| Ok(specs.get_key_value(name).map(|(k, v)| (*k, v)));
+        let err = resolve("c", spec_of).unwrap_err().to_string();
         assert_eq!(
             err,
             "grammars/cpp.toml: `inherits` goes round in a circle through `c`"
         );
-        let err = resolve("go", &specs).unwrap_err().to_string();
+        let err = resolve("go", spec_of).unwrap_err().to_string();
         assert_eq!(err, "grammars/go.toml: inherits unknown language `nope`");
     }
 
