@@ -96,8 +96,16 @@ pub fn similar_to(
                 }
             }
         }
+        // Best first, so that reading stops once `limit` matches rank above the rest: the
+        // units of a shape share its similarity, so when `limit` matches are more similar
+        // than the next shape, neither it nor any shape after it can make the answer. A
+        // query whose shape has hundreds of near-miss copies reads only the best few.
+        verified.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let own_idents = [unit.idents.clone()];
         for (key, sim) in verified {
+            if sim < min_similarity || out.iter().filter(|m| m.similarity > sim).count() >= limit {
+                break;
+            }
             let idents = store.shape_idents(key)?;
             if !near::names_in_order(&own_idents, &idents, params.min_idents, &mut matcher) {
                 continue;

@@ -341,3 +341,71 @@ fn base_and_delta_answer_as_a_freshly_built_index_after_any_changes() {
     }
     assert!(saw_delta, "the changes were answered by a delta segment");
 }
+
+#[test]
+fn a_limit_or_a_higher_bar_keeps_the_head_of_the_full_answer() {
+    // One function and near-miss variants of it, each a line longer than the last and each
+    // in two files: several type-3 shapes of falling similarity, with ties.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let base = "def route(graph, start, goal):
+    frontier = [start]
+    came_from = {start: None}
+    while frontier:
+        node = frontier.pop(0)
+        if node == goal:
+            break
+        for nxt in graph.get(node, ()):
+            if nxt not in came_from:
+                came_from[nxt] = node
+                frontier.append(nxt)
+    return came_from
+";
+    write(root, "a.py", base);
+    for extra in 1..=4 {
+        let lines: String = (0..extra)
+            .map(|i| format!("                frontier.sort(key=len)  # {i}\n"))
+            .collect();
+        let variant = base.replace(
+            "                frontier.append(nxt)\n",
+            &format!("                frontier.append(nxt)\n{lines}"),
+        );
+        write(root, &format!("v{extra}a.py"), &variant);
+        write(root, &format!("v{extra}b.py"), &variant);
+    }
+    scan(root, None);
+    let query = format!("{}:2", root.join("a.py").display());
+    let answer = |args: &[&str]| -> Vec<(String, String, f64)> {
+        let mut all = vec![query.as_str()];
+        all.extend_from_slice(args);
+        similar_json(root, &all)["queries"][0]["matches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                (
+                    m["path"].as_str().unwrap().to_string(),
+                    m["clone_type"].as_str().unwrap().to_string(),
+                    m["similarity"].as_f64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let full = answer(&["--limit", "100"]);
+    let similarities: std::collections::BTreeSet<u64> =
+        full.iter().map(|m| (m.2 * 1e6) as u64).collect();
+    assert!(full.len() >= 6 && similarities.len() >= 3, "{full:?}");
+    for limit in 1..full.len() {
+        assert_eq!(
+            answer(&["--limit", &limit.to_string()]),
+            full[..limit],
+            "limit {limit}"
+        );
+    }
+    let bar = full[full.len() / 2].2;
+    let above: Vec<_> = full.iter().filter(|m| m.2 >= bar).cloned().collect();
+    assert_eq!(
+        answer(&["--limit", "100", "--min-similarity", &bar.to_string()]),
+        above
+    );
+}
