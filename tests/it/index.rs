@@ -45,7 +45,8 @@ fn similar_json(root: &Path, args: &[&str]) -> Value {
     serde_json::from_str(&run.stdout).expect("similar JSON")
 }
 
-fn matches(answer: &Value) -> Vec<(String, String)> {
+/// The first query's matches: path, clone type, similarity.
+fn scored(answer: &Value) -> Vec<(String, String, f64)> {
     answer["queries"][0]["matches"]
         .as_array()
         .unwrap()
@@ -54,9 +55,14 @@ fn matches(answer: &Value) -> Vec<(String, String)> {
             (
                 m["path"].as_str().unwrap().to_string(),
                 m["clone_type"].as_str().unwrap().to_string(),
+                m["similarity"].as_f64().unwrap(),
             )
         })
         .collect()
+}
+
+fn matches(answer: &Value) -> Vec<(String, String)> {
+    scored(answer).into_iter().map(|(p, t, _)| (p, t)).collect()
 }
 
 #[test]
@@ -378,18 +384,7 @@ fn a_limit_or_a_higher_bar_keeps_the_head_of_the_full_answer() {
     let answer = |args: &[&str]| -> Vec<(String, String, f64)> {
         let mut all = vec![query.as_str()];
         all.extend_from_slice(args);
-        similar_json(root, &all)["queries"][0]["matches"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| {
-                (
-                    m["path"].as_str().unwrap().to_string(),
-                    m["clone_type"].as_str().unwrap().to_string(),
-                    m["similarity"].as_f64().unwrap(),
-                )
-            })
-            .collect()
+        scored(&similar_json(root, &all))
     };
     let full = answer(&["--limit", "100"]);
     let similarities: std::collections::BTreeSet<u64> =
