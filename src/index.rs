@@ -459,7 +459,7 @@ pub enum Access {
     Mapped,
     /// Read the chunks a query touches with positioned reads, into a per-process cache. For a
     /// process that asks once (`cpt similar`): mapping a page costs a page fault and, at exit,
-    /// its unmapping, several times a 4 KB read (see ARCHITECTURE.md).
+    /// its unmapping, several times a positioned read (see ARCHITECTURE.md).
     Read,
 }
 
@@ -550,7 +550,8 @@ impl Index {
                 #[allow(unsafe_code)]
                 let map = unsafe { Mmap::map(&file) }.map_err(io)?;
                 let head = map[..HEADER_LEN.min(map.len())].to_vec();
-                let checked = RefCell::new(Vec::new());
+                // One bit per chunk of the file, a little more than the body needs.
+                let checked = RefCell::new(vec![0; map.len().div_ceil(CHUNK * 64)]);
                 (Body::Mapped { map, checked }, head)
             }
             Access::Read => {
@@ -633,10 +634,6 @@ impl Index {
         if !sizes_ok {
             return Err(corrupt("section sizes disagree with the counts"));
         }
-        let mut body = body;
-        if let Body::Mapped { checked, .. } = &mut body {
-            *checked.get_mut() = vec![0; chunks.div_ceil(64)];
-        }
         Ok(Index {
             path: path.to_path_buf(),
             body,
@@ -657,7 +654,8 @@ impl Index {
         })
     }
 
-    /// The failure of chunk `chunk`, whose bytes are `data`, against its hash `want`.
+    /// Check chunk `chunk`'s bytes `data` against its hash `want`; a failure marks the whole
+    /// index damaged.
     fn check(&self, chunk: usize, data: &[u8], want: &[u8]) -> Result<(), Damaged> {
         if &blake3::hash(data).as_bytes()[..CHUNK_HASH] == want {
             return Ok(());
