@@ -316,6 +316,30 @@ where
     }
 }
 
+/// At most one glibc malloc arena per core. glibc gives threads that allocate at once arenas
+/// of their own, up to eight per core, and memory freed in one arena is not reused by
+/// another: a scan's parse workers, writer and main thread each grow one to its own peak.
+/// With one per core a JDK scan peaks at 186 MB instead of 211 MB, in the same time; with a
+/// single arena the workers wait on its lock (40 s instead of 28 s).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn limit_allocator_arenas() {
+    const M_ARENA_MAX: std::ffi::c_int = -8;
+    #[allow(unsafe_code)]
+    unsafe extern "C" {
+        fn mallopt(param: std::ffi::c_int, value: std::ffi::c_int) -> std::ffi::c_int;
+    }
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
+    // SAFETY: mallopt only sets a tunable of the allocator; any value is valid, and the
+    // worst a failure (return value 0) leaves is the default.
+    #[allow(unsafe_code)]
+    unsafe {
+        mallopt(M_ARENA_MAX, cores.min(64) as std::ffi::c_int);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn limit_allocator_arenas() {}
+
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
         c.downcast_ref::<std::io::Error>()
@@ -337,7 +361,10 @@ fn one_line(e: &anyhow::Error) -> String {
 
 fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut (dyn Write + Send)) -> Result<()> {
     match cli.command {
-        Command::Scan(args) => scan(args, stdout, stderr),
+        Command::Scan(args) => {
+            limit_allocator_arenas();
+            scan(args, stdout, stderr)
+        }
         Command::Clones(args) => {
             let store = open_catalogue(&args.catalogue)?;
             let root = store.meta("root")?.unwrap_or_default();
