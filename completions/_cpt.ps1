@@ -30,6 +30,7 @@ Register-ArgumentCompleter -Native -CommandName 'cpt' -ScriptBlock {
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Files, units and languages in the catalogue; skipped files; duplicated lines')
             [CompletionResult]::new('similar', 'similar', [CompletionResultType]::ParameterValue, 'Units similar to a function (FILE:LINE), to every function of a file, or to code on standard input (-), from the index')
             [CompletionResult]::new('rebuild', 'rebuild', [CompletionResultType]::ParameterValue, 'Recreate the catalogue''s tables from its event log, and its index')
+            [CompletionResult]::new('watch', 'watch', [CompletionResultType]::ParameterValue, 'Scan a tree, then keep its catalogue up to date as files change and print what changed: new clones, resolved clones, classes that grew or shrank')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -97,6 +98,25 @@ Register-ArgumentCompleter -Native -CommandName 'cpt' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'cpt;watch' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Catalogue database [default: PATH/.cpt/cpt.db]')
+            [CompletionResult]::new('--exclude', '--exclude', [CompletionResultType]::ParameterName, 'Leave out paths matching GLOB (gitignore syntax, relative to the root; repeatable)')
+            [CompletionResult]::new('--max-file-size', '--max-file-size', [CompletionResultType]::ParameterName, 'Skip files larger than BYTES [default: 1048576, or cpt.toml]')
+            [CompletionResult]::new('--max-line-length', '--max-line-length', [CompletionResultType]::ParameterName, 'Skip files with a line longer than BYTES as minified [default: 1000, or cpt.toml]')
+            [CompletionResult]::new('--min-tokens', '--min-tokens', [CompletionResultType]::ParameterName, 'Smallest unit in tokens [default: 50, or cpt.toml]')
+            [CompletionResult]::new('--min-lines', '--min-lines', [CompletionResultType]::ParameterName, 'Smallest unit in lines [default: 6, or cpt.toml]')
+            [CompletionResult]::new('--min-similarity', '--min-similarity', [CompletionResultType]::ParameterName, 'Near-miss copies need this token similarity to their class''s representative [default: 0.7, or cpt.toml]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'text for people; jsonl: one JSON object per change (schema in README); gnu: `path:line:col: warning: …` lines for editors'' problem matchers')
+            [CompletionResult]::new('--debounce', '--debounce', [CompletionResultType]::ParameterName, 'Quiet time after a change, in milliseconds, before it is applied')
+            [CompletionResult]::new('--no-near-miss', '--no-near-miss', [CompletionResultType]::ParameterName, 'Exact and renamed copies only: skip near-miss (type-3) detection [or cpt.toml `near_miss = false`]')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar, warnings or summary')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar, warnings or summary')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'cpt;completions' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -110,6 +130,7 @@ Register-ArgumentCompleter -Native -CommandName 'cpt' -ScriptBlock {
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Files, units and languages in the catalogue; skipped files; duplicated lines')
             [CompletionResult]::new('similar', 'similar', [CompletionResultType]::ParameterValue, 'Units similar to a function (FILE:LINE), to every function of a file, or to code on standard input (-), from the index')
             [CompletionResult]::new('rebuild', 'rebuild', [CompletionResultType]::ParameterValue, 'Recreate the catalogue''s tables from its event log, and its index')
+            [CompletionResult]::new('watch', 'watch', [CompletionResultType]::ParameterValue, 'Scan a tree, then keep its catalogue up to date as files change and print what changed: new clones, resolved clones, classes that grew or shrank')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -127,6 +148,9 @@ Register-ArgumentCompleter -Native -CommandName 'cpt' -ScriptBlock {
             break
         }
         'cpt;help;rebuild' {
+            break
+        }
+        'cpt;help;watch' {
             break
         }
         'cpt;help;completions' {

@@ -37,6 +37,9 @@ _cpt() {
             cpt,stats)
                 cmd="cpt__subcmd__stats"
                 ;;
+            cpt,watch)
+                cmd="cpt__subcmd__watch"
+                ;;
             cpt__subcmd__help,clones)
                 cmd="cpt__subcmd__help__subcmd__clones"
                 ;;
@@ -58,6 +61,9 @@ _cpt() {
             cpt__subcmd__help,stats)
                 cmd="cpt__subcmd__help__subcmd__stats"
                 ;;
+            cpt__subcmd__help,watch)
+                cmd="cpt__subcmd__help__subcmd__watch"
+                ;;
             *)
                 ;;
         esac
@@ -65,7 +71,7 @@ _cpt() {
 
     case "${cmd}" in
         cpt)
-            opts="-h -V --help --version scan clones stats similar rebuild completions help"
+            opts="-h -V --help --version scan clones stats similar rebuild watch completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -143,7 +149,7 @@ _cpt() {
             return 0
             ;;
         cpt__subcmd__help)
-            opts="scan clones stats similar rebuild completions help"
+            opts="scan clones stats similar rebuild watch completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -241,6 +247,20 @@ _cpt() {
             return 0
             ;;
         cpt__subcmd__help__subcmd__stats)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cpt__subcmd__help__subcmd__watch)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -361,6 +381,56 @@ _cpt() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cpt__subcmd__watch)
+            opts="-q -h -V --db --exclude --max-file-size --max-line-length --min-tokens --min-lines --min-similarity --no-near-miss --quiet --format --debounce --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exclude)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-file-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-line-length)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-tokens)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-lines)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-similarity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text jsonl gnu" -- "${cur}"))
+                    return 0
+                    ;;
+                --debounce)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

@@ -31,6 +31,7 @@ complete -c cpt -n "__fish_cpt_needs_command" -f -a "clones" -d 'List clone clas
 complete -c cpt -n "__fish_cpt_needs_command" -f -a "stats" -d 'Files, units and languages in the catalogue; skipped files; duplicated lines'
 complete -c cpt -n "__fish_cpt_needs_command" -f -a "similar" -d 'Units similar to a function (FILE:LINE), to every function of a file, or to code on standard input (-), from the index'
 complete -c cpt -n "__fish_cpt_needs_command" -f -a "rebuild" -d 'Recreate the catalogue\'s tables from its event log, and its index'
+complete -c cpt -n "__fish_cpt_needs_command" -f -a "watch" -d 'Scan a tree, then keep its catalogue up to date as files change and print what changed: new clones, resolved clones, classes that grew or shrank'
 complete -c cpt -n "__fish_cpt_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c cpt -n "__fish_cpt_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c cpt -n "__fish_cpt_using_subcommand scan" -l db -d 'Catalogue database [default: PATH/.cpt/cpt.db]' -r -F
@@ -77,12 +78,28 @@ complete -c cpt -n "__fish_cpt_using_subcommand similar" -s V -l version -d 'Pri
 complete -c cpt -n "__fish_cpt_using_subcommand rebuild" -l db -d 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]' -r -F
 complete -c cpt -n "__fish_cpt_using_subcommand rebuild" -s h -l help -d 'Print help'
 complete -c cpt -n "__fish_cpt_using_subcommand rebuild" -s V -l version -d 'Print version'
+complete -c cpt -n "__fish_cpt_using_subcommand watch" -l db -d 'Catalogue database [default: PATH/.cpt/cpt.db]' -r -F
+complete -c cpt -n "__fish_cpt_using_subcommand watch" -l exclude -d 'Leave out paths matching GLOB (gitignore syntax, relative to the root; repeatable)' -r
+complete -c cpt -n "__fish_cpt_using_subcommand watch" -l max-file-size -d 'Skip files larger than BYTES [default: 1048576, or cpt.toml]' -r
+complete -c cpt -n "__fish_cpt_using_subcommand watch" -l max-line-length -d 'Skip files with a line longer than BYTES as minified [default: 1000, or cpt.toml]' -r
+complete -c cpt -n "__fish_cpt_using_subcommand watch" -l min-tokens -d 'Smallest unit in tokens [default: 50, or cpt.toml]' -r
+complete -c cpt -n "__fish_cpt_using_subcommand watch" -l min-lines -d 'Smallest unit in lines [default: 6, or cpt.toml]' -r
+complete -c cpt -n "__fish_cpt_using_subcommand watch" -l min-similarity -d 'Near-miss copies need this token similarity to their class\'s representative [default: 0.7, or cpt.toml]' -r
+complete -c cpt -n "__fish_cpt_using_subcommand watch" -l format -d 'text for people; jsonl: one JSON object per change (schema in README); gnu: `path:line:col: warning: …` lines for editors\' problem matchers' -r -f -a "text\t''
+jsonl\t''
+gnu\t''"
+complete -c cpt -n "__fish_cpt_using_subcommand watch" -l debounce -d 'Quiet time after a change, in milliseconds, before it is applied' -r
+complete -c cpt -n "__fish_cpt_using_subcommand watch" -l no-near-miss -d 'Exact and renamed copies only: skip near-miss (type-3) detection [or cpt.toml `near_miss = false`]'
+complete -c cpt -n "__fish_cpt_using_subcommand watch" -s q -l quiet -d 'No progress bar, warnings or summary'
+complete -c cpt -n "__fish_cpt_using_subcommand watch" -s h -l help -d 'Print help'
+complete -c cpt -n "__fish_cpt_using_subcommand watch" -s V -l version -d 'Print version'
 complete -c cpt -n "__fish_cpt_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c cpt -n "__fish_cpt_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild completions help" -f -a "scan" -d 'Index or refresh a source tree (incremental: only changed files are read again)'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild completions help" -f -a "clones" -d 'List clone classes: every copy of each repeated function'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild completions help" -f -a "stats" -d 'Files, units and languages in the catalogue; skipped files; duplicated lines'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild completions help" -f -a "similar" -d 'Units similar to a function (FILE:LINE), to every function of a file, or to code on standard input (-), from the index'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild completions help" -f -a "rebuild" -d 'Recreate the catalogue\'s tables from its event log, and its index'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch completions help" -f -a "scan" -d 'Index or refresh a source tree (incremental: only changed files are read again)'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch completions help" -f -a "clones" -d 'List clone classes: every copy of each repeated function'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch completions help" -f -a "stats" -d 'Files, units and languages in the catalogue; skipped files; duplicated lines'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch completions help" -f -a "similar" -d 'Units similar to a function (FILE:LINE), to every function of a file, or to code on standard input (-), from the index'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch completions help" -f -a "rebuild" -d 'Recreate the catalogue\'s tables from its event log, and its index'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch completions help" -f -a "watch" -d 'Scan a tree, then keep its catalogue up to date as files change and print what changed: new clones, resolved clones, classes that grew or shrank'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -13,8 +13,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::config::{self, ScanConfig, Settings};
 use crate::event::CloneType;
 use crate::pipeline::{self, Filter, Progress, ScanOptions, TestPolicy};
-use crate::report;
+use crate::report::{self, WatchFormat};
 use crate::store::Store;
+use crate::watch::{self, WatchOptions};
 
 /// cpt, the Code Periodic Table: finds the patterns a codebase repeats.
 #[derive(Debug, Parser)]
@@ -37,6 +38,9 @@ enum Command {
     Similar(SimilarArgs),
     /// Recreate the catalogue's tables from its event log, and its index
     Rebuild(CatalogueArgs),
+    /// Scan a tree, then keep its catalogue up to date as files change and print what
+    /// changed: new clones, resolved clones, classes that grew or shrank
+    Watch(WatchArgs),
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]
@@ -87,6 +91,27 @@ struct ScanArgs {
     /// No progress bar, warnings or summary
     #[arg(short, long)]
     quiet: bool,
+}
+
+#[derive(Debug, Args)]
+struct WatchArgs {
+    #[command(flatten)]
+    scan: ScanArgs,
+    /// text for people; jsonl: one JSON object per change (schema in README); gnu:
+    /// `path:line:col: warning: …` lines for editors' problem matchers
+    #[arg(long, value_enum, default_value_t)]
+    format: WatchFormatArg,
+    /// Quiet time after a change, in milliseconds, before it is applied
+    #[arg(long, value_name = "MS", default_value_t = 50)]
+    debounce: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default, ValueEnum)]
+enum WatchFormatArg {
+    #[default]
+    Text,
+    Jsonl,
+    Gnu,
 }
 
 #[derive(Debug, Clone, Copy, Default, ValueEnum)]
@@ -348,7 +373,7 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 }
 
 /// An error chain as one line: outermost context first.
-fn one_line(e: &anyhow::Error) -> String {
+pub(crate) fn one_line(e: &anyhow::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     for cause in e.chain() {
         let text = cause.to_string();
@@ -390,6 +415,10 @@ fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut (dyn Write + Send)) -> Res
             Ok(())
         }
         Command::Similar(args) => similar(args, stdout, stderr),
+        Command::Watch(args) => {
+            limit_allocator_arenas();
+            watch(args, stdout, stderr)
+        }
         Command::Rebuild(args) => {
             let db = catalogue_path(&args)?;
             let events = pipeline::rebuild(&db)?;
@@ -512,21 +541,33 @@ fn split_line(target: &str) -> (PathBuf, Option<u32>) {
     (PathBuf::from(target), None)
 }
 
+impl ScanArgs {
+    /// The settings given on the command line (`cpt.toml` fills in the rest).
+    fn flags(&self) -> ScanConfig {
+        ScanConfig {
+            exclude: self.exclude.clone(),
+            max_file_size: self.max_file_size,
+            max_line_length: self.max_line_length,
+            min_tokens: self.min_tokens,
+            min_lines: self.min_lines,
+            min_similarity: self.min_similarity,
+            near_miss: self.no_near_miss.then_some(false),
+        }
+    }
+
+    fn db(&self) -> PathBuf {
+        self.db
+            .clone()
+            .unwrap_or_else(|| pipeline::default_db(&self.path))
+    }
+}
+
 fn scan(args: ScanArgs, stdout: &mut dyn Write, stderr: &mut (dyn Write + Send)) -> Result<()> {
     let file = config::load(&args.path)?;
-    let flags = ScanConfig {
-        exclude: args.exclude,
-        max_file_size: args.max_file_size,
-        max_line_length: args.max_line_length,
-        min_tokens: args.min_tokens,
-        min_lines: args.min_lines,
-        min_similarity: args.min_similarity,
-        near_miss: args.no_near_miss.then_some(false),
-    };
     let options = ScanOptions {
-        db: args.db.unwrap_or_else(|| pipeline::default_db(&args.path)),
+        db: args.db(),
+        settings: Settings::resolve(file.scan, args.flags()),
         root: args.path,
-        settings: Settings::resolve(file.scan, flags),
     };
     let progress = TerminalProgress::new(args.quiet, stderr);
     let summary = pipeline::scan(&options, &progress)?;
@@ -534,6 +575,34 @@ fn scan(args: ScanArgs, stdout: &mut dyn Write, stderr: &mut (dyn Write + Send))
         report::scan_summary(stdout, &summary)?;
     }
     Ok(())
+}
+
+fn watch(args: WatchArgs, stdout: &mut dyn Write, stderr: &mut (dyn Write + Send)) -> Result<()> {
+    let options = WatchOptions {
+        root: args.scan.path.clone(),
+        db: args.scan.db(),
+        flags: args.scan.flags(),
+        debounce: std::time::Duration::from_millis(args.debounce),
+    };
+    let format = match args.format {
+        WatchFormatArg::Text => WatchFormat::Text,
+        WatchFormatArg::Jsonl => WatchFormat::Jsonl,
+        WatchFormatArg::Gnu => WatchFormat::Gnu,
+    };
+    let (sender, receiver) = std::sync::mpsc::channel();
+    // Ctrl-C and SIGTERM end the loop between batches: a batch being applied finishes.
+    let stop = sender.clone();
+    ctrlc::set_handler(move || {
+        let _ = stop.send(watch::Message::Stop);
+    })
+    .context("cannot install the Ctrl-C handler")?;
+    let quiet = args.scan.quiet;
+    watch::watch(&options, (sender, receiver), &mut |report| {
+        if quiet && matches!(report, watch::Report::Failed(_)) {
+            return Ok(());
+        }
+        Ok(report::watch(stdout, stderr, format, &report)?)
+    })
 }
 
 /// Progress on the terminal: a bar on stderr when it is a terminal, warnings as lines.

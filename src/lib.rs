@@ -17,5 +17,6 @@ pub mod pipeline;
 pub mod report;
 pub mod similar;
 pub mod store;
+pub mod watch;
 
 pub use cli::run_with_args;

@@ -9,3 +9,4 @@ mod incremental;
 mod index;
 mod mutation;
 mod near_miss;
+mod watch;

@@ -1,0 +1,466 @@
+//! Watch: keep the catalogue up to date while files change, and say what changed.
+//!
+//! File-system events come through notify and its full debouncer (which also follows
+//! renames). [`classify`] decides what one event means — a source file, a change of the tree
+//! (a directory, a file of no known language), the configuration or ignore files, `cpt`'s own
+//! catalogue, or nothing — and a batch that holds anything besides the last two brings the
+//! catalogue up to date with an incremental scan, which re-reads only files whose size or
+//! modification time moved. Pure [`diff`] compares the reported classes before and after and
+//! names what changed: a new clone, a clone resolved, a class grown or shrunk.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use notify_debouncer_full::notify::RecursiveMode;
+use notify_debouncer_full::notify::event::{EventKind, ModifyKind};
+use notify_debouncer_full::{DebounceEventResult, new_debouncer};
+
+use crate::config::{self, ScanConfig, Settings};
+use crate::pipeline::{self, Filter, ScanOptions, ScanSummary};
+use crate::store::{MemberRow, PatternRow, Store};
+
+/// What one file-system event means for the catalogue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// A file of a known language (relative path) was written, created, removed or renamed.
+    Source(String),
+    /// Something that may add or remove source files: a directory, or a path of no known
+    /// language that was removed or renamed (it may have been a directory).
+    Tree,
+    /// `cpt.toml` or an ignore file (`.gitignore`, `.ignore`, `.git/info/exclude`).
+    Config,
+    /// The catalogue's own files.
+    Own,
+    /// Nothing the catalogue depends on: reads, hidden files, files of no known language.
+    Ignored,
+}
+
+/// What `kind` on `path` means, for a tree at `root` whose catalogue lives in `own` (both
+/// canonical).
+pub fn classify(root: &Path, own: &Path, path: &Path, kind: &EventKind) -> Change {
+    if matches!(kind, EventKind::Access(_)) {
+        return Change::Ignored;
+    }
+    if path.starts_with(own) {
+        return Change::Own;
+    }
+    let Ok(rel) = path.strip_prefix(root) else {
+        return Change::Ignored;
+    };
+    let name = rel.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if rel == Path::new(config::FILE_NAME)
+        || name == ".gitignore"
+        || name == ".ignore"
+        || rel == Path::new(".git/info/exclude")
+    {
+        return Change::Config;
+    }
+    // The walk skips hidden files and directories (`.git`, editors' swap files).
+    if rel
+        .components()
+        .any(|c| c.as_os_str().to_str().is_some_and(|s| s.starts_with('.')))
+    {
+        return Change::Ignored;
+    }
+    if crate::lang::for_path(rel).is_some() {
+        return match rel.to_str() {
+            Some(s) => Change::Source(s.replace(std::path::MAIN_SEPARATOR, "/")),
+            None => Change::Tree,
+        };
+    }
+    let gone = matches!(
+        kind,
+        EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(_))
+    );
+    if path.is_dir() || (gone && !path.exists()) || matches!(kind, EventKind::Any) {
+        return Change::Tree;
+    }
+    Change::Ignored
+}
+
+/// A change in the reported clone classes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Update {
+    /// A class that was not there before.
+    New(PatternRow),
+    /// A class that is gone, as it was.
+    Resolved(PatternRow),
+    /// A class with copies added (and perhaps some removed), as it is now.
+    Grew {
+        pattern: PatternRow,
+        added: Vec<MemberRow>,
+        removed: Vec<MemberRow>,
+    },
+    /// A class with copies removed only, as it is now.
+    Shrank {
+        pattern: PatternRow,
+        removed: Vec<MemberRow>,
+    },
+}
+
+/// A copy's identity across edits: its file and name (lines move when code above them does),
+/// with a count for same-named copies in one file.
+fn member_keys(members: &[MemberRow]) -> Vec<(&str, &str, usize)> {
+    let mut seen: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    members
+        .iter()
+        .map(|m| {
+            let n = seen.entry((m.path.as_str(), m.name.as_str())).or_default();
+            *n += 1;
+            (m.path.as_str(), m.name.as_str(), *n)
+        })
+        .collect()
+}
+
+/// What changed from `before` to `after` (classes by id): new classes, resolved ones, and
+/// classes whose copies changed. Classes whose copies only moved within their files are not
+/// a change.
+pub fn diff(
+    before: &BTreeMap<String, PatternRow>,
+    after: &BTreeMap<String, PatternRow>,
+) -> Vec<Update> {
+    let mut out = Vec::new();
+    for (id, old) in before {
+        if !after.contains_key(id) {
+            out.push(Update::Resolved(old.clone()));
+        }
+    }
+    for (id, new) in after {
+        let Some(old) = before.get(id) else {
+            out.push(Update::New(new.clone()));
+            continue;
+        };
+        let (old_keys, new_keys) = (member_keys(&old.members), member_keys(&new.members));
+        let added: Vec<MemberRow> = new
+            .members
+            .iter()
+            .zip(&new_keys)
+            .filter(|(_, k)| !old_keys.contains(k))
+            .map(|(m, _)| m.clone())
+            .collect();
+        let removed: Vec<MemberRow> = old
+            .members
+            .iter()
+            .zip(&old_keys)
+            .filter(|(_, k)| !new_keys.contains(k))
+            .map(|(m, _)| m.clone())
+            .collect();
+        if !added.is_empty() {
+            out.push(Update::Grew {
+                pattern: new.clone(),
+                added,
+                removed,
+            });
+        } else if !removed.is_empty() {
+            out.push(Update::Shrank {
+                pattern: new.clone(),
+                removed,
+            });
+        }
+    }
+    out
+}
+
+/// The reported classes, by id.
+pub fn classes(store: &Store) -> Result<BTreeMap<String, PatternRow>> {
+    Ok(pipeline::reported_patterns(store, &Filter::default())?
+        .into_iter()
+        .map(|p| (p.id.clone(), p))
+        .collect())
+}
+
+/// What the watcher tells its caller.
+pub enum Report<'a> {
+    /// The first scan is done and events are being watched.
+    Ready {
+        root: &'a Path,
+        summary: &'a ScanSummary,
+        classes: &'a BTreeMap<String, PatternRow>,
+    },
+    /// A batch of changes was applied.
+    Applied {
+        updates: &'a [Update],
+        classes: &'a BTreeMap<String, PatternRow>,
+        /// From the first event of the batch to the catalogue being up to date.
+        elapsed: Duration,
+    },
+    /// A batch could not be applied (the next one retries); one line.
+    Failed(String),
+}
+
+pub struct WatchOptions {
+    pub root: PathBuf,
+    pub db: PathBuf,
+    /// Settings from the command line; `cpt.toml` is read again whenever it changes.
+    pub flags: ScanConfig,
+    /// Quiet time after an event before the batch is applied.
+    pub debounce: Duration,
+}
+
+/// Messages to the watch loop.
+pub enum Message {
+    Events(DebounceEventResult),
+    Stop,
+}
+
+/// Scan, then apply every batch of file-system events until `Message::Stop` arrives on
+/// `inbox` (whose sender the caller keeps, for a signal handler). `report` hears about each
+/// batch.
+pub fn watch(
+    options: &WatchOptions,
+    inbox: (mpsc::Sender<Message>, mpsc::Receiver<Message>),
+    report: &mut dyn FnMut(Report<'_>) -> Result<()>,
+) -> Result<()> {
+    let (sender, receiver) = inbox;
+    let root = options
+        .root
+        .canonicalize()
+        .with_context(|| format!("{}: cannot watch", options.root.display()))?;
+    let scan = |flags: &ScanConfig| -> Result<ScanSummary> {
+        let file = config::load(&root)?;
+        let scan_options = ScanOptions {
+            root: root.clone(),
+            db: options.db.clone(),
+            settings: Settings::resolve(file.scan, flags.clone()),
+        };
+        pipeline::scan(&scan_options, &pipeline::Silent)
+    };
+    let summary = scan(&options.flags)?;
+    let db = options
+        .db
+        .canonicalize()
+        .with_context(|| format!("{}: cannot open", options.db.display()))?;
+    let own = db.parent().map_or_else(|| db.clone(), Path::to_path_buf);
+    let mut known = classes(&Store::open_existing(&db)?)?;
+    let mut debouncer = new_debouncer(options.debounce, None, move |events| {
+        let _ = sender.send(Message::Events(events));
+    })
+    .context("cannot start watching the file system")?;
+    debouncer
+        .watch(&root, RecursiveMode::Recursive)
+        .with_context(|| format!("{}: cannot watch", root.display()))?;
+    report(Report::Ready {
+        root: &root,
+        summary: &summary,
+        classes: &known,
+    })?;
+    while let Ok(message) = receiver.recv() {
+        let events = match message {
+            Message::Stop => break,
+            Message::Events(Ok(events)) => events,
+            Message::Events(Err(errors)) => {
+                // The watcher lost track (a queue overflow, say): only a scan can tell.
+                let why: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+                report(Report::Failed(format!("watcher: {}", why.join("; "))))?;
+                Vec::new()
+            }
+        };
+        let first = events.iter().map(|e| e.time).min();
+        let relevant = events.iter().any(|e| {
+            e.paths.iter().any(|p| {
+                !matches!(
+                    classify(&root, &own, p, &e.kind),
+                    Change::Own | Change::Ignored
+                )
+            })
+        });
+        if !relevant && first.is_some() {
+            continue;
+        }
+        match scan(&options.flags).and_then(|_| classes(&Store::open_existing(&db)?)) {
+            Ok(now) => {
+                let updates = diff(&known, &now);
+                known = now;
+                let elapsed = first.map_or(Duration::ZERO, |t| Instant::now() - t);
+                report(Report::Applied {
+                    updates: &updates,
+                    classes: &known,
+                    elapsed,
+                })?;
+            }
+            Err(e) => report(Report::Failed(crate::cli::one_line(&e)))?,
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use notify_debouncer_full::notify::event::{AccessKind, CreateKind, RemoveKind, RenameMode};
+
+    fn member(path: &str, name: &str, line: u32) -> MemberRow {
+        MemberRow {
+            file_id: 1,
+            path: path.to_string(),
+            lang: "python".to_string(),
+            name: name.to_string(),
+            start_line: line,
+            end_line: line + 9,
+            start_byte: 0,
+            end_byte: 100,
+            tokens: 60,
+            similarity: 1.0,
+            noise: None,
+        }
+    }
+
+    fn class(id: &str, members: Vec<MemberRow>) -> (String, PatternRow) {
+        (
+            id.to_string(),
+            PatternRow {
+                id: id.to_string(),
+                kind: "function".to_string(),
+                clone_type: crate::event::CloneType::T1,
+                lines: 10,
+                tokens: 60,
+                similarity: 1.0,
+                members,
+            },
+        )
+    }
+
+    #[test]
+    fn events_are_classified_by_what_they_touch() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let own = root.join(".cpt");
+        std::fs::create_dir_all(root.join("pkg")).unwrap();
+        let write = EventKind::Modify(ModifyKind::Any);
+        let remove = EventKind::Remove(RemoveKind::Any);
+        let at = |p: &str| root.join(p);
+        assert_eq!(
+            classify(&root, &own, &at("pkg/a.py"), &write),
+            Change::Source("pkg/a.py".to_string())
+        );
+        assert_eq!(
+            classify(&root, &own, &at("pkg/a.py"), &remove),
+            Change::Source("pkg/a.py".to_string())
+        );
+        assert_eq!(
+            classify(
+                &root,
+                &own,
+                &at("b.rs"),
+                &EventKind::Create(CreateKind::File)
+            ),
+            Change::Source("b.rs".to_string())
+        );
+        assert_eq!(
+            classify(
+                &root,
+                &own,
+                &at("pkg/a.py"),
+                &EventKind::Access(AccessKind::Any)
+            ),
+            Change::Ignored
+        );
+        assert_eq!(
+            classify(&root, &own, &at("cpt.toml"), &write),
+            Change::Config
+        );
+        assert_eq!(
+            classify(&root, &own, &at("pkg/.gitignore"), &write),
+            Change::Config
+        );
+        assert_eq!(
+            classify(&root, &own, &at(".git/info/exclude"), &write),
+            Change::Config
+        );
+        assert_eq!(
+            classify(&root, &own, &at(".cpt/cpt.db-wal"), &write),
+            Change::Own
+        );
+        assert_eq!(
+            classify(&root, &own, &at(".git/index"), &write),
+            Change::Ignored
+        );
+        assert_eq!(
+            classify(&root, &own, &at("pkg/.a.py.swp"), &write),
+            Change::Ignored
+        );
+        assert_eq!(
+            classify(&root, &own, &at("notes.txt"), &write),
+            Change::Ignored
+        );
+        // A directory, or a vanished path that may have been one, changes the tree.
+        assert_eq!(
+            classify(
+                &root,
+                &own,
+                &at("pkg"),
+                &EventKind::Create(CreateKind::Folder)
+            ),
+            Change::Tree
+        );
+        assert_eq!(classify(&root, &own, &at("gone"), &remove), Change::Tree);
+        let renamed_away = EventKind::Modify(ModifyKind::Name(RenameMode::From));
+        assert_eq!(
+            classify(&root, &own, &at("olddir"), &renamed_away),
+            Change::Tree
+        );
+        // Outside the root.
+        assert_eq!(
+            classify(&root, &own, Path::new("/elsewhere/a.py"), &write),
+            Change::Ignored
+        );
+    }
+
+    #[test]
+    fn a_diff_names_new_resolved_grown_and_shrunk_classes() {
+        let before: BTreeMap<String, PatternRow> = [
+            class("a", vec![member("x.py", "f", 1), member("y.py", "f", 1)]),
+            class("b", vec![member("x.py", "g", 20), member("y.py", "g", 20)]),
+            class(
+                "c",
+                vec![
+                    member("x.py", "h", 40),
+                    member("y.py", "h", 40),
+                    member("z.py", "h", 1),
+                ],
+            ),
+            class("d", vec![member("x.py", "k", 60), member("y.py", "k", 60)]),
+        ]
+        .into();
+        let after: BTreeMap<String, PatternRow> = [
+            // Moved down by an edit above it: no change.
+            class("a", vec![member("x.py", "f", 5), member("y.py", "f", 1)]),
+            // Grew by a copy.
+            class(
+                "b",
+                vec![
+                    member("x.py", "g", 20),
+                    member("y.py", "g", 20),
+                    member("w.py", "g", 1),
+                ],
+            ),
+            // Lost a copy.
+            class("c", vec![member("x.py", "h", 40), member("y.py", "h", 40)]),
+            // New.
+            class("e", vec![member("x.py", "m", 80), member("v.py", "m", 1)]),
+        ]
+        .into();
+        let updates = diff(&before, &after);
+        let names: Vec<String> = updates
+            .iter()
+            .map(|u| match u {
+                Update::New(p) => format!("new {}", p.id),
+                Update::Resolved(p) => format!("resolved {}", p.id),
+                Update::Grew { pattern, added, .. } => {
+                    format!("grew {} +{}", pattern.id, added[0].path)
+                }
+                Update::Shrank { pattern, removed } => {
+                    format!("shrank {} -{}", pattern.id, removed[0].path)
+                }
+            })
+            .collect();
+        assert_eq!(
+            names,
+            ["resolved d", "grew b +w.py", "shrank c -z.py", "new e"]
+        );
+        assert!(diff(&after, &after).is_empty());
+    }
+}
