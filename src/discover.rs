@@ -84,6 +84,34 @@ pub struct Walk {
 /// Walk `root` for files of the built-in languages. Hidden files are skipped, `.gitignore`,
 /// `.ignore` and git excludes are honoured even outside a git checkout, links are not followed.
 pub fn walk(root: &Path, exclude: &[String]) -> Result<Walk, DiscoverError> {
+    walk_some(root, exclude, None)
+}
+
+/// What [`walk`] would find of `paths` (relative to `root`, `/`-separated): the same ignore
+/// files and excludes apply, but only the directories on the way to them are read.
+pub fn walk_paths(
+    root: &Path,
+    exclude: &[String],
+    paths: &[String],
+) -> Result<Walk, DiscoverError> {
+    let mut wanted: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
+    wanted.insert(root.to_path_buf());
+    for rel in paths {
+        let mut path = root.join(rel);
+        while path.starts_with(root) && wanted.insert(path.clone()) {
+            if !path.pop() {
+                break;
+            }
+        }
+    }
+    walk_some(root, exclude, Some(wanted))
+}
+
+fn walk_some(
+    root: &Path,
+    exclude: &[String],
+    only: Option<std::collections::HashSet<PathBuf>>,
+) -> Result<Walk, DiscoverError> {
     if !root.is_dir() {
         return Err(DiscoverError::NotADirectory {
             path: root.display().to_string(),
@@ -103,26 +131,29 @@ pub fn walk(root: &Path, exclude: &[String]) -> Result<Walk, DiscoverError> {
         source,
     })?;
     let found = Mutex::new(Walk::default());
-    WalkBuilder::new(root)
+    let mut builder = WalkBuilder::new(root);
+    builder
         .hidden(true)
         .require_git(false)
         .follow_links(false)
-        .overrides(overrides)
-        .build_parallel()
-        .run(|| {
-            let found = &found;
-            Box::new(move |entry| {
-                match entry {
-                    Ok(entry) => {
-                        if let Some(candidate) = candidate(root, &entry) {
-                            found.lock().expect("walk lock").files.push(candidate);
-                        }
+        .overrides(overrides);
+    if let Some(only) = only {
+        builder.filter_entry(move |entry| only.contains(entry.path()));
+    }
+    builder.build_parallel().run(|| {
+        let found = &found;
+        Box::new(move |entry| {
+            match entry {
+                Ok(entry) => {
+                    if let Some(candidate) = candidate(root, &entry) {
+                        found.lock().expect("walk lock").files.push(candidate);
                     }
-                    Err(e) => found.lock().expect("walk lock").errors.push(one_line(&e)),
                 }
-                WalkState::Continue
-            })
-        });
+                Err(e) => found.lock().expect("walk lock").errors.push(one_line(&e)),
+            }
+            WalkState::Continue
+        })
+    });
     let mut walk = found.into_inner().expect("walk lock");
     walk.files.sort_unstable_by(|a, b| a.rel.cmp(&b.rel));
     walk.errors.sort();

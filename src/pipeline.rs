@@ -101,6 +101,27 @@ pub fn find_db(start: &Path) -> Option<PathBuf> {
 
 /// Index or refresh `options.root` into the catalogue at `options.db`.
 pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Result<ScanSummary> {
+    scan_scope(options, None, progress)
+}
+
+/// Bring the catalogue up to date with changes to these files only (relative to the root,
+/// `/`-separated; created, changed, removed, or now ignored), as a scan of the whole tree
+/// would. Only the directories on their way are read, and the summary counts only them: its
+/// `files`, `units`, `patterns` and `skipped` say nothing of the rest of the tree. When the
+/// settings changed since the last scan, everything is scanned.
+pub fn scan_paths(
+    options: &ScanOptions,
+    paths: &[String],
+    progress: &dyn Progress,
+) -> Result<ScanSummary> {
+    scan_scope(options, Some(paths), progress)
+}
+
+fn scan_scope(
+    options: &ScanOptions,
+    scope: Option<&[String]>,
+    progress: &dyn Progress,
+) -> Result<ScanSummary> {
     let started = Instant::now();
     let root = options
         .root
@@ -109,9 +130,21 @@ pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Result<ScanSummar
     let mut store = open_for_scan(&root, &options.db)?;
     let fingerprint_key = options.settings.fingerprint_key();
     let refingerprint = store.meta("fingerprint")?.as_deref() != Some(fingerprint_key.as_str());
+    if refingerprint && scope.is_some() {
+        drop(store);
+        return scan_scope(options, None, progress);
+    }
 
-    let known = store.known_files()?;
-    let walk = discover::walk(&root, &options.settings.exclude)?;
+    let (known, walk) = match scope {
+        None => (
+            store.known_files()?,
+            discover::walk(&root, &options.settings.exclude)?,
+        ),
+        Some(paths) => (
+            store.known_files_among(paths)?,
+            discover::walk_paths(&root, &options.settings.exclude, paths)?,
+        ),
+    };
     for error in &walk.errors {
         progress.warn(error);
     }
@@ -174,8 +207,15 @@ pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Result<ScanSummar
     progress.finish();
 
     store.set_meta("fingerprint", &fingerprint_key)?;
-    let (units, patterns) = store.unit_and_pattern_counts()?;
-    let mut skipped = store.skipped()?;
+    // Counting the whole catalogue costs more than a scan of a few paths.
+    let (units, patterns) = match scope {
+        None => store.unit_and_pattern_counts()?,
+        Some(_) => (0, 0),
+    };
+    let mut skipped = match scope {
+        None => store.skipped()?,
+        Some(_) => BTreeMap::new(),
+    };
     if tally.vanished > 0 {
         skipped.insert(SkipReason::Vanished.as_str().to_string(), tally.vanished);
     }

@@ -427,6 +427,35 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(self.err())
     }
 
+    /// What the catalogue knows of these paths (those it knows).
+    pub fn known_files_among(
+        &self,
+        paths: &[String],
+    ) -> Result<HashMap<String, KnownFile>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT size, mtime_ns, hash, status FROM files WHERE path = ?1")
+            .map_err(self.err())?;
+        let mut out = HashMap::new();
+        for path in paths {
+            let known = stmt
+                .query_row([path], |r| {
+                    Ok(KnownFile {
+                        size: r.get::<_, i64>(0)? as u64,
+                        mtime_ns: r.get(1)?,
+                        hash: r.get::<_, i64>(2)? as u64,
+                        status: r.get(3)?,
+                    })
+                })
+                .optional()
+                .map_err(self.err())?;
+            if let Some(known) = known {
+                out.insert(path.clone(), known);
+            }
+        }
+        Ok(out)
+    }
+
     /// Apply a batch of changes in one transaction: events for files and units. Clone classes
     /// follow in [`Store::classify`].
     pub fn apply_changes(

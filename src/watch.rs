@@ -219,16 +219,20 @@ pub fn watch(
         .root
         .canonicalize()
         .with_context(|| format!("{}: cannot watch", options.root.display()))?;
-    let scan = |flags: &ScanConfig| -> Result<ScanSummary> {
+    // The whole tree, or only the files a batch names.
+    let scan = |paths: Option<&[String]>| -> Result<ScanSummary> {
         let file = config::load(&root)?;
         let scan_options = ScanOptions {
             root: root.clone(),
             db: options.db.clone(),
-            settings: Settings::resolve(file.scan, flags.clone()),
+            settings: Settings::resolve(file.scan, options.flags.clone()),
         };
-        pipeline::scan(&scan_options, &pipeline::Silent)
+        match paths {
+            None => pipeline::scan(&scan_options, &pipeline::Silent),
+            Some(paths) => pipeline::scan_paths(&scan_options, paths, &pipeline::Silent),
+        }
     };
-    let summary = scan(&options.flags)?;
+    let summary = scan(None)?;
     let db = options
         .db
         .canonicalize()
@@ -259,18 +263,29 @@ pub fn watch(
             }
         };
         let first = events.iter().map(|e| e.time).min();
-        let relevant = events.iter().any(|e| {
-            e.paths.iter().any(|p| {
-                !matches!(
-                    classify(&root, &own, p, &e.kind),
-                    Change::Own | Change::Ignored
-                )
+        let changes: Vec<Change> = events
+            .iter()
+            .flat_map(|e| e.paths.iter().map(|p| classify(&root, &own, p, &e.kind)))
+            .collect();
+        // A lost watcher (no events), a directory or a configuration change: the whole tree.
+        let whole = first.is_none()
+            || changes
+                .iter()
+                .any(|c| matches!(c, Change::Tree | Change::Config));
+        let mut paths: Vec<String> = changes
+            .into_iter()
+            .filter_map(|c| match c {
+                Change::Source(path) => Some(path),
+                _ => None,
             })
-        });
-        if !relevant && first.is_some() {
+            .collect();
+        paths.sort_unstable();
+        paths.dedup();
+        if !whole && paths.is_empty() {
             continue;
         }
-        match scan(&options.flags).and_then(|_| classes(&Store::open_existing(&db)?)) {
+        let scope = (!whole).then_some(paths.as_slice());
+        match scan(scope).and_then(|_| classes(&Store::open_existing(&db)?)) {
             Ok(now) => {
                 let updates = diff(&known, &now);
                 known = now;

@@ -195,3 +195,31 @@ fn a_kill_during_a_burst_loses_nothing() {
     let fresh = fresh_scan(root);
     assert_same_clones(&default_db(root), &fresh.path().join("cpt.db"));
 }
+
+#[test]
+fn file_changes_apply_to_their_files_alone_and_honour_ignore_files() {
+    // Directories and ignore rules exist before the watcher starts, so that every event of
+    // the burst names a source file and is applied to those files alone.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "a.py", py_function("bfs", 5));
+    write(root, "pkg/b.py", py_function("b", 3));
+    write(root, "pkg/.gitignore", "skipped_*.py\n");
+    let watcher = Watcher::start(root);
+    write(root, "pkg/skipped_copy.py", py_function("bfs", 5));
+    write(root, "pkg/copy.py", py_function("bfs", 5));
+    for round in 0..4 {
+        atomic_save(root, "pkg/b.py", &py_function("b", 3 + round));
+    }
+    std::fs::rename(root.join("pkg/copy.py"), root.join("pkg/renamed.py")).unwrap();
+    write(root, "near.py", NEAR_COPY);
+    std::fs::remove_file(root.join("a.py")).unwrap();
+    write(root, "a.py", py_function("bfs", 5));
+    watcher.settle();
+    let fresh = fresh_scan(root);
+    assert_same_clones(&default_db(root), &fresh.path().join("cpt.db"));
+    let clones = crate::common::clones(&default_db(root));
+    let text = clones.to_string();
+    assert!(text.contains("pkg/renamed.py"), "{text}");
+    assert!(!text.contains("skipped_copy"), "{text}");
+}
