@@ -22,6 +22,9 @@ use crate::config::{self, ScanConfig, Settings};
 use crate::pipeline::{self, Filter, ScanOptions, ScanSummary};
 use crate::store::{MemberRow, PatternRow, Store};
 
+/// How soon a failed batch is tried again.
+const RETRY: Duration = Duration::from_secs(1);
+
 /// What one file-system event means for the catalogue.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Change {
@@ -251,7 +254,22 @@ pub fn watch(
         summary: &summary,
         classes: &known,
     })?;
-    while let Ok(message) = receiver.recv() {
+    // After a batch failed (the catalogue locked by another writer, say), the whole tree is
+    // scanned again within a second, event or not: the failed batch's files are not lost.
+    let mut failed = false;
+    loop {
+        let message = if failed {
+            match receiver.recv_timeout(RETRY) {
+                Ok(message) => message,
+                Err(mpsc::RecvTimeoutError::Timeout) => Message::Events(Ok(Vec::new())),
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        } else {
+            match receiver.recv() {
+                Ok(message) => message,
+                Err(_) => break,
+            }
+        };
         let events = match message {
             Message::Stop => break,
             Message::Events(Ok(events)) => events,
@@ -267,8 +285,9 @@ pub fn watch(
             .iter()
             .flat_map(|e| e.paths.iter().map(|p| classify(&root, &own, p, &e.kind)))
             .collect();
-        // A lost watcher (no events), a directory or a configuration change: the whole tree.
-        let whole = first.is_none()
+        // A retry, a lost watcher, a directory or a configuration change: the whole tree.
+        let whole = failed
+            || first.is_none()
             || changes
                 .iter()
                 .any(|c| matches!(c, Change::Tree | Change::Config));
@@ -287,6 +306,7 @@ pub fn watch(
         let scope = (!whole).then_some(paths.as_slice());
         match scan(scope).and_then(|_| classes(&Store::open_existing(&db)?)) {
             Ok(now) => {
+                failed = false;
                 let updates = diff(&known, &now);
                 known = now;
                 let elapsed = first.map_or(Duration::ZERO, |t| Instant::now() - t);
@@ -296,7 +316,10 @@ pub fn watch(
                     elapsed,
                 })?;
             }
-            Err(e) => report(Report::Failed(crate::cli::one_line(&e)))?,
+            Err(e) => {
+                failed = true;
+                report(Report::Failed(crate::cli::one_line(&e)))?;
+            }
         }
     }
     Ok(())

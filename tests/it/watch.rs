@@ -223,3 +223,25 @@ fn file_changes_apply_to_their_files_alone_and_honour_ignore_files() {
     assert!(text.contains("pkg/renamed.py"), "{text}");
     assert!(!text.contains("skipped_copy"), "{text}");
 }
+
+#[test]
+fn a_batch_that_fails_is_applied_once_the_catalogue_is_free_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "a.py", py_function("bfs", 5));
+    let watcher = Watcher::start(root);
+    // Another writer holds the catalogue for longer than the watcher waits (10 s).
+    let lock = rusqlite::Connection::open(default_db(root)).unwrap();
+    lock.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    write(root, "b.py", py_function("bfs", 5));
+    let error = watcher.next("error");
+    assert!(
+        error["message"].as_str().unwrap().contains("locked"),
+        "{error}"
+    );
+    lock.execute_batch("COMMIT").unwrap();
+    drop(lock);
+    // No new event: the retry finds b.py.
+    let new = watcher.next("new");
+    assert_eq!(new["pattern"]["members"][1]["path"], "b.py");
+}
