@@ -118,7 +118,9 @@ fn watch_reports_new_grown_shrunk_and_resolved_clones_and_stops_on_sigterm() {
         .collect();
     assert_eq!(paths, ["a.py", "b.py"]);
     let id = new["pattern"]["id"].clone();
-    assert!(watcher.next("applied")["elapsed_ms"].as_f64().unwrap() >= 0.0);
+    let applied = watcher.next("applied");
+    assert_eq!(applied["changes"], 1, "{applied}");
+    assert!(applied["elapsed_ms"].as_f64().unwrap() > 0.0, "{applied}");
 
     atomic_save(root, "c.py", &py_function("bfs", 5));
     let grew = watcher.next("grew");
