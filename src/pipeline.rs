@@ -512,7 +512,13 @@ impl Filter {
 /// all lie inside the copies of another class, with overlapping block classes (windows of
 /// one copied run of statements) merged into one, and the filter applied.
 pub fn reported_patterns(store: &Store, filter: &Filter) -> Result<Vec<PatternRow>> {
-    let patterns = store.patterns()?;
+    Ok(reported_view(store.patterns()?, filter))
+}
+
+/// [`reported_patterns`] of these classes. A class's view depends on the classes that share a
+/// file with it (one may cover it, block windows merge), so it is the catalogue's view only
+/// when those are among `patterns` too.
+pub fn reported_view(patterns: Vec<PatternRow>, filter: &Filter) -> Vec<PatternRow> {
     let spans: Vec<Vec<detect::Span>> = patterns
         .iter()
         .map(|p| {
@@ -548,7 +554,7 @@ pub fn reported_patterns(store: &Store, filter: &Filter) -> Result<Vec<PatternRo
         let weight = |p: &PatternRow| u64::from(p.lines) * p.members.len() as u64;
         weight(b).cmp(&weight(a)).then_with(|| a.id.cmp(&b.id))
     });
-    Ok(shown)
+    shown
 }
 
 /// A lambda or nested function that resembles the function around it is not a copy of it:

@@ -873,9 +873,50 @@ impl Store {
 
     /// Every clone class with its members (sorted by path and line).
     pub fn patterns(&self) -> Result<Vec<PatternRow>, StoreError> {
+        self.patterns_where("", [])
+    }
+
+    /// The clone classes with a member in one of these files (root-relative paths).
+    pub fn patterns_touching(&self, paths: &[String]) -> Result<Vec<PatternRow>, StoreError> {
+        let paths = serde_json::to_string(paths).expect("strings serialize");
+        self.patterns_where(
+            "WHERE p.id IN (SELECT pm.pattern_id FROM files pf \
+                            JOIN units pu ON pu.file_id = pf.id \
+                            JOIN pattern_members pm ON pm.unit_id = pu.id \
+                            WHERE pf.path IN (SELECT value FROM json_each(?1)))",
+            [paths],
+        )
+    }
+
+    /// The clone classes with these ids (those that exist).
+    pub fn patterns_among(&self, ids: &[String]) -> Result<Vec<PatternRow>, StoreError> {
+        let ids = serde_json::to_string(ids).expect("strings serialize");
+        self.patterns_where("WHERE p.id IN (SELECT value FROM json_each(?1))", [ids])
+    }
+
+    /// The ids of the clone classes that events after `seq` created, changed or dissolved.
+    pub fn patterns_changed_since(&self, seq: i64) -> Result<Vec<String>, StoreError> {
         let mut stmt = self
             .conn
             .prepare(
+                "SELECT DISTINCT json_extract(data, '$.id') FROM events \
+                 WHERE seq > ?1 AND kind LIKE 'pattern_%'",
+            )
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([seq], |r| r.get::<_, String>(0))
+            .map_err(self.err())?;
+        rows.collect::<Result<_, _>>().map_err(self.err())
+    }
+
+    fn patterns_where(
+        &self,
+        filter: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<PatternRow>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
                 "SELECT p.id, p.kind, p.clone_type, p.lines, p.tokens, u.file_id, f.path, f.lang, u.name, \
                         u.start_line, u.end_line, u.start_byte, u.end_byte, p.similarity, u.tokens, u.noise, \
                         CASE WHEN u.shape_hash = p.key THEN 1.0 ELSE \
@@ -885,10 +926,11 @@ impl Store {
                  JOIN pattern_members m ON m.pattern_id = p.id \
                  JOIN units u ON u.id = m.unit_id \
                  JOIN files f ON f.id = u.file_id \
+                 {filter} \
                  ORDER BY p.id, f.path, u.start_line, u.start_byte",
-            )
+            ))
             .map_err(self.err())?;
-        let mut rows = stmt.query([]).map_err(self.err())?;
+        let mut rows = stmt.query(params).map_err(self.err())?;
         let mut patterns: Vec<PatternRow> = Vec::new();
         while let Some(r) = rows.next().map_err(self.err())? {
             let id: String = r.get(0).map_err(self.err())?;

@@ -8,7 +8,7 @@
 //! modification time moved. Pure [`diff`] compares the reported classes before and after and
 //! names what changed: a new clone, a clone resolved, a class grown or shrunk.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -167,12 +167,117 @@ pub fn diff(
     out
 }
 
-/// The reported classes, by id.
-pub fn classes(store: &Store) -> Result<BTreeMap<String, PatternRow>> {
-    Ok(pipeline::reported_patterns(store, &Filter::default())?
-        .into_iter()
-        .map(|p| (p.id.clone(), p))
-        .collect())
+/// The reported classes, kept up to date after each batch by reading only the classes the
+/// batch can have changed.
+///
+/// A batch changes the classes its pattern events name, and the copies (their lines) in the
+/// files it read. Let `F` be those files and every file of those classes, before and after.
+/// A class with no copy in `F` is reported as before: its copies did not change, and neither
+/// did any class that shares a file with it (such a class has every copy in `F`). A class
+/// with a copy in `F` is reported from the classes with a copy in `F` alone: what its view
+/// depends on beyond itself — a class covering all its copies, block windows it merges with —
+/// has a copy in each of its files, so in `F` too.
+#[derive(Default)]
+pub struct Classes {
+    /// The reported classes, by id.
+    shown: BTreeMap<String, PatternRow>,
+    /// Every class's files (of all its copies, trivial ones included), by class id.
+    files_of: HashMap<String, Vec<String>>,
+    /// The inverse: class ids by file.
+    in_file: HashMap<String, HashSet<String>>,
+}
+
+impl Classes {
+    /// Every class of the catalogue.
+    pub fn load(store: &Store) -> Result<Classes> {
+        let _snapshot = store.snapshot()?;
+        let patterns = store.patterns()?;
+        let mut classes = Classes::default();
+        for p in &patterns {
+            classes.remember(p);
+        }
+        classes.shown = by_id(pipeline::reported_view(patterns, &Filter::default()));
+        Ok(classes)
+    }
+
+    /// The reported classes, by id.
+    pub fn shown(&self) -> &BTreeMap<String, PatternRow> {
+        &self.shown
+    }
+
+    /// Catch up with a scan that read `paths` (and nothing else) and appended the events after
+    /// `seq`; returns what changed.
+    pub fn update(&mut self, store: &Store, seq: i64, paths: &[String]) -> Result<Vec<Update>> {
+        let _snapshot = store.snapshot()?;
+        let changed = store.patterns_changed_since(seq)?;
+        let mut files: HashSet<String> = paths.iter().cloned().collect();
+        for id in &changed {
+            files.extend(self.files_of.get(id).into_iter().flatten().cloned());
+        }
+        for p in store.patterns_among(&changed)? {
+            files.extend(p.members.into_iter().map(|m| m.path));
+        }
+        let touching = store.patterns_touching(&files.iter().cloned().collect::<Vec<_>>())?;
+        let affected: HashSet<String> = touching.iter().map(|p| p.id.clone()).collect();
+        let after = by_id(pipeline::reported_view(
+            touching.clone(),
+            &Filter::default(),
+        ));
+        let mut was: HashSet<String> = files
+            .iter()
+            .flat_map(|f| self.in_file.get(f).into_iter().flatten().cloned())
+            .collect();
+        was.extend(affected.iter().cloned());
+        let before: BTreeMap<String, PatternRow> = was
+            .iter()
+            .filter_map(|id| self.shown.remove_entry(id))
+            .collect();
+        let updates = diff(&before, &after);
+        for id in &was {
+            self.forget(id);
+        }
+        for p in &touching {
+            self.remember(p);
+        }
+        self.shown.extend(after);
+        Ok(updates)
+    }
+
+    /// Catch up with anything (a scan of the whole tree); returns what changed.
+    pub fn reload(&mut self, store: &Store) -> Result<Vec<Update>> {
+        let now = Classes::load(store)?;
+        let updates = diff(&self.shown, &now.shown);
+        *self = now;
+        Ok(updates)
+    }
+
+    fn remember(&mut self, p: &PatternRow) {
+        let mut files: Vec<String> = p.members.iter().map(|m| m.path.clone()).collect();
+        files.sort_unstable();
+        files.dedup();
+        for f in &files {
+            self.in_file
+                .entry(f.clone())
+                .or_default()
+                .insert(p.id.clone());
+        }
+        self.files_of.insert(p.id.clone(), files);
+    }
+
+    fn forget(&mut self, id: &str) {
+        for f in self.files_of.remove(id).into_iter().flatten() {
+            if let Some(ids) = self.in_file.get_mut(&f) {
+                ids.remove(id);
+                if ids.is_empty() {
+                    self.in_file.remove(&f);
+                }
+            }
+        }
+    }
+}
+
+fn by_id(patterns: Vec<PatternRow>) -> BTreeMap<String, PatternRow> {
+    patterns.into_iter().map(|p| (p.id.clone(), p)).collect()
 }
 
 /// What the watcher tells its caller.
@@ -222,26 +327,48 @@ pub fn watch(
         .root
         .canonicalize()
         .with_context(|| format!("{}: cannot watch", options.root.display()))?;
-    // The whole tree, or only the files a batch names.
-    let scan = |paths: Option<&[String]>| -> Result<ScanSummary> {
+    let settings = || -> Result<Settings> {
         let file = config::load(&root)?;
-        let scan_options = ScanOptions {
+        Ok(Settings::resolve(file.scan, options.flags.clone()))
+    };
+    let summary = pipeline::scan(
+        &ScanOptions {
             root: root.clone(),
             db: options.db.clone(),
-            settings: Settings::resolve(file.scan, options.flags.clone()),
-        };
-        match paths {
-            None => pipeline::scan(&scan_options, &pipeline::Silent),
-            Some(paths) => pipeline::scan_paths(&scan_options, paths, &pipeline::Silent),
-        }
-    };
-    let summary = scan(None)?;
+            settings: settings()?,
+        },
+        &pipeline::Silent,
+    )?;
     let db = options
         .db
         .canonicalize()
         .with_context(|| format!("{}: cannot open", options.db.display()))?;
     let own = db.parent().map_or_else(|| db.clone(), Path::to_path_buf);
-    let mut known = classes(&Store::open_existing(&db)?)?;
+    let mut classes = Classes::load(&Store::open_existing(&db)?)?;
+    // Scan the whole tree, or only the files a batch names, and catch up with the classes.
+    let apply = |classes: &mut Classes, scope: Option<&[String]>| -> Result<Vec<Update>> {
+        let scan_options = ScanOptions {
+            root: root.clone(),
+            db: db.clone(),
+            settings: settings()?,
+        };
+        let store = Store::open_existing(&db)?;
+        let seq = store.last_event()?;
+        // Settings that changed since the last scan (flags of another `cpt scan`) make a
+        // scan of a few files one of the whole tree.
+        let key = scan_options.settings.fingerprint_key();
+        let same = store.meta("fingerprint")?.as_deref() == Some(key.as_str());
+        match scope.filter(|_| same) {
+            Some(paths) => {
+                pipeline::scan_paths(&scan_options, paths, &pipeline::Silent)?;
+                classes.update(&store, seq, paths)
+            }
+            None => {
+                pipeline::scan(&scan_options, &pipeline::Silent)?;
+                classes.reload(&store)
+            }
+        }
+    };
     let mut debouncer = new_debouncer(options.debounce, None, move |events| {
         let _ = sender.send(Message::Events(events));
     })
@@ -252,7 +379,7 @@ pub fn watch(
     report(Report::Ready {
         root: &root,
         summary: &summary,
-        classes: &known,
+        classes: classes.shown(),
     })?;
     // After a batch failed (the catalogue locked by another writer, say), the whole tree is
     // scanned again within a second, event or not: the failed batch's files are not lost.
@@ -304,15 +431,13 @@ pub fn watch(
             continue;
         }
         let scope = (!whole).then_some(paths.as_slice());
-        match scan(scope).and_then(|_| classes(&Store::open_existing(&db)?)) {
-            Ok(now) => {
+        match apply(&mut classes, scope) {
+            Ok(updates) => {
                 failed = false;
-                let updates = diff(&known, &now);
-                known = now;
                 let elapsed = first.map_or(Duration::ZERO, |t| Instant::now() - t);
                 report(Report::Applied {
                     updates: &updates,
-                    classes: &known,
+                    classes: classes.shown(),
                     elapsed,
                 })?;
             }

@@ -219,3 +219,86 @@ fn pattern_ids_are_stable_across_rescans() {
         assert!(after.contains(id), "{id} vanished");
     }
 }
+
+/// The watcher's view of the reported classes, caught up after each scan of a few files by
+/// reading only the classes those files can have changed, equals the view read in full, and
+/// so do the changes it reports. Edits are pseudo-random over a tree of exact, renamed,
+/// near-miss and block copies sharing files.
+#[test]
+fn the_watchers_partial_class_updates_equal_a_full_read() {
+    use cpt::pipeline::{ScanOptions, Silent};
+    use cpt::watch::{Classes, diff};
+
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let module = |seed: u64| -> String {
+        // One to four functions out of sixteen algorithms, some under shared names.
+        let mut text = String::from("import os\n\n");
+        for k in 0..(1 + seed % 4) {
+            let n = ((seed >> (4 * k + 2)) % 16) as usize;
+            let name = if (seed >> (k + 20)) % 3 == 0 {
+                format!("f{n}")
+            } else {
+                format!("g{seed}_{k}")
+            };
+            text.push_str(&py_function(&name, n));
+            text.push('\n');
+        }
+        if seed % 5 == 0 {
+            text.push_str(crate::common::NEAR_COPY);
+        }
+        text
+    };
+    let files = 12;
+    for i in 0..files {
+        write(root, &format!("p/m{i}.py"), module(i * 7919 + 13));
+    }
+    let db_dir = tempfile::tempdir().unwrap();
+    let options = ScanOptions {
+        root: root.to_path_buf(),
+        db: db_dir.path().join("cpt.db"),
+        settings: Default::default(),
+    };
+    cpt::pipeline::scan(&options, &Silent).unwrap();
+    let store = Store::open_existing(&options.db).unwrap();
+    let mut classes = Classes::load(&store).unwrap();
+    assert!(classes.shown().len() >= 8, "{}", classes.shown().len());
+
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..40 {
+        let mut paths = Vec::new();
+        for _ in 0..1 + next() % 3 {
+            let rel = format!("p/m{}.py", next() % (files + 4));
+            match next() % 4 {
+                0 => {
+                    let _ = std::fs::remove_file(root.join(&rel));
+                }
+                _ => write(root, &rel, module(next())),
+            }
+            paths.push(rel);
+        }
+        paths.sort();
+        paths.dedup();
+        let before = Classes::load(&store).unwrap();
+        let seq = store.last_event().unwrap();
+        cpt::pipeline::scan_paths(&options, &paths, &Silent).unwrap();
+        let updates = classes.update(&store, seq, &paths).unwrap();
+        let full = Classes::load(&store).unwrap();
+        assert_eq!(classes.shown(), full.shown(), "after changes to {paths:?}");
+        assert_eq!(updates, diff(before.shown(), full.shown()), "{paths:?}");
+        seen.extend(updates.iter().map(|u| match u {
+            cpt::watch::Update::New(_) => "new",
+            cpt::watch::Update::Resolved(_) => "resolved",
+            cpt::watch::Update::Grew { .. } => "grew",
+            cpt::watch::Update::Shrank { .. } => "shrank",
+        }));
+    }
+    assert_eq!(seen.len(), 4, "{seen:?}");
+}
