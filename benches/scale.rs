@@ -273,7 +273,8 @@ fn generate(from: &Path, target: usize, out: &Path) {
     let read = started.elapsed();
     let bytes = index::build(&contents);
     let built = started.elapsed();
-    index::write_atomically(&index::path_for(&db), &bytes).expect("index");
+    index::write_atomically(&index::path_for(&db), &bytes, index::Durability::Fsync)
+        .expect("index");
     let total = started.elapsed();
     let (segments, _) = pipeline::refresh_index(&store, &db, Access::Mapped).expect("index opens");
     let base = &segments.base;

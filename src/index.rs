@@ -427,9 +427,26 @@ impl<'a> Strings<'a> {
     }
 }
 
-/// Write `bytes` to `path` atomically: a temporary file beside it, fsync, rename, fsync of
-/// the directory. A reader sees the old file or the new one, never a mixture.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), IndexError> {
+/// Whether [`write_atomically`] waits for the bytes to reach the disk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Durability {
+    /// fsync the file before the rename and the directory after: a power loss leaves the old
+    /// file or the new one.
+    Fsync,
+    /// Leave the bytes to the page cache. A reader and a killed process still see the old
+    /// file or the new one; after a power loss the file may be torn, which its checked chunks
+    /// reveal, and an index is rebuilt from the catalogue. For small delta segments, written
+    /// once per watched save, where an fsync would cost more than the rest of the save.
+    PageCache,
+}
+
+/// Write `bytes` to `path` atomically: a temporary file beside it, then a rename over `path`.
+/// A reader sees the old file or the new one, never a mixture.
+pub fn write_atomically(
+    path: &Path,
+    bytes: &[u8],
+    durability: Durability,
+) -> Result<(), IndexError> {
     let io = |source| IndexError::Io {
         path: path.display().to_string(),
         source,
@@ -438,9 +455,13 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), IndexError> {
     let result = (|| {
         let mut file = File::create(&tmp)?;
         file.write_all(bytes)?;
-        file.sync_all()?;
+        if durability == Durability::Fsync {
+            file.sync_all()?;
+        }
         std::fs::rename(&tmp, path)?;
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if durability == Durability::Fsync
+            && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        {
             File::open(dir)?.sync_all()?;
         }
         Ok(())
@@ -1314,7 +1335,7 @@ mod tests {
     fn open(bytes: &[u8], access: Access) -> (tempfile::TempDir, Result<Index, IndexError>) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cpt.index");
-        write_atomically(&path, bytes).unwrap();
+        write_atomically(&path, bytes, Durability::Fsync).unwrap();
         let index = Index::open(&path, access);
         (dir, index)
     }

@@ -873,7 +873,7 @@ pub fn rebuild_index(
     why: String,
 ) -> Result<(Segments, IndexRefresh)> {
     let bytes = index::build(&store.index_contents(None)?);
-    index::write_atomically(&index::path_for(db), &bytes)?;
+    index::write_atomically(&index::path_for(db), &bytes, index::Durability::Fsync)?;
     // A delta left behind names the old base and would be refused anyway.
     match std::fs::remove_file(delta_path(db)) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
@@ -920,7 +920,8 @@ pub fn refresh_index(store: &Store, db: &Path, access: Access) -> Result<(Segmen
             ),
         );
     }
-    index::write_atomically(&delta_path(db), &index::build(&contents))?;
+    let bytes = index::build(&contents);
+    index::write_atomically(&delta_path(db), &bytes, index::Durability::PageCache)?;
     match open_segments(db, access) {
         Ok(s) => Ok((s, IndexRefresh::Delta)),
         Err(why) => rebuild_index(store, db, access, why),

@@ -344,7 +344,10 @@ pub fn watch(
         .canonicalize()
         .with_context(|| format!("{}: cannot open", options.db.display()))?;
     let own = db.parent().map_or_else(|| db.clone(), Path::to_path_buf);
-    let mut classes = Classes::load(&Store::open_existing(&db)?)?;
+    // One connection for the watcher's life: reads between scans, and no checkpoint of the
+    // write-ahead log each time a scan's own connection closes.
+    let store = Store::open_existing(&db)?;
+    let mut classes = Classes::load(&store)?;
     // Scan the whole tree, or only the files a batch names, and catch up with the classes.
     let apply = |classes: &mut Classes, scope: Option<&[String]>| -> Result<Vec<Update>> {
         let scan_options = ScanOptions {
@@ -352,7 +355,6 @@ pub fn watch(
             db: db.clone(),
             settings: settings()?,
         };
-        let store = Store::open_existing(&db)?;
         let seq = store.last_event()?;
         // Settings that changed since the last scan (flags of another `cpt scan`) make a
         // scan of a few files one of the whole tree.

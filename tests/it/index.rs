@@ -336,7 +336,12 @@ fn base_and_delta_answer_as_a_freshly_built_index_after_any_changes() {
         let (maintained, _) = pipeline::refresh_index(&store, &db, Access::Read).unwrap();
         let contents = store.index_contents(None).unwrap();
         let fresh_path = fresh_dir.path().join(format!("fresh-{n}.index"));
-        index::write_atomically(&fresh_path, &index::build(&contents)).unwrap();
+        index::write_atomically(
+            &fresh_path,
+            &index::build(&contents),
+            index::Durability::Fsync,
+        )
+        .unwrap();
         let fresh = Segments::new(Index::open(&fresh_path, Access::Mapped).unwrap(), None).unwrap();
         assert_eq!(maintained.last_event(), fresh.last_event(), "step {n}");
         assert_eq!(
