@@ -360,6 +360,105 @@ pub fn tokens(lang: &Language, tree: &Tree, source: &[u8]) -> Vec<Token> {
     flatten(lang, tree, source).tokens
 }
 
+/// What the fingerprint of one version of a file lends to the next (see [`Earlier`]).
+#[derive(Clone, Debug, Default)]
+pub struct Reusable {
+    /// Function-level units.
+    units: Vec<UnitPrint>,
+    /// The block windows kept of each statement run, by the run's first and end byte and
+    /// statement count.
+    runs: Vec<((u32, u32, usize), Vec<UnitPrint>)>,
+    /// Byte ranges of units a `cpt: ignore` comment leaves out.
+    ignored: Vec<(u32, u32)>,
+    generated: bool,
+}
+
+impl Reusable {
+    /// Bytes held, roughly.
+    pub fn size(&self) -> usize {
+        let unit = |u: &UnitPrint| {
+            std::mem::size_of::<UnitPrint>()
+                + u.name.len()
+                + 2 * (u.codes.len() + u.names.len() + u.idents.len())
+        };
+        self.units.iter().map(unit).sum::<usize>()
+            + self
+                .runs
+                .iter()
+                .flat_map(|(_, blocks)| blocks)
+                .map(unit)
+                .sum::<usize>()
+    }
+}
+
+/// An earlier version of a file and how it became the one being fingerprinted: bytes
+/// `start..old_end` were replaced by `start..new_end`, and tree-sitter found the syntax
+/// changed in `changed` (new bytes). A unit or statement run that lies clear of both — with
+/// the line above it, where a `cpt: ignore` comment would sit — has the same tokens, the same
+/// ancestors and the same context as before, so its prints are taken from `reusable` (moved
+/// to their new place) instead of computed again.
+pub struct Earlier<'a> {
+    pub reusable: &'a Reusable,
+    pub start: u32,
+    pub old_end: u32,
+    pub new_end: u32,
+    /// New lines minus old lines of the edited bytes.
+    pub line_delta: i64,
+    pub changed: Vec<(u32, u32)>,
+}
+
+impl Earlier<'_> {
+    /// Whether new bytes `start..end` are clear of every change.
+    fn clear(&self, start: u32, end: u32) -> bool {
+        // An insertion (`start == new_end`) still touches the bytes on either side.
+        let overlaps = |(s, e): (u32, u32)| start <= e && s <= end;
+        !overlaps((self.start, self.new_end)) && !self.changed.iter().any(|&r| overlaps(r))
+    }
+
+    /// The old byte of a new byte that is clear of the edit.
+    fn old_byte(&self, new: u32) -> u32 {
+        if new < self.start {
+            new
+        } else {
+            new - self.new_end + self.old_end
+        }
+    }
+
+    /// The new byte of an old byte that is clear of the edit.
+    fn moved_byte(&self, old: u32) -> u32 {
+        if old < self.start {
+            old
+        } else {
+            old - self.old_end + self.new_end
+        }
+    }
+
+    /// A print of the earlier version, moved to where its bytes are now.
+    fn moved(&self, old: &UnitPrint) -> UnitPrint {
+        let mut unit = old.clone();
+        if old.start_byte >= self.old_end {
+            unit.start_byte = old.start_byte - self.old_end + self.new_end;
+            unit.end_byte = old.end_byte - self.old_end + self.new_end;
+            unit.start_line = (i64::from(old.start_line) + self.line_delta) as u32;
+            unit.end_line = (i64::from(old.end_line) + self.line_delta) as u32;
+        }
+        unit
+    }
+}
+
+/// The byte where the line before the one holding `byte` starts (the first line's start on
+/// the first line).
+fn line_above(source: &[u8], byte: u32) -> u32 {
+    let line_start = |b: usize| {
+        source[..b]
+            .iter()
+            .rposition(|&c| c == b'\n')
+            .map_or(0, |i| i + 1)
+    };
+    let here = line_start((byte as usize).min(source.len()));
+    line_start(here.saturating_sub(1)) as u32
+}
+
 /// Fingerprint every unit of a parsed file that meets the thresholds: functions and the
 /// like, then blocks (windows of consecutive statements inside them). Units marked with a
 /// `cpt: ignore` comment on their first line or the line above, and blocks inside them, are
@@ -370,7 +469,23 @@ pub fn fingerprint(
     source: &[u8],
     thresholds: Thresholds,
 ) -> FilePrint {
+    fingerprint_from(lang, tree, source, thresholds, None).0
+}
+
+/// [`fingerprint`], reusing the prints of an earlier version of the file where its bytes and
+/// syntax did not change; also returns what the next version may reuse and how many units
+/// and statement runs were reused.
+pub fn fingerprint_from(
+    lang: &Language,
+    tree: &Tree,
+    source: &[u8],
+    thresholds: Thresholds,
+    earlier: Option<&Earlier<'_>>,
+) -> (FilePrint, Reusable, usize) {
     let flat = flatten(lang, tree, source);
+    // Prints of the earlier version can be reused only in the same file-wide context.
+    let earlier = earlier.filter(|e| e.reusable.generated == flat.generated);
+    let mut reused = 0;
     let tokens = &flat.tokens;
     let mut hasher = UnitHasher::default();
     let mut units = Vec::new();
@@ -395,6 +510,24 @@ pub fn fingerprint(
         }
         let range = &tokens[raw.first_token..raw.end_token];
         if !big_enough(range.len(), start_row, last_row) {
+            continue;
+        }
+        let (start_byte, end_byte) = (node.start_byte() as u32, node.end_byte() as u32);
+        if let Some(e) = earlier
+            && e.clear(line_above(source, start_byte), end_byte)
+            && let Some(old) = e.reusable.units.iter().find(|u| {
+                (u.start_byte, u.end_byte, u.kind)
+                    == (e.old_byte(start_byte), e.old_byte(end_byte), raw.kind)
+            })
+        {
+            units.push(UnitPrint {
+                start_line: start_row + 1,
+                end_line: last_row + 1,
+                start_byte,
+                end_byte,
+                ..old.clone()
+            });
+            reused += 1;
             continue;
         }
         let (exact, shape) = hasher.hash(range, source);
@@ -439,8 +572,47 @@ pub fn fingerprint(
                 .or_else(|| trivial_noise(range.len(), body.map(Vec::as_slice))),
         });
     }
+    // Block windows also depend on the units around them that a comment leaves out.
+    let earlier_runs = earlier.filter(|e| {
+        let moved: Option<Vec<(u32, u32)>> = e
+            .reusable
+            .ignored
+            .iter()
+            .map(|&(s, end)| {
+                let clear = end < e.start || s > e.old_end;
+                clear.then(|| (e.moved_byte(s), e.moved_byte(end)))
+            })
+            .collect();
+        moved.as_ref() == Some(&ignored_ranges)
+    });
+    let mut runs: Vec<((u32, u32, usize), Vec<UnitPrint>)> = Vec::new();
     let mut blocks: Vec<UnitPrint> = Vec::new();
     for statements in &flat.blocks {
+        let (Some(first), Some(last)) = (statements.first(), statements.last()) else {
+            continue;
+        };
+        let span = (first.first_token < last.end_token).then(|| {
+            (
+                tokens[first.first_token].start,
+                tokens[last.end_token - 1].end,
+                statements.len(),
+            )
+        });
+        if let (Some(e), Some((start, end, count))) = (earlier_runs, span)
+            && e.clear(line_above(source, start), end)
+            && let Some((_, old)) = e
+                .reusable
+                .runs
+                .iter()
+                .find(|(key, _)| *key == (e.old_byte(start), e.old_byte(end), count))
+        {
+            let moved: Vec<UnitPrint> = old.iter().map(|b| e.moved(b)).collect();
+            blocks.extend(moved.iter().cloned());
+            runs.push(((start, end, count), moved));
+            reused += 1;
+            continue;
+        }
+        let kept_from = blocks.len();
         // Each window with its first token: the exact hash waits until winnowing has chosen
         // the windows kept.
         let mut windows: Vec<(usize, UnitPrint)> = Vec::new();
@@ -501,6 +673,9 @@ pub fn fingerprint(
             w.exact = hasher.exact(&tokens[first..first + w.tokens as usize], source);
             w
         }));
+        if let Some(key) = span {
+            runs.push((key, blocks[kept_from..].to_vec()));
+        }
     }
     // Blocks take the name of the innermost unit around them.
     for block in &mut blocks {
@@ -513,11 +688,18 @@ pub fn fingerprint(
         }
     }
     blocks.sort_by_key(|b| (b.start_byte, b.end_byte));
+    let reusable = Reusable {
+        units: units.clone(),
+        runs,
+        ignored: ignored_ranges,
+        generated: flat.generated,
+    };
     units.extend(blocks);
-    FilePrint {
+    let print = FilePrint {
         units,
         syntax_errors: flat.errors,
-    }
+    };
+    (print, reusable, reused)
 }
 
 /// Consecutive windows of one block among which at least one is kept.

@@ -14,6 +14,7 @@ pub mod lang;
 pub mod near;
 pub mod parse;
 pub mod pipeline;
+pub mod reparse;
 pub mod report;
 pub mod similar;
 pub mod store;

@@ -23,6 +23,12 @@ thread_local! {
 
 /// Parse `source` as `lang`, reusing this thread's parser for the language.
 pub fn parse(lang: &Language, source: &[u8]) -> Result<Tree, ParseError> {
+    parse_from(lang, source, None)
+}
+
+/// Parse `source` as `lang`, reusing the unchanged parts of `old`: the tree of an earlier
+/// version of the text, edited ([`Tree::edit`]) to match this one.
+pub fn parse_from(lang: &Language, source: &[u8], old: Option<&Tree>) -> Result<Tree, ParseError> {
     PARSERS.with(|cell| {
         let mut parsers = cell.borrow_mut();
         if parsers.len() <= lang.index {
@@ -36,7 +42,7 @@ pub fn parse(lang: &Language, source: &[u8]) -> Result<Tree, ParseError> {
             parser
         });
         parser
-            .parse(source, None)
+            .parse(source, old)
             .ok_or(ParseError { lang: lang.id })
     })
 }

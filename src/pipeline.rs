@@ -19,6 +19,7 @@ use crate::event::CloneType;
 use crate::fingerprint::{self, Hash64, UnitPrint};
 use crate::index::{self, Access, Index, Segments};
 use crate::lang;
+use crate::reparse::{self, Recent};
 use crate::similar::{self, Match, Own};
 use crate::store::{Change, FileState, KnownFile, MemberRow, PatternRow, Store};
 
@@ -70,6 +71,9 @@ pub struct ScanSummary {
     pub read: u64,
     /// Files whose content changed and were fingerprinted.
     pub fingerprinted: u64,
+    /// Of those, files parsed from the tree of their last version (in watch mode).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub incremental: u64,
     /// Files gone since the last scan.
     pub removed: u64,
     /// Function-level units and their clone classes (blocks are not counted here).
@@ -81,6 +85,10 @@ pub struct ScanSummary {
     pub syntax_errors: u64,
     pub events: u64,
     pub elapsed_ms: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl ScanSummary {
@@ -101,25 +109,28 @@ pub fn find_db(start: &Path) -> Option<PathBuf> {
 
 /// Index or refresh `options.root` into the catalogue at `options.db`.
 pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Result<ScanSummary> {
-    scan_scope(options, None, progress)
+    scan_scope(options, None, None, progress)
 }
 
 /// Bring the catalogue up to date with changes to these files only (relative to the root,
 /// `/`-separated; created, changed, removed, or now ignored), as a scan of the whole tree
 /// would. Only the directories on their way are read, and the summary counts only them: its
 /// `files`, `units`, `patterns` and `skipped` say nothing of the rest of the tree. When the
-/// settings changed since the last scan, everything is scanned.
+/// settings changed since the last scan, everything is scanned. Files that `recent` knows
+/// are parsed from their last version, and every file read is kept there for the next time.
 pub fn scan_paths(
     options: &ScanOptions,
     paths: &[String],
+    recent: Option<&Recent>,
     progress: &dyn Progress,
 ) -> Result<ScanSummary> {
-    scan_scope(options, Some(paths), progress)
+    scan_scope(options, Some(paths), recent, progress)
 }
 
 fn scan_scope(
     options: &ScanOptions,
     scope: Option<&[String]>,
+    recent: Option<&Recent>,
     progress: &dyn Progress,
 ) -> Result<ScanSummary> {
     let started = Instant::now();
@@ -132,7 +143,7 @@ fn scan_scope(
     let refingerprint = store.meta("fingerprint")?.as_deref() != Some(fingerprint_key.as_str());
     if refingerprint && scope.is_some() {
         drop(store);
-        return scan_scope(options, None, progress);
+        return scan_scope(options, None, None, progress);
     }
 
     let (known, walk) = match scope {
@@ -175,6 +186,7 @@ fn scan_scope(
         settings: &options.settings,
         refingerprint,
         racy_after_ns,
+        recent,
     };
     std::thread::scope(|threads| -> Result<()> {
         let (sender, receiver) = mpsc::sync_channel::<Processed>(4 * BATCH_FILES);
@@ -223,6 +235,7 @@ fn scan_scope(
         files: walk.files.len() as u64,
         read: todo.len() as u64,
         fingerprinted: tally.fingerprinted,
+        incremental: tally.incremental,
         removed: tally.removed,
         units,
         patterns,
@@ -279,6 +292,8 @@ struct Processed {
     change: Option<Change>,
     skipped: Option<SkipReason>,
     fingerprinted: bool,
+    /// Parsed from the file's last version.
+    incremental: bool,
     syntax_errors: bool,
     warning: Option<String>,
 }
@@ -299,6 +314,8 @@ struct Work<'a> {
     refingerprint: bool,
     /// Files modified after this are recorded with an untrusted (zero) modification time.
     racy_after_ns: i64,
+    /// The last versions of recently changed files, to parse from.
+    recent: Option<&'a Recent>,
 }
 
 impl Work<'_> {
@@ -372,17 +389,18 @@ impl Work<'_> {
         if let Err(reason) = discover::check_content(&bytes, self.settings.max_line_length) {
             return skip(reason, size, hash);
         }
-        let tree = match crate::parse::parse(c.lang, &bytes) {
-            Ok(tree) => tree,
-            Err(e) => {
-                let warning = Some(format!("{}: {e}", c.rel));
-                return Processed {
-                    warning,
-                    ..skip(SkipReason::Unreadable, size, hash)
-                };
-            }
-        };
-        let print = fingerprint::fingerprint(c.lang, &tree, &bytes, self.settings.thresholds);
+        let thresholds = self.settings.thresholds;
+        let (print, reparse) =
+            match reparse::fingerprint(c.lang, &c.rel, &bytes, thresholds, self.recent) {
+                Ok(done) => done,
+                Err(e) => {
+                    let warning = Some(format!("{}: {e}", c.rel));
+                    return Processed {
+                        warning,
+                        ..skip(SkipReason::Unreadable, size, hash)
+                    };
+                }
+            };
         let file = FileState {
             lines: fingerprint::line_count(&bytes),
             syntax_errors: print.syntax_errors,
@@ -390,6 +408,7 @@ impl Work<'_> {
         };
         Processed {
             fingerprinted: true,
+            incremental: reparse.incremental,
             syntax_errors: print.syntax_errors > 0,
             ..Processed::change(Change::Upsert {
                 file,
@@ -403,6 +422,7 @@ impl Work<'_> {
 #[derive(Default)]
 struct Tally {
     fingerprinted: u64,
+    incremental: u64,
     removed: u64,
     vanished: u64,
     syntax_errors: u64,
@@ -429,6 +449,7 @@ fn write_all(
             progress.warn(warning);
         }
         tally.fingerprinted += u64::from(processed.fingerprinted);
+        tally.incremental += u64::from(processed.incremental);
         tally.syntax_errors += u64::from(processed.syntax_errors);
         if processed.skipped == Some(SkipReason::Vanished) {
             tally.vanished += 1;

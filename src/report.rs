@@ -312,6 +312,10 @@ struct WatchJson<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     changes: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    read: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    incremental: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     elapsed_ms: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<&'a str>,
@@ -329,6 +333,8 @@ impl WatchJson<'_> {
             added: None,
             removed: None,
             changes: None,
+            read: None,
+            incremental: None,
             elapsed_ms: None,
             message: None,
         }
@@ -427,7 +433,10 @@ fn watch_jsonl(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
             })
         }
         Report::Applied {
-            updates, elapsed, ..
+            updates,
+            summary,
+            elapsed,
+            ..
         } => {
             for update in *updates {
                 let doc = match update {
@@ -459,6 +468,8 @@ fn watch_jsonl(out: &mut dyn Write, report: &Report<'_>) -> io::Result<()> {
             }
             line(&WatchJson {
                 changes: Some(updates.len()),
+                read: Some(summary.read),
+                incremental: Some(summary.incremental),
                 elapsed_ms: Some((elapsed.as_secs_f64() * 1e4).round() / 10.0),
                 ..WatchJson::new("applied")
             })

@@ -20,6 +20,7 @@ use notify_debouncer_full::{DebounceEventResult, new_debouncer};
 
 use crate::config::{self, ScanConfig, Settings};
 use crate::pipeline::{self, Filter, ScanOptions, ScanSummary};
+use crate::reparse::Recent;
 use crate::store::{MemberRow, PatternRow, Store};
 
 /// How soon a failed batch is tried again.
@@ -291,6 +292,8 @@ pub enum Report<'a> {
     /// A batch of changes was applied.
     Applied {
         updates: &'a [Update],
+        /// The scan that applied them (of the files the batch named, or the whole tree).
+        summary: &'a ScanSummary,
         classes: &'a BTreeMap<String, PatternRow>,
         /// From the first event of the batch to the catalogue being up to date.
         elapsed: Duration,
@@ -349,7 +352,10 @@ pub fn watch(
     let store = Store::open_existing(&db)?;
     let mut classes = Classes::load(&store)?;
     // Scan the whole tree, or only the files a batch names, and catch up with the classes.
-    let apply = |classes: &mut Classes, scope: Option<&[String]>| -> Result<Vec<Update>> {
+    let recent = Recent::new();
+    let apply = |classes: &mut Classes,
+                 scope: Option<&[String]>|
+     -> Result<(Vec<Update>, ScanSummary)> {
         let scan_options = ScanOptions {
             root: root.clone(),
             db: db.clone(),
@@ -362,12 +368,13 @@ pub fn watch(
         let same = store.meta("fingerprint")?.as_deref() == Some(key.as_str());
         match scope.filter(|_| same) {
             Some(paths) => {
-                pipeline::scan_paths(&scan_options, paths, &pipeline::Silent)?;
-                classes.update(&store, seq, paths)
+                let summary =
+                    pipeline::scan_paths(&scan_options, paths, Some(&recent), &pipeline::Silent)?;
+                Ok((classes.update(&store, seq, paths)?, summary))
             }
             None => {
-                pipeline::scan(&scan_options, &pipeline::Silent)?;
-                classes.reload(&store)
+                let summary = pipeline::scan(&scan_options, &pipeline::Silent)?;
+                Ok((classes.reload(&store)?, summary))
             }
         }
     };
@@ -434,11 +441,12 @@ pub fn watch(
         }
         let scope = (!whole).then_some(paths.as_slice());
         match apply(&mut classes, scope) {
-            Ok(updates) => {
+            Ok((updates, summary)) => {
                 failed = false;
                 let elapsed = first.map_or(Duration::ZERO, |t| Instant::now() - t);
                 report(Report::Applied {
                     updates: &updates,
+                    summary: &summary,
                     classes: classes.shown(),
                     elapsed,
                 })?;
