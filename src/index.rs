@@ -1137,6 +1137,15 @@ impl Index {
     }
 }
 
+/// What a delta segment says changed since its base, up to its last event: the next delta
+/// starts from it and reads only the events after.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Prior {
+    pub since: i64,
+    pub dirty: Vec<String>,
+    pub dissolved: Vec<u64>,
+}
+
 /// A base index and, optionally, the delta segment beside it: queried together, they answer
 /// as one index built from the catalogue at the delta's last event. A base unit in one of the
 /// delta's dirty files is replaced by the delta's units of that file; a base unit elsewhere
@@ -1168,6 +1177,15 @@ impl Segments {
             delta,
             dirty,
             dissolved,
+        })
+    }
+
+    /// What the delta segment, if any, says changed since the base.
+    pub fn prior(&self) -> Option<Prior> {
+        self.delta.as_ref().map(|d| Prior {
+            since: d.last_event,
+            dirty: self.dirty.clone(),
+            dissolved: self.dissolved.clone(),
         })
     }
 

@@ -704,12 +704,24 @@ impl Store {
     /// The contents of a delta segment over a base built at `base_event`: the files touched
     /// by any event since (changed, added or removed, or holding a unit whose pattern
     /// changed) with their units now, and the patterns dissolved since.
-    pub fn delta_contents(&self, base_event: i64) -> Result<index::Contents, StoreError> {
+    pub fn delta_contents(
+        &self,
+        base_event: i64,
+        prior: Option<&index::Prior>,
+    ) -> Result<index::Contents, StoreError> {
         let err = self.err();
         let _snapshot = self.snapshot()?;
         let tx = &self.conn;
         let mut dirty: BTreeSet<String> = BTreeSet::new();
         let mut dissolved: Vec<u64> = Vec::new();
+        // A delta segment up to date with an earlier event already names what changed before
+        // it: only the events since are read.
+        let mut from = base_event;
+        if let Some(prior) = prior.filter(|p| p.since >= base_event) {
+            from = prior.since;
+            dirty.extend(prior.dirty.iter().cloned());
+            dissolved.extend(&prior.dissolved);
+        }
         let mut unit_ids: Vec<i64> = Vec::new();
         let mut file_ids: Vec<i64> = Vec::new();
         let last_event: i64;
@@ -717,8 +729,8 @@ impl Store {
             let mut stmt = tx
                 .prepare("SELECT seq, data FROM events WHERE seq > ?1 ORDER BY seq")
                 .map_err(&err)?;
-            let mut rows = stmt.query([base_event]).map_err(&err)?;
-            let mut last = base_event;
+            let mut rows = stmt.query([from]).map_err(&err)?;
+            let mut last = from;
             while let Some(row) = rows.next().map_err(&err)? {
                 let seq: i64 = row.get(0).map_err(&err)?;
                 last = seq;
