@@ -102,7 +102,7 @@ struct WatchArgs {
     #[arg(long, value_enum, default_value_t)]
     format: WatchFormatArg,
     /// Quiet time after a change, in milliseconds, before it is applied
-    #[arg(long, value_name = "MS", default_value_t = 50)]
+    #[arg(long, value_name = "MS", default_value_t = 10)]
     debounce: u64,
 }
 

@@ -8,15 +8,14 @@
 //! modification time moved. Pure [`diff`] compares the reported classes before and after and
 //! names what changed: a new clone, a clone resolved, a class grown or shrunk.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use notify_debouncer_full::notify::RecursiveMode;
-use notify_debouncer_full::notify::event::{EventKind, ModifyKind};
-use notify_debouncer_full::{DebounceEventResult, new_debouncer};
+use notify::event::{EventKind, ModifyKind};
+use notify::{RecursiveMode, Watcher};
 
 use crate::config::{self, ScanConfig, Settings};
 use crate::pipeline::{self, Filter, ScanOptions, ScanSummary};
@@ -25,6 +24,9 @@ use crate::store::{MemberRow, PatternRow, Store};
 
 /// How soon a failed batch is tried again.
 const RETRY: Duration = Duration::from_secs(1);
+/// Longest a batch gathers events that keep coming (a long `git checkout`, say) before it is
+/// applied; the rest make the next batch.
+const MAX_GATHER: Duration = Duration::from_secs(1);
 
 /// What one file-system event means for the catalogue.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -313,8 +315,20 @@ pub struct WatchOptions {
 
 /// Messages to the watch loop.
 pub enum Message {
-    Events(DebounceEventResult),
+    /// One file-system event, or the watcher's error.
+    Event(notify::Result<notify::Event>),
     Stop,
+}
+
+/// The changes one batch applies.
+#[derive(Default)]
+struct Batch {
+    /// Source files named (relative paths).
+    paths: BTreeSet<String>,
+    /// The whole tree must be scanned.
+    whole: bool,
+    /// When the first change that matters arrived.
+    first: Option<Instant>,
 }
 
 /// Scan, then apply every batch of file-system events until `Message::Stop` arrives on
@@ -378,11 +392,11 @@ pub fn watch(
             }
         }
     };
-    let mut debouncer = new_debouncer(options.debounce, None, move |events| {
-        let _ = sender.send(Message::Events(events));
+    let mut watcher = notify::recommended_watcher(move |event| {
+        let _ = sender.send(Message::Event(event));
     })
     .context("cannot start watching the file system")?;
-    debouncer
+    watcher
         .watch(&root, RecursiveMode::Recursive)
         .with_context(|| format!("{}: cannot watch", root.display()))?;
     report(Report::Ready {
@@ -393,52 +407,72 @@ pub fn watch(
     // After a batch failed (the catalogue locked by another writer, say), the whole tree is
     // scanned again within a second, event or not: the failed batch's files are not lost.
     let mut failed = false;
-    loop {
-        let message = if failed {
-            match receiver.recv_timeout(RETRY) {
-                Ok(message) => message,
-                Err(mpsc::RecvTimeoutError::Timeout) => Message::Events(Ok(Vec::new())),
-                Err(mpsc::RecvTimeoutError::Disconnected) => break,
-            }
-        } else {
-            match receiver.recv() {
-                Ok(message) => message,
-                Err(_) => break,
-            }
+    'batches: loop {
+        // Debounce: block until a change that matters, then gather until `debounce` passes
+        // without another (events of ignored paths and of the catalogue itself do not count).
+        // No timer runs while nothing changes.
+        let mut batch = Batch {
+            whole: failed,
+            ..Batch::default()
         };
-        let events = match message {
-            Message::Stop => break,
-            Message::Events(Ok(events)) => events,
-            Message::Events(Err(errors)) => {
+        let retry_at = failed.then(|| Instant::now() + RETRY);
+        loop {
+            let wait = match batch.first {
+                None => retry_at.map(|at| at.saturating_duration_since(Instant::now())),
+                Some(first) => Some(
+                    options
+                        .debounce
+                        .min(MAX_GATHER.saturating_sub(first.elapsed())),
+                ),
+            };
+            let message = match wait {
+                None => receiver.recv().ok(),
+                Some(wait) => match receiver.recv_timeout(wait) {
+                    Ok(message) => Some(message),
+                    Err(mpsc::RecvTimeoutError::Timeout) => break,
+                    Err(mpsc::RecvTimeoutError::Disconnected) => None,
+                },
+            };
+            let event = match message {
+                None | Some(Message::Stop) => break 'batches,
+                Some(Message::Event(event)) => event,
+            };
+            let matters = match event {
                 // The watcher lost track (a queue overflow, say): only a scan can tell.
-                let why: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-                report(Report::Failed(format!("watcher: {}", why.join("; "))))?;
-                Vec::new()
+                Ok(event) if event.need_rescan() => {
+                    batch.whole = true;
+                    true
+                }
+                Ok(event) => {
+                    let mut matters = false;
+                    for path in &event.paths {
+                        match classify(&root, &own, path, &event.kind) {
+                            Change::Source(path) => {
+                                batch.paths.insert(path);
+                                matters = true;
+                            }
+                            Change::Tree | Change::Config => {
+                                batch.whole = true;
+                                matters = true;
+                            }
+                            Change::Own | Change::Ignored => {}
+                        }
+                    }
+                    matters
+                }
+                Err(e) => {
+                    report(Report::Failed(format!("watcher: {e}")))?;
+                    batch.whole = true;
+                    true
+                }
+            };
+            if matters && batch.first.is_none() {
+                batch.first = Some(Instant::now());
             }
-        };
-        let first = events.iter().map(|e| e.time).min();
-        let changes: Vec<Change> = events
-            .iter()
-            .flat_map(|e| e.paths.iter().map(|p| classify(&root, &own, p, &e.kind)))
-            .collect();
-        // A retry, a lost watcher, a directory or a configuration change: the whole tree.
-        let whole = failed
-            || first.is_none()
-            || changes
-                .iter()
-                .any(|c| matches!(c, Change::Tree | Change::Config));
-        let mut paths: Vec<String> = changes
-            .into_iter()
-            .filter_map(|c| match c {
-                Change::Source(path) => Some(path),
-                _ => None,
-            })
-            .collect();
-        paths.sort_unstable();
-        paths.dedup();
-        if !whole && paths.is_empty() {
-            continue;
         }
+        let first = batch.first;
+        let whole = batch.whole;
+        let paths: Vec<String> = batch.paths.into_iter().collect();
         let scope = (!whole).then_some(paths.as_slice());
         match apply(&mut classes, scope) {
             Ok((updates, summary)) => {
@@ -463,7 +497,7 @@ pub fn watch(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use notify_debouncer_full::notify::event::{AccessKind, CreateKind, RemoveKind, RenameMode};
+    use notify::event::{AccessKind, CreateKind, RemoveKind, RenameMode};
 
     fn member(path: &str, name: &str, line: u32) -> MemberRow {
         MemberRow {

@@ -2,7 +2,7 @@
 """`cpt watch` save-to-report latency on a copy of a real tree.
 
     python3 benches/watch/latency.py --cpt target/release/cpt [--tree DIR] [--edits 200]
-        [--seed 1] [--debounce 20]
+        [--seed 1] [--debounce MS] [--soak SECONDS]
 
 Copies DIR (default: the machine's Python standard library) into a temporary directory,
 starts `cpt watch COPY --format jsonl`, waits for its first scan, then makes scripted edits
@@ -11,10 +11,12 @@ to random Python files, one at a time, in three kinds taken in turn:
   - a pasted copy of a function that exists elsewhere in the tree (a new type-1 clone),
   - the deletion of a function;
 and times each from the write to the watcher's `applied` line (the catalogue is then up to
-date and the change printed). Each edit is undone before the next, and the undo is waited
-for too, so every edit starts from the same catalogue. Prints p50/p95/p99 of the edits and
-of the watcher's own `elapsed_ms` (from the batch's first file event, debounce included),
-and the watcher's RSS after the first scan and at the end.
+date and the change printed). Each edit is undone before the next, and the undo is timed
+too: it is the file's second save in a row, which the watcher parses from the file's last
+tree. Prints p50/p95/p99 of the edits, of the undos and of the watcher's own `elapsed_ms`
+(from the batch's first file event, debounce included), the watcher's RSS after the first
+scan and after the edits, its CPU use while nothing changes, and with `--soak S` the RSS
+before and after S seconds of continuous edits with the latency of each minute.
 """
 import argparse
 import ast
@@ -57,13 +59,18 @@ def main():
     ap.add_argument("--tree", default=sysconfig.get_paths()["stdlib"])
     ap.add_argument("--edits", type=int, default=200)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--debounce", default="20")
+    ap.add_argument("--debounce", help="the watcher's --debounce (default: its own)")
+    ap.add_argument("--soak", type=float, default=0,
+                    help="then edit continuously for this many seconds and report RSS and latency")
+    ap.add_argument("--idle", type=float, default=10,
+                    help="seconds of quiet over which the idle watcher's CPU time is measured")
     a = ap.parse_args()
     work = tempfile.mkdtemp(prefix="cpt-watch-")
     root = os.path.join(work, "tree")
     shutil.copytree(a.tree, root, symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
     proc = subprocess.Popen(
-        [a.cpt, "watch", root, "--format", "jsonl", "--debounce", a.debounce, "--quiet"],
+        [a.cpt, "watch", root, "--format", "jsonl", "--quiet"]
+        + (["--debounce", a.debounce] if a.debounce else []),
         stdout=subprocess.PIPE, text=True)
     lines = queue.Queue()
     threading.Thread(target=lambda: [lines.put(json.loads(l)) for l in proc.stdout], daemon=True).start()
@@ -86,22 +93,22 @@ def main():
     rnd.shuffle(files)
     donors = [(f, fn) for f in files[:400] for fn in functions(f)[:3]]
     times = {"edit": [], "paste": [], "delete": []}
-    own = []
+    undo, own, reparsed = [], [], 0
     kinds = ["edit", "paste", "delete"]
-    i = 0
-    for path in files:
-        if i >= a.edits:
-            break
-        kind = kinds[i % 3]
+
+    def change(path, kind):
+        """Make one edit of `kind` to `path` and undo it; returns the two latencies in ms,
+        or None when the file has no function to edit."""
+        nonlocal reparsed
         text = open(path, encoding="utf-8", errors="surrogateescape").read()
         lines_of = text.split("\n")
         fns = functions(path)
         if kind != "paste" and not fns:
-            continue
+            return None
         if kind == "edit":
             start, end = rnd.choice(fns)
             indent = lines_of[start][: len(lines_of[start]) - len(lines_of[start].lstrip())] or "    "
-            new = lines_of[:end] + [f"{indent}_cpt_probe = {i}"] + lines_of[end:]
+            new = lines_of[:end] + [f"{indent}_cpt_probe = {rnd.randrange(1 << 30)}"] + lines_of[end:]
         elif kind == "paste":
             donor, (start, end) = rnd.choice(donors)
             body = open(donor, encoding="utf-8", errors="surrogateescape").read().split("\n")[start - 1:end]
@@ -113,16 +120,29 @@ def main():
         with open(path, "w", encoding="utf-8", errors="surrogateescape") as f:
             f.write("\n".join(new))
         applied = wait("applied")
-        times[kind].append((time.perf_counter() - t) * 1000)
+        first = (time.perf_counter() - t) * 1000
         own.append(applied["elapsed_ms"])
+        # The undo is the file's second save in a row: parsed from its last tree.
+        t = time.perf_counter()
         with open(path, "w", encoding="utf-8", errors="surrogateescape") as f:
             f.write(text)
-        wait("applied")
+        applied = wait("applied")
+        second = (time.perf_counter() - t) * 1000
+        reparsed += applied.get("incremental", 0)
+        return first, second
+
+    i = 0
+    for path in files:
+        if i >= a.edits:
+            break
+        kind = kinds[i % 3]
+        got = change(path, kind)
+        if got is None:
+            continue
+        times[kind].append(got[0])
+        undo.append(got[1])
         i += 1
-    rss_end = rss_mb(proc.pid)
-    proc.terminate()
-    proc.wait()
-    shutil.rmtree(work, ignore_errors=True)
+    rss_edits = rss_mb(proc.pid)
     pct = lambda xs, p: sorted(xs)[round((len(xs) - 1) * p)]
     every = [x for xs in times.values() for x in xs]
     print(f"{ready['files']} files, first scan {first_scan:.1f} s; {len(every)} edits, "
@@ -130,8 +150,47 @@ def main():
           f"p99 {pct(every, .99):.1f} ms")
     for kind, xs in times.items():
         print(f"  {kind:6} ({len(xs)}): p50 {pct(xs, .5):.1f} ms, p95 {pct(xs, .95):.1f} ms")
+    print(f"  undo, the file's second save ({len(undo)}, {reparsed} reparsed from the last tree): "
+          f"p50 {pct(undo, .5):.1f} ms, p95 {pct(undo, .95):.1f} ms, p99 {pct(undo, .99):.1f} ms")
     print(f"  the watcher's own elapsed_ms: p50 {pct(own, .5):.1f}, p95 {pct(own, .95):.1f}; "
-          f"RSS {rss_start:.0f} MB after the first scan, {rss_end:.0f} MB at the end")
+          f"RSS {rss_start:.0f} MB after the first scan, {rss_edits:.0f} MB after the edits")
+
+    # Idle: no file changes; the watcher should use no CPU.
+    time.sleep(1)
+    cpu0, t0 = cpu_seconds(proc.pid), time.perf_counter()
+    time.sleep(a.idle)
+    idle = (cpu_seconds(proc.pid) - cpu0) / (time.perf_counter() - t0)
+    print(f"  idle for {a.idle:.0f} s: {idle * 100:.2f}% of a core")
+
+    if a.soak > 0:
+        soak_start = time.perf_counter()
+        rss_before = rss_mb(proc.pid)
+        windows, n = [[]], 0
+        while time.perf_counter() - soak_start < a.soak:
+            path = files[n % len(files)]
+            got = change(path, kinds[n % 3])
+            n += 1
+            if got is None:
+                continue
+            if (time.perf_counter() - soak_start) // 60 >= len(windows):
+                windows.append([])
+            windows[-1].extend(got)
+        rss_after = rss_mb(proc.pid)
+        growth = (rss_after - rss_before) / rss_before * 100
+        print(f"soak: {a.soak:.0f} s of continuous edits ({n} edits and undos): RSS {rss_before:.0f} MB "
+              f"before, {rss_after:.0f} MB after ({growth:+.1f}%)")
+        for m, xs in enumerate(windows):
+            if xs:
+                print(f"  minute {m + 1}: {len(xs)} saves, p50 {pct(xs, .5):.1f} ms, p95 {pct(xs, .95):.1f} ms")
+    proc.terminate()
+    proc.wait()
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def cpu_seconds(pid):
+    """User plus system CPU time of a process, in seconds."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 if __name__ == "__main__":
