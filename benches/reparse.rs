@@ -59,6 +59,7 @@ fn main() {
     };
 
     let (mut full, mut incremental, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut parse_full, mut parse_incremental) = (Vec::new(), Vec::new());
     let (mut fell_back, mut bytes) = (0, 0usize);
     let mut kind = 0;
     while full.len() < edits {
@@ -130,6 +131,21 @@ fn main() {
             assert_eq!(Some(&print), fresh.as_ref(), "{key}: reparse differs");
             how = h;
         }
+        // The parse alone, from the old tree and from scratch.
+        let mut best_parse = (f64::MAX, f64::MAX);
+        for _ in 0..reps {
+            let mut old_tree = parse::parse(python, &old).expect("tree");
+            let edit = reparse::edit_between(&old, &new);
+            let t = Instant::now();
+            old_tree.edit(&edit);
+            let _ = parse::parse_from(python, &new, Some(&old_tree)).expect("tree");
+            best_parse.0 = best_parse.0.min(t.elapsed().as_secs_f64() * 1e3);
+            let t = Instant::now();
+            let _ = parse::parse(python, &new).expect("tree");
+            best_parse.1 = best_parse.1.min(t.elapsed().as_secs_f64() * 1e3);
+        }
+        parse_incremental.push(best_parse.0);
+        parse_full.push(best_parse.1);
         fell_back += usize::from(!how.incremental);
         full.push(best_full);
         incremental.push(best_incremental);
@@ -153,6 +169,13 @@ fn main() {
         "  reparse from the last tree:   p50 {:.3} ms, p95 {:.3} ms",
         pct(&mut incremental, 0.5),
         pct(&mut incremental, 0.95)
+    );
+    println!(
+        "  the parse alone: full p50 {:.3} ms, p95 {:.3} ms; from the edited old tree p50 {:.3} ms, p95 {:.3} ms",
+        pct(&mut parse_full, 0.5),
+        pct(&mut parse_full, 0.95),
+        pct(&mut parse_incremental, 0.5),
+        pct(&mut parse_incremental, 0.95)
     );
     println!(
         "  full / incremental, per edit: median {:.1}x; {fell_back} edits parsed afresh (syntax errors)",
