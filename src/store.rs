@@ -6,7 +6,7 @@
 //! live and rebuilt projections come from the same code. Writes happen in one transaction per
 //! batch. Clone classes are brought up to date by [`Store::classify`], one transaction after
 //! the batches: it finds the shapes whose units changed (`shapes.seen` differs from
-//! `shapes.units`), re-verifies their near-miss edges (`near`), re-clusters the components they
+//! `shapes.units`, or `shapes.touched` is set), re-verifies their near-miss edges (`near`), re-clusters the components they
 //! touch and appends the pattern events. An interrupted scan leaves those shapes pending, and
 //! the next `classify` finishes the work. `shapes` and `near` are detector state derived from
 //! the units; `rebuild` recomputes them.
@@ -149,6 +149,13 @@ ALTER TABLE units ADD COLUMN idents BLOB;
 DROP INDEX units_by_shape;
 CREATE INDEX units_by_shape ON units(shape_hash, exact_hash);
 "#,
+    // A shape whose units changed while their count came back to where it was (a copy moved
+    // to another file) is pending too.
+    r#"
+ALTER TABLE shapes ADD COLUMN touched INTEGER NOT NULL DEFAULT 0;
+DROP INDEX shapes_pending;
+CREATE INDEX shapes_pending ON shapes(key) WHERE seen IS NOT units OR rekey = 1 OR touched = 1;
+"#,
 ];
 
 /// The projection tables, in the order they are dumped and cleared.
@@ -193,7 +200,7 @@ fn stored_params(conn: &Connection) -> rusqlite::Result<Params> {
 const DERIVED: &[(&str, &str)] = &[
     (
         "shapes",
-        "SELECT key, units, tokens, codes, names, rekey, seen FROM shapes ORDER BY key",
+        "SELECT key, units, tokens, codes, names, rekey, seen, touched FROM shapes ORDER BY key",
     ),
     ("near", "SELECT a, b, similarity FROM near ORDER BY a, b"),
 ];
@@ -531,7 +538,7 @@ impl Store {
     pub fn pending_shapes(&self) -> Result<u64, StoreError> {
         self.conn
             .query_row(
-                "SELECT count(*) FROM shapes WHERE seen IS NOT units",
+                "SELECT count(*) FROM shapes WHERE seen IS NOT units OR touched = 1",
                 [],
                 |r| r.get::<_, i64>(0),
             )
@@ -1196,7 +1203,8 @@ impl<'t> Writer<'t> {
     ) -> rusqlite::Result<()> {
         // Pending shapes need no names (only their codes, for the buckets they join or
         // leave): on a first scan they are every shape, read again below with names.
-        let pending = self.shape_rows("WHERE seen IS NOT units OR rekey = 1", false)?;
+        let pending =
+            self.shape_rows("WHERE seen IS NOT units OR rekey = 1 OR touched = 1", false)?;
         if pending.is_empty() && !all {
             return Ok(());
         }
@@ -1293,7 +1301,8 @@ impl<'t> Writer<'t> {
             self.reclassify(&affected)?;
         }
         self.tx.execute_batch(
-            "UPDATE shapes SET seen = units, rekey = 0 WHERE seen IS NOT units OR rekey = 1; \
+            "UPDATE shapes SET seen = units, rekey = 0, touched = 0 \
+             WHERE seen IS NOT units OR rekey = 1 OR touched = 1; \
              DELETE FROM shapes WHERE units = 0;",
         )?;
         Ok(())
@@ -1722,7 +1731,7 @@ fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()> {
                 // Not a near-miss node (a block or a table): only the count matters.
                 tx.prepare_cached(
                     "INSERT INTO shapes (key, units, tokens) VALUES (?1, 1, ?2) \
-                     ON CONFLICT(key) DO UPDATE SET units = units + 1, \
+                     ON CONFLICT(key) DO UPDATE SET units = units + 1, touched = 1, \
                      rekey = rekey OR codes IS NOT NULL, codes = NULL, names = NULL",
                 )?
                 .execute(params![u.shape.0 as i64, u.tokens])?;
@@ -1751,7 +1760,7 @@ fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()> {
                         || old_codes != codes
                         || !has_copy(tx, u.shape.0, u.exact.0, Some(*id))?;
                     tx.prepare_cached(
-                        "UPDATE shapes SET units = units + 1, names = ?2, rekey = rekey OR ?3, codes = ?4 \
+                        "UPDATE shapes SET units = units + 1, touched = 1, names = ?2, rekey = rekey OR ?3, codes = ?4 \
                          WHERE key = ?1",
                     )?
                     .execute(params![u.shape.0 as i64, codes_to_blob(&union), rekey, codes])?;
@@ -1769,8 +1778,10 @@ fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()> {
                 .execute([id])?;
             if let Some((shape, _, false)) = found {
                 // Not a near-miss node (a block or a table): only the count matters.
-                tx.prepare_cached("UPDATE shapes SET units = units - 1 WHERE key = ?1")?
-                    .execute([shape])?;
+                tx.prepare_cached(
+                    "UPDATE shapes SET units = units - 1, touched = 1 WHERE key = ?1",
+                )?
+                .execute([shape])?;
             } else if let Some((shape, exact, true)) = found {
                 let mut union: Vec<u16> = Vec::new();
                 {
@@ -1787,7 +1798,8 @@ fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()> {
                 let rekey = codes_from_blob(old) != union
                     || !has_copy(tx, shape as u64, exact as u64, None)?;
                 tx.prepare_cached(
-                    "UPDATE shapes SET units = units - 1, names = ?2, rekey = rekey OR ?3 WHERE key = ?1",
+                    "UPDATE shapes SET units = units - 1, touched = 1, names = ?2, rekey = rekey OR ?3 \
+                     WHERE key = ?1",
                 )?
                 .execute(params![shape, codes_to_blob(&union), rekey])?;
             }

@@ -303,3 +303,34 @@ fn the_watchers_partial_class_updates_equal_a_full_read() {
     }
     assert_eq!(seen.len(), 4, "{seen:?}");
 }
+
+/// A copy that moves to another file between scans (a rename, or one file losing a copy
+/// while another gains one) keeps its class: the shape's unit count is the same before and
+/// after, but its units changed.
+#[test]
+fn a_copy_moved_to_another_file_keeps_its_class() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "anchor.py", py_function("bfs", 5));
+    write(root, "y.py", py_function("bfs", 5));
+    write(root, "keep.py", py_function("other", 9));
+    let db = tempfile::tempdir().unwrap();
+    let db = db.path().join("cpt.db");
+    scan(root, Some(&db));
+    std::fs::rename(root.join("y.py"), root.join("z.py")).unwrap();
+    assert_incremental_equals_fresh(root, &db);
+    let text = clones(&db).to_string();
+    assert!(text.contains("z.py") && !text.contains("y.py"), "{text}");
+    // In one scan, one file loses its copy and another gains one.
+    write(root, "z.py", py_function("other", 9));
+    write(root, "keep.py", py_function("bfs", 5));
+    assert_incremental_equals_fresh(root, &db);
+    let classes = classes(&clones(&db));
+    assert_eq!(
+        classes,
+        [(
+            "T1".to_string(),
+            vec!["anchor.py:bfs".to_string(), "keep.py:bfs".to_string()]
+        )],
+    );
+}

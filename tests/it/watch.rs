@@ -1,16 +1,19 @@
 //! `cpt watch` against real file changes: what it reports, and that once a burst settles the
 //! catalogue equals a fresh scan of the final tree — also after a kill -9 mid-burst.
 
+use std::collections::BTreeSet;
 use std::io::BufRead;
 use std::path::Path;
 use std::process::{Child, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::common::{
-    NEAR_COPY, assert_same_clones, binary, default_db, path_str, py_function, scan, write,
+    NEAR_COPY, assert_same_clones, binary, classes, clones, default_db, path_str, py_function,
+    scan, stats, write,
 };
 
 /// A running `cpt watch --format jsonl` and the JSON lines it prints.
@@ -53,13 +56,24 @@ impl Watcher {
 
     /// The next line whose `event` is `event`, skipping others.
     fn next(&self, event: &str) -> Value {
+        self.until(event, |line| line["event"] == event)
+            .pop()
+            .unwrap()
+    }
+
+    /// The lines up to and including the next one for which `wanted` holds (`what` names it
+    /// in the panic when none comes within 30 s).
+    fn until(&self, what: &str, wanted: impl Fn(&Value) -> bool) -> Vec<Value> {
+        let mut seen = Vec::new();
         loop {
             let line = self
                 .lines
                 .recv_timeout(Duration::from_secs(30))
-                .unwrap_or_else(|_| panic!("no `{event}` within 30 s"));
-            if line["event"] == event {
-                return line;
+                .unwrap_or_else(|_| panic!("no `{what}` within 30 s"));
+            let found = wanted(&line);
+            seen.push(line);
+            if found {
+                return seen;
             }
         }
     }
@@ -97,6 +111,48 @@ fn fresh_scan(root: &Path) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     scan(root, Some(&dir.path().join("cpt.db")));
     dir
+}
+
+/// The watcher's catalogue of `root` shows what a fresh scan of the tree does: the same clones,
+/// and the same files, lines, units and skipped files (its event log and index aside).
+fn assert_equals_a_fresh_scan(root: &Path) {
+    let fresh = fresh_scan(root);
+    let fresh = fresh.path().join("cpt.db");
+    assert_same_clones(&default_db(root), &fresh);
+    let observable = |db: &Path| {
+        let mut s = stats(db);
+        s["root"] = Value::Null;
+        s["events"] = Value::Null;
+        s
+    };
+    assert_eq!(observable(&default_db(root)), observable(&fresh));
+}
+
+/// The function of `sync/anchor.py`, which a test writes before the watcher starts so that
+/// [`sync`] has a class to add copies to. Its shape (15) is used by nothing else.
+fn sync_anchor(root: &Path) {
+    write(root, "sync/anchor.py", py_function("sync", 15));
+}
+
+/// Wait until every change made so far is in the catalogue: add a copy `sync/s{k}.py` of the
+/// anchor's function and wait for the batch that reports it to end. Events come in order, so
+/// that batch holds or follows every earlier change — however long the batches before it take,
+/// which a wait for silence cannot know. Returns the lines printed meanwhile.
+fn sync(watcher: &Watcher, root: &Path, k: usize) -> Vec<Value> {
+    let path = format!("sync/s{k}.py");
+    write(root, &path, py_function("sync", 15));
+    let mut lines = watcher.until(&format!("a class with {path}"), |line| {
+        (line["event"] == "new" || line["event"] == "grew") && has_member(line, &path)
+    });
+    lines.extend(watcher.until("applied", |line| line["event"] == "applied"));
+    lines
+}
+
+/// Whether a `new`, `resolved`, `grew` or `shrank` line's class has a copy in `path`.
+fn has_member(line: &Value, path: &str) -> bool {
+    line["pattern"]["members"]
+        .as_array()
+        .is_some_and(|members| members.iter().any(|m| m["path"] == path))
 }
 
 #[test]
@@ -246,4 +302,388 @@ fn a_batch_that_fails_is_applied_once_the_catalogue_is_free_again() {
     // No new event: the retry finds b.py.
     let new = watcher.next("new");
     assert_eq!(new["pattern"]["members"][1]["path"], "b.py");
+}
+
+/// Module `i` of the generated checkout trees in `version` 0 (branch `a`) or 1 (branch `b`):
+/// one of 16 helpers too small to be a unit (shared by many modules, as `__init__.py` files
+/// are, so that git has few objects to write), a line longer per version, and in every tenth
+/// module a function whose shape depends on the version, so that classes change between the
+/// branches.
+fn module(i: usize, version: usize) -> String {
+    let mut text = format!("def helper(x):\n    return x * {} + {version}\n", i % 16);
+    for v in 0..version {
+        text.push_str(&format!("LEVEL_{v} = {v}\n"));
+    }
+    if i % 10 == 0 {
+        text.push_str(&py_function(&format!("f{i}"), i / 10 % 8 + 4 * version));
+    }
+    text
+}
+
+/// Run `git` in `root`, away from the user's and the system's configuration.
+fn git(root: &Path, args: &[&str]) {
+    let output = std::process::Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+        .args(["-c", "commit.gpgsign=false"])
+        .args(args)
+        .current_dir(root)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .expect("git runs");
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Whether some line is a `event` line whose class has a copy in `path`.
+fn reported(lines: &[Value], event: &str, path: &str) -> bool {
+    lines
+        .iter()
+        .any(|line| line["event"] == event && has_member(line, path))
+}
+
+/// A `git checkout` between branches whose trees differ in about 3000 files (rewritten, added,
+/// deleted, in directories that come and go) reaches the catalogue in full, both ways: it
+/// then equals a fresh scan, and the clone found only on the branch left is resolved, the one
+/// found only on the branch checked out is new.
+#[test]
+fn a_git_checkout_of_thousands_of_files_settles_to_a_fresh_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    // Branch a: 2400 modules in 24 directories, and a clone of its own.
+    for i in 0..2400 {
+        write(root, &format!("d{}/m{}.py", i / 100, i % 100), module(i, 0));
+    }
+    for copy in ["only_a/x.py", "only_a/y.py"] {
+        write(root, copy, py_function("only_a", 12));
+    }
+    git(root, &["init", "-q", "-b", "a"]);
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "-m", "a"]);
+    // Branch b: a directory deleted, a third of the other modules rewritten and a third
+    // deleted, 1400 modules added in 14 new directories, and a clone of its own instead.
+    git(root, &["checkout", "-q", "-b", "b"]);
+    std::fs::remove_dir_all(root.join("d23")).unwrap();
+    std::fs::remove_dir_all(root.join("only_a")).unwrap();
+    for i in 0..2300 {
+        let rel = format!("d{}/m{}.py", i / 100, i % 100);
+        match i % 3 {
+            0 => write(root, &rel, module(i, 1)),
+            1 => std::fs::remove_file(root.join(rel)).unwrap(),
+            _ => {}
+        }
+    }
+    for i in 0..1400 {
+        write(
+            root,
+            &format!("e{}/m{}.py", i / 100, i % 100),
+            module(10_000 + i, 1),
+        );
+    }
+    for copy in ["only_b/x.py", "only_b/y.py"] {
+        write(root, copy, py_function("only_b", 13));
+    }
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "-m", "b"]);
+    git(root, &["checkout", "-q", "a"]);
+    sync_anchor(root);
+    let watcher = Watcher::start(root);
+
+    git(root, &["checkout", "-q", "b"]);
+    let lines = sync(&watcher, root, 0);
+    assert!(reported(&lines, "resolved", "only_a/x.py"), "{lines:?}");
+    assert!(reported(&lines, "new", "only_b/x.py"), "{lines:?}");
+    assert!(!root.join("d23").exists() && root.join("e13/m99.py").exists());
+    assert_equals_a_fresh_scan(root);
+
+    git(root, &["checkout", "-q", "a"]);
+    let lines = sync(&watcher, root, 1);
+    assert!(reported(&lines, "resolved", "only_b/x.py"), "{lines:?}");
+    assert!(reported(&lines, "new", "only_a/x.py"), "{lines:?}");
+    assert!(root.join("d23/m99.py").exists() && !root.join("e0").exists());
+    assert_equals_a_fresh_scan(root);
+}
+
+/// A change to `cpt.toml` alone, with no source file touched, is applied with the new settings:
+/// raising `min_lines` above a clone's size resolves it, lowering it brings the clone back,
+/// excluding one copy's file resolves it again and dropping the exclusion restores it — the
+/// file written in place or saved atomically. The catalogue then equals a fresh scan made with
+/// that `cpt.toml`, whose `min_lines` also leaves out a shorter function the defaults keep.
+#[test]
+fn a_cpt_toml_edit_alone_is_picked_up_without_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "a.py", py_function("bfs", 5));
+    write(root, "b.py", py_function("bfs", 5));
+    // Seven lines: a unit under the defaults (six), not under `min_lines = 8`.
+    write(root, "short.py", py_function("primes", 9));
+    write(root, "cpt.toml", "[scan]\nmin_lines = 6\n");
+    let watcher = Watcher::start(root);
+    let members = |line: &Value| -> Vec<String> {
+        line["pattern"]["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["path"].as_str().unwrap().to_string())
+            .collect()
+    };
+
+    write(root, "cpt.toml", "[scan]\nmin_lines = 40\n");
+    let resolved = watcher.next("resolved");
+    assert_eq!(members(&resolved), ["a.py", "b.py"], "{resolved}");
+    atomic_save(root, "cpt.toml", "[scan]\nmin_lines = 8\n");
+    let new = watcher.next("new");
+    assert_eq!(members(&new), ["a.py", "b.py"], "{new}");
+    write(
+        root,
+        "cpt.toml",
+        "[scan]\nmin_lines = 8\nexclude = [\"b.py\"]\n",
+    );
+    let resolved = watcher.next("resolved");
+    assert_eq!(
+        resolved["pattern"]["id"], new["pattern"]["id"],
+        "{resolved}"
+    );
+    atomic_save(root, "cpt.toml", "[scan]\nmin_lines = 8\n");
+    let new = watcher.next("new");
+    assert_eq!(members(&new), ["a.py", "b.py"], "{new}");
+    watcher.settle();
+
+    assert_equals_a_fresh_scan(root);
+    // The copies' two functions, not the shorter one.
+    assert_eq!(stats(&default_db(root))["units"], 2);
+}
+
+/// `text` and a comment `tag`, padded with comment lines to 1000 bytes: versions of a file
+/// that differ only in their contents, not in their size.
+fn same_size(text: String, tag: &str) -> String {
+    let mut text = text + "# " + tag + "\n";
+    assert!(text.len() <= 1000 - 2, "{text}");
+    while text.len() < 1000 {
+        let width = (1000 - text.len() - 1).min(60);
+        text.push_str(&"#".repeat(width));
+        text.push('\n');
+    }
+    text
+}
+
+/// Save `versions` of `root/rel` one after the other, in place or atomically, pausing now and
+/// then so that the watcher works on a version while the next ones are written.
+fn rewrite_many(root: &Path, rel: &str, versions: impl Iterator<Item = String>) {
+    for (k, text) in versions.enumerate() {
+        if k % 3 == 0 {
+            atomic_save(root, rel, &text);
+        } else {
+            write(root, rel, text);
+        }
+        std::thread::sleep(Duration::from_millis(k as u64 % 5 * 7));
+    }
+}
+
+/// Two files rewritten many times, each by its own thread, while the watcher applies them —
+/// versions of one size, in place or saved atomically, copies of another file's function or
+/// not — end in the catalogue as their last versions; and so do two last versions written
+/// while the watcher works on versions that made other clones.
+#[test]
+fn a_file_changed_again_while_it_is_processed_ends_as_its_last_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "anchor.py", py_function("bfs", 5));
+    write(root, "x.py", "");
+    write(root, "y.py", "");
+    sync_anchor(root);
+    let watcher = Watcher::start(root);
+
+    // Copies of anchor.py's function, of each other's, and functions of their own.
+    let x = |k: usize| match k % 3 {
+        0 => py_function("bfs", 5),
+        1 => py_function("x_own", 1),
+        _ => py_function("shared", 3),
+    };
+    let y = |k: usize| match k % 3 {
+        0 => py_function("shared", 3),
+        1 => py_function("bfs", 5),
+        _ => py_function("y_own", 2),
+    };
+    let tagged = |rel: &'static str, kind: fn(usize) -> String| {
+        (0..60).map(move |k| same_size(kind(k), &format!("{rel} version {k}")))
+    };
+    std::thread::scope(|threads| {
+        threads.spawn(|| rewrite_many(root, "x.py", tagged("x.py", x)));
+        threads.spawn(|| rewrite_many(root, "y.py", tagged("y.py", y)));
+    });
+    // The version before the last: x.py a function of its own, y.py a copy of anchor.py's.
+    // Once the watcher has caught up, it is given these, and while it works on them (after
+    // the debounce) the last: x.py a copy, y.py a function of its own.
+    sync(&watcher, root, 0);
+    atomic_save(root, "x.py", &same_size(x(1), "x.py before the last"));
+    atomic_save(root, "y.py", &same_size(y(1), "y.py before the last"));
+    std::thread::sleep(Duration::from_millis(50));
+    write(root, "x.py", same_size(x(0), "x.py last"));
+    write(root, "y.py", same_size(y(2), "y.py last"));
+    sync(&watcher, root, 1);
+
+    assert_equals_a_fresh_scan(root);
+    let expected = [
+        ("T1", vec!["anchor.py:bfs", "x.py:bfs"]),
+        (
+            "T1",
+            vec!["sync/anchor.py:sync", "sync/s0.py:sync", "sync/s1.py:sync"],
+        ),
+    ];
+    let expected: Vec<(String, Vec<String>)> = expected
+        .into_iter()
+        .map(|(t, m)| (t.to_string(), m.into_iter().map(String::from).collect()))
+        .collect();
+    assert_eq!(classes(&clones(&default_db(root))), expected);
+}
+
+/// Run the built `cpt` with `args` (and `stdin`) beside the watcher, as another process reading
+/// its catalogue: it must succeed and print JSON, and say nothing of a locked or damaged
+/// catalogue. Returns the JSON.
+fn read_beside(args: &[&str], stdin: &str) -> Value {
+    let mut child = binary()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cpt starts");
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), stdin.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "cpt {args:?}: {}\n{stderr}",
+        output.status
+    );
+    for word in ["locked", "malformed", "damaged", "corrupt"] {
+        assert!(!stderr.contains(word), "cpt {args:?}: {stderr}");
+    }
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "cpt {args:?}: {e}\n{}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    })
+}
+
+/// While the watcher applies a long burst of creations, deletions, rewrites and directories
+/// that come and go, `cpt clones`, `cpt stats` and `cpt similar` run beside it always succeed
+/// with a consistent catalogue: every class has two copies or more, in files the tree has had,
+/// and the classes and similar functions of files the burst leaves alone are always there.
+/// Once the burst is applied, the catalogue equals a fresh scan.
+#[test]
+fn readers_see_a_consistent_catalogue_while_the_watcher_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    // Untouched by the burst: five classes of four copies, of shapes the burst does not use.
+    for i in 0..20 {
+        write(
+            root,
+            &format!("base/b{i}.py"),
+            py_function(&format!("b{i}"), 10 + i % 5),
+        );
+    }
+    sync_anchor(root);
+    let watcher = Watcher::start(root);
+    let db = default_db(root);
+    let db = path_str(&db);
+    let base_classes = classes(&clones(Path::new(db)));
+    assert_eq!(base_classes.len(), 5, "{base_classes:?}");
+    let mut tree: BTreeSet<String> = (0..20)
+        .map(|i| format!("base/b{i}.py"))
+        .chain((0..200).map(|i| format!("burst/f{i}.py")))
+        .chain((0..3).map(|i| format!("burst/tmp{i}/g.py")))
+        .collect();
+    tree.insert("sync/anchor.py".to_string());
+    tree.insert("sync/s0.py".to_string());
+    // Found by `cpt similar`: the base copies of shape 12.
+    let query = py_function("query", 12);
+    let similar_to_query: BTreeSet<String> = (0..20)
+        .filter(|i| i % 5 == 2)
+        .map(|i| format!("base/b{i}.py"))
+        .collect();
+
+    // The burst goes on until the readers have read a number of times (or failed); they read
+    // until it ends (or fails).
+    let done = AtomicBool::new(false);
+    let reads = AtomicUsize::new(0);
+    let readers_stopped = AtomicBool::new(false);
+    struct SetOnDrop<'a>(&'a AtomicBool);
+    impl Drop for SetOnDrop<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, SeqCst);
+        }
+    }
+    std::thread::scope(|threads| {
+        threads.spawn(|| {
+            let _done = SetOnDrop(&done);
+            let mut round = 0;
+            while round < 10 || (reads.load(SeqCst) < 15 && !readers_stopped.load(SeqCst)) {
+                for i in 0..200 {
+                    let rel = format!("burst/f{i}.py");
+                    let text = py_function(&format!("f{i}_{round}"), (i + round) % 7);
+                    match (i + round) % 4 {
+                        0 => write(root, &rel, text),
+                        1 => {
+                            let _ = std::fs::remove_file(root.join(&rel));
+                        }
+                        2 => atomic_save(root, &rel, &text),
+                        _ => {}
+                    }
+                }
+                let tmp = format!("burst/tmp{}", round % 3);
+                if round % 2 == 0 {
+                    write(root, &format!("{tmp}/g.py"), py_function("g", round % 7));
+                } else {
+                    let _ = std::fs::remove_dir_all(root.join(tmp));
+                }
+                round += 1;
+                std::thread::sleep(Duration::from_millis(round as u64 % 4 * 10));
+            }
+        });
+        let _stopped = SetOnDrop(&readers_stopped);
+        while !done.load(SeqCst) {
+            let clones = read_beside(&["clones", "--db", db, "--format", "json"], "");
+            let patterns = clones["patterns"].as_array().unwrap();
+            for class in patterns {
+                let members = class["members"].as_array().unwrap();
+                assert!(members.len() >= 2, "{class}");
+                for member in members {
+                    let path = member["path"].as_str().unwrap();
+                    assert!(tree.contains(path), "{path} in {class}");
+                }
+            }
+            let base: Vec<_> = classes(&clones)
+                .into_iter()
+                .filter(|(_, members)| members.iter().all(|m| m.starts_with("base/")))
+                .collect();
+            assert_eq!(base, base_classes);
+
+            let stats = read_beside(&["stats", "--db", db, "--format", "json"], "");
+            assert_eq!(stats["schema"], "cpt.stats/1", "{stats}");
+            assert!(stats["files"].as_u64().unwrap() >= 20, "{stats}");
+            assert!(stats["patterns"].as_u64().unwrap() >= 5, "{stats}");
+
+            let similar = read_beside(
+                &[
+                    "similar", "-", "--lang", "python", "--db", db, "--format", "json",
+                ],
+                &query,
+            );
+            let matches = similar["queries"][0]["matches"].as_array().unwrap();
+            let paths: BTreeSet<String> = matches
+                .iter()
+                .map(|m| m["path"].as_str().unwrap().to_string())
+                .collect();
+            assert_eq!(paths, similar_to_query, "{similar}");
+            reads.fetch_add(1, SeqCst);
+        }
+    });
+    sync(&watcher, root, 0);
+    assert_equals_a_fresh_scan(root);
 }
