@@ -1137,13 +1137,18 @@ impl Index {
     }
 }
 
-/// What a delta segment says changed since its base, up to its last event: the next delta
-/// starts from it and reads only the events after.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Everything a delta segment holds, read back: the next delta starts from it, reads only the
+/// events after `since`, and takes the units of the files no later event names from here
+/// instead of from the catalogue.
+#[derive(Clone, Debug, Default)]
 pub struct Prior {
     pub since: i64,
     pub dirty: Vec<String>,
     pub dissolved: Vec<u64>,
+    pub files: Vec<FileEntry>,
+    pub units: Vec<UnitEntry>,
+    /// The band keys (low 32 bits) and length of every near-miss shape with units here.
+    pub bands: FxHashMap<u64, (Vec<u32>, u32)>,
 }
 
 /// A base index and, optionally, the delta segment beside it: queried together, they answer
@@ -1180,13 +1185,58 @@ impl Segments {
         })
     }
 
-    /// What the delta segment, if any, says changed since the base.
-    pub fn prior(&self) -> Option<Prior> {
-        self.delta.as_ref().map(|d| Prior {
+    /// The delta segment, if any, read back whole (see [`Prior`]).
+    pub fn prior(&self) -> Result<Option<Prior>, Damaged> {
+        let Some(d) = &self.delta else {
+            return Ok(None);
+        };
+        let mut prior = Prior {
             since: d.last_event,
             dirty: self.dirty.clone(),
             dissolved: self.dissolved.clone(),
-        })
+            ..Prior::default()
+        };
+        let mut file_pos: FxHashMap<&str, u32> = FxHashMap::default();
+        for i in 0..d.units {
+            let hit = d.unit(i)?;
+            let file = *file_pos.entry(hit.path).or_insert_with(|| {
+                prior.files.push(FileEntry {
+                    path: hit.path.to_string(),
+                    lang: hit.lang.to_string(),
+                });
+                prior.files.len() as u32 - 1
+            });
+            prior.units.push(UnitEntry {
+                exact: hit.exact,
+                shape: hit.shape,
+                file,
+                kind: kind_code(hit.kind),
+                name: hit.name.to_string(),
+                start_line: hit.start_line,
+                end_line: hit.end_line,
+                tokens: hit.tokens,
+                pattern: hit.pattern,
+                noise: hit.noise,
+            });
+        }
+        let mut keys: Vec<Vec<u32>> = vec![Vec::new(); d.near];
+        for i in 0..d.band_entries {
+            let e = d.section_item(BAND_TABLE, i, 8)?;
+            let near = u32_at(e, 4) as usize;
+            keys.get_mut(near)
+                .ok_or_else(|| {
+                    Damaged(format!(
+                        "{}: near-miss shape index out of range",
+                        d.path.display()
+                    ))
+                })?
+                .push(u32_at(e, 0));
+        }
+        for (i, keys) in keys.into_iter().enumerate() {
+            let r = d.section_item(NEAR, i, NEAR_LEN)?;
+            prior.bands.insert(u64_at(r, 0), (keys, u32_at(r, 16)));
+        }
+        Ok(Some(prior))
     }
 
     /// The event the segments are up to date with.

@@ -928,8 +928,9 @@ pub fn refresh_index(store: &Store, db: &Path, access: Access) -> Result<(Segmen
         return rebuild_index(store, db, access, why);
     }
     let base_units = segments.base.units();
-    // A delta ahead of the catalogue (restored from a copy, say) is no starting point.
-    let prior = segments.prior().filter(|p| p.since < last);
+    // A delta ahead of the catalogue (restored from a copy, say), or one that cannot be read
+    // back, is no starting point.
+    let prior = segments.prior().ok().flatten().filter(|p| p.since < last);
     drop(segments);
     let contents = store.delta_contents(base_event, prior.as_ref())?;
     if contents.units.len() * DELTA_FRACTION > base_units.max(1) {

@@ -22,7 +22,7 @@ use thiserror::Error;
 use crate::detect::{self, Class, Member};
 pub use crate::event::FileState;
 use crate::event::{CloneType, Event, FileRecord, Hash64, PatternSummary, UnitRecord};
-use crate::fingerprint::{Noise, Sketch, UnitPrint};
+use crate::fingerprint::{self, Noise, Sketch, UnitPrint};
 use crate::index::{self, Segments};
 use crate::lang::UnitKind;
 use crate::near::{self, Params};
@@ -719,16 +719,14 @@ impl Store {
         let err = self.err();
         let _snapshot = self.snapshot()?;
         let tx = &self.conn;
+        // Files and dissolved classes named by the events read here.
         let mut dirty: BTreeSet<String> = BTreeSet::new();
         let mut dissolved: Vec<u64> = Vec::new();
-        // A delta segment up to date with an earlier event already names what changed before
-        // it: only the events since are read.
-        let mut from = base_event;
-        if let Some(prior) = prior.filter(|p| p.since >= base_event) {
-            from = prior.since;
-            dirty.extend(prior.dirty.iter().cloned());
-            dissolved.extend(&prior.dissolved);
-        }
+        // A delta segment up to date with an earlier event already holds what changed before
+        // it: only the events since are read, and its units of the files they do not name
+        // are carried over.
+        let prior = prior.filter(|p| p.since >= base_event);
+        let from = prior.map_or(base_event, |p| p.since);
         let mut unit_ids: Vec<i64> = Vec::new();
         let mut file_ids: Vec<i64> = Vec::new();
         let last_event: i64;
@@ -782,13 +780,85 @@ impl Store {
                 }
             }
         }
-        let dirty: Vec<String> = dirty.into_iter().collect();
-        let mut contents = self.contents_in(tx, Some(&dirty))?;
+        let fresh: Vec<String> = dirty.iter().cloned().collect();
+        let mut contents = self.contents_in(tx, Some(&fresh))?;
+        if let Some(prior) = prior {
+            self.carry_over(tx, prior, &dirty, &dissolved, &mut contents)?;
+            dirty.extend(prior.dirty.iter().cloned());
+            dissolved.extend(&prior.dissolved);
+        }
         contents.last_event = last_event;
         contents.base_event = base_event;
-        contents.dirty = dirty;
+        contents.dirty = dirty.into_iter().collect();
         contents.dissolved = dissolved;
         Ok(contents)
+    }
+
+    /// Add to `contents` the units of `prior`'s files that the events since it do not name
+    /// (`fresh`), as they are: a unit whose class changed is named by that class's event, and
+    /// one whose class dissolved (`dissolved` since) now belongs to none. Their shapes' band
+    /// keys are carried too (a function of the shape's codes), their names read again (the
+    /// union over the shape's units, which a unit elsewhere may have changed).
+    fn carry_over(
+        &self,
+        tx: &Connection,
+        prior: &index::Prior,
+        fresh: &BTreeSet<String>,
+        dissolved: &[u64],
+        contents: &mut index::Contents,
+    ) -> Result<(), StoreError> {
+        let err = self.err();
+        let mut file_pos: FxHashMap<u32, u32> = FxHashMap::default();
+        let mut shapes: BTreeSet<u64> = BTreeSet::new();
+        for unit in &prior.units {
+            let file = &prior.files[unit.file as usize];
+            if fresh.contains(&file.path) {
+                continue;
+            }
+            let pos = *file_pos.entry(unit.file).or_insert_with(|| {
+                contents.files.push(file.clone());
+                contents.files.len() as u32 - 1
+            });
+            shapes.insert(unit.shape);
+            contents.units.push(index::UnitEntry {
+                file: pos,
+                pattern: unit.pattern.filter(|p| !dissolved.contains(p)),
+                ..unit.clone()
+            });
+        }
+        let have: FxHashSet<u64> = contents.bands.iter().map(|b| b.shape).collect();
+        let mut names = tx
+            .prepare_cached(
+                "SELECT names FROM shapes WHERE key = ?1 AND units > 0 AND codes IS NOT NULL",
+            )
+            .map_err(&err)?;
+        for shape in shapes {
+            let Some((keys, tokens)) = prior.bands.get(&shape).filter(|_| !have.contains(&shape))
+            else {
+                continue;
+            };
+            let Some(names) = names
+                .query_row([shape as i64], |r| r.get::<_, Option<Vec<u8>>>(0))
+                .optional()
+                .map_err(&err)?
+            else {
+                continue;
+            };
+            let Some(&first) = keys.first() else {
+                continue;
+            };
+            let mut all = [u64::from(first); fingerprint::BANDS];
+            for (slot, &key) in all.iter_mut().zip(keys) {
+                *slot = u64::from(key);
+            }
+            contents.bands.push(index::BandShape {
+                shape,
+                keys: all,
+                tokens: *tokens,
+                names: near::NameSketch::of(&codes_from_blob(names)),
+            });
+        }
+        Ok(())
     }
 
     /// What near-miss verification needs of these shapes (those still present and taking

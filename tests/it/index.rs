@@ -300,7 +300,7 @@ fn base_and_delta_answer_as_a_freshly_built_index_after_any_changes() {
         write(root, &format!("m{i}.py"), text);
     }
     write(root, "near.py", NEAR_COPY);
-    // A class of two copies that one step dissolves, leaving `pair1.py` unchanged.
+    // A class of two copies that one step dissolves, leaving `pair1.py`'s copy unchanged.
     write(root, "pair1.py", PAIR);
     write(root, "pair2.py", PAIR);
     scan(root, None);
@@ -310,6 +310,9 @@ fn base_and_delta_answer_as_a_freshly_built_index_after_any_changes() {
     let steps: Vec<fn(&Path)> = vec![
         |r| write(r, "m1.py", py_function("edited", 3)),
         |r| std::fs::remove_file(r.join("near.py")).unwrap(),
+        // `pair1.py` joins the delta (its copy unchanged), then its class dissolves while the
+        // next delta carries its units over.
+        |r| write(r, "pair1.py", format!("{PAIR}\n# edited\n")),
         |r| std::fs::remove_file(r.join("pair2.py")).unwrap(),
         |r| write(r, "new.py", NEAR_COPY),
         |r| std::fs::rename(r.join("m2.py"), r.join("moved.py")).unwrap(),
