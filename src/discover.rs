@@ -138,7 +138,18 @@ fn walk_some(
         .follow_links(false)
         .overrides(overrides);
     if let Some(only) = only {
+        // A few paths: one thread, no pool to start.
         builder.filter_entry(move |entry| only.contains(entry.path()));
+        let mut walk = Walk::default();
+        for entry in builder.build() {
+            match entry {
+                Ok(entry) => walk.files.extend(candidate(root, &entry)),
+                Err(e) => walk.errors.push(one_line(&e)),
+            }
+        }
+        walk.files.sort_unstable_by(|a, b| a.rel.cmp(&b.rel));
+        walk.errors.sort();
+        return Ok(walk);
     }
     builder.build_parallel().run(|| {
         let found = &found;

@@ -46,7 +46,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use memmap2::Mmap;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use thiserror::Error;
 
 use crate::fingerprint::{BANDS, mix64};
@@ -519,6 +519,35 @@ pub struct Index {
     body_start: usize,
     /// Set when a chunk failed its check; every later read fails too.
     damaged: RefCell<Option<String>>,
+    /// The file opened.
+    identity: FileIdentity,
+}
+
+/// Which file a path named when it was opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct FileIdentity {
+    device: u64,
+    inode: u64,
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+impl FileIdentity {
+    fn of(m: &std::fs::Metadata) -> FileIdentity {
+        #[cfg(unix)]
+        let (device, inode) = {
+            use std::os::unix::fs::MetadataExt;
+            (m.dev(), m.ino())
+        };
+        #[cfg(not(unix))]
+        let (device, inode) = (0, 0);
+        FileIdentity {
+            device,
+            inode,
+            len: m.len(),
+            modified: m.modified().ok(),
+        }
+    }
 }
 
 fn u32_at(b: &[u8], at: usize) -> u32 {
@@ -563,6 +592,7 @@ impl Index {
             source,
         };
         let file = File::open(path).map_err(io)?;
+        let identity = FileIdentity::of(&file.metadata().map_err(io)?);
         let (body, head) = match access {
             Access::Mapped => {
                 // SAFETY: the file is only ever replaced by rename, never written in place,
@@ -672,7 +702,22 @@ impl Index {
             sections,
             body_start,
             damaged: RefCell::new(None),
+            identity,
         })
+    }
+
+    /// How the index is read.
+    pub fn access(&self) -> Access {
+        match self.body {
+            Body::Mapped { .. } => Access::Mapped,
+            Body::Read { .. } => Access::Read,
+        }
+    }
+
+    /// Whether `path` is still the file this index was opened from (an index is only ever
+    /// replaced by a rename, which makes a new file).
+    pub fn is_at(&self, path: &Path) -> bool {
+        std::fs::metadata(path).is_ok_and(|m| FileIdentity::of(&m) == self.identity)
     }
 
     /// Check chunk `chunk`'s bytes `data` against its hash `want`; a failure marks the whole
@@ -959,6 +1004,19 @@ impl Index {
     /// The shapes in the bucket of a band key (its low 32 bits), sorted; `None` when the
     /// bucket holds more than `cap` shapes (counting stops there).
     pub fn bucket_up_to(&self, key: u64, cap: usize) -> Result<Option<Vec<Member>>, Damaged> {
+        let Some((lo, end)) = self.bucket_range(key, cap)? else {
+            return Ok(None);
+        };
+        let mut bucket = (lo..end)
+            .map(|i| self.band_member(i))
+            .collect::<Result<Vec<Member>, Damaged>>()?;
+        bucket.sort_unstable();
+        Ok(Some(bucket))
+    }
+
+    /// The band table entries of a band key (its low 32 bits); `None` when there are more
+    /// than `cap` (counting stops there).
+    fn bucket_range(&self, key: u64, cap: usize) -> Result<Option<(usize, usize)>, Damaged> {
         let damaged = |what: &str| Damaged(format!("{}: {what}", self.path.display()));
         let key = key as u32;
         let slot = if self.dir_bits == 0 {
@@ -993,24 +1051,48 @@ impl Index {
             }
             end += 1;
         }
-        let mut bucket = Vec::with_capacity(end - lo);
-        for i in lo..end {
-            let (_, near) = entry(i)?;
-            if near as usize >= self.near {
-                return Err(damaged("near-miss shape index out of range"));
-            }
-            let r = self.section_item(NEAR, near as usize, NEAR_LEN)?;
-            bucket.push(Member {
-                shape: u64_at(r, 0),
-                tokens: u32_at(r, 16),
-                names: Some(NameSketch {
-                    bits: u64_at(r, 8),
-                    count: u32_at(r, 20),
-                }),
-            });
+        Ok(Some((lo, end)))
+    }
+
+    /// The shape of band table entry `i`.
+    fn band_member(&self, i: usize) -> Result<Member, Damaged> {
+        let near = u32_at(self.section_item(BAND_TABLE, i, 8)?, 4) as usize;
+        if near >= self.near {
+            return Err(Damaged(format!(
+                "{}: near-miss shape index out of range",
+                self.path.display()
+            )));
         }
-        bucket.sort_unstable();
-        Ok(Some(bucket))
+        let r = self.section_item(NEAR, near, NEAR_LEN)?;
+        Ok(Member {
+            shape: u64_at(r, 0),
+            tokens: u32_at(r, 16),
+            names: Some(NameSketch {
+                bits: u64_at(r, 8),
+                count: u32_at(r, 20),
+            }),
+        })
+    }
+
+    /// The shapes of the units in these files (by path).
+    fn shapes_in_files(&self, paths: &[String]) -> Result<FxHashSet<u64>, Damaged> {
+        let mut files = vec![false; self.files];
+        for (i, file) in files.iter_mut().enumerate() {
+            let f = self.section_item(FILES, i, 12)?;
+            let path = self.string(u32_at(f, 0), u32_at(f, 4))?;
+            *file = paths.binary_search_by(|p| p.as_str().cmp(path)).is_ok();
+        }
+        let mut out = FxHashSet::default();
+        if !files.contains(&true) {
+            return Ok(out);
+        }
+        for i in 0..self.units {
+            let r = self.unit_record(i)?;
+            if files.get(u32_at(r, 20) as usize) == Some(&true) {
+                out.insert(u64_at(r, 8));
+            }
+        }
+        Ok(out)
     }
 
     /// The shapes in the bucket of a band key (its low 32 bits), sorted.
@@ -1160,6 +1242,9 @@ pub struct Segments {
     pub delta: Option<Index>,
     dirty: Vec<String>,
     dissolved: Vec<u64>,
+    /// Shapes with a base unit in a dirty file (found on first need): only those can be
+    /// gone from the live index.
+    maybe_gone: std::cell::OnceCell<FxHashSet<u64>>,
 }
 
 impl Segments {
@@ -1182,6 +1267,7 @@ impl Segments {
             delta,
             dirty,
             dissolved,
+            maybe_gone: std::cell::OnceCell::new(),
         })
     }
 
@@ -1301,13 +1387,27 @@ impl Segments {
         let Some(delta) = &self.delta else {
             return self.base.bucket_up_to(key, cap);
         };
-        let base = self.base.bucket(key)?;
-        let mut live = Vec::with_capacity(base.len().min(cap.saturating_add(1)));
-        for shape in base {
+        let maybe_gone = match self.maybe_gone.get() {
+            Some(set) => set,
+            None => {
+                let set = self.base.shapes_in_files(&self.dirty)?;
+                self.maybe_gone.get_or_init(|| set)
+            }
+        };
+        // Entries are read one by one, and only until the bucket is known to be over the cap:
+        // a common band key's base bucket holds thousands.
+        let Some((lo, end)) = self.base.bucket_range(key, usize::MAX)? else {
+            return Ok(None);
+        };
+        let mut live = Vec::with_capacity((end - lo).min(cap.saturating_add(1)));
+        for i in lo..end {
             if live.len() > cap {
                 break;
             }
-            if !self.base_hits(self.base.shape(shape.shape)?)?.is_empty() {
+            let shape = self.base.band_member(i)?;
+            if !maybe_gone.contains(&shape.shape)
+                || !self.base_hits(self.base.shape(shape.shape)?)?.is_empty()
+            {
                 live.push(shape);
             }
         }

@@ -116,21 +116,22 @@ pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Result<ScanSummar
 /// `/`-separated; created, changed, removed, or now ignored), as a scan of the whole tree
 /// would. Only the directories on their way are read, and the summary counts only them: its
 /// `files`, `units`, `patterns` and `skipped` say nothing of the rest of the tree. When the
-/// settings changed since the last scan, everything is scanned. Files that `recent` knows
-/// are parsed from their last version, and every file read is kept there for the next time.
+/// settings changed since the last scan, everything is scanned. With `warm`, files it knows
+/// are parsed from their last version (and every file read is kept there for the next time),
+/// and the base index it holds is used again.
 pub fn scan_paths(
     options: &ScanOptions,
     paths: &[String],
-    recent: Option<&Recent>,
+    warm: Option<&Warm>,
     progress: &dyn Progress,
 ) -> Result<ScanSummary> {
-    scan_scope(options, Some(paths), recent, progress)
+    scan_scope(options, Some(paths), warm, progress)
 }
 
 fn scan_scope(
     options: &ScanOptions,
     scope: Option<&[String]>,
-    recent: Option<&Recent>,
+    warm: Option<&Warm>,
     progress: &dyn Progress,
 ) -> Result<ScanSummary> {
     let started = Instant::now();
@@ -186,7 +187,7 @@ fn scan_scope(
         settings: &options.settings,
         refingerprint,
         racy_after_ns,
-        recent,
+        recent: warm.map(|w| &w.recent),
     };
     std::thread::scope(|threads| -> Result<()> {
         let (sender, receiver) = mpsc::sync_channel::<Processed>(4 * BATCH_FILES);
@@ -207,15 +208,20 @@ fn scan_scope(
     // The index learns the new units first: classification reads candidates from it. A first
     // scan has none yet, and classifies every shape from memory anyway.
     let segments = if index::path_for(&options.db).exists() {
-        Some(refresh_index(&store, &options.db, Access::Mapped)?.0)
+        Some(refresh_index_warm(&store, &options.db, Access::Mapped, warm)?.0)
     } else {
         None
     };
     tally.events += store
         .classify(scan_id, &options.settings.near, segments.as_ref())?
         .events;
-    drop(segments);
-    refresh_index(&store, &options.db, Access::Mapped)?;
+    if let Some(segments) = segments {
+        release(warm, segments);
+    }
+    release(
+        warm,
+        refresh_index_warm(&store, &options.db, Access::Mapped, warm)?.0,
+    );
     progress.finish();
 
     store.set_meta("fingerprint", &fingerprint_key)?;
@@ -866,8 +872,51 @@ pub fn delta_path(db: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-fn open_segments(db: &Path, access: Access) -> std::result::Result<Segments, String> {
-    let base = Index::open(&index::path_for(db), access).map_err(|e| match &e {
+/// What a long-lived process (the watcher) keeps between its scans to make the next one
+/// cheap: the last versions of recently changed files, to parse from, and the base index
+/// with its pages mapped and its chunks checked (a fresh mapping pays a page fault and a
+/// check for every chunk a scan's classification touches).
+#[derive(Default)]
+pub struct Warm {
+    pub recent: Recent,
+    base: std::sync::Mutex<Option<Index>>,
+}
+
+impl Warm {
+    pub fn new() -> Warm {
+        Warm::default()
+    }
+
+    /// The kept base, if it is still the file at `path` and was opened the same way.
+    fn take_base(&self, path: &Path, access: Access) -> Option<Index> {
+        let mut base = self.base.lock().unwrap_or_else(|p| p.into_inner());
+        base.take()
+            .filter(|b| b.access() == access && b.is_at(path))
+    }
+
+    fn keep_base(&self, segments: Segments) {
+        *self.base.lock().unwrap_or_else(|p| p.into_inner()) = Some(segments.base);
+    }
+}
+
+/// Hand the base of `segments` back to `warm`, if any, for the next scan.
+fn release(warm: Option<&Warm>, segments: Segments) {
+    if let Some(warm) = warm {
+        warm.keep_base(segments);
+    }
+}
+
+fn open_segments(
+    db: &Path,
+    access: Access,
+    warm: Option<&Warm>,
+) -> std::result::Result<Segments, String> {
+    let kept = warm.and_then(|w| w.take_base(&index::path_for(db), access));
+    let base = match kept {
+        Some(base) => Ok(base),
+        None => Index::open(&index::path_for(db), access),
+    };
+    let base = base.map_err(|e| match &e {
         index::IndexError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
             format!("{}: no index", index::path_for(db).display())
         }
@@ -893,6 +942,16 @@ pub fn rebuild_index(
     access: Access,
     why: String,
 ) -> Result<(Segments, IndexRefresh)> {
+    rebuild_index_warm(store, db, access, why, None)
+}
+
+fn rebuild_index_warm(
+    store: &Store,
+    db: &Path,
+    access: Access,
+    why: String,
+    warm: Option<&Warm>,
+) -> Result<(Segments, IndexRefresh)> {
     let bytes = index::build(&store.index_contents(None)?);
     index::write_atomically(&index::path_for(db), &bytes, index::Durability::Fsync)?;
     // A delta left behind names the old base and would be refused anyway.
@@ -902,7 +961,7 @@ pub fn rebuild_index(
         }
         _ => {}
     }
-    let segments = open_segments(db, access).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let segments = open_segments(db, access, warm).map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok((segments, IndexRefresh::Rebuilt(why)))
 }
 
@@ -911,10 +970,21 @@ pub fn rebuild_index(
 /// delta would pass a fraction of the base; a rebuild when the index is missing, damaged,
 /// newer than the catalogue or built with another format.
 pub fn refresh_index(store: &Store, db: &Path, access: Access) -> Result<(Segments, IndexRefresh)> {
+    refresh_index_warm(store, db, access, None)
+}
+
+/// [`refresh_index`], starting from the base `warm` kept open, if any.
+fn refresh_index_warm(
+    store: &Store,
+    db: &Path,
+    access: Access,
+    warm: Option<&Warm>,
+) -> Result<(Segments, IndexRefresh)> {
+    let rebuild = |why: String| rebuild_index_warm(store, db, access, why, warm);
     let last = store.last_event()?;
-    let segments = match open_segments(db, access) {
+    let segments = match open_segments(db, access, warm) {
         Ok(s) => s,
-        Err(why) => return rebuild_index(store, db, access, why),
+        Err(why) => return rebuild(why),
     };
     if segments.last_event() == last {
         return Ok((segments, IndexRefresh::UpToDate));
@@ -925,30 +995,25 @@ pub fn refresh_index(store: &Store, db: &Path, access: Access) -> Result<(Segmen
             "{}: newer than the catalogue",
             index::path_for(db).display()
         );
-        return rebuild_index(store, db, access, why);
+        return rebuild(why);
     }
     let base_units = segments.base.units();
     // A delta ahead of the catalogue (restored from a copy, say), or one that cannot be read
     // back, is no starting point.
     let prior = segments.prior().ok().flatten().filter(|p| p.since < last);
-    drop(segments);
+    release(warm, segments);
     let contents = store.delta_contents(base_event, prior.as_ref())?;
     if contents.units.len() * DELTA_FRACTION > base_units.max(1) {
-        return rebuild_index(
-            store,
-            db,
-            access,
-            format!(
-                "{}: older than the catalogue by more than a delta segment holds",
-                index::path_for(db).display()
-            ),
-        );
+        return rebuild(format!(
+            "{}: older than the catalogue by more than a delta segment holds",
+            index::path_for(db).display()
+        ));
     }
     let bytes = index::build(&contents);
     index::write_atomically(&delta_path(db), &bytes, index::Durability::PageCache)?;
-    match open_segments(db, access) {
+    match open_segments(db, access, warm) {
         Ok(s) => Ok((s, IndexRefresh::Delta)),
-        Err(why) => rebuild_index(store, db, access, why),
+        Err(why) => rebuild(why),
     }
 }
 

@@ -546,6 +546,15 @@ impl Store {
             .map_err(self.err())
     }
 
+    /// Copy the write-ahead log into the database, as far as readers allow and without
+    /// waiting for them. After a large scan, so that the next small write does not pay for
+    /// the whole log (SQLite checkpoints when a commit finds the log long).
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+            .map_err(self.err())
+    }
+
     /// Whether the catalogue has a file at this root-relative path.
     pub fn has_file(&self, path: &str) -> Result<bool, StoreError> {
         self.conn
@@ -1371,9 +1380,9 @@ impl<'t> Writer<'t> {
             self.reclassify(&affected)?;
         }
         self.tx.execute_batch(
-            "UPDATE shapes SET seen = units, rekey = 0, touched = 0 \
-             WHERE seen IS NOT units OR rekey = 1 OR touched = 1; \
-             DELETE FROM shapes WHERE units = 0;",
+            "DELETE FROM shapes WHERE (seen IS NOT units OR rekey = 1 OR touched = 1) AND units = 0; \
+             UPDATE shapes SET seen = units, rekey = 0, touched = 0 \
+             WHERE seen IS NOT units OR rekey = 1 OR touched = 1;",
         )?;
         Ok(())
     }
@@ -1520,7 +1529,7 @@ impl<'t> Writer<'t> {
         let mut nodes: Vec<near::Node> = Vec::new();
         {
             let mut stmt = self.tx.prepare_cached(
-                "SELECT s.key, s.units, s.tokens FROM batch_keys k JOIN shapes s ON s.key = k.key \
+                "SELECT s.key, s.units, s.tokens FROM batch_keys k CROSS JOIN shapes s ON s.key = k.key \
                  WHERE s.units > 0",
             )?;
             let mut rows = stmt.query([])?;
@@ -1535,7 +1544,7 @@ impl<'t> Writer<'t> {
         let mut edges: Vec<(u64, u64, f32)> = Vec::new();
         {
             let mut stmt = self.tx.prepare_cached(
-                "SELECT n.a, n.b, n.similarity FROM batch_keys k JOIN near n ON n.a = k.key",
+                "SELECT n.a, n.b, n.similarity FROM batch_keys k CROSS JOIN near n ON n.a = k.key",
             )?;
             let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {
@@ -1552,7 +1561,7 @@ impl<'t> Writer<'t> {
         {
             let mut stmt = self.tx.prepare_cached(
                 "SELECT u.shape_hash, u.id, u.exact_hash, u.end_line - u.start_line + 1, u.tokens, u.kind \
-                 FROM batch_keys k JOIN units u ON u.shape_hash = k.key",
+                 FROM batch_keys k CROSS JOIN units u ON u.shape_hash = k.key",
             )?;
             let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {
@@ -1571,7 +1580,7 @@ impl<'t> Writer<'t> {
         {
             let mut stmt = self.tx.prepare_cached(
                 "SELECT p.key, p.id, p.kind, p.clone_type, p.lines, p.tokens, p.similarity, m.unit_id \
-                 FROM batch_keys k JOIN patterns p ON p.key = k.key JOIN pattern_members m ON m.pattern_id = p.id",
+                 FROM batch_keys k CROSS JOIN patterns p ON p.key = k.key CROSS JOIN pattern_members m ON m.pattern_id = p.id",
             )?;
             let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {

@@ -18,8 +18,7 @@ use notify::event::{EventKind, ModifyKind};
 use notify::{RecursiveMode, Watcher};
 
 use crate::config::{self, ScanConfig, Settings};
-use crate::pipeline::{self, Filter, ScanOptions, ScanSummary};
-use crate::reparse::Recent;
+use crate::pipeline::{self, Filter, ScanOptions, ScanSummary, Warm};
 use crate::store::{MemberRow, PatternRow, Store};
 
 /// How soon a failed batch is tried again.
@@ -364,34 +363,35 @@ pub fn watch(
     // One connection for the watcher's life: reads between scans, and no checkpoint of the
     // write-ahead log each time a scan's own connection closes.
     let store = Store::open_existing(&db)?;
+    store.checkpoint()?;
     let mut classes = Classes::load(&store)?;
     // Scan the whole tree, or only the files a batch names, and catch up with the classes.
-    let recent = Recent::new();
-    let apply = |classes: &mut Classes,
-                 scope: Option<&[String]>|
-     -> Result<(Vec<Update>, ScanSummary)> {
-        let scan_options = ScanOptions {
-            root: root.clone(),
-            db: db.clone(),
-            settings: settings()?,
+    let warm = Warm::new();
+    let apply =
+        |classes: &mut Classes, scope: Option<&[String]>| -> Result<(Vec<Update>, ScanSummary)> {
+            let scan_options = ScanOptions {
+                root: root.clone(),
+                db: db.clone(),
+                settings: settings()?,
+            };
+            let seq = store.last_event()?;
+            // Settings that changed since the last scan (flags of another `cpt scan`) make a
+            // scan of a few files one of the whole tree.
+            let key = scan_options.settings.fingerprint_key();
+            let same = store.meta("fingerprint")?.as_deref() == Some(key.as_str());
+            match scope.filter(|_| same) {
+                Some(paths) => {
+                    let summary =
+                        pipeline::scan_paths(&scan_options, paths, Some(&warm), &pipeline::Silent)?;
+                    Ok((classes.update(&store, seq, paths)?, summary))
+                }
+                None => {
+                    let summary = pipeline::scan(&scan_options, &pipeline::Silent)?;
+                    store.checkpoint()?;
+                    Ok((classes.reload(&store)?, summary))
+                }
+            }
         };
-        let seq = store.last_event()?;
-        // Settings that changed since the last scan (flags of another `cpt scan`) make a
-        // scan of a few files one of the whole tree.
-        let key = scan_options.settings.fingerprint_key();
-        let same = store.meta("fingerprint")?.as_deref() == Some(key.as_str());
-        match scope.filter(|_| same) {
-            Some(paths) => {
-                let summary =
-                    pipeline::scan_paths(&scan_options, paths, Some(&recent), &pipeline::Silent)?;
-                Ok((classes.update(&store, seq, paths)?, summary))
-            }
-            None => {
-                let summary = pipeline::scan(&scan_options, &pipeline::Silent)?;
-                Ok((classes.reload(&store)?, summary))
-            }
-        }
-    };
     let mut watcher = notify::recommended_watcher(move |event| {
         let _ = sender.send(Message::Event(event));
     })

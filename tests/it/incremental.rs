@@ -272,7 +272,7 @@ fn the_watchers_partial_class_updates_equal_a_full_read() {
         state
     };
     let mut seen = std::collections::BTreeSet::new();
-    let recent = cpt::reparse::Recent::new();
+    let warm = cpt::pipeline::Warm::new();
     for _ in 0..40 {
         let mut paths = Vec::new();
         for _ in 0..1 + next() % 3 {
@@ -289,7 +289,7 @@ fn the_watchers_partial_class_updates_equal_a_full_read() {
         paths.dedup();
         let before = Classes::load(&store).unwrap();
         let seq = store.last_event().unwrap();
-        cpt::pipeline::scan_paths(&options, &paths, Some(&recent), &Silent).unwrap();
+        cpt::pipeline::scan_paths(&options, &paths, Some(&warm), &Silent).unwrap();
         let updates = classes.update(&store, seq, &paths).unwrap();
         let full = Classes::load(&store).unwrap();
         assert_eq!(classes.shown(), full.shown(), "after changes to {paths:?}");
