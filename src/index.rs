@@ -1229,8 +1229,9 @@ pub struct Prior {
     pub dissolved: Vec<u64>,
     pub files: Vec<FileEntry>,
     pub units: Vec<UnitEntry>,
-    /// The band keys (low 32 bits) and length of every near-miss shape with units here.
-    pub bands: FxHashMap<u64, (Vec<u32>, u32)>,
+    /// The band keys (low 32 bits), length and name sketch of every near-miss shape with
+    /// units here.
+    pub bands: FxHashMap<u64, (Vec<u32>, u32, NameSketch)>,
 }
 
 /// A base index and, optionally, the delta segment beside it: queried together, they answer
@@ -1320,7 +1321,13 @@ impl Segments {
         }
         for (i, keys) in keys.into_iter().enumerate() {
             let r = d.section_item(NEAR, i, NEAR_LEN)?;
-            prior.bands.insert(u64_at(r, 0), (keys, u32_at(r, 16)));
+            let names = NameSketch {
+                bits: u64_at(r, 8),
+                count: u32_at(r, 20),
+            };
+            prior
+                .bands
+                .insert(u64_at(r, 0), (keys, u32_at(r, 16), names));
         }
         Ok(Some(prior))
     }
@@ -1399,21 +1406,25 @@ impl Segments {
         let Some((lo, end)) = self.base.bucket_range(key, usize::MAX)? else {
             return Ok(None);
         };
+        // A shape in both keeps the delta's record: its name union is the current one.
+        let newer = delta.bucket(key)?;
         let mut live = Vec::with_capacity((end - lo).min(cap.saturating_add(1)));
         for i in lo..end {
             if live.len() > cap {
                 break;
             }
             let shape = self.base.band_member(i)?;
+            if newer.iter().any(|m| m.shape == shape.shape) {
+                continue;
+            }
             if !maybe_gone.contains(&shape.shape)
                 || !self.base_hits(self.base.shape(shape.shape)?)?.is_empty()
             {
                 live.push(shape);
             }
         }
-        live.extend(delta.bucket(key)?);
+        live.extend(newer);
         live.sort_unstable();
-        live.dedup_by_key(|m| m.shape);
         Ok(Some(live).filter(|b| b.len() <= cap))
     }
 

@@ -738,6 +738,8 @@ impl Store {
         let from = prior.map_or(base_event, |p| p.since);
         let mut unit_ids: Vec<i64> = Vec::new();
         let mut file_ids: Vec<i64> = Vec::new();
+        // Units came or went: shapes' name unions may have changed.
+        let mut units_changed = false;
         let last_event: i64;
         {
             let mut stmt = tx
@@ -756,8 +758,12 @@ impl Store {
                     Event::FileRemoved { path, .. } => {
                         dirty.insert(path);
                     }
-                    Event::FileTouched { .. } | Event::UnitRemoved { .. } => {}
-                    Event::UnitAdded(r) => file_ids.push(r.file_id),
+                    Event::FileTouched { .. } => {}
+                    Event::UnitRemoved { .. } => units_changed = true,
+                    Event::UnitAdded(r) => {
+                        units_changed = true;
+                        file_ids.push(r.file_id);
+                    }
                     Event::PatternCreated { members, .. } => unit_ids.extend(members),
                     Event::PatternGrown { added, .. } => unit_ids.extend(added),
                     Event::PatternShrunk { removed, .. } => unit_ids.extend(removed),
@@ -792,7 +798,7 @@ impl Store {
         let fresh: Vec<String> = dirty.iter().cloned().collect();
         let mut contents = self.contents_in(tx, Some(&fresh))?;
         if let Some(prior) = prior {
-            self.carry_over(tx, prior, &dirty, &dissolved, &mut contents)?;
+            self.carry_over(tx, prior, &dirty, &dissolved, units_changed, &mut contents)?;
             dirty.extend(prior.dirty.iter().cloned());
             dissolved.extend(&prior.dissolved);
         }
@@ -806,14 +812,16 @@ impl Store {
     /// Add to `contents` the units of `prior`'s files that the events since it do not name
     /// (`fresh`), as they are: a unit whose class changed is named by that class's event, and
     /// one whose class dissolved (`dissolved` since) now belongs to none. Their shapes' band
-    /// keys are carried too (a function of the shape's codes), their names read again (the
-    /// union over the shape's units, which a unit elsewhere may have changed).
+    /// keys are carried too (a function of the shape's codes); their names (the union over
+    /// the shape's units) too unless `units_changed`, when a unit elsewhere may have changed
+    /// them and they are read again.
     fn carry_over(
         &self,
         tx: &Connection,
         prior: &index::Prior,
         fresh: &BTreeSet<String>,
         dissolved: &[u64],
+        units_changed: bool,
         contents: &mut index::Contents,
     ) -> Result<(), StoreError> {
         let err = self.err();
@@ -836,22 +844,39 @@ impl Store {
             });
         }
         let have: FxHashSet<u64> = contents.bands.iter().map(|b| b.shape).collect();
-        let mut names = tx
-            .prepare_cached(
-                "SELECT names FROM shapes WHERE key = ?1 AND units > 0 AND codes IS NOT NULL",
-            )
-            .map_err(&err)?;
+        let shapes: Vec<u64> = shapes
+            .into_iter()
+            .filter(|s| !have.contains(s) && prior.bands.contains_key(s))
+            .collect();
+        // Current names of the shapes still in the near-miss graph, in one statement.
+        let current: Option<FxHashMap<u64, near::NameSketch>> = if units_changed {
+            let keys: Vec<i64> = shapes.iter().map(|&k| k as i64).collect();
+            let mut stmt = tx
+                .prepare_cached(
+                    "SELECT key, names FROM shapes WHERE key IN (SELECT value FROM json_each(?1)) \
+                     AND units > 0 AND codes IS NOT NULL",
+                )
+                .map_err(&err)?;
+            let rows = stmt
+                .query_map([serde_json::to_string(&keys).expect("numbers")], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)? as u64,
+                        near::NameSketch::of(&codes_from_blob(r.get(1)?)),
+                    ))
+                })
+                .map_err(&err)?;
+            Some(rows.collect::<Result<_, _>>().map_err(&err)?)
+        } else {
+            None
+        };
         for shape in shapes {
-            let Some((keys, tokens)) = prior.bands.get(&shape).filter(|_| !have.contains(&shape))
-            else {
-                continue;
-            };
-            let Some(names) = names
-                .query_row([shape as i64], |r| r.get::<_, Option<Vec<u8>>>(0))
-                .optional()
-                .map_err(&err)?
-            else {
-                continue;
+            let (keys, tokens, names) = &prior.bands[&shape];
+            let names = match &current {
+                Some(current) => match current.get(&shape) {
+                    Some(names) => *names,
+                    None => continue,
+                },
+                None => *names,
             };
             let Some(&first) = keys.first() else {
                 continue;
@@ -864,7 +889,7 @@ impl Store {
                 shape,
                 keys: all,
                 tokens: *tokens,
-                names: near::NameSketch::of(&codes_from_blob(names)),
+                names,
             });
         }
         Ok(())

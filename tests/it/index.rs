@@ -281,6 +281,13 @@ fn every_answer(segments: &Segments, contents: &index::Contents) -> Vec<String> 
                 segments.band_candidates(&band.keys, cap).unwrap()
             ));
         }
+        // The members with their lengths (their name sketches are compared apart).
+        for &key in &band.keys {
+            let members = cpt::near::Buckets::bucket_up_to(segments, key, 64).unwrap();
+            let members: Option<Vec<(u64, u32)>> =
+                members.map(|b| b.iter().map(|m| (m.shape, m.tokens)).collect());
+            out.push(format!("bucket {:x}: {members:?}", key as u32));
+        }
     }
     out.sort();
     out.dedup();
@@ -328,6 +335,19 @@ fn base_and_delta_answer_as_a_freshly_built_index_after_any_changes() {
                 write(r, &format!("m{i}.py"), py_function(&format!("g{i}"), 7));
             }
         },
+        // A shape whose name union shrinks while its only copy in the delta is carried over.
+        |r| {
+            write(r, "ren_a.py", py_function("alpha", 11));
+            write(r, "ren_b.py", py_function("beta", 11));
+        },
+        |r| {
+            write(
+                r,
+                "ren_a.py",
+                format!("{}\n# touched\n", py_function("alpha", 11)),
+            )
+        },
+        |r| std::fs::remove_file(r.join("ren_b.py")).unwrap(),
         |r| write(r, "m1.py", ""),
     ];
     for (n, step) in steps.iter().enumerate() {
@@ -352,6 +372,29 @@ fn base_and_delta_answer_as_a_freshly_built_index_after_any_changes() {
             every_answer(&fresh, &contents),
             "step {n}"
         );
+        // A shape's name sketch bounds the names it shares with a candidate. A stale one in
+        // the maintained index may hold more names (a copy elsewhere went: the verifier, which
+        // reads the names, still decides), never fewer, which would drop a candidate.
+        let sketches = |segments: &Segments| {
+            let mut out = std::collections::BTreeMap::new();
+            for band in &contents.bands {
+                for &key in &band.keys {
+                    let bucket = cpt::near::Buckets::bucket_up_to(segments, key, usize::MAX);
+                    for m in bucket.unwrap().unwrap_or_default() {
+                        out.insert(m.shape, m.names.expect("the index knows names"));
+                    }
+                }
+            }
+            out
+        };
+        let (now, want) = (sketches(&maintained), sketches(&fresh));
+        for (shape, want) in &want {
+            let now = now[shape];
+            assert!(
+                now.bits & want.bits == want.bits && now.count >= want.count,
+                "step {n}: shape {shape:x} has sketch {now:?}, a fresh index {want:?}"
+            );
+        }
     }
     assert!(saw_delta, "the changes were answered by a delta segment");
 }
