@@ -525,7 +525,7 @@ pub struct Index {
 
 /// Which file a path named when it was opened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct FileIdentity {
+pub struct FileIdentity {
     device: u64,
     inode: u64,
     len: u64,
@@ -712,6 +712,11 @@ impl Index {
             Body::Mapped { .. } => Access::Mapped,
             Body::Read { .. } => Access::Read,
         }
+    }
+
+    /// The file this index was opened from.
+    pub fn identity(&self) -> FileIdentity {
+        self.identity
     }
 
     /// Whether `path` is still the file this index was opened from (an index is only ever
@@ -1232,6 +1237,38 @@ pub struct Prior {
     /// The band keys (low 32 bits), length and name sketch of every near-miss shape with
     /// units here.
     pub bands: FxHashMap<u64, (Vec<u32>, u32, NameSketch)>,
+}
+
+impl Prior {
+    /// What a delta segment built from `contents` reads back as.
+    pub fn of(contents: &Contents) -> Prior {
+        let mut dirty = contents.dirty.clone();
+        dirty.sort_unstable();
+        dirty.dedup();
+        let mut dissolved = contents.dissolved.clone();
+        dissolved.sort_unstable();
+        dissolved.dedup();
+        let with_units: FxHashSet<u64> = contents.units.iter().map(|u| u.shape).collect();
+        let bands = contents
+            .bands
+            .iter()
+            .filter(|b| with_units.contains(&b.shape))
+            .map(|b| {
+                let mut keys: Vec<u32> = b.keys.iter().map(|&k| k as u32).collect();
+                keys.sort_unstable();
+                keys.dedup();
+                (b.shape, (keys, b.tokens, b.names))
+            })
+            .collect();
+        Prior {
+            since: contents.last_event,
+            dirty,
+            dissolved,
+            files: contents.files.clone(),
+            units: contents.units.clone(),
+            bands,
+        }
+    }
 }
 
 /// A base index and, optionally, the delta segment beside it: queried together, they answer

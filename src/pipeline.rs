@@ -880,6 +880,8 @@ pub fn delta_path(db: &Path) -> PathBuf {
 pub struct Warm {
     pub recent: Recent,
     base: std::sync::Mutex<Option<Index>>,
+    /// The delta segment this process wrote last, as it reads back, with the file written.
+    delta: std::sync::Mutex<Option<(index::Prior, index::FileIdentity)>>,
 }
 
 impl Warm {
@@ -892,6 +894,17 @@ impl Warm {
         let mut base = self.base.lock().unwrap_or_else(|p| p.into_inner());
         base.take()
             .filter(|b| b.access() == access && b.is_at(path))
+    }
+
+    /// The delta segment kept, if `delta` is still the file it was written to.
+    fn take_delta(&self, delta: Option<&Index>) -> Option<index::Prior> {
+        let mut kept = self.delta.lock().unwrap_or_else(|p| p.into_inner());
+        let (prior, identity) = kept.take()?;
+        (delta?.identity() == identity).then_some(prior)
+    }
+
+    fn keep_delta(&self, prior: index::Prior, delta: &Index) {
+        *self.delta.lock().unwrap_or_else(|p| p.into_inner()) = Some((prior, delta.identity()));
     }
 
     fn keep_base(&self, segments: Segments) {
@@ -1000,7 +1013,12 @@ fn refresh_index_warm(
     let base_units = segments.base.units();
     // A delta ahead of the catalogue (restored from a copy, say), or one that cannot be read
     // back, is no starting point.
-    let prior = segments.prior().ok().flatten().filter(|p| p.since < last);
+    let kept = warm.and_then(|w| w.take_delta(segments.delta.as_ref()));
+    let prior = match kept {
+        Some(prior) => Some(prior),
+        None => segments.prior().ok().flatten(),
+    }
+    .filter(|p| p.since < last);
     release(warm, segments);
     let contents = store.delta_contents(base_event, prior.as_ref())?;
     if contents.units.len() * DELTA_FRACTION > base_units.max(1) {
@@ -1012,7 +1030,12 @@ fn refresh_index_warm(
     let bytes = index::build(&contents);
     index::write_atomically(&delta_path(db), &bytes, index::Durability::PageCache)?;
     match open_segments(db, access, warm) {
-        Ok(s) => Ok((s, IndexRefresh::Delta)),
+        Ok(s) => {
+            if let (Some(warm), Some(delta)) = (warm, &s.delta) {
+                warm.keep_delta(index::Prior::of(&contents), delta);
+            }
+            Ok((s, IndexRefresh::Delta))
+        }
         Err(why) => rebuild(why),
     }
 }

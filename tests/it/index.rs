@@ -296,6 +296,17 @@ fn every_answer(segments: &Segments, contents: &index::Contents) -> Vec<String> 
 
 #[test]
 fn base_and_delta_answer_as_a_freshly_built_index_after_any_changes() {
+    delta_steps_answer_as_a_fresh_index(false);
+}
+
+/// The same steps applied as the watcher applies them: scans of named files in one process,
+/// which keeps the base index open and the delta it wrote last in memory between scans.
+#[test]
+fn deltas_kept_in_memory_by_the_watcher_answer_as_a_fresh_index() {
+    delta_steps_answer_as_a_fresh_index(true);
+}
+
+fn delta_steps_answer_as_a_fresh_index(in_watcher: bool) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     // Enough files that a few changes stay a small delta.
@@ -350,9 +361,28 @@ fn base_and_delta_answer_as_a_freshly_built_index_after_any_changes() {
         |r| std::fs::remove_file(r.join("ren_b.py")).unwrap(),
         |r| write(r, "m1.py", ""),
     ];
+    let warm = pipeline::Warm::new();
+    let options = pipeline::ScanOptions {
+        root: root.canonicalize().unwrap(),
+        db: db.clone(),
+        settings: Default::default(),
+    };
+    let mut named = std::collections::BTreeSet::new();
     for (n, step) in steps.iter().enumerate() {
         step(root);
-        scan(root, None);
+        if in_watcher {
+            // Every path the tree has had: the scan reads the ones that changed.
+            for entry in std::fs::read_dir(root).unwrap() {
+                let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+                if name.ends_with(".py") {
+                    named.insert(name);
+                }
+            }
+            let paths: Vec<String> = named.iter().cloned().collect();
+            pipeline::scan_paths(&options, &paths, Some(&warm), &pipeline::Silent).unwrap();
+        } else {
+            scan(root, None);
+        }
         let store = Store::open_existing(&db).unwrap();
         saw_delta |= pipeline::delta_path(&db).exists();
         // Base and delta read chunk by chunk, the fresh index mapped: both ways answer alike.
