@@ -373,24 +373,6 @@ pub struct Reusable {
     generated: bool,
 }
 
-impl Reusable {
-    /// Bytes held, roughly.
-    pub fn size(&self) -> usize {
-        let unit = |u: &UnitPrint| {
-            std::mem::size_of::<UnitPrint>()
-                + u.name.len()
-                + 2 * (u.codes.len() + u.names.len() + u.idents.len())
-        };
-        self.units.iter().map(unit).sum::<usize>()
-            + self
-                .runs
-                .iter()
-                .flat_map(|(_, blocks)| blocks)
-                .map(unit)
-                .sum::<usize>()
-    }
-}
-
 /// An earlier version of a file and how it became the one being fingerprinted: bytes
 /// `start..old_end` were replaced by `start..new_end`, and tree-sitter found the syntax
 /// changed in `changed` (new bytes). A unit or statement run that lies clear of both — with

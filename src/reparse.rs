@@ -51,13 +51,11 @@ impl Recent {
         Recent::default()
     }
 
-    /// Files kept.
-    pub fn len(&self) -> usize {
-        self.lock().files.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+    /// Files kept, and their bytes of text.
+    #[cfg(test)]
+    fn held(&self) -> (usize, usize) {
+        let inner = self.lock();
+        (inner.files.len(), inner.text_bytes)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -241,6 +239,32 @@ mod tests {
             (same.start_byte, same.old_end_byte, same.new_end_byte),
             (3, 3, 3)
         );
+    }
+
+    #[test]
+    fn recent_versions_are_bounded_and_the_least_recently_used_go_first() {
+        let py = lang::by_id("python").unwrap();
+        let recent = Recent::new();
+        let t = Thresholds::default();
+        let text = |i: usize| format!("def f{i}(x):\n    return x + {i}\n").into_bytes();
+        for i in 0..MAX_FILES + 10 {
+            fingerprint(py, &format!("f{i}.py"), &text(i), t, Some(&recent)).unwrap();
+        }
+        let (files, bytes) = recent.held();
+        assert_eq!(files, MAX_FILES);
+        assert_eq!(
+            bytes,
+            (10..MAX_FILES + 10).map(|i| text(i).len()).sum::<usize>()
+        );
+        // The oldest went; a kept one is parsed from its last version.
+        let (_, how) = fingerprint(py, "f0.py", &text(0), t, Some(&recent)).unwrap();
+        assert!(!how.incremental);
+        let (_, how) = fingerprint(py, "f20.py", &text(21), t, Some(&recent)).unwrap();
+        assert!(how.incremental);
+        // Text beyond the byte budget is not kept at all.
+        let big = vec![b'#'; MAX_TEXT_BYTES];
+        fingerprint(py, "big.py", &big, t, Some(&recent)).unwrap();
+        assert!(recent.held().1 <= MAX_TEXT_BYTES);
     }
 
     /// Random edits of every language's fixtures — units deleted and duplicated, runs of
