@@ -419,8 +419,8 @@ impl Earlier<'_> {
     fn moved(&self, old: &UnitPrint) -> UnitPrint {
         let mut unit = old.clone();
         if old.start_byte >= self.old_end {
-            unit.start_byte = old.start_byte - self.old_end + self.new_end;
-            unit.end_byte = old.end_byte - self.old_end + self.new_end;
+            unit.start_byte = self.moved_byte(old.start_byte);
+            unit.end_byte = self.moved_byte(old.end_byte);
             unit.start_line = (i64::from(old.start_line) + self.line_delta) as u32;
             unit.end_line = (i64::from(old.end_line) + self.line_delta) as u32;
         }
