@@ -21,7 +21,7 @@ use crate::index::{self, Access, Index, Segments};
 use crate::lang;
 use crate::reparse::{self, Recent};
 use crate::similar::{self, Match, Own};
-use crate::store::{Change, FileState, KnownFile, MemberRow, PatternRow, Store};
+use crate::store::{Candidates, Change, FileState, KnownFile, MemberRow, PatternRow, Store};
 
 /// Directory of the catalogue at a scanned root.
 pub const CATALOGUE_DIR: &str = ".cpt";
@@ -177,6 +177,7 @@ fn scan_scope(
 
     progress.start(todo.len() as u64);
     let scan_id = store.begin_scan()?;
+    let seq_before = store.last_event()?;
     let mut tally = Tally {
         removed: removed.len() as u64,
         ..Tally::default()
@@ -205,17 +206,32 @@ fn scan_scope(
             });
         writer.join().expect("writer thread panicked")
     })?;
-    // The index learns the new units first: classification reads candidates from it. A first
-    // scan has none yet, and classifies every shape from memory anyway.
-    let segments = if index::path_for(&options.db).exists() {
-        Some(refresh_index_warm(&store, &options.db, Access::Mapped, warm)?.0)
-    } else {
-        None
+    // Classification reads near-miss candidates from the index. The watcher's scans of a few
+    // files take the index as it was before their writes, with the shapes they changed read
+    // from the catalogue and laid over it, so the index is written once, after. Other scans
+    // bring the index up to date with the new units first. A first scan has no index yet,
+    // and classifies every shape from memory anyway.
+    let before = match (warm, scope) {
+        (Some(warm), Some(_)) => open_segments(&options.db, Access::Mapped, Some(warm))
+            .ok()
+            .filter(|s| s.last_event() == seq_before),
+        _ => None,
+    };
+    let segments = match &before {
+        None if index::path_for(&options.db).exists() => {
+            Some(refresh_index_warm(&store, &options.db, Access::Mapped, warm)?.0)
+        }
+        _ => None,
+    };
+    let candidates = match (&before, &segments) {
+        (Some(before), _) => Some(Candidates::Before(before)),
+        (None, Some(current)) => Some(Candidates::Current(current)),
+        (None, None) => None,
     };
     tally.events += store
-        .classify(scan_id, &options.settings.near, segments.as_ref())?
+        .classify(scan_id, &options.settings.near, candidates)?
         .events;
-    if let Some(segments) = segments {
+    for segments in before.into_iter().chain(segments) {
         release(warm, segments);
     }
     release(

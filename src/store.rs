@@ -507,7 +507,7 @@ impl Store {
         &mut self,
         scan: i64,
         params: &Params,
-        index: Option<&Segments>,
+        index: Option<Candidates<'_>>,
     ) -> Result<BatchReport, StoreError> {
         let err = sqlite_error(&self.path);
         let params_key = params.key();
@@ -1303,7 +1303,7 @@ impl<'t> Writer<'t> {
         params: &Params,
         all: bool,
         emit: bool,
-        index: Option<&Segments>,
+        index: Option<Candidates<'_>>,
     ) -> rusqlite::Result<()> {
         // Pending shapes need no names (only their codes, for the buckets they join or
         // leave): on a first scan they are every shape, read again below with names.
@@ -1331,9 +1331,18 @@ impl<'t> Writer<'t> {
             // scan refreshes it before classifying); when every shape is classified, or the
             // index cannot answer, from band buckets of every live shape held in memory.
             let from_index = match index.filter(|_| !all) {
-                Some(segments) if segments.last_event() == self.last_event()? => self
-                    .plan_edges(segments, None, &appeared_or_gone, &stale, params)?
-                    .ok(),
+                Some(Candidates::Current(segments))
+                    if segments.last_event() == self.last_event()? =>
+                {
+                    self.plan_edges(segments, None, &appeared_or_gone, &stale, params)?
+                        .ok()
+                }
+                Some(Candidates::Before(segments)) => {
+                    let keys = pending_keys(&pending);
+                    let now = Overlay::new(segments, keys.clone(), self.shapes_by_key(&keys)?);
+                    self.plan_edges(&now, None, &appeared_or_gone, &stale, params)?
+                        .ok()
+                }
                 _ => None,
             };
             let plan = match from_index {
@@ -1652,6 +1661,88 @@ impl<'t> Writer<'t> {
             }
         }
         Ok(())
+    }
+}
+
+/// Where classification takes the near-miss candidates of the shapes that changed from, when
+/// not from buckets of every shape built in memory.
+#[derive(Clone, Copy)]
+pub enum Candidates<'a> {
+    /// An index up to date with the catalogue (it is not used otherwise).
+    Current(&'a Segments),
+    /// An index up to date with the catalogue as it was before the units being classified
+    /// were written (the watcher's): the shapes those units changed are read from the
+    /// catalogue and laid over it.
+    Before(&'a Segments),
+}
+
+fn pending_keys(rows: &[ShapeRow]) -> Vec<u64> {
+    rows.iter().map(|r| r.key).collect()
+}
+
+/// Band buckets as they are now: an index from before some shapes changed, without those
+/// shapes, plus the ones among them still in the near-miss graph as the catalogue has them.
+/// Every other shape's record (units, codes, names) is as the index has it, since a shape's
+/// record changes only with its units.
+struct Overlay<'a> {
+    before: &'a Segments,
+    changed: FxHashSet<u64>,
+    /// The changed shapes still in the graph: their record and band keys (low 32 bits).
+    now: Vec<(near::Member, [u32; fingerprint::BANDS])>,
+}
+
+impl<'a> Overlay<'a> {
+    fn new(before: &'a Segments, changed: Vec<u64>, now: FxHashMap<u64, near::Shape>) -> Self {
+        let now = now
+            .into_values()
+            .filter(|s| !s.codes.is_empty())
+            .map(|s| {
+                let keys = Sketch::of(&s.codes).band_keys().map(|k| k as u32);
+                let member = near::Member {
+                    shape: s.key,
+                    tokens: s.codes.len() as u32,
+                    names: Some(near::NameSketch::of(&s.names)),
+                };
+                (member, keys)
+            })
+            .collect();
+        Overlay {
+            before,
+            changed: changed.into_iter().collect(),
+            now,
+        }
+    }
+}
+
+impl near::Buckets for Overlay<'_> {
+    type Error = index::Damaged;
+    fn bucket(&self, key: u64) -> Result<Vec<near::Member>, index::Damaged> {
+        Ok(self.bucket_up_to(key, usize::MAX)?.unwrap_or_default())
+    }
+    fn bucket_up_to(
+        &self,
+        key: u64,
+        cap: usize,
+    ) -> Result<Option<Vec<near::Member>>, index::Damaged> {
+        // At most every changed shape leaves the bucket: one over `cap` of those is over now.
+        let Some(before) = self
+            .before
+            .bucket_up_to(key, cap.saturating_add(self.changed.len()))?
+        else {
+            return Ok(None);
+        };
+        let mut bucket: Vec<near::Member> = before
+            .into_iter()
+            .filter(|m| !self.changed.contains(&m.shape))
+            .collect();
+        bucket.extend(
+            self.now
+                .iter()
+                .filter(|(_, keys)| keys.contains(&(key as u32)))
+                .map(|(m, _)| *m),
+        );
+        bucket.sort_unstable();
+        Ok(Some(bucket).filter(|b| b.len() <= cap))
     }
 }
 

@@ -294,6 +294,20 @@ fn every_answer(segments: &Segments, contents: &index::Contents) -> Vec<String> 
     out
 }
 
+/// A function unlike `py_function`'s.
+const TALLY: &str = "def tally(words, limit=3):
+    counts = {}
+    for word in words:
+        key = word.lower().strip()
+        if not key:
+            continue
+        counts[key] = counts.get(key, 0) + 1
+        if counts[key] > limit:
+            counts[key] = limit
+    ordered = sorted(counts.items(), key=lambda kv: -kv[1])
+    return ordered[:limit]
+";
+
 #[test]
 fn base_and_delta_answer_as_a_freshly_built_index_after_any_changes() {
     delta_steps_answer_as_a_fresh_index(false);
@@ -359,6 +373,15 @@ fn delta_steps_answer_as_a_fresh_index(in_watcher: bool) {
             )
         },
         |r| std::fs::remove_file(r.join("ren_b.py")).unwrap(),
+        // Two near-miss copies of each other, both new shapes, in one step.
+        |r| {
+            write(r, "twin_a.py", TALLY);
+            write(
+                r,
+                "twin_b.py",
+                TALLY.replace("        if counts", "        print(key)\n        if counts"),
+            );
+        },
         |r| write(r, "m1.py", ""),
     ];
     let warm = pipeline::Warm::new();
@@ -380,6 +403,11 @@ fn delta_steps_answer_as_a_fresh_index(in_watcher: bool) {
             }
             let paths: Vec<String> = named.iter().cloned().collect();
             pipeline::scan_paths(&options, &paths, Some(&warm), &pipeline::Silent).unwrap();
+            // Classified from the index as it was, with the changed shapes laid over it, as
+            // a fresh scan classifies.
+            let again = fresh_dir.path().join(format!("scan-{n}.db"));
+            scan(root, Some(&again));
+            crate::common::assert_same_clones(&db, &again);
         } else {
             scan(root, None);
         }
