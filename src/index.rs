@@ -1068,7 +1068,12 @@ impl Index {
                 self.path.display()
             )));
         }
-        let r = self.section_item(NEAR, near, NEAR_LEN)?;
+        self.near_shape(near)
+    }
+
+    /// Near-miss shape `i` of the NEAR table.
+    fn near_shape(&self, i: usize) -> Result<Member, Damaged> {
+        let r = self.section_item(NEAR, i, NEAR_LEN)?;
         Ok(Member {
             shape: u64_at(r, 0),
             tokens: u32_at(r, 16),
@@ -1357,14 +1362,9 @@ impl Segments {
                 .push(u32_at(e, 0));
         }
         for (i, keys) in keys.into_iter().enumerate() {
-            let r = d.section_item(NEAR, i, NEAR_LEN)?;
-            let names = NameSketch {
-                bits: u64_at(r, 8),
-                count: u32_at(r, 20),
-            };
-            prior
-                .bands
-                .insert(u64_at(r, 0), (keys, u32_at(r, 16), names));
+            let m = d.near_shape(i)?;
+            let names = m.names.expect("the index keeps name sketches");
+            prior.bands.insert(m.shape, (keys, m.tokens, names));
         }
         Ok(Some(prior))
     }
