@@ -475,6 +475,18 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(err)?;
+        // Another writer (a `cpt scan` beside a `cpt watch`) may have added files and units
+        // since this connection read the counters: they are read again under the write lock.
+        for (key, next) in [
+            ("next_file_id", &mut self.next_file_id),
+            ("next_unit_id", &mut self.next_unit_id),
+        ] {
+            let value: Option<String> = tx
+                .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+                .optional()
+                .map_err(err)?;
+            *next = value.and_then(|v| v.parse().ok()).unwrap_or(1);
+        }
         let mut writer = Writer::new(&tx, scan, self.next_file_id, self.next_unit_id);
         for change in changes {
             writer.change(change).map_err(err)?;
@@ -2276,8 +2288,29 @@ mod tests {
             )
             .unwrap();
         drop(store);
-        let store = Store::open_existing(&path).unwrap();
+        let mut store = Store::open_existing(&path).unwrap();
         assert_eq!((store.next_file_id, store.next_unit_id), (2, 2));
+        // A second writer adds a file and a unit after this one opened: ids do not collide.
+        let mut other = Store::open_existing(&path).unwrap();
+        other
+            .apply_changes(
+                scan,
+                vec![Change::Upsert {
+                    file: file("b.py"),
+                    units: vec![unit("g", 1, 11, 101)],
+                }],
+            )
+            .unwrap();
+        store
+            .apply_changes(
+                scan,
+                vec![Change::Upsert {
+                    file: file("c.py"),
+                    units: vec![unit("h", 1, 12, 102)],
+                }],
+            )
+            .unwrap();
+        assert_eq!((store.next_file_id, store.next_unit_id), (4, 4));
         let err = Store::open_existing(&dir.path().join("none.db"))
             .err()
             .unwrap()
