@@ -476,16 +476,24 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(err)?;
         // Another writer (a `cpt scan` beside a `cpt watch`) may have added files and units
-        // since this connection read the counters: they are read again under the write lock.
-        for (key, next) in [
-            ("next_file_id", &mut self.next_file_id),
-            ("next_unit_id", &mut self.next_unit_id),
+        // since this connection read the counters: they are read again under the write lock,
+        // and never below the ids in use (a catalogue an older `cpt` let two writers share).
+        for (key, next, table) in [
+            ("next_file_id", &mut self.next_file_id, "files"),
+            ("next_unit_id", &mut self.next_unit_id, "units"),
         ] {
             let value: Option<String> = tx
                 .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
                 .optional()
                 .map_err(err)?;
-            *next = value.and_then(|v| v.parse().ok()).unwrap_or(1);
+            let in_use: i64 = tx
+                .query_row(
+                    &format!("SELECT coalesce(max(id), 0) + 1 FROM {table}"),
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(err)?;
+            *next = value.and_then(|v| v.parse().ok()).unwrap_or(1).max(in_use);
         }
         let mut writer = Writer::new(&tx, scan, self.next_file_id, self.next_unit_id);
         for change in changes {
