@@ -2284,40 +2284,25 @@ mod tests {
     fn reopening_keeps_counters_and_a_missing_catalogue_says_how_to_make_one() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sub/c.db");
+        // One file with one unit.
+        let add = |store: &mut Store, scan: i64, path: &str, name: &str, n: u64| {
+            let units = vec![unit(name, 1, n, n + 90)];
+            let change = Change::Upsert {
+                file: file(path),
+                units,
+            };
+            store.apply_changes(scan, vec![change]).unwrap();
+        };
         let mut store = Store::open(&path).unwrap();
         let scan = store.begin_scan().unwrap();
-        store
-            .apply_changes(
-                scan,
-                vec![Change::Upsert {
-                    file: file("a.py"),
-                    units: vec![unit("f", 1, 10, 100)],
-                }],
-            )
-            .unwrap();
+        add(&mut store, scan, "a.py", "f", 10);
         drop(store);
         let mut store = Store::open_existing(&path).unwrap();
         assert_eq!((store.next_file_id, store.next_unit_id), (2, 2));
         // A second writer adds a file and a unit after this one opened: ids do not collide.
         let mut other = Store::open_existing(&path).unwrap();
-        other
-            .apply_changes(
-                scan,
-                vec![Change::Upsert {
-                    file: file("b.py"),
-                    units: vec![unit("g", 1, 11, 101)],
-                }],
-            )
-            .unwrap();
-        store
-            .apply_changes(
-                scan,
-                vec![Change::Upsert {
-                    file: file("c.py"),
-                    units: vec![unit("h", 1, 12, 102)],
-                }],
-            )
-            .unwrap();
+        add(&mut other, scan, "b.py", "g", 11);
+        add(&mut store, scan, "c.py", "h", 12);
         assert_eq!((store.next_file_id, store.next_unit_id), (4, 4));
         let err = Store::open_existing(&dir.path().join("none.db"))
             .err()
