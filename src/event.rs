@@ -97,6 +97,10 @@ pub enum Event {
     UnitAdded(UnitRecord),
     UnitRemoved {
         id: i64,
+        /// The unit's shape (absent from logs written before it was recorded): whose
+        /// classes and name union the removal changes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        shape: Option<Hash64>,
     },
     PatternCreated {
         id: String,
@@ -163,10 +167,18 @@ mod tests {
             r#"{"event":"pattern_grown","id":"00000000000000ff","clone_type":"T2","lines":12,"tokens":90,"similarity":1.0,"added":[3,4]}"#
         );
         assert_eq!(serde_json::from_str::<Event>(&json).unwrap(), e);
-        let u = Event::UnitRemoved { id: 9 };
+        let u = Event::UnitRemoved {
+            id: 9,
+            shape: Some(Hash64(7)),
+        };
         assert_eq!(
             serde_json::from_str::<Event>(&serde_json::to_string(&u).unwrap()).unwrap(),
             u
+        );
+        // Logs written before removals named their shape still read.
+        assert_eq!(
+            serde_json::from_str::<Event>(r#"{"event":"unit_removed","id":9}"#).unwrap(),
+            Event::UnitRemoved { id: 9, shape: None }
         );
         assert_eq!(
             serde_json::to_string(&Hash64(u64::MAX)).unwrap(),

@@ -521,6 +521,17 @@ pub struct Index {
     damaged: RefCell<Option<String>>,
     /// The file opened.
     identity: FileIdentity,
+    /// The distinct shapes of each file's units, found on first need and kept for as long
+    /// as the index is open (a watcher asks after every save).
+    file_shapes: std::cell::OnceCell<FileShapes>,
+    /// NEAR positions of shapes asked for so far (`None`: not a near-miss shape).
+    near_of: RefCell<FxHashMap<u64, Option<u32>>>,
+}
+
+/// The distinct shapes of every file's units.
+struct FileShapes {
+    by_path: FxHashMap<String, u32>,
+    shapes: Vec<Vec<u64>>,
 }
 
 /// Which file a path named when it was opened.
@@ -703,6 +714,8 @@ impl Index {
             body_start,
             damaged: RefCell::new(None),
             identity,
+            file_shapes: std::cell::OnceCell::new(),
+            near_of: RefCell::new(FxHashMap::default()),
         })
     }
 
@@ -1020,8 +1033,16 @@ impl Index {
     }
 
     /// The band table entries of a band key (its low 32 bits); `None` when there are more
-    /// than `cap` (counting stops there).
+    /// than `cap`.
     fn bucket_range(&self, key: u64, cap: usize) -> Result<Option<(usize, usize)>, Damaged> {
+        let (lo, end) = self.bucket_bounds(key)?;
+        Ok((end - lo <= cap).then_some((lo, end)))
+    }
+
+    /// Where the band table entries of a band key (its low 32 bits) start and end: two
+    /// bisections of the few dozen entries its directory slot holds (a bucket lies in one
+    /// slot, since its entries share their top bits), however many entries the bucket has.
+    fn bucket_bounds(&self, key: u64) -> Result<(usize, usize), Damaged> {
         let damaged = |what: &str| Damaged(format!("{}: {what}", self.path.display()));
         let key = key as u32;
         let slot = if self.dir_bits == 0 {
@@ -1030,33 +1051,33 @@ impl Index {
             (key >> (32 - self.dir_bits)) as usize
         };
         let dir = self.bytes(self.sections[BAND_DIR].0 + slot * 4, 8)?;
-        let (mut lo, mut hi) = (u32_at(dir, 0) as usize, u32_at(dir, 4) as usize);
-        if lo > hi || hi > self.band_entries {
+        let (start, stop) = (u32_at(dir, 0) as usize, u32_at(dir, 4) as usize);
+        if start > stop || stop > self.band_entries {
             return Err(damaged("band directory out of range"));
         }
-        let entry = |i: usize| -> Result<(u32, u32), Damaged> {
-            let e = self.section_item(BAND_TABLE, i, 8)?;
-            Ok((u32_at(e, 0), u32_at(e, 4)))
+        let key_at = |i: usize| -> Result<u32, Damaged> {
+            Ok(u32_at(self.section_item(BAND_TABLE, i, 8)?, 0))
         };
-        // The slot holds a few dozen entries: bisect them.
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            if entry(mid)?.0 < key {
-                lo = mid + 1;
-            } else {
-                hi = mid;
+        // The first entry in `lo..hi` whose key passes `below` (`true` while under it).
+        let bisect = |mut lo: usize, mut hi: usize, below: &dyn Fn(u32) -> bool| {
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                if below(key_at(mid)?) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
             }
-        }
-        // One entry per shape and key: the entries are the bucket's shapes. Count them
-        // first: an over-cap bucket's shapes are never read.
-        let mut end = lo;
-        while end < self.band_entries && entry(end)?.0 == key {
-            if end - lo == cap {
-                return Ok(None);
-            }
-            end += 1;
-        }
-        Ok(Some((lo, end)))
+            Ok::<usize, Damaged>(lo)
+        };
+        let lo = bisect(start, stop, &|k| k < key)?;
+        let end = bisect(lo, stop, &|k| k <= key)?;
+        Ok((lo, end))
+    }
+
+    /// The near-miss shape (position in NEAR) of band table entry `i`, without reading it.
+    fn band_near(&self, i: usize) -> Result<u32, Damaged> {
+        Ok(u32_at(self.section_item(BAND_TABLE, i, 8)?, 4))
     }
 
     /// The shape of band table entry `i`.
@@ -1069,6 +1090,13 @@ impl Index {
             )));
         }
         self.near_shape(near)
+    }
+
+    /// The position in the NEAR table of a near-miss shape.
+    fn near_position(&self, shape: u64) -> Result<Option<u32>, Damaged> {
+        let key = |i: usize| Ok(u64_at(self.section_item(NEAR, i, NEAR_LEN)?, 0));
+        let i = lower_bound(self.near, shape, u64::MAX, key)?;
+        Ok((i < self.near && key(i)? == shape).then_some(i as u32))
     }
 
     /// Near-miss shape `i` of the NEAR table.
@@ -1084,25 +1112,62 @@ impl Index {
         })
     }
 
-    /// The shapes of the units in these files (by path).
-    fn shapes_in_files(&self, paths: &[String]) -> Result<FxHashSet<u64>, Damaged> {
-        let mut files = vec![false; self.files];
-        for (i, file) in files.iter_mut().enumerate() {
-            let f = self.section_item(FILES, i, 12)?;
-            let path = self.string(u32_at(f, 0), u32_at(f, 4))?;
-            *file = paths.binary_search_by(|p| p.as_str().cmp(path)).is_ok();
-        }
-        let mut out = FxHashSet::default();
-        if !files.contains(&true) {
-            return Ok(out);
-        }
-        for i in 0..self.units {
-            let r = self.unit_record(i)?;
-            if files.get(u32_at(r, 20) as usize) == Some(&true) {
-                out.insert(u64_at(r, 8));
+    /// The base's shapes that may be gone from a live index whose dirty files are `paths`:
+    /// those of the units in these files, by key and by NEAR position.
+    fn shapes_in_files(&self, paths: &[String]) -> Result<MaybeGone, Damaged> {
+        let files = match self.file_shapes.get() {
+            Some(files) => files,
+            None => {
+                let files = self.read_file_shapes()?;
+                self.file_shapes.get_or_init(|| files)
+            }
+        };
+        let mut near_of = self.near_of.borrow_mut();
+        let mut gone = MaybeGone {
+            shapes: FxHashSet::default(),
+            near: FxHashSet::default(),
+        };
+        for path in paths {
+            let Some(&file) = files.by_path.get(path) else {
+                continue;
+            };
+            for &shape in &files.shapes[file as usize] {
+                if !gone.shapes.insert(shape) {
+                    continue;
+                }
+                let near = match near_of.get(&shape) {
+                    Some(&near) => near,
+                    None => *near_of.entry(shape).or_insert(self.near_position(shape)?),
+                };
+                gone.near.extend(near);
             }
         }
-        Ok(out)
+        Ok(gone)
+    }
+
+    /// One pass over the units: the distinct shapes of each file.
+    fn read_file_shapes(&self) -> Result<FileShapes, Damaged> {
+        let mut by_path = FxHashMap::default();
+        for i in 0..self.files {
+            let f = self.section_item(FILES, i, 12)?;
+            by_path.insert(
+                self.string(u32_at(f, 0), u32_at(f, 4))?.to_string(),
+                i as u32,
+            );
+        }
+        let mut shapes = vec![Vec::new(); self.files];
+        for i in 0..self.units {
+            let r = self.unit_record(i)?;
+            if let Some(file) = shapes.get_mut(u32_at(r, 20) as usize) {
+                file.push(u64_at(r, 8));
+            }
+        }
+        for file in &mut shapes {
+            file.sort_unstable();
+            file.dedup();
+            file.shrink_to_fit();
+        }
+        Ok(FileShapes { by_path, shapes })
     }
 
     /// The shapes in the bucket of a band key (its low 32 bits), sorted.
@@ -1246,17 +1311,23 @@ pub struct Prior {
 
 impl Prior {
     /// What a delta segment built from `contents` reads back as.
-    pub fn of(contents: &Contents) -> Prior {
-        let mut dirty = contents.dirty.clone();
+    pub fn of(contents: Contents) -> Prior {
+        let Contents {
+            last_event,
+            mut dirty,
+            mut dissolved,
+            files,
+            units,
+            bands,
+            ..
+        } = contents;
         dirty.sort_unstable();
         dirty.dedup();
-        let mut dissolved = contents.dissolved.clone();
         dissolved.sort_unstable();
         dissolved.dedup();
-        let with_units: FxHashSet<u64> = contents.units.iter().map(|u| u.shape).collect();
-        let bands = contents
-            .bands
-            .iter()
+        let with_units: FxHashSet<u64> = units.iter().map(|u| u.shape).collect();
+        let bands = bands
+            .into_iter()
             .filter(|b| with_units.contains(&b.shape))
             .map(|b| {
                 let mut keys: Vec<u32> = b.keys.iter().map(|&k| k as u32).collect();
@@ -1266,11 +1337,11 @@ impl Prior {
             })
             .collect();
         Prior {
-            since: contents.last_event,
+            since: last_event,
             dirty,
             dissolved,
-            files: contents.files.clone(),
-            units: contents.units.clone(),
+            files,
+            units,
             bands,
         }
     }
@@ -1287,7 +1358,14 @@ pub struct Segments {
     dissolved: Vec<u64>,
     /// Shapes with a base unit in a dirty file (found on first need): only those can be
     /// gone from the live index.
-    maybe_gone: std::cell::OnceCell<FxHashSet<u64>>,
+    maybe_gone: std::cell::OnceCell<MaybeGone>,
+}
+
+/// The base's shapes that may be gone from a live index: by key, and by position in the
+/// base's NEAR table (which its band table names).
+struct MaybeGone {
+    shapes: FxHashSet<u64>,
+    near: FxHashSet<u32>,
 }
 
 impl Segments {
@@ -1431,18 +1509,27 @@ impl Segments {
         let Some(delta) = &self.delta else {
             return self.base.bucket_up_to(key, cap);
         };
-        let maybe_gone = match self.maybe_gone.get() {
-            Some(set) => set,
+        let gone = match self.maybe_gone.get() {
+            Some(gone) => gone,
             None => {
-                let set = self.base.shapes_in_files(&self.dirty)?;
-                self.maybe_gone.get_or_init(|| set)
+                let gone = self.base.shapes_in_files(&self.dirty)?;
+                self.maybe_gone.get_or_init(|| gone)
             }
         };
-        // Entries are read one by one, and only until the bucket is known to be over the cap:
-        // a common band key's base bucket holds thousands.
-        let Some((lo, end)) = self.base.bucket_range(key, usize::MAX)? else {
-            return Ok(None);
-        };
+        let (lo, end) = self.base.bucket_bounds(key)?;
+        // Count first, from the band table alone: a shape with no base unit in a dirty file
+        // is in the bucket (with the base's record or the delta's), so more than `cap` of
+        // those is over the cap without a shape read. A common band key's bucket holds
+        // thousands.
+        let mut sure = 0;
+        for i in lo..end {
+            if !gone.near.contains(&self.base.band_near(i)?) {
+                sure += 1;
+                if sure > cap {
+                    return Ok(None);
+                }
+            }
+        }
         // A shape in both keeps the delta's record: its name union is the current one.
         let newer = delta.bucket(key)?;
         let mut live = Vec::with_capacity((end - lo).min(cap.saturating_add(1)));
@@ -1454,7 +1541,7 @@ impl Segments {
             if newer.iter().any(|m| m.shape == shape.shape) {
                 continue;
             }
-            if !maybe_gone.contains(&shape.shape)
+            if !gone.shapes.contains(&shape.shape)
                 || !self.base_hits(self.base.shape(shape.shape)?)?.is_empty()
             {
                 live.push(shape);

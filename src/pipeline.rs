@@ -118,7 +118,8 @@ pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Result<ScanSummar
 /// `files`, `units`, `patterns` and `skipped` say nothing of the rest of the tree. When the
 /// settings changed since the last scan, everything is scanned. With `warm`, files it knows
 /// are parsed from their last version (and every file read is kept there for the next time),
-/// and the base index it holds is used again.
+/// the base index it holds is used again, and the index is left behind by this scan's writes
+/// until [`catch_up_index`].
 pub fn scan_paths(
     options: &ScanOptions,
     paths: &[String],
@@ -234,10 +235,11 @@ fn scan_scope(
     for segments in before.into_iter().chain(segments) {
         release(warm, segments);
     }
-    release(
-        warm,
-        refresh_index_warm(&store, &options.db, Access::Mapped, warm)?.0,
-    );
+    // The watcher reports first and then catches up (`catch_up_index`): the index is not
+    // part of what it reports.
+    if warm.is_none() {
+        refresh_index(&store, &options.db, Access::Mapped)?;
+    }
     progress.finish();
 
     store.set_meta("fingerprint", &fingerprint_key)?;
@@ -928,6 +930,15 @@ impl Warm {
     }
 }
 
+/// Bring the index up to date after scans with a `Warm` ([`scan_paths`] leaves it behind by
+/// its own writes, so that the watcher can report before it writes the index), and keep its
+/// base for the next scan.
+pub fn catch_up_index(store: &Store, db: &Path, warm: &Warm) -> Result<IndexRefresh> {
+    let (segments, how) = refresh_index_warm(store, db, Access::Mapped, Some(warm))?;
+    release(Some(warm), segments);
+    Ok(how)
+}
+
 /// Hand the base of `segments` back to `warm`, if any, for the next scan.
 fn release(warm: Option<&Warm>, segments: Segments) {
     if let Some(warm) = warm {
@@ -1036,7 +1047,7 @@ fn refresh_index_warm(
     }
     .filter(|p| p.since < last);
     release(warm, segments);
-    let contents = store.delta_contents(base_event, prior.as_ref())?;
+    let contents = store.delta_contents(base_event, prior)?;
     if contents.units.len() * DELTA_FRACTION > base_units.max(1) {
         return rebuild(format!(
             "{}: older than the catalogue by more than a delta segment holds",
@@ -1048,7 +1059,7 @@ fn refresh_index_warm(
     match open_segments(db, access, warm) {
         Ok(s) => {
             if let (Some(warm), Some(delta)) = (warm, &s.delta) {
-                warm.keep_delta(index::Prior::of(&contents), delta);
+                warm.keep_delta(index::Prior::of(contents), delta);
             }
             Ok((s, IndexRefresh::Delta))
         }

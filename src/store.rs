@@ -743,7 +743,7 @@ impl Store {
     pub fn delta_contents(
         &self,
         base_event: i64,
-        prior: Option<&index::Prior>,
+        prior: Option<index::Prior>,
     ) -> Result<index::Contents, StoreError> {
         let err = self.err();
         let _snapshot = self.snapshot()?;
@@ -755,11 +755,12 @@ impl Store {
         // it: only the events since are read, and its units of the files they do not name
         // are carried over.
         let prior = prior.filter(|p| p.since >= base_event);
-        let from = prior.map_or(base_event, |p| p.since);
+        let from = prior.as_ref().map_or(base_event, |p| p.since);
         let mut unit_ids: Vec<i64> = Vec::new();
         let mut file_ids: Vec<i64> = Vec::new();
-        // Units came or went: shapes' name unions may have changed.
-        let mut units_changed = false;
+        // Shapes whose units came or went: their name unions may have changed (`None`: any
+        // shape's, as a removal without its shape says).
+        let mut renamed: Option<FxHashSet<u64>> = Some(FxHashSet::default());
         let last_event: i64;
         {
             let mut stmt = tx
@@ -779,9 +780,16 @@ impl Store {
                         dirty.insert(path);
                     }
                     Event::FileTouched { .. } => {}
-                    Event::UnitRemoved { .. } => units_changed = true,
+                    Event::UnitRemoved { shape, .. } => match (shape, &mut renamed) {
+                        (Some(shape), Some(renamed)) => {
+                            renamed.insert(shape.0);
+                        }
+                        _ => renamed = None,
+                    },
                     Event::UnitAdded(r) => {
-                        units_changed = true;
+                        if let Some(renamed) = &mut renamed {
+                            renamed.insert(r.unit.shape.0);
+                        }
                         file_ids.push(r.file_id);
                     }
                     Event::PatternCreated { members, .. } => unit_ids.extend(members),
@@ -817,10 +825,14 @@ impl Store {
         }
         let fresh: Vec<String> = dirty.iter().cloned().collect();
         let mut contents = self.contents_in(tx, Some(&fresh))?;
-        if let Some(prior) = prior {
-            self.carry_over(tx, prior, &dirty, &dissolved, units_changed, &mut contents)?;
-            dirty.extend(prior.dirty.iter().cloned());
-            dissolved.extend(&prior.dissolved);
+        if let Some(mut prior) = prior {
+            let (prior_dirty, prior_dissolved) = (
+                std::mem::take(&mut prior.dirty),
+                std::mem::take(&mut prior.dissolved),
+            );
+            self.carry_over(tx, prior, &dirty, &dissolved, renamed.as_ref(), &mut contents)?;
+            dirty.extend(prior_dirty);
+            dissolved.extend(prior_dissolved);
         }
         contents.last_event = last_event;
         contents.base_event = base_event;
@@ -829,48 +841,60 @@ impl Store {
         Ok(contents)
     }
 
-    /// Add to `contents` the units of `prior`'s files that the events since it do not name
+    /// Move into `contents` the units of `prior`'s files that the events since it do not name
     /// (`fresh`), as they are: a unit whose class changed is named by that class's event, and
     /// one whose class dissolved (`dissolved` since) now belongs to none. Their shapes' band
-    /// keys are carried too (a function of the shape's codes); their names (the union over
-    /// the shape's units) too unless `units_changed`, when a unit elsewhere may have changed
-    /// them and they are read again.
+    /// keys come too (a function of the shape's codes), and their names (the union over the
+    /// shape's units) unless a unit of the shape came or went since (`renamed`; `None`: any
+    /// shape may have), when they are read again.
     fn carry_over(
         &self,
         tx: &Connection,
-        prior: &index::Prior,
+        prior: index::Prior,
         fresh: &BTreeSet<String>,
         dissolved: &[u64],
-        units_changed: bool,
+        renamed: Option<&FxHashSet<u64>>,
         contents: &mut index::Contents,
     ) -> Result<(), StoreError> {
         let err = self.err();
+        let mut files: Vec<Option<index::FileEntry>> = prior.files.into_iter().map(Some).collect();
         let mut file_pos: FxHashMap<u32, u32> = FxHashMap::default();
         let mut shapes: BTreeSet<u64> = BTreeSet::new();
-        for unit in &prior.units {
-            let file = &prior.files[unit.file as usize];
-            if fresh.contains(&file.path) {
+        for mut unit in prior.units {
+            let Some(file) = files.get_mut(unit.file as usize) else {
                 continue;
-            }
-            let pos = *file_pos.entry(unit.file).or_insert_with(|| {
-                contents.files.push(file.clone());
-                contents.files.len() as u32 - 1
-            });
+            };
+            let pos = match file_pos.get(&unit.file) {
+                Some(&pos) => pos,
+                None => match file.take() {
+                    Some(entry) if !fresh.contains(&entry.path) => {
+                        contents.files.push(entry);
+                        let pos = contents.files.len() as u32 - 1;
+                        file_pos.insert(unit.file, pos);
+                        pos
+                    }
+                    // A fresh file (or one the prior named twice): its units are read anew.
+                    _ => continue,
+                },
+            };
             shapes.insert(unit.shape);
-            contents.units.push(index::UnitEntry {
-                file: pos,
-                pattern: unit.pattern.filter(|p| !dissolved.contains(p)),
-                ..unit.clone()
-            });
+            unit.file = pos;
+            unit.pattern = unit.pattern.filter(|p| !dissolved.contains(p));
+            contents.units.push(unit);
         }
         let have: FxHashSet<u64> = contents.bands.iter().map(|b| b.shape).collect();
         let shapes: Vec<u64> = shapes
             .into_iter()
             .filter(|s| !have.contains(s) && prior.bands.contains_key(s))
             .collect();
-        // Current names of the shapes still in the near-miss graph, in one statement.
-        let current: Option<FxHashMap<u64, near::NameSketch>> = if units_changed {
-            let keys: Vec<i64> = shapes.iter().map(|&k| k as i64).collect();
+        // Current names of the shapes whose units came or went, in one statement.
+        let reread: Vec<i64> = shapes
+            .iter()
+            .filter(|k| renamed.is_none_or(|r| r.contains(k)))
+            .map(|&k| k as i64)
+            .collect();
+        let mut current: FxHashMap<u64, Option<near::NameSketch>> = FxHashMap::default();
+        if !reread.is_empty() {
             let mut stmt = tx
                 .prepare_cached(
                     "SELECT key, names FROM shapes WHERE key IN (SELECT value FROM json_each(?1)) \
@@ -878,37 +902,41 @@ impl Store {
                 )
                 .map_err(&err)?;
             let rows = stmt
-                .query_map([serde_json::to_string(&keys).expect("numbers")], |r| {
+                .query_map([serde_json::to_string(&reread).expect("numbers")], |r| {
                     Ok((
                         r.get::<_, i64>(0)? as u64,
                         near::NameSketch::of(&codes_from_blob(r.get(1)?)),
                     ))
                 })
                 .map_err(&err)?;
-            Some(rows.collect::<Result<_, _>>().map_err(&err)?)
-        } else {
-            None
-        };
+            // Shapes read again and not found have left the near-miss graph.
+            current.extend(reread.iter().map(|&k| (k as u64, None)));
+            for row in rows {
+                let (key, names) = row.map_err(&err)?;
+                current.insert(key, Some(names));
+            }
+        }
+        let mut bands = prior.bands;
         for shape in shapes {
-            let (keys, tokens, names) = &prior.bands[&shape];
-            let names = match &current {
-                Some(current) => match current.get(&shape) {
-                    Some(names) => *names,
-                    None => continue,
-                },
-                None => *names,
+            let Some((keys, tokens, names)) = bands.remove(&shape) else {
+                continue;
+            };
+            let names = match current.get(&shape) {
+                Some(Some(names)) => *names,
+                Some(None) => continue,
+                None => names,
             };
             let Some(&first) = keys.first() else {
                 continue;
             };
             let mut all = [u64::from(first); fingerprint::BANDS];
-            for (slot, &key) in all.iter_mut().zip(keys) {
+            for (slot, &key) in all.iter_mut().zip(&keys) {
                 *slot = u64::from(key);
             }
             contents.bands.push(index::BandShape {
                 shape,
                 keys: all,
-                tokens: *tokens,
+                tokens,
                 names,
             });
         }
@@ -1302,7 +1330,10 @@ impl<'t> Writer<'t> {
         for record in &old {
             match (0..new.len()).find(|&i| !kept[i] && new[i] == record.unit) {
                 Some(i) => kept[i] = true,
-                None => self.emit(Event::UnitRemoved { id: record.id })?,
+                None => self.emit(Event::UnitRemoved {
+                    id: record.id,
+                    shape: Some(record.unit.shape),
+                })?,
             }
         }
         for (unit, kept) in new.into_iter().zip(kept) {
@@ -1357,12 +1388,15 @@ impl<'t> Writer<'t> {
                     self.plan_edges(segments, None, &appeared_or_gone, &stale, params)?
                         .ok()
                 }
-                Some(Candidates::Before(segments)) => {
-                    let keys = pending_keys(&pending);
-                    let now = Overlay::new(segments, keys.clone(), self.shapes_by_key(&keys)?);
-                    self.plan_edges(&now, None, &appeared_or_gone, &stale, params)?
-                        .ok()
-                }
+                Some(Candidates::Before(segments)) => match rerecorded(segments, &pending) {
+                    Ok(keys) => {
+                        let now =
+                            Overlay::new(segments, keys.clone(), self.shapes_by_key(&keys)?);
+                        self.plan_edges(&now, None, &appeared_or_gone, &stale, params)?
+                            .ok()
+                    }
+                    Err(_) => None,
+                },
                 _ => None,
             };
             let plan = match from_index {
@@ -1696,8 +1730,21 @@ pub enum Candidates<'a> {
     Before(&'a Segments),
 }
 
-fn pending_keys(rows: &[ShapeRow]) -> Vec<u64> {
-    rows.iter().map(|r| r.key).collect()
+/// The pending shapes whose band records in `before` (an index from before their units
+/// changed) differ from the catalogue's now: those that joined or left the near-miss graph
+/// since, and those whose name set changed (`rekey`). Any other shape, pending or not, has
+/// the same record in both: its codes follow from its key, and its names did not change.
+fn rerecorded(before: &Segments, pending: &[ShapeRow]) -> Result<Vec<u64>, index::Damaged> {
+    let mut out = Vec::new();
+    for r in pending {
+        // Without codes and with the same name set, a shape is in no bucket, then or now.
+        let changed = r.rekey
+            || (!r.codes.is_empty() && (r.units > 0) != !before.shape(r.key)?.is_empty());
+        if changed {
+            out.push(r.key);
+        }
+    }
+    Ok(out)
 }
 
 /// Band buckets as they are now: an index from before some shapes changed, without those
@@ -1982,7 +2029,7 @@ fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()> {
                 }
             }
         }
-        Event::UnitRemoved { id } => {
+        Event::UnitRemoved { id, .. } => {
             let found: Option<(i64, i64, bool)> = tx
                 .prepare_cached(
                     "SELECT shape_hash, exact_hash, codes IS NOT NULL FROM units WHERE id = ?1",

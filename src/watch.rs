@@ -314,8 +314,8 @@ pub struct WatchOptions {
 
 /// Messages to the watch loop.
 pub enum Message {
-    /// One file-system event, or the watcher's error.
-    Event(notify::Result<notify::Event>),
+    /// One file-system event, or the watcher's error, and when it arrived.
+    Event(notify::Result<notify::Event>, Instant),
     Stop,
 }
 
@@ -393,7 +393,7 @@ pub fn watch(
             }
         };
     let mut watcher = notify::recommended_watcher(move |event| {
-        let _ = sender.send(Message::Event(event));
+        let _ = sender.send(Message::Event(event, Instant::now()));
     })
     .context("cannot start watching the file system")?;
     watcher
@@ -416,14 +416,17 @@ pub fn watch(
             ..Batch::default()
         };
         let retry_at = failed.then(|| Instant::now() + RETRY);
+        // When the last change that matters arrived: events that queued while the last batch
+        // was applied have waited part of their quiet time already.
+        let mut last: Option<Instant> = None;
         loop {
-            let wait = match batch.first {
-                None => retry_at.map(|at| at.saturating_duration_since(Instant::now())),
-                Some(first) => Some(
-                    options
-                        .debounce
-                        .min(MAX_GATHER.saturating_sub(first.elapsed())),
+            let wait = match (batch.first, last) {
+                (Some(first), Some(last)) => Some(
+                    (last + options.debounce)
+                        .min(first + MAX_GATHER)
+                        .saturating_duration_since(Instant::now()),
                 ),
+                _ => retry_at.map(|at| at.saturating_duration_since(Instant::now())),
             };
             let message = match wait {
                 None => receiver.recv().ok(),
@@ -433,9 +436,9 @@ pub fn watch(
                     Err(mpsc::RecvTimeoutError::Disconnected) => None,
                 },
             };
-            let event = match message {
+            let (event, at) = match message {
                 None | Some(Message::Stop) => break 'batches,
-                Some(Message::Event(event)) => event,
+                Some(Message::Event(event, at)) => (event, at),
             };
             let matters = match event {
                 // The watcher lost track (a queue overflow, say): only a scan can tell.
@@ -466,8 +469,9 @@ pub fn watch(
                     true
                 }
             };
-            if matters && batch.first.is_none() {
-                batch.first = Some(Instant::now());
+            if matters {
+                batch.first.get_or_insert(at);
+                last = Some(at);
             }
         }
         let first = batch.first;
@@ -484,6 +488,14 @@ pub fn watch(
                     classes: classes.shown(),
                     elapsed,
                 })?;
+                // The index follows once the batch is reported (a scan of the whole tree
+                // brought it up to date itself). Should it fail, the next scan writes it
+                // before classifying.
+                if scope.is_some() {
+                    if let Err(e) = pipeline::catch_up_index(&store, &db, &warm) {
+                        report(Report::Failed(crate::cli::one_line(&e)))?;
+                    }
+                }
             }
             Err(e) => {
                 failed = true;

@@ -291,6 +291,7 @@ fn the_watchers_partial_class_updates_equal_a_full_read() {
         let seq = store.last_event().unwrap();
         cpt::pipeline::scan_paths(&options, &paths, Some(&warm), &Silent).unwrap();
         let updates = classes.update(&store, seq, &paths).unwrap();
+        cpt::pipeline::catch_up_index(&store, &options.db, &warm).unwrap();
         let full = Classes::load(&store).unwrap();
         assert_eq!(classes.shown(), full.shown(), "after changes to {paths:?}");
         assert_eq!(updates, diff(before.shown(), full.shown()), "{paths:?}");

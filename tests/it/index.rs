@@ -403,6 +403,9 @@ fn delta_steps_answer_as_a_fresh_index(in_watcher: bool) {
             }
             let paths: Vec<String> = named.iter().cloned().collect();
             pipeline::scan_paths(&options, &paths, Some(&warm), &pipeline::Silent).unwrap();
+            // The watcher writes the index after it reports, keeping the delta in memory.
+            let store = Store::open_existing(&db).unwrap();
+            pipeline::catch_up_index(&store, &db, &warm).unwrap();
             // Classified from the index as it was, with the changed shapes laid over it, as
             // a fresh scan classifies.
             let again = fresh_dir.path().join(format!("scan-{n}.db"));
