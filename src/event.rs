@@ -102,6 +102,15 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         shape: Option<Hash64>,
     },
+    /// A unit whose code did not change while its place in the file did (lines above it
+    /// came or went): same text, same length in lines, new lines and bytes.
+    UnitMoved {
+        id: i64,
+        start_line: u32,
+        end_line: u32,
+        start_byte: u32,
+        end_byte: u32,
+    },
     PatternCreated {
         id: String,
         key: Hash64,
@@ -137,6 +146,7 @@ impl Event {
             Event::FileRemoved { .. } => "file_removed",
             Event::UnitAdded(_) => "unit_added",
             Event::UnitRemoved { .. } => "unit_removed",
+            Event::UnitMoved { .. } => "unit_moved",
             Event::PatternCreated { .. } => "pattern_created",
             Event::PatternGrown { .. } => "pattern_grown",
             Event::PatternShrunk { .. } => "pattern_shrunk",

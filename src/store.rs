@@ -779,7 +779,8 @@ impl Store {
                     Event::FileRemoved { path, .. } => {
                         dirty.insert(path);
                     }
-                    Event::FileTouched { .. } => {}
+                    // The file of a moved unit changed: named by its own event.
+                    Event::FileTouched { .. } | Event::UnitMoved { .. } => {}
                     Event::UnitRemoved { shape, .. } => match (shape, &mut renamed) {
                         (Some(shape), Some(renamed)) => {
                             renamed.insert(shape.0);
@@ -830,7 +831,14 @@ impl Store {
                 std::mem::take(&mut prior.dirty),
                 std::mem::take(&mut prior.dissolved),
             );
-            self.carry_over(tx, prior, &dirty, &dissolved, renamed.as_ref(), &mut contents)?;
+            self.carry_over(
+                tx,
+                prior,
+                &dirty,
+                &dissolved,
+                renamed.as_ref(),
+                &mut contents,
+            )?;
             dirty.extend(prior_dirty);
             dissolved.extend(prior_dissolved);
         }
@@ -1318,21 +1326,50 @@ impl<'t> Writer<'t> {
         rows.collect()
     }
 
-    /// Replace a file's units: units identical in every field keep their ids, the rest are
-    /// removed or added (which marks their shapes for [`Store::classify`]).
+    /// Replace a file's units: units identical in every field keep their ids; units whose
+    /// code and length in lines are unchanged but whose place moved keep them too (one
+    /// `unit_moved` each, which touches no shape or class); the rest are removed or added
+    /// (which marks their shapes for [`Store::classify`]). Copies of one unit in a file pair
+    /// up in order.
     fn replace_units(
         &mut self,
         file_id: i64,
         old: Vec<UnitRecord>,
         new: Vec<UnitPrint>,
     ) -> rusqlite::Result<()> {
+        let mut by_hash: FxHashMap<(u64, u64), Vec<usize>> = FxHashMap::default();
+        for (i, unit) in new.iter().enumerate() {
+            by_hash
+                .entry((unit.exact.0, unit.shape.0))
+                .or_default()
+                .push(i);
+        }
         let mut kept = vec![false; new.len()];
+        let mut take = |unit: &UnitPrint, fits: &dyn Fn(&UnitPrint) -> bool| -> Option<usize> {
+            let same = by_hash.get(&(unit.exact.0, unit.shape.0))?;
+            let i = same.iter().copied().find(|&i| !kept[i] && fits(&new[i]))?;
+            kept[i] = true;
+            Some(i)
+        };
+        let mut unmatched = Vec::new();
         for record in &old {
-            match (0..new.len()).find(|&i| !kept[i] && new[i] == record.unit) {
-                Some(i) => kept[i] = true,
+            if take(&record.unit, &|n| *n == record.unit).is_none() {
+                unmatched.push(record);
+            }
+        }
+        for record in unmatched {
+            let u = &record.unit;
+            match take(u, &|n| moved(u, n)) {
+                Some(i) => self.emit(Event::UnitMoved {
+                    id: record.id,
+                    start_line: new[i].start_line,
+                    end_line: new[i].end_line,
+                    start_byte: new[i].start_byte,
+                    end_byte: new[i].end_byte,
+                })?,
                 None => self.emit(Event::UnitRemoved {
                     id: record.id,
-                    shape: Some(record.unit.shape),
+                    shape: Some(u.shape),
                 })?,
             }
         }
@@ -1390,8 +1427,7 @@ impl<'t> Writer<'t> {
                 }
                 Some(Candidates::Before(segments)) => match rerecorded(segments, &pending) {
                     Ok(keys) => {
-                        let now =
-                            Overlay::new(segments, keys.clone(), self.shapes_by_key(&keys)?);
+                        let now = Overlay::new(segments, keys.clone(), self.shapes_by_key(&keys)?);
                         self.plan_edges(&now, None, &appeared_or_gone, &stale, params)?
                             .ok()
                     }
@@ -1738,8 +1774,9 @@ fn rerecorded(before: &Segments, pending: &[ShapeRow]) -> Result<Vec<u64>, index
     let mut out = Vec::new();
     for r in pending {
         // Without codes and with the same name set, a shape is in no bucket, then or now.
-        let changed = r.rekey
-            || (!r.codes.is_empty() && (r.units > 0) != !before.shape(r.key)?.is_empty());
+        // Otherwise it changed if it has units now and had none then, or the other way.
+        let changed =
+            r.rekey || (!r.codes.is_empty() && (r.units > 0) == before.shape(r.key)?.is_empty());
         if changed {
             out.push(r.key);
         }
@@ -1871,6 +1908,36 @@ fn codes_from_blob(blob: Option<Vec<u8>>) -> Vec<u16> {
             .collect()
     })
     .unwrap_or_default()
+}
+
+/// Whether `new` is `old` moved: everything but its place equal, its length in lines too (a
+/// class's summary holds its members' lengths).
+fn moved(old: &UnitPrint, new: &UnitPrint) -> bool {
+    let UnitPrint {
+        kind,
+        name,
+        start_line,
+        end_line,
+        start_byte: _,
+        end_byte: _,
+        tokens,
+        exact,
+        shape,
+        codes,
+        names,
+        idents,
+        noise,
+    } = old;
+    new.end_line.wrapping_sub(new.start_line) == end_line.wrapping_sub(*start_line)
+        && new.kind == *kind
+        && new.name == *name
+        && new.tokens == *tokens
+        && new.exact == *exact
+        && new.shape == *shape
+        && new.codes == *codes
+        && new.names == *names
+        && new.idents == *idents
+        && new.noise == *noise
 }
 
 /// Whether the shape has a unit with this exact hash (other than `except`).
@@ -2028,6 +2095,19 @@ fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()> {
                     .execute(params![u.shape.0 as i64, codes_to_blob(&union), rekey, codes])?;
                 }
             }
+        }
+        Event::UnitMoved {
+            id,
+            start_line,
+            end_line,
+            start_byte,
+            end_byte,
+        } => {
+            tx.prepare_cached(
+                "UPDATE units SET start_line = ?2, end_line = ?3, start_byte = ?4, end_byte = ?5 \
+                 WHERE id = ?1",
+            )?
+            .execute(params![id, start_line, end_line, start_byte, end_byte])?;
         }
         Event::UnitRemoved { id, .. } => {
             let found: Option<(i64, i64, bool)> = tx
