@@ -1502,6 +1502,16 @@ impl Segments {
         Ok(out)
     }
 
+    /// Read ahead what live buckets need (the base's shapes by file), so that the first
+    /// bucket a scan asks for does not pay for it.
+    pub fn prepare(&self) -> Result<(), Damaged> {
+        if self.delta.is_some() && self.maybe_gone.get().is_none() {
+            let gone = self.base.shapes_in_files(&self.dirty)?;
+            let _ = self.maybe_gone.set(gone);
+        }
+        Ok(())
+    }
+
     /// The bucket of a band key as a fresh index would hold it: the base's shapes that still
     /// have a unit outside the dirty files, and the delta's. `None` when it holds more than
     /// `cap` shapes (counting stops there).

@@ -140,7 +140,16 @@ fn scan_scope(
         .root
         .canonicalize()
         .with_context(|| format!("{}: cannot scan", options.root.display()))?;
-    let mut store = open_for_scan(&root, &options.db)?;
+    let mut store = match warm.and_then(|w| w.take_store(&options.db)) {
+        Some(store) => store,
+        None => {
+            let store = open_for_scan(&root, &options.db)?;
+            if warm.is_some() {
+                store.manual_checkpoints()?;
+            }
+            store
+        }
+    };
     let fingerprint_key = options.settings.fingerprint_key();
     let refingerprint = store.meta("fingerprint")?.as_deref() != Some(fingerprint_key.as_str());
     if refingerprint && scope.is_some() {
@@ -269,6 +278,9 @@ fn scan_scope(
         elapsed_ms: started.elapsed().as_millis() as u64,
     };
     store.finish_scan(scan_id, &serde_json::to_string(&summary)?)?;
+    if let Some(warm) = warm {
+        warm.keep_store(store);
+    }
     Ok(summary)
 }
 
@@ -900,6 +912,9 @@ pub struct Warm {
     base: std::sync::Mutex<Option<Index>>,
     /// The delta segment this process wrote last, as it reads back, with the file written.
     delta: std::sync::Mutex<Option<(index::Prior, index::FileIdentity)>>,
+    /// The scans' catalogue connection: its statements prepared and its page cache warm.
+    /// It leaves checkpoints to its owner (`Store::manual_checkpoints`).
+    store: std::sync::Mutex<Option<Store>>,
 }
 
 impl Warm {
@@ -925,6 +940,15 @@ impl Warm {
         *self.delta.lock().unwrap_or_else(|p| p.into_inner()) = Some((prior, delta.identity()));
     }
 
+    fn take_store(&self, db: &Path) -> Option<Store> {
+        let mut store = self.store.lock().unwrap_or_else(|p| p.into_inner());
+        store.take().filter(|s| s.path() == db)
+    }
+
+    fn keep_store(&self, store: Store) {
+        *self.store.lock().unwrap_or_else(|p| p.into_inner()) = Some(store);
+    }
+
     fn keep_base(&self, segments: Segments) {
         *self.base.lock().unwrap_or_else(|p| p.into_inner()) = Some(segments.base);
     }
@@ -935,6 +959,8 @@ impl Warm {
 /// base for the next scan.
 pub fn catch_up_index(store: &Store, db: &Path, warm: &Warm) -> Result<IndexRefresh> {
     let (segments, how) = refresh_index_warm(store, db, Access::Mapped, Some(warm))?;
+    // What the next scan's classification would otherwise find out first, now.
+    segments.prepare()?;
     release(Some(warm), segments);
     Ok(how)
 }

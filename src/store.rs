@@ -575,6 +575,19 @@ impl Store {
             .map_err(self.err())
     }
 
+    /// Leave checkpoints to [`Store::checkpoint`] (a long-lived writer that checkpoints when
+    /// it has time), instead of the commit that finds the log long.
+    pub fn manual_checkpoints(&self) -> Result<(), StoreError> {
+        self.conn
+            .query_row("PRAGMA wal_autocheckpoint = 0", [], |_| Ok(()))
+            .map_err(self.err())
+    }
+
+    /// The catalogue file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// Whether the catalogue has a file at this root-relative path.
     pub fn has_file(&self, path: &str) -> Result<bool, StoreError> {
         self.conn

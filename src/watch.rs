@@ -26,6 +26,11 @@ const RETRY: Duration = Duration::from_secs(1);
 /// Longest a batch gathers events that keep coming (a long `git checkout`, say) before it is
 /// applied; the rest make the next batch.
 const MAX_GATHER: Duration = Duration::from_secs(1);
+/// The scans of a watch session leave checkpoints of the write-ahead log to the watcher,
+/// which copies the log into the database once nothing has changed for this long...
+const IDLE_CHECKPOINT: Duration = Duration::from_millis(500);
+/// ...or, while changes keep coming, after this many batches.
+const CHECKPOINT_EVERY: u32 = 200;
 
 /// What one file-system event means for the catalogue.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -407,6 +412,15 @@ pub fn watch(
     // After a batch failed (the catalogue locked by another writer, say), the whole tree is
     // scanned again within a second, event or not: the failed batch's files are not lost.
     let mut failed = false;
+    // Batches written since the last checkpoint.
+    let mut unsynced = 0u32;
+    let checkpoint = |unsynced: &mut u32, report: &mut dyn FnMut(Report<'_>) -> Result<()>| {
+        *unsynced = 0;
+        match store.checkpoint() {
+            Ok(()) => Ok(()),
+            Err(e) => report(Report::Failed(format!("{}", e))),
+        }
+    };
     'batches: loop {
         // Debounce: block until a change that matters, then gather until `debounce` passes
         // without another (events of ignored paths and of the catalogue itself do not count).
@@ -416,6 +430,7 @@ pub fn watch(
             ..Batch::default()
         };
         let retry_at = failed.then(|| Instant::now() + RETRY);
+        let checkpoint_at = (unsynced > 0).then(|| Instant::now() + IDLE_CHECKPOINT);
         // When the last change that matters arrived: events that queued while the last batch
         // was applied have waited part of their quiet time already.
         let mut last: Option<Instant> = None;
@@ -426,12 +441,21 @@ pub fn watch(
                         .min(first + MAX_GATHER)
                         .saturating_duration_since(Instant::now()),
                 ),
-                _ => retry_at.map(|at| at.saturating_duration_since(Instant::now())),
+                _ => retry_at
+                    .or(checkpoint_at.filter(|_| unsynced > 0))
+                    .map(|at| at.saturating_duration_since(Instant::now())),
             };
             let message = match wait {
                 None => receiver.recv().ok(),
                 Some(wait) => match receiver.recv_timeout(wait) {
                     Ok(message) => Some(message),
+                    // Quiet since the last batch: time to checkpoint, then wait again.
+                    Err(mpsc::RecvTimeoutError::Timeout)
+                        if batch.first.is_none() && retry_at.is_none() =>
+                    {
+                        checkpoint(&mut unsynced, report)?;
+                        continue;
+                    }
                     Err(mpsc::RecvTimeoutError::Timeout) => break,
                     Err(mpsc::RecvTimeoutError::Disconnected) => None,
                 },
@@ -494,6 +518,10 @@ pub fn watch(
                 if scope.is_some() {
                     if let Err(e) = pipeline::catch_up_index(&store, &db, &warm) {
                         report(Report::Failed(crate::cli::one_line(&e)))?;
+                    }
+                    unsynced += 1;
+                    if unsynced >= CHECKPOINT_EVERY {
+                        checkpoint(&mut unsynced, report)?;
                     }
                 }
             }

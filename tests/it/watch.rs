@@ -687,3 +687,23 @@ fn readers_see_a_consistent_catalogue_while_the_watcher_writes() {
     sync(&watcher, root, 0);
     assert_equals_a_fresh_scan(root);
 }
+
+#[test]
+fn the_watcher_copies_its_log_into_the_database_once_changes_pause() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "a.py", py_function("bfs", 5));
+    let watcher = Watcher::start(root);
+    let db = default_db(root);
+    let modified = || std::fs::metadata(&db).unwrap().modified().unwrap();
+    // Its scans leave checkpoints to it: a save is written to the log alone...
+    let before = modified();
+    std::thread::sleep(Duration::from_millis(20));
+    write(root, "b.py", py_function("bfs", 5));
+    watcher.next("applied");
+    assert_eq!(modified(), before, "a save checkpointed at once");
+    // ...and once nothing changes for a moment, the log goes into the database.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(modified() > before, "no checkpoint after a pause");
+    assert_same_clones(&db, &fresh_scan(root).path().join("cpt.db"));
+}
