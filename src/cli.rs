@@ -365,6 +365,27 @@ fn limit_allocator_arenas() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn limit_allocator_arenas() {}
 
+/// Give the memory the allocator holds free back to the system. A long-lived process (the
+/// watcher) calls it after a burst of large allocations, such as rebuilding the index: glibc
+/// keeps freed memory for reuse, so the process would otherwise stay at its peak, and each
+/// rebuild's allocations, laid out differently, would raise that peak a little.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+pub(crate) fn release_free_memory() {
+    #[allow(unsafe_code)]
+    unsafe extern "C" {
+        fn malloc_trim(pad: usize) -> std::ffi::c_int;
+    }
+    // SAFETY: malloc_trim only returns free memory to the system; it takes no pointer and
+    // leaves every allocation in place.
+    #[allow(unsafe_code)]
+    unsafe {
+        malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+pub(crate) fn release_free_memory() {}
+
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
         c.downcast_ref::<std::io::Error>()

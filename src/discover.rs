@@ -107,6 +107,50 @@ pub fn walk_paths(
     walk_some(root, exclude, Some(wanted))
 }
 
+/// [`walk_paths`], asking the file system only for the status of the paths in `included`:
+/// files a walk found before, whose inclusion cannot have changed since, as it depends only
+/// on their path, the ignore files and the settings (a watcher walks the whole tree again
+/// when those change). The rest are walked.
+pub fn walk_known(
+    root: &Path,
+    exclude: &[String],
+    paths: &[String],
+    included: &std::collections::HashSet<String>,
+) -> Result<Walk, DiscoverError> {
+    let mut files = Vec::new();
+    let mut unknown = Vec::new();
+    for rel in paths {
+        if !included.contains(rel) {
+            unknown.push(rel.clone());
+            continue;
+        }
+        let abs = root.join(rel);
+        match std::fs::symlink_metadata(&abs) {
+            Ok(meta) if meta.is_file() => match lang::for_path(&abs) {
+                Some(lang) => files.push(Candidate {
+                    rel: rel.clone(),
+                    abs,
+                    lang,
+                    size: meta.len(),
+                    mtime_ns: mtime_ns(&meta),
+                }),
+                None => unknown.push(rel.clone()),
+            },
+            // Gone: not in the tree, as a walk would say.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            _ => unknown.push(rel.clone()),
+        }
+    }
+    let mut walk = if unknown.is_empty() {
+        Walk::default()
+    } else {
+        walk_paths(root, exclude, &unknown)?
+    };
+    walk.files.extend(files);
+    walk.files.sort_unstable_by(|a, b| a.rel.cmp(&b.rel));
+    Ok(walk)
+}
+
 fn walk_some(
     root: &Path,
     exclude: &[String],
@@ -323,6 +367,76 @@ mod tests {
         assert_eq!(walk.files[0].lang.id, "python");
         assert_eq!(walk.files[0].size, 1);
         assert!(walk.files[0].mtime_ns > 0);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_walk_of_known_files_finds_what_a_walk_of_their_paths_finds() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for path in [
+            "a.py",
+            "gone.py",
+            "link.py",
+            "sub/b.py",
+            "sub/new.py",
+            "sub/x.ts",
+        ] {
+            let p = root.join(path);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, "x = 1\n").unwrap();
+        }
+        fs::write(root.join("sub/.ignore"), "*.ts\n").unwrap();
+        let included: std::collections::HashSet<String> = walk(root, &[])
+            .unwrap()
+            .files
+            .into_iter()
+            .map(|c| c.rel)
+            .collect();
+        // Since that walk: a file went, one became a link, new ones came (one hidden, one
+        // ignored, one excluded, one of no language).
+        fs::remove_file(root.join("gone.py")).unwrap();
+        fs::remove_file(root.join("link.py")).unwrap();
+        std::os::unix::fs::symlink(root.join("a.py"), root.join("link.py")).unwrap();
+        for path in [
+            "sub/new2.py",
+            "sub/.h.py",
+            "sub/y.ts",
+            "vendor/v.py",
+            "notes.md",
+        ] {
+            let p = root.join(path);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, "y = 2\n").unwrap();
+        }
+        let paths: Vec<String> = [
+            "a.py",
+            "gone.py",
+            "link.py",
+            "sub/b.py",
+            "sub/new.py",
+            "sub/x.ts",
+            "sub/new2.py",
+            "sub/.h.py",
+            "sub/y.ts",
+            "vendor/v.py",
+            "notes.md",
+            "never.py",
+        ]
+        .map(String::from)
+        .to_vec();
+        let exclude = ["vendor/**".to_string()];
+        let fast = walk_known(root, &exclude, &paths, &included).unwrap();
+        let full = walk_paths(root, &exclude, &paths).unwrap();
+        let seen = |w: &Walk| -> Vec<(String, u64, i64)> {
+            w.files
+                .iter()
+                .map(|c| (c.rel.clone(), c.size, c.mtime_ns))
+                .collect()
+        };
+        assert_eq!(seen(&fast), seen(&full));
+        let rels: Vec<&str> = fast.files.iter().map(|c| c.rel.as_str()).collect();
+        assert_eq!(rels, ["a.py", "sub/b.py", "sub/new.py", "sub/new2.py"]);
     }
 
     #[cfg(unix)]

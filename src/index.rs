@@ -1113,36 +1113,50 @@ impl Index {
     }
 
     /// The base's shapes that may be gone from a live index whose dirty files are `paths`:
-    /// those of the units in these files, by key and by NEAR position.
+    /// those of the units in these files, by key and by NEAR position. A mapped index (a
+    /// process that asks again and again) keeps every file's shapes after the first pass
+    /// over its units; one read chunk by chunk (a process that asks once) keeps nothing.
     fn shapes_in_files(&self, paths: &[String]) -> Result<MaybeGone, Damaged> {
-        let files = match self.file_shapes.get() {
-            Some(files) => files,
-            None => {
-                let files = self.read_file_shapes()?;
-                self.file_shapes.get_or_init(|| files)
+        let mut shapes = FxHashSet::default();
+        if self.access() == Access::Read {
+            let mut dirty = vec![false; self.files];
+            for (i, file) in dirty.iter_mut().enumerate() {
+                let f = self.section_item(FILES, i, 12)?;
+                let path = self.string(u32_at(f, 0), u32_at(f, 4))?;
+                *file = paths.binary_search_by(|p| p.as_str().cmp(path)).is_ok();
             }
-        };
-        let mut near_of = self.near_of.borrow_mut();
-        let mut gone = MaybeGone {
-            shapes: FxHashSet::default(),
-            near: FxHashSet::default(),
-        };
-        for path in paths {
-            let Some(&file) = files.by_path.get(path) else {
-                continue;
-            };
-            for &shape in &files.shapes[file as usize] {
-                if !gone.shapes.insert(shape) {
-                    continue;
+            if dirty.contains(&true) {
+                for i in 0..self.units {
+                    let r = self.unit_record(i)?;
+                    if dirty.get(u32_at(r, 20) as usize) == Some(&true) {
+                        shapes.insert(u64_at(r, 8));
+                    }
                 }
-                let near = match near_of.get(&shape) {
-                    Some(&near) => near,
-                    None => *near_of.entry(shape).or_insert(self.near_position(shape)?),
-                };
-                gone.near.extend(near);
+            }
+        } else {
+            let files = match self.file_shapes.get() {
+                Some(files) => files,
+                None => {
+                    let files = self.read_file_shapes()?;
+                    self.file_shapes.get_or_init(|| files)
+                }
+            };
+            for path in paths {
+                if let Some(&file) = files.by_path.get(path) {
+                    shapes.extend(files.shapes[file as usize].iter().copied());
+                }
             }
         }
-        Ok(gone)
+        let mut near_of = self.near_of.borrow_mut();
+        let mut near = FxHashSet::default();
+        for &shape in &shapes {
+            let position = match near_of.get(&shape) {
+                Some(&position) => position,
+                None => *near_of.entry(shape).or_insert(self.near_position(shape)?),
+            };
+            near.extend(position);
+        }
+        Ok(MaybeGone { shapes, near })
     }
 
     /// One pass over the units: the distinct shapes of each file.

@@ -112,6 +112,11 @@ pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Result<ScanSummar
     scan_scope(options, None, None, progress)
 }
 
+/// [`scan`] of a watched tree: with what the watcher keeps between scans.
+pub fn rescan(options: &ScanOptions, warm: &Warm, progress: &dyn Progress) -> Result<ScanSummary> {
+    scan_scope(options, None, Some(warm), progress)
+}
+
 /// Bring the catalogue up to date with changes to these files only (relative to the root,
 /// `/`-separated; created, changed, removed, or now ignored), as a scan of the whole tree
 /// would. Only the directories on their way are read, and the summary counts only them: its
@@ -140,12 +145,15 @@ fn scan_scope(
         .root
         .canonicalize()
         .with_context(|| format!("{}: cannot scan", options.root.display()))?;
-    let mut store = match warm.and_then(|w| w.take_store(&options.db)) {
+    // A watcher's scans of a few files share one connection; a scan of the whole tree wants
+    // the page cache and automatic checkpoints of a connection of its own.
+    let keep = warm.filter(|_| scope.is_some());
+    let mut store = match keep.and_then(|w| w.take_store(&options.db)) {
         Some(store) => store,
         None => {
             let store = open_for_scan(&root, &options.db)?;
-            if warm.is_some() {
-                store.manual_checkpoints()?;
+            if keep.is_some() {
+                store.keep_open(true)?;
             }
             store
         }
@@ -164,9 +172,26 @@ fn scan_scope(
         ),
         Some(paths) => (
             store.known_files_among(paths)?,
-            discover::walk_paths(&root, &options.settings.exclude, paths)?,
+            match warm.map(|w| w.included.lock().unwrap_or_else(|p| p.into_inner())) {
+                Some(included) if !included.is_empty() => {
+                    discover::walk_known(&root, &options.settings.exclude, paths, &included)?
+                }
+                _ => discover::walk_paths(&root, &options.settings.exclude, paths)?,
+            },
         ),
     };
+    if let Some(warm) = warm {
+        let mut included = warm.included.lock().unwrap_or_else(|p| p.into_inner());
+        match scope {
+            None => included.clear(),
+            Some(paths) => {
+                for path in paths {
+                    included.remove(path);
+                }
+            }
+        }
+        included.extend(walk.files.iter().map(|c| c.rel.clone()));
+    }
     for error in &walk.errors {
         progress.warn(error);
     }
@@ -198,7 +223,7 @@ fn scan_scope(
         settings: &options.settings,
         refingerprint,
         racy_after_ns,
-        recent: warm.map(|w| &w.recent),
+        recent: keep.map(|w| &w.recent),
     };
     std::thread::scope(|threads| -> Result<()> {
         let (sender, receiver) = mpsc::sync_channel::<Processed>(4 * BATCH_FILES);
@@ -244,10 +269,13 @@ fn scan_scope(
     for segments in before.into_iter().chain(segments) {
         release(warm, segments);
     }
-    // The watcher reports first and then catches up (`catch_up_index`): the index is not
-    // part of what it reports.
-    if warm.is_none() {
-        refresh_index(&store, &options.db, Access::Mapped)?;
+    // The watcher reports a scan of a few files first and then catches up
+    // (`catch_up_index`): the index is not part of what it reports.
+    if warm.is_none() || scope.is_none() {
+        release(
+            warm,
+            refresh_index_warm(&store, &options.db, Access::Mapped, warm)?.0,
+        );
     }
     progress.finish();
 
@@ -278,7 +306,7 @@ fn scan_scope(
         elapsed_ms: started.elapsed().as_millis() as u64,
     };
     store.finish_scan(scan_id, &serde_json::to_string(&summary)?)?;
-    if let Some(warm) = warm {
+    if let Some(warm) = keep {
         warm.keep_store(store);
     }
     Ok(summary)
@@ -913,8 +941,12 @@ pub struct Warm {
     /// The delta segment this process wrote last, as it reads back, with the file written.
     delta: std::sync::Mutex<Option<(index::Prior, index::FileIdentity)>>,
     /// The scans' catalogue connection: its statements prepared and its page cache warm.
-    /// It leaves checkpoints to its owner (`Store::manual_checkpoints`).
+    /// It leaves checkpoints to its owner (`Store::keep_open`).
     store: std::sync::Mutex<Option<Store>>,
+    /// The files the last walk of the whole tree found, kept up to date by the scans since:
+    /// a scan of a few of them asks the file system only for their status
+    /// (`discover::walk_known`).
+    included: std::sync::Mutex<HashSet<String>>,
 }
 
 impl Warm {

@@ -575,12 +575,20 @@ impl Store {
             .map_err(self.err())
     }
 
-    /// Leave checkpoints to [`Store::checkpoint`] (a long-lived writer that checkpoints when
-    /// it has time), instead of the commit that finds the log long.
-    pub fn manual_checkpoints(&self) -> Result<(), StoreError> {
+    /// Settings for a connection a long-lived process keeps (the watcher): a page cache of
+    /// 2 MB, not the 16 MB a scan of a whole tree wants, so that the process stays its size;
+    /// and with `manual_checkpoints`, checkpoints left to [`Store::checkpoint`] (called when
+    /// the owner has time) instead of the commit that finds the log long.
+    pub fn keep_open(&self, manual_checkpoints: bool) -> Result<(), StoreError> {
         self.conn
-            .query_row("PRAGMA wal_autocheckpoint = 0", [], |_| Ok(()))
-            .map_err(self.err())
+            .execute_batch("PRAGMA cache_size = -2000;")
+            .map_err(self.err())?;
+        if manual_checkpoints {
+            self.conn
+                .query_row("PRAGMA wal_autocheckpoint = 0", [], |_| Ok(()))
+                .map_err(self.err())?;
+        }
+        Ok(())
     }
 
     /// The catalogue file.

@@ -1,11 +1,11 @@
 //! Watch: keep the catalogue up to date while files change, and say what changed.
 //!
-//! File-system events come through notify and its full debouncer (which also follows
-//! renames). [`classify`] decides what one event means — a source file, a change of the tree
-//! (a directory, a file of no known language), the configuration or ignore files, `cpt`'s own
-//! catalogue, or nothing — and a batch that holds anything besides the last two brings the
-//! catalogue up to date with an incremental scan, which re-reads only files whose size or
-//! modification time moved. Pure [`diff`] compares the reported classes before and after and
+//! File-system events come through notify, and the watcher gathers them into batches itself
+//! (see [`watch`]). [`classify`] decides what one event means — a source file, a change of
+//! the tree (a directory, a file of no known language), the configuration or ignore files,
+//! `cpt`'s own catalogue, or nothing — and a batch that holds anything besides the last two
+//! brings the catalogue up to date with an incremental scan, which re-reads only files whose
+//! size or modification time moved. Pure [`diff`] compares the reported classes before and after and
 //! names what changed: a new clone, a clone resolved, a class grown or shrunk.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -18,7 +18,7 @@ use notify::event::{EventKind, ModifyKind};
 use notify::{RecursiveMode, Watcher};
 
 use crate::config::{self, ScanConfig, Settings};
-use crate::pipeline::{self, Filter, ScanOptions, ScanSummary, Warm};
+use crate::pipeline::{self, Filter, IndexRefresh, ScanOptions, ScanSummary, Warm};
 use crate::store::{MemberRow, PatternRow, Store};
 
 /// How soon a failed batch is tried again.
@@ -352,12 +352,14 @@ pub fn watch(
         let file = config::load(&root)?;
         Ok(Settings::resolve(file.scan, options.flags.clone()))
     };
-    let summary = pipeline::scan(
+    let warm = Warm::new();
+    let summary = pipeline::rescan(
         &ScanOptions {
             root: root.clone(),
             db: options.db.clone(),
             settings: settings()?,
         },
+        &warm,
         &pipeline::Silent,
     )?;
     let db = options
@@ -365,13 +367,13 @@ pub fn watch(
         .canonicalize()
         .with_context(|| format!("{}: cannot open", options.db.display()))?;
     let own = db.parent().map_or_else(|| db.clone(), Path::to_path_buf);
-    // One connection for the watcher's life: reads between scans, and no checkpoint of the
-    // write-ahead log each time a scan's own connection closes.
+    // One connection for the watcher's life, to read classes and write the index (its scans
+    // keep another in `warm`), and to checkpoint the write-ahead log.
     let store = Store::open_existing(&db)?;
+    store.keep_open(false)?;
     store.checkpoint()?;
     let mut classes = Classes::load(&store)?;
     // Scan the whole tree, or only the files a batch names, and catch up with the classes.
-    let warm = Warm::new();
     let apply =
         |classes: &mut Classes, scope: Option<&[String]>| -> Result<(Vec<Update>, ScanSummary)> {
             let scan_options = ScanOptions {
@@ -391,7 +393,7 @@ pub fn watch(
                     Ok((classes.update(&store, seq, paths)?, summary))
                 }
                 None => {
-                    let summary = pipeline::scan(&scan_options, &pipeline::Silent)?;
+                    let summary = pipeline::rescan(&scan_options, &warm, &pipeline::Silent)?;
                     store.checkpoint()?;
                     Ok((classes.reload(&store)?, summary))
                 }
@@ -416,9 +418,10 @@ pub fn watch(
     let mut unsynced = 0u32;
     let checkpoint = |unsynced: &mut u32, report: &mut dyn FnMut(Report<'_>) -> Result<()>| {
         *unsynced = 0;
+        crate::cli::release_free_memory();
         match store.checkpoint() {
             Ok(()) => Ok(()),
-            Err(e) => report(Report::Failed(format!("{}", e))),
+            Err(e) => report(Report::Failed(e.to_string())),
         }
     };
     'batches: loop {
@@ -516,8 +519,10 @@ pub fn watch(
                 // brought it up to date itself). Should it fail, the next scan writes it
                 // before classifying.
                 if scope.is_some() {
-                    if let Err(e) = pipeline::catch_up_index(&store, &db, &warm) {
-                        report(Report::Failed(crate::cli::one_line(&e)))?;
+                    match pipeline::catch_up_index(&store, &db, &warm) {
+                        Ok(IndexRefresh::Rebuilt(_)) => crate::cli::release_free_memory(),
+                        Ok(_) => {}
+                        Err(e) => report(Report::Failed(crate::cli::one_line(&e)))?,
                     }
                     unsynced += 1;
                     if unsynced >= CHECKPOINT_EVERY {

@@ -16,7 +16,9 @@ too: it is the file's second save in a row, which the watcher parses from the fi
 tree. Prints p50/p95/p99 of the edits, of the undos and of the watcher's own `elapsed_ms`
 (from the batch's first file event, debounce included), the watcher's RSS after the first
 scan and after the edits, its CPU use while nothing changes, and with `--soak S` the RSS
-before and after S seconds of continuous edits with the latency of each minute.
+before and after S seconds of continuous edits (each once changes have paused for a moment,
+when the watcher has returned its free memory; also at the last save) with the latency of
+each minute.
 """
 import argparse
 import ast
@@ -175,10 +177,15 @@ def main():
             if (time.perf_counter() - soak_start) // 60 >= len(windows):
                 windows.append([])
             windows[-1].extend(got)
+        rss_busy = rss_mb(proc.pid)
+        # Both ends settled: the watcher returns free memory once changes pause, as before
+        # the soak (after the idle measurement).
+        time.sleep(2)
         rss_after = rss_mb(proc.pid)
         growth = (rss_after - rss_before) / rss_before * 100
         print(f"soak: {a.soak:.0f} s of continuous edits ({n} edits and undos): RSS {rss_before:.0f} MB "
-              f"before, {rss_after:.0f} MB after ({growth:+.1f}%)")
+              f"before, {rss_after:.0f} MB after ({growth:+.1f}%), each 2 s after a change; "
+              f"{rss_busy:.0f} MB at the last save")
         for m, xs in enumerate(windows):
             if xs:
                 print(f"  minute {m + 1}: {len(xs)} saves, p50 {pct(xs, .5):.1f} ms, p95 {pct(xs, .95):.1f} ms")
