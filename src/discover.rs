@@ -344,21 +344,21 @@ mod tests {
     fn walk_honours_ignore_files_without_git_hidden_files_and_excludes() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
-        for path in [
-            "a.py",
-            "b.rs",
-            "notes.md",
-            "build/gen.py",
-            "vendor/x.go",
-            ".hidden/h.py",
-            ".h.py",
-            "sub/c.java",
-            "sub/d.ts",
-        ] {
-            let p = root.join(path);
-            fs::create_dir_all(p.parent().unwrap()).unwrap();
-            fs::write(p, "x").unwrap();
-        }
+        write_all(
+            root,
+            &[
+                "a.py",
+                "b.rs",
+                "notes.md",
+                "build/gen.py",
+                "vendor/x.go",
+                ".hidden/h.py",
+                ".h.py",
+                "sub/c.java",
+                "sub/d.ts",
+            ],
+            "x",
+        );
         fs::write(root.join(".gitignore"), "build/\n").unwrap();
         fs::write(root.join("sub/.ignore"), "*.ts\n").unwrap();
         let walk = walk(root, &["vendor/**".to_string()]).unwrap();
@@ -369,23 +369,32 @@ mod tests {
         assert!(walk.files[0].mtime_ns > 0);
     }
 
+    /// Write `text` to each of these files under `root`, making their directories.
+    fn write_all(root: &Path, paths: &[&str], text: &str) {
+        for path in paths {
+            let p = root.join(path);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, text).unwrap();
+        }
+    }
+
     #[cfg(unix)]
     #[test]
     fn a_walk_of_known_files_finds_what_a_walk_of_their_paths_finds() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
-        for path in [
-            "a.py",
-            "gone.py",
-            "link.py",
-            "sub/b.py",
-            "sub/new.py",
-            "sub/x.ts",
-        ] {
-            let p = root.join(path);
-            fs::create_dir_all(p.parent().unwrap()).unwrap();
-            fs::write(p, "x = 1\n").unwrap();
-        }
+        write_all(
+            root,
+            &[
+                "a.py",
+                "gone.py",
+                "link.py",
+                "sub/b.py",
+                "sub/new.py",
+                "sub/x.ts",
+            ],
+            "x = 1\n",
+        );
         fs::write(root.join("sub/.ignore"), "*.ts\n").unwrap();
         let included: std::collections::HashSet<String> = walk(root, &[])
             .unwrap()
@@ -398,17 +407,17 @@ mod tests {
         fs::remove_file(root.join("gone.py")).unwrap();
         fs::remove_file(root.join("link.py")).unwrap();
         std::os::unix::fs::symlink(root.join("a.py"), root.join("link.py")).unwrap();
-        for path in [
-            "sub/new2.py",
-            "sub/.h.py",
-            "sub/y.ts",
-            "vendor/v.py",
-            "notes.md",
-        ] {
-            let p = root.join(path);
-            fs::create_dir_all(p.parent().unwrap()).unwrap();
-            fs::write(p, "y = 2\n").unwrap();
-        }
+        write_all(
+            root,
+            &[
+                "sub/new2.py",
+                "sub/.h.py",
+                "sub/y.ts",
+                "vendor/v.py",
+                "notes.md",
+            ],
+            "y = 2\n",
+        );
         let paths: Vec<String> = [
             "a.py",
             "gone.py",

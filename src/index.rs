@@ -1082,7 +1082,7 @@ impl Index {
 
     /// The shape of band table entry `i`.
     fn band_member(&self, i: usize) -> Result<Member, Damaged> {
-        let near = u32_at(self.section_item(BAND_TABLE, i, 8)?, 4) as usize;
+        let near = self.band_near(i)? as usize;
         if near >= self.near {
             return Err(Damaged(format!(
                 "{}: near-miss shape index out of range",
