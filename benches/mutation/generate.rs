@@ -4,10 +4,14 @@
 //! accepted only when its raw-token LCS ratio to every function already accepted in its round
 //! is below 0.5 and at most 70% of the shorter one's tokens recur in the longer (so no two
 //! planted functions are near-copies, as the JDK's templated ones are, and no small one is
-//! repeated inside a big one), then assigned to the category with the most open demand and mutated (in parallel, a
-//! batch at a time, each with its own seeded stream). A function whose mutation fails goes
-//! back to the queue for another category. When a language has too few functions, later
-//! *rounds* reuse them: each round is its own directory, scanned on its own.
+//! repeated inside a big one), then assigned to the category with the most open demand and
+//! mutated (in parallel, a batch at a time, each with its own seeded stream). A quarter of the
+//! type-2 slots ([`COLLISION_SHARE`]) are held for functions that have a local sharing its
+//! name with a member, when the language has any, and become name collisions; `T3-swap` slots
+//! go only to functions with two statements to swap; a banded type-3 copy is renamed with
+//! probability [`RENAMED_SHARE`]. A function whose mutation fails goes back to the queue for
+//! another category. When a language has too few functions, later *rounds* reuse them: each
+//! round is its own directory, scanned on its own.
 
 use std::collections::{HashSet, VecDeque};
 use std::io::Write;
@@ -17,8 +21,8 @@ use anyhow::{Context, Result, bail};
 use cpt::lang::Language;
 use rayon::prelude::*;
 
-use super::manifest::{self, Category, Control, LangStats, Manifest, Pair, Span};
-use super::mutate::{self, Donors, UNCONTAINED, UNRELATED};
+use super::manifest::{self, Category, Control, LangStats, Manifest, Operator, Pair, Span};
+use super::mutate::{self, COLLISION_SHARE, Donors, Mutant, RENAMED_SHARE, UNCONTAINED, UNRELATED};
 use super::plant::{self, Layout, Piece};
 use super::rng::Rng;
 use super::similarity::{LcsPattern, line_similarity, text_hash};
@@ -81,12 +85,27 @@ fn summary(stats: &LangStats) -> String {
         .iter()
         .map(|(k, v)| format!("{k} {v}"))
         .collect();
+    let with = |category: Category, op: Operator| {
+        stats
+            .operators
+            .get(&format!("{} {}", category.label(), op.label()))
+            .copied()
+            .unwrap_or(0)
+    };
+    let banded = [Category::Type3High, Category::Type3Mid, Category::Type3Low];
+    let t3: usize = banded
+        .iter()
+        .map(|c| stats.planted.get(c.label()).copied().unwrap_or(0))
+        .sum();
+    let renamed: usize = banded.iter().map(|&c| with(c, Operator::Rename)).sum();
     format!(
-        "{} files, {} candidate functions, {} round(s); planted {}; dropped: {}",
+        "{} files, {} candidate functions, {} round(s); planted {} (T2 collisions {}, banded \
+         T3 renamed {renamed}/{t3}); dropped: {}",
         stats.files,
         stats.functions,
         stats.rounds,
         planted.join(", "),
+        with(Category::Type2, Operator::Collision),
         dropped.join(", ")
     )
 }
@@ -190,11 +209,49 @@ impl Pool {
     }
 }
 
+/// Categories, counted.
+const CATEGORIES: usize = Category::ALL.len();
+
+/// A planted mutant: its text, blind and raw line similarity to the original, its edits.
+struct Planted {
+    text: String,
+    similarity: f64,
+    raw_similarity: f64,
+    operators: Vec<Operator>,
+}
+
 /// A planted original with its mutant (`None` for a control).
 struct Item {
     func: usize,
     category: Category,
-    mutant: Option<(String, f64)>,
+    mutant: Option<Planted>,
+}
+
+impl Item {
+    /// A type-2 name collision.
+    fn collides(&self) -> bool {
+        self.category == Category::Type2
+            && self
+                .mutant
+                .as_ref()
+                .is_some_and(|m| m.operators.contains(&Operator::Collision))
+    }
+}
+
+/// What is still to plant: pairs per category, and how many of the type-2 ones are to be
+/// name collisions.
+#[derive(Clone, Copy)]
+struct Demand {
+    per_category: [usize; CATEGORIES],
+    collisions: usize,
+}
+
+/// A candidate on its way to be mutated into a category (a type-2 one maybe a collision).
+#[derive(Clone, Copy)]
+struct Job {
+    candidate: Candidate,
+    category: Category,
+    collide: bool,
 }
 
 /// One candidate in the selection queue, with the categories it already failed.
@@ -241,9 +298,18 @@ impl LangGenerator {
     fn run(&mut self, out: &Path, manifest: &mut Manifest) -> Result<()> {
         let wanted = self.per_category * Category::ALL.len();
         self.pool.load_more(wanted * LOAD_FACTOR);
-        let mut remaining = [self.per_category; Category::ALL.len()];
+        // Name collisions where the language's functions have them at all.
+        let collide = self.pool.funcs.iter().any(|f| f.can.collide);
+        let mut remaining = Demand {
+            per_category: [self.per_category; CATEGORIES],
+            collisions: if collide {
+                (self.per_category as f64 * COLLISION_SHARE).round() as usize
+            } else {
+                0
+            },
+        };
         for round in 0..MAX_ROUNDS {
-            if remaining.iter().all(|&n| n == 0) {
+            if remaining.per_category.iter().all(|&n| n == 0) {
                 break;
             }
             let items = self.fill_round(round, &remaining);
@@ -251,13 +317,19 @@ impl LangGenerator {
                 break;
             }
             for item in &items {
-                remaining[item.category.index()] -= 1;
-                *self
-                    .pool
-                    .stats
-                    .planted
-                    .entry(item.category.label().to_string())
-                    .or_default() += 1;
+                remaining.per_category[item.category.index()] -= 1;
+                if item.collides() {
+                    remaining.collisions = remaining.collisions.saturating_sub(1);
+                }
+                let stats = &mut self.pool.stats;
+                let label = item.category.label();
+                *stats.planted.entry(label.to_string()).or_default() += 1;
+                for op in item.mutant.iter().flat_map(|m| &m.operators) {
+                    *stats
+                        .operators
+                        .entry(format!("{label} {}", op.label()))
+                        .or_default() += 1;
+                }
             }
             self.write_round(out, round, &items, manifest)?;
             self.pool.stats.rounds = round + 1;
@@ -266,7 +338,7 @@ impl LangGenerator {
     }
 
     /// Select, mutate and check the items of one round (up to `remaining` per category).
-    fn fill_round(&mut self, round: u32, remaining: &[usize; 6]) -> Vec<Item> {
+    fn fill_round(&mut self, round: u32, remaining: &Demand) -> Vec<Item> {
         let mut queue: VecDeque<Candidate> = self.round_order(round);
         let mut accepted: Vec<usize> = Vec::new();
         let mut items: Vec<Item> = Vec::new();
@@ -315,21 +387,22 @@ impl LangGenerator {
     fn select(
         &mut self,
         round: u32,
-        remaining: &[usize; 6],
+        remaining: &Demand,
         queue: &mut VecDeque<Candidate>,
         accepted: &mut Vec<usize>,
         items: &mut Vec<Item>,
     ) {
         loop {
-            let mut have = [0usize; 6];
+            let mut have = [0usize; CATEGORIES];
             for item in items.iter() {
                 have[item.category.index()] += 1;
             }
-            let mut jobs: Vec<(Candidate, Category)> = Vec::new();
+            let have_collisions = items.iter().filter(|i| i.collides()).count();
+            let mut jobs: Vec<Job> = Vec::new();
             while jobs.len() < BATCH {
-                let open = |c: Category, jobs: &[(Candidate, Category)]| {
-                    let in_flight = jobs.iter().filter(|j| j.1 == c).count();
-                    remaining[c.index()].saturating_sub(have[c.index()] + in_flight)
+                let open = |c: Category, jobs: &[Job]| {
+                    let in_flight = jobs.iter().filter(|j| j.category == c).count();
+                    remaining.per_category[c.index()].saturating_sub(have[c.index()] + in_flight)
                 };
                 if Category::ALL.iter().all(|&c| open(c, &jobs) == 0) {
                     break;
@@ -337,11 +410,23 @@ impl LangGenerator {
                 let Some(candidate) = self.next_candidate(round, queue) else {
                     break;
                 };
+                let collisions_open = remaining
+                    .collisions
+                    .saturating_sub(have_collisions + jobs.iter().filter(|j| j.collide).count());
+                let can = self.pool.funcs[candidate.func].can;
+                let collide = can.collide && collisions_open > 0;
+                // Type-2 slots held for collisions go to functions that have one; swaps to
+                // functions that have two statements to swap.
+                let open_to = |c: Category, jobs: &[Job]| match c {
+                    Category::Type2 if !collide => open(c, jobs).saturating_sub(collisions_open),
+                    Category::Type3Swap if !can.swap => 0,
+                    _ => open(c, jobs),
+                };
                 let category = Category::ALL
                     .iter()
                     .copied()
-                    .filter(|&c| candidate.tried & bit(c) == 0 && open(c, &jobs) > 0)
-                    .max_by_key(|&c| (open(c, &jobs), std::cmp::Reverse(c.index())));
+                    .filter(|&c| candidate.tried & bit(c) == 0 && open_to(c, &jobs) > 0)
+                    .max_by_key(|&c| (open_to(c, &jobs), std::cmp::Reverse(c.index())));
                 let Some(category) = category else {
                     continue;
                 };
@@ -350,27 +435,34 @@ impl LangGenerator {
                     continue;
                 }
                 accepted.push(candidate.func);
-                jobs.push((candidate, category));
+                jobs.push(Job {
+                    candidate,
+                    category,
+                    collide: collide && category == Category::Type2,
+                });
             }
             if jobs.is_empty() {
                 return;
             }
             let results: Vec<Option<Item>> = jobs
                 .par_iter()
-                .map(|&(candidate, category)| self.make_item(round, candidate, category))
+                .map(|&job| self.make_item(round, job))
                 .collect();
-            for ((candidate, category), result) in jobs.into_iter().zip(results) {
+            for (job, result) in jobs.into_iter().zip(results) {
                 match result {
                     Some(item) => items.push(item),
                     None => {
-                        self.pool
-                            .stats
-                            .drop(&format!("no {} mutant", category.label()), 1);
-                        accepted.retain(|&f| f != candidate.func);
-                        let tried = candidate.tried | bit(category);
+                        let what = if job.collide {
+                            "T2 collision"
+                        } else {
+                            job.category.label()
+                        };
+                        self.pool.stats.drop(&format!("no {what} mutant"), 1);
+                        accepted.retain(|&f| f != job.candidate.func);
+                        let tried = job.candidate.tried | bit(job.category);
                         if tried != ALL_TRIED {
                             queue.push_back(Candidate {
-                                func: candidate.func,
+                                func: job.candidate.func,
                                 tried,
                             });
                         }
@@ -390,7 +482,12 @@ impl LangGenerator {
             .all(|&a| !pattern.related(&funcs[a].codes, UNRELATED, UNCONTAINED))
     }
 
-    fn make_item(&self, round: u32, candidate: Candidate, category: Category) -> Option<Item> {
+    fn make_item(&self, round: u32, job: Job) -> Option<Item> {
+        let Job {
+            candidate,
+            category,
+            collide,
+        } = job;
         let funcs = &self.pool.funcs;
         let func = &funcs[candidate.func];
         let mut rng = Rng::derive(
@@ -404,17 +501,23 @@ impl LangGenerator {
             ],
         );
         let orig = func.parse()?;
-        let similarity = |copy: &plant::Parsed| {
-            line_similarity(&orig.normalized_lines(), &copy.normalized_lines())
+        let planted = |(m, similarity): (Mutant, f64)| Planted {
+            text: m.copy.text().to_string(),
+            similarity,
+            raw_similarity: line_similarity(&orig.normalized_lines(), &m.copy.normalized_lines()),
+            operators: m.operators.into_iter().collect(),
+        };
+        let blind = |m: Mutant| {
+            let similarity = line_similarity(&orig.blind_lines(), &m.copy.blind_lines());
+            (m, similarity)
         };
         let mutant = match category {
             Category::Control => None,
-            Category::Type1 => {
-                mutate::type1(&orig, &mut rng).map(|c| (c.text().to_string(), similarity(&c)))
-            }
-            Category::Type2 => {
-                mutate::type2(&orig, &mut rng).map(|c| (c.text().to_string(), similarity(&c)))
-            }
+            Category::Type1 => mutate::type1(&orig, &mut rng).map(blind).map(planted),
+            Category::Type2 => mutate::type2(&orig, collide, &mut rng)
+                .map(blind)
+                .map(planted),
+            Category::Type3Swap => mutate::swap(&orig, &mut rng).map(planted),
             band_category => {
                 let pattern = LcsPattern::new(&func.codes);
                 let donors = Donors {
@@ -422,8 +525,11 @@ impl LangGenerator {
                     original: &pattern,
                 };
                 let band = band_category.band()?;
-                mutate::type3(&orig, band, &donors, &mut rng)
-                    .map(|(c, s)| (c.text().to_string(), s))
+                let renamed = rng.chance(RENAMED_SHARE);
+                if renamed && !func.can.rename {
+                    return None;
+                }
+                mutate::type3(&orig, band, renamed, &donors, &mut rng).map(planted)
             }
         };
         if category != Category::Control && mutant.is_none() {
@@ -478,7 +584,7 @@ impl LangGenerator {
                         let item = &items[i];
                         let func = &self.pool.funcs[item.func];
                         let text = match (&item.mutant, mutant) {
-                            (Some((text, _)), true) => text.as_str(),
+                            (Some(m), true) => m.text.as_str(),
                             _ => func.text.as_str(),
                         };
                         Piece {
@@ -526,12 +632,14 @@ impl LangGenerator {
             let source = self.pool.funcs[item.func].origin.clone();
             let original = original.context("every item was laid out")?;
             match (&item.mutant, mutant) {
-                (Some((_, similarity)), Some(mutant)) => manifest.pairs.push(Pair {
+                (Some(planted), Some(mutant)) => manifest.pairs.push(Pair {
                     id,
                     language: lang.id.to_string(),
                     category: item.category,
                     round,
-                    similarity: (similarity * 1e4).round() / 1e4,
+                    similarity: (planted.similarity * 1e4).round() / 1e4,
+                    raw_similarity: (planted.raw_similarity * 1e4).round() / 1e4,
+                    operators: planted.operators.clone(),
                     source,
                     original,
                     mutant,

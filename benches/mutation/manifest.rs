@@ -6,7 +6,11 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
-pub const SCHEMA: &str = "cpt.mutation/1";
+/// Version 2 added the `T3-swap` category, each pair's `operators` and `raw_similarity`, and
+/// measures `similarity` after blind normalization; version 1 manifests are still read.
+pub const SCHEMA: &str = "cpt.mutation/2";
+/// Older schemas [`Manifest::read`] accepts.
+pub const OLDER_SCHEMAS: &[&str] = &["cpt.mutation/1"];
 pub const FILE: &str = "manifest.json";
 
 /// What a planted function is.
@@ -18,27 +22,33 @@ pub enum Category {
     /// Identifiers consistently renamed, literal values changed.
     #[serde(rename = "T2")]
     Type2,
-    /// Statement edits, line similarity in [0.90, 1.00).
+    /// Statement edits (most also renamed, see [`Operator`]), blind line similarity in
+    /// [0.90, 1.00).
     #[serde(rename = "T3-90")]
     Type3High,
-    /// Line similarity in [0.70, 0.90).
+    /// Blind line similarity in [0.70, 0.90).
     #[serde(rename = "T3-70")]
     Type3Mid,
-    /// Line similarity in [0.50, 0.70).
+    /// Blind line similarity in [0.50, 0.70).
     #[serde(rename = "T3-50")]
     Type3Low,
+    /// Renamed, and two adjacent independent statements swapped (no band: the similarity is
+    /// what the swap gives).
+    #[serde(rename = "T3-swap")]
+    Type3Swap,
     /// An unrelated function planted alone: a detector must not report it.
     #[serde(rename = "control")]
     Control,
 }
 
 impl Category {
-    pub const ALL: [Category; 6] = [
+    pub const ALL: [Category; 7] = [
         Category::Type1,
         Category::Type2,
         Category::Type3High,
         Category::Type3Mid,
         Category::Type3Low,
+        Category::Type3Swap,
         Category::Control,
     ];
 
@@ -49,11 +59,20 @@ impl Category {
             Category::Type3High => "T3-90",
             Category::Type3Mid => "T3-70",
             Category::Type3Low => "T3-50",
+            Category::Type3Swap => "T3-swap",
             Category::Control => "control",
         }
     }
 
-    /// The line-similarity band `[low, high)` of a type-3 category.
+    /// Whether the category is one of the type-3 ones.
+    pub fn is_type3(self) -> bool {
+        matches!(
+            self,
+            Category::Type3High | Category::Type3Mid | Category::Type3Low | Category::Type3Swap
+        )
+    }
+
+    /// The blind line-similarity band `[low, high)` of a banded type-3 category.
     pub fn band(self) -> Option<(f64, f64)> {
         match self {
             Category::Type3High => Some((0.90, 1.00)),
@@ -68,6 +87,63 @@ impl Category {
             .iter()
             .position(|&c| c == self)
             .expect("ALL lists every category")
+    }
+}
+
+/// An edit a mutant carries, as recorded per pair (in this order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Operator {
+    /// Type 1: blank lines, comments, spaces.
+    Layout,
+    /// Identifiers renamed consistently (type 2: any; type 3: locals and parameters, at their
+    /// variable occurrences).
+    Rename,
+    /// A renamed local shares its spelling with a member left unchanged (`self.app = app2`).
+    Collision,
+    /// Literal values changed.
+    Literal,
+    /// A primitive type swapped consistently (`int` → `long`, `i32` → `i64`).
+    TypeSwap,
+    /// A statement from an unrelated function inserted.
+    Insert,
+    /// A statement deleted.
+    Delete,
+    /// A statement replaced by one from an unrelated function.
+    Replace,
+    /// An operator changed (`<` → `<=`, `+` → `-`).
+    Modify,
+    /// Two adjacent independent statements swapped.
+    Swap,
+}
+
+impl Operator {
+    pub const ALL: [Operator; 10] = [
+        Operator::Layout,
+        Operator::Rename,
+        Operator::Collision,
+        Operator::Literal,
+        Operator::TypeSwap,
+        Operator::Insert,
+        Operator::Delete,
+        Operator::Replace,
+        Operator::Modify,
+        Operator::Swap,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Operator::Layout => "layout",
+            Operator::Rename => "rename",
+            Operator::Collision => "collision",
+            Operator::Literal => "literal",
+            Operator::TypeSwap => "type-swap",
+            Operator::Insert => "insert",
+            Operator::Delete => "delete",
+            Operator::Replace => "replace",
+            Operator::Modify => "modify",
+            Operator::Swap => "swap",
+        }
     }
 }
 
@@ -92,12 +168,26 @@ pub struct Pair {
     pub language: String,
     pub category: Category,
     pub round: u32,
-    /// Line similarity of mutant to original ([`super::similarity::normalized_lines`]).
+    /// Line similarity of mutant to original after blind normalization
+    /// ([`super::similarity::blind_lines`]): what the type-3 bands are defined on.
     pub similarity: f64,
+    /// Line similarity before it ([`super::similarity::normalized_lines`]): renames and
+    /// literal changes move this one.
+    #[serde(default)]
+    pub raw_similarity: f64,
+    /// The edits the mutant carries, in [`Operator::ALL`] order.
+    #[serde(default)]
+    pub operators: Vec<Operator>,
     /// Where the original came from: `file:line`.
     pub source: String,
     pub original: Span,
     pub mutant: Span,
+}
+
+impl Pair {
+    pub fn has(&self, operator: Operator) -> bool {
+        self.operators.contains(&operator)
+    }
 }
 
 /// An unrelated function planted once.
@@ -124,6 +214,9 @@ pub struct LangStats {
     pub planted: BTreeMap<String, usize>,
     /// Functions dropped, per reason.
     pub dropped: BTreeMap<String, usize>,
+    /// Planted pairs per category label and operator (`T3-90 rename`, `T2 collision`).
+    #[serde(default)]
+    pub operators: BTreeMap<String, usize>,
 }
 
 impl LangStats {
@@ -167,7 +260,7 @@ impl Manifest {
             .with_context(|| format!("cannot read {}", path.display()))?;
         let manifest: Manifest = serde_json::from_str(&text)
             .with_context(|| format!("{} is not a benchmark manifest", path.display()))?;
-        if manifest.schema != SCHEMA {
+        if manifest.schema != SCHEMA && !OLDER_SCHEMAS.contains(&manifest.schema.as_str()) {
             bail!(
                 "{}: schema {} (expected {SCHEMA})",
                 path.display(),

@@ -8,6 +8,9 @@
 //!
 //! - [`source`]: candidate functions from real files;
 //! - [`mutate`]: the type-1, type-2 and type-3 mutators;
+//! - [`names`]: identifier roles (variable, member, …), locals, the name-collision check and
+//!   the independent statements a swap may exchange;
+//! - [`similarity`]: the blind and raw line similarities, and the near-copy check;
 //! - [`plant`]: wrapping functions so they parse alone, and checking planted files;
 //! - [`generate`]: choosing functions, rounds, writing the tree and its manifest;
 //! - [`score`] and [`tools`]: running a detector and scoring its clone classes.
@@ -15,6 +18,7 @@
 pub mod generate;
 pub mod manifest;
 pub mod mutate;
+pub mod names;
 pub mod plant;
 pub mod rng;
 pub mod score;

@@ -1,14 +1,22 @@
 //! The mutators. Each works on a function planted alone ([`Parsed`]) and checks its result
 //! with cpt's own fingerprint, so every mutant is what its category says:
 //! - type 1: same exact hash (only layout and comments changed);
-//! - type 2: same shape hash, different exact hash (renamed identifiers, other literals);
-//! - type 3: line similarity inside the band, and a different shape hash (so it is never a
-//!   type-2 copy in disguise), from statement edits away from the function's edges.
+//! - type 2: same shape hash, different exact hash (renamed identifiers, other literals); or,
+//!   for [`COLLISION_SHARE`] of them, the name-collision case: a local renamed at its variable
+//!   occurrences while a member of the same spelling stays, checked by the syntax-level rule
+//!   of [`names::check_collision`] instead of the shape hash;
+//! - type 3: blind line similarity (identifiers and literals abstracted) inside the band, and
+//!   a different shape hash (so it is never a type-2 copy in disguise), from statement edits
+//!   away from the function's edges; [`RENAMED_SHARE`] of them also carry type-2 edits, as
+//!   published type-3 clones do ([`rename_layer`]), which the blind measure does not see;
+//! - type-3 swap: renamed, and two adjacent independent statements swapped.
 
 use std::collections::{BTreeSet, HashSet};
 
 use cpt::lang::NodeClass;
 
+use super::manifest::Operator;
+use super::names::{self, Names};
 use super::plant::{self, Parsed};
 use super::rng::Rng;
 use super::similarity::{LcsPattern, line_similarity};
@@ -23,8 +31,17 @@ const T3_SEQUENCES: usize = 6;
 const T3_STEPS: usize = 60;
 /// Rejected edits (syntax errors, nothing to edit) before a sequence gives up.
 const T3_REJECTS: usize = 20;
-/// Donor statements are at most this many lines, so one edit stays one edit.
-const DONOR_MAX_LINES: usize = 3;
+/// Donor and swapped statements are at most this many lines, so one edit stays one edit.
+pub const DONOR_MAX_LINES: usize = 3;
+/// Share of type-2 copies made name collisions, in languages where functions have a local
+/// that shares its name with a member.
+pub const COLLISION_SHARE: f64 = 0.25;
+/// Share of banded type-3 copies that also carry type-2 edits.
+pub const RENAMED_SHARE: f64 = 0.8;
+/// Share of renamed type-3 copies that also swap a primitive type, among functions that have one.
+pub const TYPE_SWAP_SHARE: f64 = 0.25;
+/// Locals a type-3 copy renames at most.
+const T3_MAX_RENAMES: usize = 4;
 /// Planted functions (and donors) must be less similar than this to each other (raw-token
 /// LCS ratio)...
 pub const UNRELATED: f64 = 0.5;
@@ -73,11 +90,35 @@ pub struct Edit {
 }
 
 impl Edit {
+    /// The same edit with offsets `base` bytes earlier (planted source → function text).
+    pub fn shifted(self, base: usize) -> Edit {
+        Edit {
+            start: self.start - base,
+            end: self.end - base,
+            ..self
+        }
+    }
+
     fn insert(at: usize, text: impl Into<String>) -> Edit {
         Edit {
             start: at,
             end: at,
             text: text.into(),
+        }
+    }
+}
+
+/// A mutant and the edits it carries.
+pub struct Mutant {
+    pub copy: Parsed,
+    pub operators: BTreeSet<Operator>,
+}
+
+impl Mutant {
+    fn new(copy: Parsed, operators: impl IntoIterator<Item = Operator>) -> Mutant {
+        Mutant {
+            copy,
+            operators: operators.into_iter().collect(),
         }
     }
 }
@@ -113,11 +154,12 @@ fn text_atoms(p: &Parsed) -> Vec<Atom> {
 /// A type-1 copy: blank lines, comment lines, trailing comments and extra spaces between
 /// tokens, never inside a token or comment and never at the start of a line (Python's
 /// indentation is untouched).
-pub fn type1(orig: &Parsed, rng: &mut Rng) -> Option<Parsed> {
+pub fn type1(orig: &Parsed, rng: &mut Rng) -> Option<Mutant> {
     (0..ATTEMPTS).find_map(|_| {
         let text = apply(orig.text(), layout_edits(orig, rng));
         let copy = Parsed::new(orig.lang, orig.kind, &text)?;
-        (text != orig.text() && copy.unit.exact == orig.unit.exact).then_some(copy)
+        (text != orig.text() && copy.unit.exact == orig.unit.exact)
+            .then(|| Mutant::new(copy, [Operator::Layout]))
     })
 }
 
@@ -179,9 +221,14 @@ fn layout_edits(orig: &Parsed, rng: &mut Rng) -> Vec<Edit> {
     edits
 }
 
-/// A type-2 copy: two to four identifiers renamed at every occurrence, and one or two
-/// literals given other values of the same kind.
-pub fn type2(orig: &Parsed, rng: &mut Rng) -> Option<Parsed> {
+/// A type-2 copy: a [`collision`] copy when `collide`, else two to four identifiers renamed
+/// at every occurrence and one or two literals given other values of the same kind.
+pub fn type2(orig: &Parsed, collide: bool, rng: &mut Rng) -> Option<Mutant> {
+    let names = Names::new(orig.lang, orig.node(), orig.source());
+    if collide {
+        let locals = names.locals();
+        return (0..ATTEMPTS).find_map(|_| collision(orig, &names, &locals, rng));
+    }
     let text = orig.text();
     let atoms = text_atoms(orig);
     let identifiers: Vec<&str> = atoms
@@ -191,7 +238,6 @@ pub fn type2(orig: &Parsed, rng: &mut Rng) -> Option<Parsed> {
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let taken: HashSet<&str> = atoms.iter().map(|a| &text[a.start..a.end]).collect();
     let literals: Vec<&Atom> = atoms
         .iter()
         .filter(|a| a.class == NodeClass::Literal)
@@ -199,7 +245,7 @@ pub fn type2(orig: &Parsed, rng: &mut Rng) -> Option<Parsed> {
     (0..ATTEMPTS).find_map(|_| {
         let count = rng.between(2, 4);
         let renamed = rng.sample(&identifiers, count);
-        let mut used: HashSet<String> = taken.iter().map(|s| s.to_string()).collect();
+        let mut used = taken_names(orig, &names);
         let fresh: Vec<String> = renamed.iter().map(|_| fresh_name(rng, &mut used)).collect();
         let mut edits: Vec<Edit> = atoms
             .iter()
@@ -213,19 +259,184 @@ pub fn type2(orig: &Parsed, rng: &mut Rng) -> Option<Parsed> {
                 })
             })
             .collect();
+        let mut operators = vec![Operator::Rename];
         let changes = rng.between(1, 2);
-        for a in rng.sample(&literals, changes) {
-            if let Some(value) = change_literal(&text[a.start..a.end], rng) {
-                edits.push(Edit {
+        let literal_edits = literal_edits(text, &rng.sample(&literals, changes), &[], rng);
+        if !literal_edits.is_empty() {
+            operators.push(Operator::Literal);
+        }
+        edits.extend(literal_edits);
+        let copy = Parsed::new(orig.lang, orig.kind, &apply(text, edits))?;
+        (copy.unit.shape == orig.unit.shape && copy.unit.exact != orig.unit.exact)
+            .then(|| Mutant::new(copy, operators))
+    })
+}
+
+/// A name-collision type-2 copy: one local that shares its name with a member (`self.app`,
+/// `{ app: app }`, `f(app=app)`, `s.app`) renamed at its variable occurrences only, the
+/// member left as it is (a shorthand spelled out: `{ app }` → `{ app: birch7 }`), maybe up to
+/// two more locals renamed the same way, and one or two literals changed. cpt's shape hash
+/// numbers a member and a variable of one spelling as one name, so this copy is checked by
+/// [`names::check_collision`] instead.
+fn collision(
+    orig: &Parsed,
+    names: &Names,
+    locals: &[names::Local],
+    rng: &mut Rng,
+) -> Option<Mutant> {
+    let colliding: Vec<&str> = locals
+        .iter()
+        .filter(|l| l.member || l.shorthand)
+        .map(|l| l.name.as_str())
+        .collect();
+    let others: Vec<&str> = locals
+        .iter()
+        .filter(|l| !(l.member || l.shorthand))
+        .map(|l| l.name.as_str())
+        .collect();
+    let mut chosen = rng.sample(&colliding, 1);
+    if chosen.is_empty() {
+        return None;
+    }
+    let more = rng.between(0, 2);
+    chosen.extend(rng.sample(&others, more));
+    let mut used = taken_names(orig, names);
+    let renames: Vec<(String, String)> = chosen
+        .iter()
+        .map(|n| (n.to_string(), fresh_name(rng, &mut used)))
+        .collect();
+    let base = orig.start();
+    let mut edits: Vec<Edit> = names
+        .rename_edits(&renames)
+        .into_iter()
+        .map(|e| e.shifted(base))
+        .collect();
+    let mut operators = vec![Operator::Rename, Operator::Collision];
+    let literals: Vec<Atom> = text_atoms(orig)
+        .into_iter()
+        .filter(|a| a.class == NodeClass::Literal)
+        .collect();
+    let changes = rng.between(1, 2);
+    let literal_edits = literal_edits(orig.text(), &rng.sample(&literals, changes), &edits, rng);
+    if !literal_edits.is_empty() {
+        operators.push(Operator::Literal);
+    }
+    edits.extend(literal_edits);
+    let copy = Parsed::new(orig.lang, orig.kind, &apply(orig.text(), edits))?;
+    if copy.unit.exact == orig.unit.exact {
+        return None;
+    }
+    names::check_collision(&orig.role_tokens(), &copy.role_tokens()).ok()?;
+    Some(Mutant::new(copy, operators))
+}
+
+/// Every identifier text of the function, the ones inside string interpolations too: a fresh
+/// name must be none of them.
+fn taken_names(p: &Parsed, names: &Names) -> HashSet<String> {
+    let text = p.text();
+    text_atoms(p)
+        .iter()
+        .map(|a| text[a.start..a.end].to_string())
+        .chain(names.occurrences.iter().map(|o| o.text.clone()))
+        .collect()
+}
+
+/// Other values for `literals` (offsets into `text`), leaving alone any literal that holds
+/// one of `avoid` (a renamed name inside an interpolation).
+fn literal_edits<A: std::borrow::Borrow<Atom>>(
+    text: &str,
+    literals: &[A],
+    avoid: &[Edit],
+    rng: &mut Rng,
+) -> Vec<Edit> {
+    literals
+        .iter()
+        .map(|a| a.borrow())
+        .filter(|a| !avoid.iter().any(|e| a.start <= e.start && e.end <= a.end))
+        .filter_map(|a| {
+            Some(Edit {
+                start: a.start,
+                end: a.end,
+                text: change_literal(&text[a.start..a.end], rng)?,
+            })
+        })
+        .collect()
+}
+
+/// Type-2 edits on top of a type-3 copy, as developers make them when they copy a function:
+/// one to four locals or parameters renamed at every variable occurrence (never a shorthand,
+/// which would have to be spelled out and so move the blind measure), one or two literals
+/// changed, and for [`TYPE_SWAP_SHARE`] of the functions that have one, a primitive type
+/// swapped at every occurrence for a wider one it does not use yet. `None` when the function
+/// has no local to rename.
+pub fn rename_layer(p: &Parsed, rng: &mut Rng) -> Option<(Parsed, BTreeSet<Operator>)> {
+    let names = Names::new(p.lang, p.node(), p.source());
+    let locals: Vec<names::Local> = names
+        .locals()
+        .into_iter()
+        .filter(|l| !l.shorthand)
+        .collect();
+    if locals.is_empty() {
+        return None;
+    }
+    let text = p.text();
+    let base = p.start();
+    let atoms = text_atoms(p);
+    let count = rng.between(1, T3_MAX_RENAMES);
+    let chosen = rng.sample(&locals, count);
+    let mut used = taken_names(p, &names);
+    let renames: Vec<(String, String)> = chosen
+        .iter()
+        .map(|l| (l.name.clone(), fresh_name(rng, &mut used)))
+        .collect();
+    let mut operators = BTreeSet::from([Operator::Rename]);
+    if chosen.iter().any(|l| l.member) {
+        operators.insert(Operator::Collision);
+    }
+    let mut edits: Vec<Edit> = names
+        .rename_edits(&renames)
+        .into_iter()
+        .map(|e| e.shifted(base))
+        .collect();
+    let literals: Vec<&Atom> = atoms
+        .iter()
+        .filter(|a| a.class == NodeClass::Literal)
+        .collect();
+    let changes = rng.between(1, 2);
+    let literal_edits = literal_edits(text, &rng.sample(&literals, changes), &edits, rng);
+    if !literal_edits.is_empty() {
+        operators.insert(Operator::Literal);
+    }
+    edits.extend(literal_edits);
+    let type_name = |a: &&Atom| matches!(a.class, NodeClass::Type | NodeClass::Identifier);
+    let swaps: Vec<(&str, &str)> = names::type_swaps(p.lang)
+        .iter()
+        .copied()
+        .filter(|&(from, to)| {
+            let mut texts = atoms
+                .iter()
+                .filter(type_name)
+                .map(|a| &text[a.start..a.end]);
+            texts.clone().any(|t| t == from) && !texts.any(|t| t == to)
+        })
+        .collect();
+    if !swaps.is_empty() && rng.chance(TYPE_SWAP_SHARE) {
+        let &(from, to) = rng.pick(&swaps)?;
+        edits.extend(
+            atoms
+                .iter()
+                .filter(type_name)
+                .filter(|a| &text[a.start..a.end] == from)
+                .map(|a| Edit {
                     start: a.start,
                     end: a.end,
-                    text: value,
-                });
-            }
-        }
-        let copy = Parsed::new(orig.lang, orig.kind, &apply(text, edits))?;
-        (copy.unit.shape == orig.unit.shape && copy.unit.exact != orig.unit.exact).then_some(copy)
-    })
+                    text: to.to_string(),
+                }),
+        );
+        operators.insert(Operator::TypeSwap);
+    }
+    let copy = Parsed::new(p.lang, p.kind, &apply(text, edits))?;
+    Some((copy, operators))
 }
 
 /// An identifier that is in `used` nowhere, added to it.
@@ -391,125 +602,127 @@ fn reindent(lines: &[String], indent: &str) -> String {
         .collect()
 }
 
-/// A type-3 copy whose line similarity to the original is in `[low, high)`, with its
+/// A type-3 copy whose blind line similarity to the original is in `[low, high)`, with its
 /// similarity. Random statement edits are applied one at a time until the similarity falls
 /// to a random target inside the band (so copies spread over the band rather than bunch at
-/// its top); a sequence that overshoots the band is abandoned and a new one started.
+/// its top); a sequence that overshoots the band is abandoned and a new one started. When
+/// `renamed`, the [`rename_layer`] goes on top (it does not move the blind measure).
 pub fn type3(
     orig: &Parsed,
     (low, high): (f64, f64),
+    renamed: bool,
     donors: &Donors<'_>,
     rng: &mut Rng,
-) -> Option<(Parsed, f64)> {
-    let base = orig.normalized_lines();
+) -> Option<(Mutant, f64)> {
+    let base = orig.blind_lines();
+    let measure = |copy: &Parsed| line_similarity(&base, &copy.blind_lines());
     for _ in 0..T3_SEQUENCES {
         let target = low + (high - low) * rng.unit();
         let mut current = Parsed::new(orig.lang, orig.kind, orig.text())?;
+        let mut operators = BTreeSet::new();
         let mut rejects = 0;
         for _ in 0..T3_STEPS {
-            let next = statement_edit(&current, donors, rng)
-                .and_then(|text| Parsed::new(orig.lang, orig.kind, &text));
-            let Some(next) = next else {
+            let next = statement_edit(&current, donors, rng).and_then(|(text, operator)| {
+                Some((Parsed::new(orig.lang, orig.kind, &text)?, operator))
+            });
+            let Some((next, operator)) = next else {
                 rejects += 1;
                 if rejects > T3_REJECTS {
                     break;
                 }
                 continue;
             };
-            let similarity = line_similarity(&base, &next.normalized_lines());
+            let similarity = measure(&next);
             if similarity < low {
                 break;
             }
             current = next;
+            operators.insert(operator);
             if similarity < high && similarity <= target && current.unit.shape != orig.unit.shape {
-                return Some((current, similarity));
+                if renamed {
+                    let (copy, layer) = rename_layer(&current, rng)?;
+                    let similarity = measure(&copy);
+                    if !(low <= similarity && similarity < high)
+                        || copy.unit.shape == orig.unit.shape
+                    {
+                        return None;
+                    }
+                    operators.extend(layer);
+                    current = copy;
+                }
+                return Some((Mutant::new(current, operators), similarity));
             }
         }
     }
     None
 }
 
-/// The function's text after one random statement-level edit, if one applies.
-fn statement_edit(p: &Parsed, donors: &Donors<'_>, rng: &mut Rng) -> Option<String> {
+/// A renamed copy ([`rename_layer`]) with two adjacent independent statements swapped
+/// ([`names::swappable_pairs`]), with its blind line similarity.
+pub fn swap(orig: &Parsed, rng: &mut Rng) -> Option<(Mutant, f64)> {
+    let source = orig.source();
+    let statements = syntax::statements(orig.lang, orig.node(), source, false);
+    let pairs =
+        names::swappable_pairs(orig.lang, orig.node(), source, &statements, DONOR_MAX_LINES);
+    let (a, b) = rng.pick(&pairs)?;
+    let edit = Edit {
+        start: a.line_start,
+        end: b.line_end,
+        text: format!(
+            "{}{}{}",
+            &source[b.line_start..b.line_end],
+            &source[a.line_end..b.line_start],
+            &source[a.line_start..a.line_end]
+        ),
+    };
+    let swapped = Parsed::new(
+        orig.lang,
+        orig.kind,
+        &apply(orig.text(), vec![edit.shifted(orig.start())]),
+    )?;
+    let (copy, mut operators) = rename_layer(&swapped, rng)?;
+    operators.insert(Operator::Swap);
+    let similarity = line_similarity(&orig.blind_lines(), &copy.blind_lines());
+    (similarity < 1.0 && copy.unit.shape != orig.unit.shape)
+        .then(|| (Mutant::new(copy, operators), similarity))
+}
+
+/// The function's text after one random statement-level edit, if one applies, and what it was.
+fn statement_edit(p: &Parsed, donors: &Donors<'_>, rng: &mut Rng) -> Option<(String, Operator)> {
     let source = p.source();
-    let base = p.start();
     let statements = syntax::statements(p.lang, p.node(), source, false);
     let s = rng.pick(&statements)?.clone();
-    let edit = match rng.below(6) {
+    let (edit, operator) = match rng.below(4) {
         0 => {
             let at = if rng.chance(0.5) {
                 s.line_start
             } else {
                 s.line_end
             };
-            Edit::insert(at, reindent(&donors.statement(rng)?, &s.indent))
+            (
+                Edit::insert(at, reindent(&donors.statement(rng)?, &s.indent)),
+                Operator::Insert,
+            )
         }
-        1 => Edit {
-            start: s.line_start,
-            end: s.line_end,
-            text: String::new(),
-        },
-        2 => Edit {
-            start: s.line_start,
-            end: s.line_end,
-            text: reindent(&donors.statement(rng)?, &s.indent),
-        },
-        3 => operator_edit(p, &statements, rng)?,
-        4 => identifier_edit(p, &statements, rng)?,
-        _ => {
-            let literals = atoms_in(p, &statements, NodeClass::Literal);
-            let a = rng.pick(&literals)?;
+        1 => (
             Edit {
-                start: a.start,
-                end: a.end,
-                text: change_literal(&source[a.start..a.end], rng)?,
-            }
-        }
+                start: s.line_start,
+                end: s.line_end,
+                text: String::new(),
+            },
+            Operator::Delete,
+        ),
+        2 => (
+            Edit {
+                start: s.line_start,
+                end: s.line_end,
+                text: reindent(&donors.statement(rng)?, &s.indent),
+            },
+            Operator::Replace,
+        ),
+        _ => (operator_edit(p, &statements, rng)?, Operator::Modify),
     };
-    let shifted = Edit {
-        start: edit.start - base,
-        end: edit.end - base,
-        ..edit
-    };
-    Some(apply(p.text(), vec![shifted]))
-}
-
-/// Atoms of `class` inside editable statements, as offsets into the planted source.
-fn atoms_in(p: &Parsed, statements: &[Statement], class: NodeClass) -> Vec<Atom> {
-    syntax::atoms(p.lang, p.node())
-        .into_iter()
-        .filter(|a| {
-            a.class == class
-                && statements
-                    .iter()
-                    .any(|s| s.start <= a.start && a.end <= s.end)
-        })
-        .collect()
-}
-
-/// One occurrence of an identifier replaced by another identifier of the function.
-fn identifier_edit(p: &Parsed, statements: &[Statement], rng: &mut Rng) -> Option<Edit> {
-    let source = p.source();
-    let targets = atoms_in(p, statements, NodeClass::Identifier);
-    let a = rng.pick(&targets)?;
-    let old = &source[a.start..a.end];
-    let names: Vec<&str> = text_atoms(p)
-        .iter()
-        .filter(|t| t.class == NodeClass::Identifier)
-        .map(|t| &p.text()[t.start..t.end])
-        .filter(|n| *n != old)
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let new = match rng.pick(&names) {
-        Some(n) => n.to_string(),
-        None => fresh_name(rng, &mut HashSet::from([old.to_string()])),
-    };
-    Some(Edit {
-        start: a.start,
-        end: a.end,
-        text: new,
-    })
+    Some((apply(p.text(), vec![edit.shifted(p.start())]), operator))
 }
 
 /// A binary operator inside an editable statement swapped for another of its group.

@@ -6,7 +6,8 @@ use cpt::fingerprint::{self, Thresholds, UnitPrint};
 use cpt::lang::{Language, UnitKind};
 use tree_sitter::{Node, Tree};
 
-use super::similarity::normalized_lines;
+use super::names::{self, Tok};
+use super::similarity::{blind_lines, normalized_lines};
 use super::syntax::{self, is_function_like};
 
 /// Per-language planting data: the benchmark's only language-specific knowledge.
@@ -237,6 +238,22 @@ impl Parsed {
     pub fn node(&self) -> Node<'_> {
         syntax::unit_node(self.lang, &self.tree, self.start(), self.end())
             .expect("check found a unit here")
+    }
+
+    /// The lines the type-3 bands measure ([`blind_lines`]).
+    pub fn blind_lines(&self) -> Vec<u64> {
+        blind_lines(
+            self.lang,
+            self.node(),
+            self.layout.source.as_bytes(),
+            self.start(),
+            self.end(),
+        )
+    }
+
+    /// The tokens the name-collision check compares ([`names::role_tokens`]).
+    pub fn role_tokens(&self) -> Vec<Tok> {
+        names::role_tokens(self.lang, self.node(), self.source())
     }
 
     pub fn normalized_lines(&self) -> Vec<u64> {

@@ -3,13 +3,16 @@
 //! A planted pair is found when one reported class has a member covering at least 70% of the
 //! original's planted lines and a member covering at least 70% of the mutant's. A control is
 //! a false positive when any reported member overlaps at least 50% of its lines.
+//!
+//! Recall is reported per category (clone type and band) and language, and per operator for
+//! the type-2 copies and for the renamed and not renamed type-3 copies.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::manifest::{Category, Manifest, Span};
+use super::manifest::{Category, Manifest, Operator, Span};
 
 /// Share of a planted function's lines a member must cover to count as finding it.
 pub const PAIR_COVERAGE: f64 = 0.7;
@@ -44,17 +47,25 @@ impl Cell {
     }
 }
 
-/// Rows (category labels, `controls reported` last) × columns (languages, then `all`).
+/// Rows (category labels, `controls reported` last) × columns (languages, then `all`); and
+/// rows (type-3 categories, `T3 all`, operator labels) × [`OPERATOR_COLUMNS`].
 #[derive(Clone, Debug, Serialize)]
 pub struct Score {
     pub tool: String,
     pub seconds: f64,
     pub languages: Vec<String>,
     pub rows: BTreeMap<String, BTreeMap<String, Cell>>,
+    pub operators: BTreeMap<String, BTreeMap<String, Cell>>,
 }
 
 pub const CONTROLS_ROW: &str = "controls reported";
 pub const ALL: &str = "all";
+/// Every type-3 pair, in the operator table.
+pub const T3_ALL_ROW: &str = "T3 all";
+pub const T2_COLUMN: &str = "T2";
+pub const RENAMED_COLUMN: &str = "T3 renamed";
+pub const NOT_RENAMED_COLUMN: &str = "T3 not renamed";
+pub const OPERATOR_COLUMNS: [&str; 3] = [T2_COLUMN, RENAMED_COLUMN, NOT_RENAMED_COLUMN];
 
 impl Score {
     pub fn cell(&self, row: &str, column: &str) -> Cell {
@@ -65,41 +76,78 @@ impl Score {
             .unwrap_or_default()
     }
 
-    /// The text table: one row per category, `found/planted (pct)` per language and overall.
+    pub fn operator_cell(&self, row: &str, column: &str) -> Cell {
+        self.operators
+            .get(row)
+            .and_then(|r| r.get(column))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// The text tables: one row per category, `found/planted (pct)` per language and
+    /// overall; then one row per type-3 category and per operator, for the type-2 copies and
+    /// the renamed and not renamed type-3 copies.
     pub fn table(&self) -> String {
         let mut columns = self.languages.clone();
         columns.push(ALL.to_string());
         let mut out = String::new();
-        let _ = write!(out, "{:<18}", "category");
-        for c in &columns {
-            let _ = write!(out, " {c:>18}");
-        }
-        out.push('\n');
-        let rows = Category::ALL
+        let rows: Vec<&str> = Category::ALL
             .iter()
             .filter(|&&c| c != Category::Control)
             .map(|c| c.label())
-            .chain([CONTROLS_ROW]);
-        for row in rows {
-            let _ = write!(out, "{row:<18}");
-            for c in &columns {
-                let cell = self.cell(row, c);
-                let text = if cell.planted == 0 {
-                    "-".to_string()
-                } else {
-                    format!(
-                        "{}/{} ({:.0}%)",
-                        cell.found,
-                        cell.planted,
-                        (100.0 * cell.recall()).floor()
-                    )
-                };
-                let _ = write!(out, " {text:>18}");
-            }
+            .chain([CONTROLS_ROW])
+            .collect();
+        write_table(&mut out, "category", &rows, &columns, |r, c| {
+            self.cell(r, c)
+        });
+        if !self.operators.is_empty() {
             out.push('\n');
+            let rows: Vec<&str> = Category::ALL
+                .iter()
+                .filter(|c| c.is_type3())
+                .map(|c| c.label())
+                .chain([T3_ALL_ROW])
+                .chain(Operator::ALL.iter().map(|o| o.label()))
+                .filter(|r| self.operators.contains_key(*r))
+                .collect();
+            write_table(&mut out, "by operator", &rows, &OPERATOR_COLUMNS, |r, c| {
+                self.operator_cell(r, c)
+            });
         }
         let _ = writeln!(out, "{} ran for {:.2}s", self.tool, self.seconds);
         out
+    }
+}
+
+fn write_table<C: AsRef<str>>(
+    out: &mut String,
+    title: &str,
+    rows: &[&str],
+    columns: &[C],
+    cell: impl Fn(&str, &str) -> Cell,
+) {
+    let _ = write!(out, "{title:<18}");
+    for c in columns {
+        let _ = write!(out, " {:>18}", c.as_ref());
+    }
+    out.push('\n');
+    for row in rows {
+        let _ = write!(out, "{row:<18}");
+        for c in columns {
+            let cell = cell(row, c.as_ref());
+            let text = if cell.planted == 0 {
+                "-".to_string()
+            } else {
+                format!(
+                    "{}/{} ({:.0}%)",
+                    cell.found,
+                    cell.planted,
+                    (100.0 * cell.recall()).floor()
+                )
+            };
+            let _ = write!(out, " {text:>18}");
+        }
+        out.push('\n');
     }
 }
 
@@ -144,23 +192,45 @@ impl<'a> Index<'a> {
 pub fn score(manifest: &Manifest, classes: &[CloneClass], tool: &str, seconds: f64) -> Score {
     let index = Index::new(classes);
     let mut rows: BTreeMap<String, BTreeMap<String, Cell>> = BTreeMap::new();
-    let mut count = |row: &str, lang: &str, found: bool| {
-        for column in [lang, ALL] {
-            let cell = rows
-                .entry(row.to_string())
-                .or_default()
-                .entry(column.to_string())
-                .or_default();
-            cell.planted += 1;
-            cell.found += usize::from(found);
-        }
+    let mut operators: BTreeMap<String, BTreeMap<String, Cell>> = BTreeMap::new();
+    let add = |table: &mut BTreeMap<String, BTreeMap<String, Cell>>,
+               row: &str,
+               column: &str,
+               found: bool| {
+        let cell = table
+            .entry(row.to_string())
+            .or_default()
+            .entry(column.to_string())
+            .or_default();
+        cell.planted += 1;
+        cell.found += usize::from(found);
     };
     for pair in &manifest.pairs {
         let original = index.classes_covering(&pair.original, PAIR_COVERAGE);
         let mutant = index.classes_covering(&pair.mutant, PAIR_COVERAGE);
         let found = original.intersection(&mutant).next().is_some();
-        count(pair.category.label(), &pair.language, found);
+        for column in [pair.language.as_str(), ALL] {
+            add(&mut rows, pair.category.label(), column, found);
+        }
+        let column = match pair.category {
+            Category::Type2 => T2_COLUMN,
+            c if c.is_type3() && pair.has(Operator::Rename) => RENAMED_COLUMN,
+            c if c.is_type3() => NOT_RENAMED_COLUMN,
+            _ => continue,
+        };
+        if pair.category.is_type3() {
+            add(&mut operators, pair.category.label(), column, found);
+            add(&mut operators, T3_ALL_ROW, column, found);
+        }
+        for op in &pair.operators {
+            add(&mut operators, op.label(), column, found);
+        }
     }
+    let mut count = |row: &str, lang: &str, found: bool| {
+        for column in [lang, ALL] {
+            add(&mut rows, row, column, found);
+        }
+    };
     for control in &manifest.controls {
         let reported = !index
             .classes_covering(&control.span, CONTROL_OVERLAP)
@@ -172,5 +242,6 @@ pub fn score(manifest: &Manifest, classes: &[CloneClass], tool: &str, seconds: f
         seconds,
         languages: manifest.language_ids(),
         rows,
+        operators,
     }
 }

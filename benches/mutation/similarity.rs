@@ -1,10 +1,11 @@
-//! Similarity measures: the line similarity that defines the type-3 bands, and the raw-token
-//! LCS ratio that keeps planted functions apart from each other.
+//! Similarity measures: the blind line similarity that defines the type-3 bands, the raw line
+//! similarity it refines, and the raw-token LCS ratio that keeps planted functions apart from
+//! each other.
 
 use std::collections::HashMap;
 
 use cpt::lang::{Language, NodeClass};
-use tree_sitter::Tree;
+use tree_sitter::{Node, Tree};
 
 use super::syntax::walk;
 
@@ -15,9 +16,9 @@ pub fn text_hash(bytes: &[u8]) -> u64 {
     })
 }
 
-/// The lines of `start..end` as the type-3 bands measure them: comments removed (so a
-/// comment-only line disappears and a trailing comment does not count), all whitespace
-/// removed, blank lines dropped; each line hashed. Type-1 copies measure 1.0 this way.
+/// The raw lines of `start..end`: comments removed (so a comment-only line disappears and a
+/// trailing comment does not count), all whitespace removed, blank lines dropped; each line
+/// hashed. Type-1 copies measure 1.0 this way; renames and other literals move it.
 pub fn normalized_lines(
     lang: &Language,
     tree: &Tree,
@@ -59,6 +60,63 @@ pub fn normalized_lines(
         }
         at += 1;
     }
+    if !line.is_empty() {
+        lines.push(text_hash(&line));
+    }
+    lines
+}
+
+/// Placeholders of the blind lines: every identifier (and built-in type) one, every literal
+/// another; neither byte occurs in source text.
+const IDENTIFIER: u8 = 0x01;
+const LITERAL: u8 = 0x02;
+
+/// The lines of `start..end` after blind normalization, as the type-3 bands measure them (in
+/// the way published benchmarks such as BigCloneBench measure type-3 similarity): every
+/// identifier and built-in type name becomes one placeholder and every literal another,
+/// comments and whitespace are removed, blank lines dropped; each line hashed. Consistent
+/// renames, other literal values and type swaps do not move it; a token spanning lines (a
+/// multi-line string) counts on its first line. `root` is any node holding the range.
+pub fn blind_lines(
+    lang: &Language,
+    root: Node<'_>,
+    source: &[u8],
+    start: usize,
+    end: usize,
+) -> Vec<u64> {
+    let mut lines = Vec::new();
+    let mut line: Vec<u8> = Vec::new();
+    let mut row = None;
+    walk(root, |node| {
+        if node.end_byte() <= start || node.start_byte() >= end {
+            return false;
+        }
+        let class = lang.class(node.kind_id());
+        if class == NodeClass::Other && node.child_count() > 0 {
+            return true;
+        }
+        if class == NodeClass::Skip || node.end_byte() == node.start_byte() {
+            return false;
+        }
+        let at = node.start_position().row;
+        if row != Some(at) {
+            if !line.is_empty() {
+                lines.push(text_hash(&line));
+                line.clear();
+            }
+            row = Some(at);
+        }
+        match class {
+            NodeClass::Identifier | NodeClass::Type => line.push(IDENTIFIER),
+            NodeClass::Literal => line.push(LITERAL),
+            _ => line.extend(
+                source[node.start_byte()..node.end_byte()]
+                    .iter()
+                    .filter(|b| !b.is_ascii_whitespace()),
+            ),
+        }
+        false
+    });
     if !line.is_empty() {
         lines.push(text_hash(&line));
     }

@@ -7,6 +7,8 @@ use anyhow::{Context, Result};
 use cpt::fingerprint::{self, Thresholds};
 use cpt::lang::{Language, UnitKind};
 
+use super::mutate::DONOR_MAX_LINES;
+use super::names::{self, Names};
 use super::plant::Parsed;
 use super::syntax::{self, is_function_like};
 
@@ -29,6 +31,35 @@ pub struct Func {
     pub text: String,
     /// Hashed raw tokens, for the near-copy check.
     pub codes: Vec<u32>,
+    /// What renaming mutants it allows ([`names`]).
+    pub can: Can,
+}
+
+/// Which renaming mutants a function allows.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Can {
+    /// It has a local that a rename may change without spelling out a shorthand.
+    pub rename: bool,
+    /// It has a local that shares its name with a member: a name-collision copy.
+    pub collide: bool,
+    /// It can be renamed and has two adjacent independent statements to swap.
+    pub swap: bool,
+}
+
+impl Can {
+    fn of(p: &Parsed) -> Can {
+        let (node, source) = (p.node(), p.source());
+        let locals = Names::new(p.lang, node, source).locals();
+        let rename = locals.iter().any(|l| !l.shorthand);
+        let statements = syntax::statements(p.lang, node, source, false);
+        Can {
+            rename,
+            collide: locals.iter().any(|l| l.member || l.shorthand),
+            swap: rename
+                && !names::swappable_pairs(p.lang, node, source, &statements, DONOR_MAX_LINES)
+                    .is_empty(),
+        }
+    }
 }
 
 impl Func {
@@ -138,11 +169,14 @@ pub fn functions_in(lang: &'static Language, path: &Path, label: &str) -> FileFu
             origin: format!("{label}:{line}"),
             text: standalone_text(text, start, end),
             codes: syntax::token_codes(lang, node, &source),
+            can: Can::default(),
         };
-        if func.parse().is_some() {
-            found.funcs.push(func);
-        } else {
-            found.not_alone += 1;
+        match func.parse() {
+            Some(parsed) => found.funcs.push(Func {
+                can: Can::of(&parsed),
+                ..func
+            }),
+            None => found.not_alone += 1,
         }
     }
     found
