@@ -86,6 +86,27 @@ fn remap(h: i64, r: u64) -> i64 {
 }
 
 /// 16-bit codes in replica `r`: XOR with a non-zero salt, a permutation of the alphabet.
+/// Similarity codes of replica `r`: the codes of tokens without content rotated (a
+/// permutation, so distributions stay), names and literal kinds kept, so that a code still
+/// says whether its token has content.
+fn recode_codes(blob: Option<Vec<u8>>, r: u64) -> Option<Vec<u8>> {
+    const OTHER: u32 = 1027;
+    let shift = if r == 0 { 0 } else { mix(r) as u32 };
+    blob.map(|b| {
+        b.chunks_exact(2)
+            .flat_map(|p| {
+                let c = u16::from_le_bytes([p[0], p[1]]);
+                let c = if cpt::fingerprint::has_content(c) {
+                    c
+                } else {
+                    (OTHER + (u32::from(c) - OTHER + shift) % (65536 - OTHER)) as u16
+                };
+                c.to_le_bytes()
+            })
+            .collect()
+    })
+}
+
 fn recode(blob: Option<Vec<u8>>, r: u64) -> Option<Vec<u8>> {
     let salt = if r == 0 { 0u16 } else { (mix(r) as u16) | 1 };
     blob.map(|b| {
@@ -130,14 +151,14 @@ fn generate(from: &Path, target: usize, out: &Path) {
         let mut read = tx
             .prepare(
                 "SELECT id, file_id, kind, name, start_line, end_line, start_byte, end_byte, tokens, \
-                 exact_hash, shape_hash, codes, names, noise, idents FROM src.units ORDER BY id LIMIT ?1",
+                 exact_hash, shape_hash, codes, noise, content FROM src.units ORDER BY id LIMIT ?1",
             )
             .expect("read units");
         let mut write = tx
             .prepare(
                 "INSERT INTO units (id, file_id, kind, name, start_line, end_line, start_byte, end_byte, \
-                 tokens, exact_hash, shape_hash, codes, names, noise, idents) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                 tokens, exact_hash, shape_hash, codes, noise, content) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             )
             .expect("write units");
         let mut rows = read.query([units_left]).expect("units");
@@ -155,21 +176,20 @@ fn generate(from: &Path, target: usize, out: &Path) {
                     u.get::<_, i64>(8).unwrap(),
                     remap(u.get(9).unwrap(), r),
                     remap(u.get(10).unwrap(), r),
-                    recode(u.get(11).unwrap(), r),
-                    recode(u.get(12).unwrap(), r),
-                    u.get::<_, Option<String>>(13).unwrap(),
-                    recode(u.get(14).unwrap(), r),
+                    recode_codes(u.get(11).unwrap(), r),
+                    u.get::<_, Option<String>>(12).unwrap(),
+                    recode(u.get(13).unwrap(), r),
                 ])
                 .expect("a synthetic unit");
             units_left -= 1;
         }
         let mut read = tx
-            .prepare("SELECT key, tokens, codes, names FROM src.shapes WHERE units > 0")
+            .prepare("SELECT key, tokens, codes FROM src.shapes WHERE units > 0")
             .expect("read shapes");
         let mut write = tx
             .prepare(
-                "INSERT OR IGNORE INTO shapes (key, units, tokens, codes, names, rekey, seen) \
-                 VALUES (?1, 0, ?2, ?3, ?4, 0, 0)",
+                "INSERT OR IGNORE INTO shapes (key, units, tokens, codes, rekey, seen) \
+                 VALUES (?1, 0, ?2, ?3, 0, 0)",
             )
             .expect("write shapes");
         let mut rows = read.query([]).expect("shapes");
@@ -178,8 +198,7 @@ fn generate(from: &Path, target: usize, out: &Path) {
                 .execute(params![
                     remap(s.get(0).unwrap(), r),
                     s.get::<_, i64>(1).unwrap(),
-                    recode(s.get(2).unwrap(), r),
-                    recode(s.get(3).unwrap(), r),
+                    recode_codes(s.get(2).unwrap(), r),
                 ])
                 .expect("a synthetic shape");
         }
@@ -349,7 +368,7 @@ fn query(db: &Path, queries: usize, seed: u64, cold: bool) {
     let mut stmt = conn
         .prepare(
             "SELECT u.id, u.kind, u.name, u.start_line, u.end_line, u.tokens, u.exact_hash, u.shape_hash, \
-             u.codes, u.names, u.idents, f.path FROM units u JOIN files f ON f.id = u.file_id \
+             u.codes, u.content, f.path FROM units u JOIN files f ON f.id = u.file_id \
              WHERE u.id >= ?1 AND u.codes IS NOT NULL ORDER BY u.id LIMIT 1",
         )
         .expect("pick");
@@ -378,11 +397,10 @@ fn query(db: &Path, queries: usize, seed: u64, cold: bool) {
                         exact: Hash64(r.get::<_, i64>(6)? as u64),
                         shape: Hash64(r.get::<_, i64>(7)? as u64),
                         codes: blob(r.get(8)?),
-                        names: blob(r.get(9)?),
-                        idents: blob(r.get(10)?),
+                        content: blob(r.get(9)?),
                         noise: None,
                     },
-                    r.get::<_, String>(11)?,
+                    r.get::<_, String>(10)?,
                 ))
             })
             .ok();
@@ -418,7 +436,7 @@ fn query(db: &Path, queries: usize, seed: u64, cold: bool) {
         let shape = cpt::near::Shape {
             key: unit.shape.0,
             codes: unit.codes.clone(),
-            names: unit.names.clone(),
+            copies: Vec::new(),
         };
         candidates += cpt::near::candidates(&segments, &shape, &params)
             .expect("candidates")

@@ -66,14 +66,10 @@ pub struct UnitPrint {
     /// only, empty for blocks.
     #[serde(default, skip_serializing_if = "Vec::is_empty", with = "codes_text")]
     pub codes: Vec<u16>,
-    /// The distinct identifier and type names of the unit, hashed to 16 bits and sorted
-    /// ([`name_set`]); function-level units only.
+    /// What the unit's names and literals say, in order, hashed to 16 bits
+    /// ([`content_codes`]): the content its codes abstract away; function-level units only.
     #[serde(default, skip_serializing_if = "Vec::is_empty", with = "codes_text")]
-    pub names: Vec<u16>,
-    /// The unit's identifier and type names in order, hashed to 16 bits ([`ident_codes`]);
-    /// function-level units only.
-    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "codes_text")]
-    pub idents: Vec<u16>,
+    pub content: Vec<u16>,
     /// Why the unit is a trivial shape that reports leave out by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub noise: Option<Noise>,
@@ -189,6 +185,8 @@ pub enum ShapeToken<'s> {
     Verbatim(&'s [u8]),
     /// The n-th distinct identifier or type name of the unit.
     Name(u32),
+    /// The n-th distinct member name of the unit (numbered apart from other names).
+    Member(u32),
     /// A literal, reduced to its node kind.
     Literal(u16),
 }
@@ -256,6 +254,8 @@ fn flatten<'t>(lang: &Language, tree: &'t Tree, source: &[u8]) -> Flat<'t> {
     let mut depth = 0usize;
     // Collection literals the cursor is inside.
     let mut tables = 0u16;
+    // Kinds of the nodes the cursor is inside, innermost last.
+    let mut ancestors: Vec<u16> = Vec::new();
     let mut cursor = tree.walk();
     'walk: loop {
         let node = cursor.node();
@@ -263,7 +263,13 @@ fn flatten<'t>(lang: &Language, tree: &'t Tree, source: &[u8]) -> Flat<'t> {
         if kind == ERROR_KIND {
             flat.errors += 1;
         }
-        let class = lang.class(kind);
+        let mut class = lang.class(kind);
+        if class == NodeClass::Identifier
+            && let Some(&parent) = ancestors.last()
+            && lang.member_in(parent, cursor.field_id().map(|f| f.get()))
+        {
+            class = NodeClass::Member;
+        }
         if let Some((statement_depth, statements)) = open_blocks.last_mut()
             && *statement_depth == depth
             && class != NodeClass::Skip
@@ -291,6 +297,7 @@ fn flatten<'t>(lang: &Language, tree: &'t Tree, source: &[u8]) -> Flat<'t> {
                 ));
             }
             depth += 1;
+            ancestors.push(kind);
             tables += u16::from(lang.is_table(kind));
             if lang.is_block(kind) && !open.is_empty() {
                 open_blocks.push((depth, Vec::new()));
@@ -334,6 +341,7 @@ fn flatten<'t>(lang: &Language, tree: &'t Tree, source: &[u8]) -> Flat<'t> {
             if !cursor.goto_parent() {
                 break 'walk;
             }
+            ancestors.pop();
             tables -= u16::from(lang.is_table(cursor.node().kind_id()));
             if open_blocks
                 .last()
@@ -539,13 +547,8 @@ pub fn fingerprint_from(
             } else {
                 Vec::new()
             },
-            names: if near {
-                name_set(range, source)
-            } else {
-                Vec::new()
-            },
-            idents: if near {
-                ident_codes(range, source)
+            content: if near {
+                content_codes(range, source)
             } else {
                 Vec::new()
             },
@@ -645,8 +648,7 @@ pub fn fingerprint_from(
                     exact: Hash64(0),
                     shape,
                     codes: Vec::new(),
-                    names: Vec::new(),
-                    idents: Vec::new(),
+                    content: Vec::new(),
                     noise,
                 },
             ));
@@ -803,7 +805,7 @@ fn outer_start_row(node: Node<'_>) -> u32 {
 
 /// The shape view of a token stream: identifiers numbered by first appearance.
 pub fn shape_tokens<'s>(tokens: &[Token], source: &'s [u8]) -> Vec<ShapeToken<'s>> {
-    let mut names = FxHashMap::default();
+    let mut names = Names::default();
     tokens
         .iter()
         .map(|t| shape_token(t, source, &mut names))
@@ -811,19 +813,34 @@ pub fn shape_tokens<'s>(tokens: &[Token], source: &'s [u8]) -> Vec<ShapeToken<'s
 }
 
 #[inline]
-fn shape_token<'s>(
-    t: &Token,
-    source: &'s [u8],
-    names: &mut FxHashMap<&'s [u8], u32>,
-) -> ShapeToken<'s> {
+fn shape_token<'s>(t: &Token, source: &'s [u8], names: &mut Names<'s>) -> ShapeToken<'s> {
     let text = &source[t.start as usize..t.end as usize];
     match t.class {
         NodeClass::Identifier | NodeClass::Type => {
-            let next = names.len() as u32;
-            ShapeToken::Name(*names.entry(text).or_insert(next))
+            let next = names.names.len() as u32;
+            ShapeToken::Name(*names.names.entry(text).or_insert(next))
+        }
+        NodeClass::Member => {
+            let next = names.members.len() as u32;
+            ShapeToken::Member(*names.members.entry(text).or_insert(next))
         }
         NodeClass::Literal => ShapeToken::Literal(t.kind),
         NodeClass::Other | NodeClass::Skip => ShapeToken::Verbatim(text),
+    }
+}
+
+/// The numbers given to a unit's names so far, by first appearance: members apart from the
+/// other names.
+#[derive(Default)]
+struct Names<'s> {
+    names: FxHashMap<&'s [u8], u32>,
+    members: FxHashMap<&'s [u8], u32>,
+}
+
+impl Names<'_> {
+    fn clear(&mut self) {
+        self.names.clear();
+        self.members.clear();
     }
 }
 
@@ -832,7 +849,7 @@ fn shape_token<'s>(
 struct UnitHasher<'s> {
     exact: Vec<u8>,
     shape: Vec<u8>,
-    names: FxHashMap<&'s [u8], u32>,
+    names: Names<'s>,
 }
 
 impl<'s> UnitHasher<'s> {
@@ -864,6 +881,10 @@ impl<'s> UnitHasher<'s> {
                 }
                 ShapeToken::Name(n) => {
                     self.shape.push(1);
+                    self.shape.extend_from_slice(&n.to_le_bytes());
+                }
+                ShapeToken::Member(n) => {
+                    self.shape.push(3);
                     self.shape.extend_from_slice(&n.to_le_bytes());
                 }
                 ShapeToken::Literal(kind) => {
@@ -909,19 +930,35 @@ const ROWS: usize = SKETCH_BINS / BANDS;
 /// Consecutive similarity codes hashed together into one shingle.
 const SHINGLE: usize = 3;
 
+/// Similarity code of identifiers and type names.
+pub const NAME: u16 = 1;
+/// Similarity code of member names.
+pub const MEMBER: u16 = 2;
+/// Similarity codes of literals: one per literal kind, from here.
+const LITERAL: u16 = 3;
+/// How many codes literal kinds share.
+const LITERAL_KINDS: u16 = 1024;
+
+/// Whether a similarity code stands for a token with content: a name or a literal.
+#[inline]
+pub fn has_content(code: u16) -> bool {
+    code < LITERAL + LITERAL_KINDS
+}
+
 /// The similarity view of a token stream: every identifier and type name is one code (as in
-/// the shape hash, a built-in type and a named one are interchangeable), literals are their
-/// kind, everything else its text, folded to 16 bits. Renaming leaves it
-/// unchanged; inserted, deleted and changed statements change it locally.
+/// the shape hash, a built-in type and a named one are interchangeable), every member name
+/// another, literals are their kind, everything else its text, folded to 16 bits. Renaming
+/// leaves it unchanged; inserted, deleted and changed statements change it locally. The
+/// tokens with content ([`has_content`]) are those [`content_codes`] describes, in order.
 pub fn similarity_codes(tokens: &[Token], source: &[u8]) -> Vec<u16> {
-    const NAME: u16 = 1;
-    const RESERVED: u64 = 2;
-    let fold = |h: u64| (RESERVED + h % (u64::from(u16::MAX) + 1 - RESERVED)) as u16;
+    const OTHER: u64 = (LITERAL + LITERAL_KINDS) as u64;
+    let fold = |h: u64| (OTHER + h % (u64::from(u16::MAX) + 1 - OTHER)) as u16;
     tokens
         .iter()
         .map(|t| match t.class {
             NodeClass::Identifier | NodeClass::Type => NAME,
-            NodeClass::Literal => fold(mix64(0x4c49_5400_0000_0000 | u64::from(t.kind))),
+            NodeClass::Member => MEMBER,
+            NodeClass::Literal => LITERAL + t.kind % LITERAL_KINDS,
             NodeClass::Other | NodeClass::Skip => {
                 fold(token_hash(&source[t.start as usize..t.end as usize]))
             }
@@ -929,27 +966,23 @@ pub fn similarity_codes(tokens: &[Token], source: &[u8]) -> Vec<u16> {
         .collect()
 }
 
-/// The distinct names (identifiers and types) of a token stream, hashed to 16 bits, sorted.
-/// Near-miss copies share most of their names; code that only shares a shape does not.
-pub fn name_set(tokens: &[Token], source: &[u8]) -> Vec<u16> {
-    let mut names: Vec<u16> = tokens
-        .iter()
-        .filter(|t| matches!(t.class, NodeClass::Identifier | NodeClass::Type))
-        .map(|t| token_hash(&source[t.start as usize..t.end as usize]) as u16)
-        .collect();
-    names.sort_unstable();
-    names.dedup();
-    names
-}
-
-/// The names (identifiers and types) of a token stream in order, hashed to 16 bits: a
-/// near-miss copy keeps most of them in the same order; code that only shares a shape and a
-/// few common names does not.
-pub fn ident_codes(tokens: &[Token], source: &[u8]) -> Vec<u16> {
+/// The content of a token stream's names and literals, in order, hashed to 16 bits: what a
+/// copy keeps (most names, most values) and what renaming changes consistently. Members are
+/// hashed apart from other names of the same spelling, literals apart from names.
+pub fn content_codes(tokens: &[Token], source: &[u8]) -> Vec<u16> {
+    const MEMBER_SALT: u64 = 0x6d65_6d62_6572_0000;
+    const LITERAL_SALT: u64 = 0x6c69_7465_7261_6c00;
     tokens
         .iter()
-        .filter(|t| matches!(t.class, NodeClass::Identifier | NodeClass::Type))
-        .map(|t| token_hash(&source[t.start as usize..t.end as usize]) as u16)
+        .filter_map(|t| {
+            let text = || token_hash(&source[t.start as usize..t.end as usize]);
+            match t.class {
+                NodeClass::Identifier | NodeClass::Type => Some(text() as u16),
+                NodeClass::Member => Some(mix64(text() ^ MEMBER_SALT) as u16),
+                NodeClass::Literal => Some(mix64(text() ^ LITERAL_SALT) as u16),
+                NodeClass::Other | NodeClass::Skip => None,
+            }
+        })
         .collect()
 }
 
@@ -1364,7 +1397,9 @@ mod tests {
         };
         let a = Sketch::of(&codes("python", &body("")));
         let b = Sketch::of(&codes("python", &body("            count += 1\n")));
-        let unrelated = Sketch::of(&codes("python", CASES[0].1));
+        // Code of about the same size doing something else.
+        let other = "def register(self, name, factory, *, replace=False):\n    if name in self._factories and not replace:\n        raise KeyError(f\"{name} is already registered\")\n    self._factories[name] = factory\n    self._order.append(name)\n    log.debug(\"registered %s\", name)\n    return factory\n";
+        let unrelated = Sketch::of(&codes("python", other));
         assert_eq!(a, Sketch::of(&codes("python", &body(""))));
         assert!(a.resemblance(&b) > 0.6, "{}", a.resemblance(&b));
         assert!(

@@ -18,8 +18,7 @@
 //!   BY_SHAPE per unit: u32 index into UNITS, sorted by (shape, exact, index)
 //!   BANDS    per band key of every near-miss shape: key u32 (low half) · u32 index into NEAR,
 //!            sorted
-//!   NEAR     per near-miss shape, sorted: shape u64 · name sketch bits u64 · tokens u32 ·
-//!            names u32 (see [`near::NameSketch`])
+//!   NEAR     per near-miss shape, sorted: shape u64 · tokens u32 · zero u32
 //!   BAND_DIR 2^bits + 1 u32: where in BANDS the keys with each value of their top `bits`
 //!            bits start (and the end)
 //!   PATTERNS per pattern: its key u64 (the pattern id is its 16 hex digits)
@@ -50,10 +49,10 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use thiserror::Error;
 
 use crate::fingerprint::{BANDS, mix64};
-use crate::near::{self, Member, NameSketch};
+use crate::near::{self, Member};
 
 pub const MAGIC: &[u8; 8] = b"CPTINDEX";
-pub const VERSION: u32 = 4;
+pub const VERSION: u32 = 5;
 /// Bytes per checksummed chunk of the body.
 pub const CHUNK: usize = 512;
 const SECTIONS: usize = 12;
@@ -61,7 +60,7 @@ const FIELDS: usize = 7;
 const HEADER_LEN: usize = 8 + 4 + 4 + 8 * FIELDS + 4 + 4 + SECTIONS * 16 + 32;
 const CHUNK_HASH: usize = 16;
 const UNIT_LEN: usize = 44;
-const NEAR_LEN: usize = 24;
+const NEAR_LEN: usize = 16;
 /// Band entries per directory slot the directory is sized for.
 const DIR_SLOT: usize = 32;
 /// Target false-positive rate of the Bloom filter.
@@ -143,14 +142,13 @@ pub struct Contents {
     pub bands: Vec<BandShape>,
 }
 
-/// A near-miss shape as the index stores it: its band keys, length and name sketch.
+/// A near-miss shape as the index stores it: its band keys and length.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BandShape {
     pub shape: u64,
     pub keys: [u64; BANDS],
     /// Its length in tokens (codes).
     pub tokens: u32,
-    pub names: near::NameSketch,
 }
 
 /// The code of a unit kind in [`UnitEntry::kind`] (unknown kinds read as functions).
@@ -329,9 +327,7 @@ pub fn build(contents: &Contents) -> Vec<u8> {
         .flat_map(|b| {
             let mut record = [0u8; NEAR_LEN];
             record[..8].copy_from_slice(&b.shape.to_le_bytes());
-            record[8..16].copy_from_slice(&b.names.bits.to_le_bytes());
-            record[16..20].copy_from_slice(&b.tokens.to_le_bytes());
-            record[20..].copy_from_slice(&b.names.count.to_le_bytes());
+            record[8..12].copy_from_slice(&b.tokens.to_le_bytes());
             record
         })
         .collect();
@@ -1104,11 +1100,7 @@ impl Index {
         let r = self.section_item(NEAR, i, NEAR_LEN)?;
         Ok(Member {
             shape: u64_at(r, 0),
-            tokens: u32_at(r, 16),
-            names: Some(NameSketch {
-                bits: u64_at(r, 8),
-                count: u32_at(r, 20),
-            }),
+            tokens: u32_at(r, 8),
         })
     }
 
@@ -1318,9 +1310,8 @@ pub struct Prior {
     pub dissolved: Vec<u64>,
     pub files: Vec<FileEntry>,
     pub units: Vec<UnitEntry>,
-    /// The band keys (low 32 bits), length and name sketch of every near-miss shape with
-    /// units here.
-    pub bands: FxHashMap<u64, (Vec<u32>, u32, NameSketch)>,
+    /// The band keys (low 32 bits) and length of every near-miss shape with units here.
+    pub bands: FxHashMap<u64, (Vec<u32>, u32)>,
 }
 
 impl Prior {
@@ -1347,7 +1338,7 @@ impl Prior {
                 let mut keys: Vec<u32> = b.keys.iter().map(|&k| k as u32).collect();
                 keys.sort_unstable();
                 keys.dedup();
-                (b.shape, (keys, b.tokens, b.names))
+                (b.shape, (keys, b.tokens))
             })
             .collect();
         Prior {
@@ -1455,8 +1446,7 @@ impl Segments {
         }
         for (i, keys) in keys.into_iter().enumerate() {
             let m = d.near_shape(i)?;
-            let names = m.names.expect("the index keeps name sketches");
-            prior.bands.insert(m.shape, (keys, m.tokens, names));
+            prior.bands.insert(m.shape, (keys, m.tokens));
         }
         Ok(Some(prior))
     }
@@ -1638,7 +1628,6 @@ mod tests {
                 shape: mix64(s + 1_000_000),
                 keys: std::array::from_fn(|b| mix64(s * 31 + b as u64 % 7)),
                 tokens: 60,
-                names: NameSketch::of(&[s as u16, 7]),
             })
             .collect();
         Contents {

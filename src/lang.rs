@@ -136,6 +136,13 @@ struct LangSpec {
     /// Built-in type kinds: one token each, abstracted like identifiers.
     #[serde(default)]
     types: Vec<String>,
+    /// Names of members (fields, properties, methods called on an object, keyword
+    /// arguments): an identifier kind that only ever names one (`property_identifier`), or
+    /// `parent.field` for an identifier in that field of that parent (`attribute.attribute`).
+    /// Members are numbered apart from other names, so renaming a local leaves a member of the
+    /// same spelling alone.
+    #[serde(default)]
+    members: Vec<String>,
     /// Fields followed from a unit node to find its name (`declarator` chains in C).
     #[serde(default)]
     name_fields: Vec<String>,
@@ -171,6 +178,7 @@ impl LangSpec {
         self.identifiers.extend(child.identifiers);
         self.literals.extend(child.literals);
         self.types.extend(child.types);
+        self.members.extend(child.members);
         self.name_fields.extend(child.name_fields);
         self.parent_name_fields.extend(child.parent_name_fields);
         self.blocks.extend(child.blocks);
@@ -230,6 +238,8 @@ pub enum NodeClass {
     /// Dropped with its subtree.
     Skip,
     Identifier,
+    /// An identifier naming a member ([`Language::member_in`] also finds them by position).
+    Member,
     Literal,
     Type,
 }
@@ -240,6 +250,7 @@ impl NodeClass {
             NodeClass::Other => "other",
             NodeClass::Skip => "a comment or layout",
             NodeClass::Identifier => "an identifier",
+            NodeClass::Member => "a member",
             NodeClass::Literal => "a literal",
             NodeClass::Type => "a type",
         }
@@ -262,6 +273,8 @@ pub struct Language {
     blocks: Vec<bool>,
     imports: Vec<bool>,
     tables: Vec<bool>,
+    /// Identifiers in these (parent kind, field) positions name members.
+    member_fields: Vec<(u16, u16)>,
     test_files: Vec<String>,
 }
 
@@ -282,6 +295,12 @@ impl Language {
             .get(usize::from(kind_id))
             .copied()
             .unwrap_or_default()
+    }
+
+    /// Whether an identifier in field `field` of a node of kind `parent` names a member.
+    #[inline]
+    pub fn member_in(&self, parent: u16, field: Option<u16>) -> bool {
+        field.is_some_and(|f| self.member_fields.contains(&(parent, f)))
     }
 
     /// The unit category of a node kind, if nodes of that kind are units.
@@ -493,10 +512,13 @@ fn compile(
         }
     }
     let ids_named = |kind: &str| -> Vec<usize> { named.get(kind).cloned().unwrap_or_default() };
-    let lists: [(&'static str, &[String], NodeClass); 5] = [
+    let (member_positions, member_kinds): (Vec<String>, Vec<String>) =
+        spec.members.iter().cloned().partition(|m| m.contains('.'));
+    let lists: [(&'static str, &[String], NodeClass); 6] = [
         ("comments", &spec.comments, NodeClass::Skip),
         ("layout", &spec.layout, NodeClass::Skip),
         ("identifiers", &spec.identifiers, NodeClass::Identifier),
+        ("members", &member_kinds, NodeClass::Member),
         ("literals", &spec.literals, NodeClass::Literal),
         ("types", &spec.types, NodeClass::Type),
     ];
@@ -581,6 +603,22 @@ fn compile(
     let tables = kind_set("tables", &spec.tables)?;
     let name_fields = field_ids("name_fields", &spec.name_fields)?;
     let parent_name_fields = field_ids("parent_name_fields", &spec.parent_name_fields)?;
+    let mut member_fields = Vec::new();
+    for position in &member_positions {
+        let (parent, field) = position.split_once('.').expect("partitioned on '.'");
+        let parents = ids_named(parent);
+        if parents.is_empty() {
+            return Err(LangError::UnknownKind {
+                lang: id,
+                list: "members",
+                kind: parent.to_string(),
+            });
+        }
+        let [field] = field_ids("members", &[field.to_string()])?[..] else {
+            unreachable!("one field asked, one given")
+        };
+        member_fields.extend(parents.into_iter().map(|p| (p as u16, field)));
+    }
     Ok(Language {
         id,
         index,
@@ -594,6 +632,7 @@ fn compile(
         blocks,
         imports,
         tables,
+        member_fields,
         test_files: spec.test_files,
     })
 }

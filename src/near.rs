@@ -3,16 +3,22 @@
 //! The nodes are distinct shapes (every unit with one shape hash has the same similarity
 //! codes), so renamed copies are verified once. Candidates come from locality-sensitive
 //! hashing: two shapes whose MinHash sketches share a band key, in a band bucket of at most
-//! [`Params::bucket_cap`] shapes, that pass a length bound and share names.
-//! Each candidate is verified with the token LCS ratio (`2·LCS/(m+n)`, [`Matcher`]); pairs
-//! at or above the threshold are edges. Classes come from [`cluster`]: a greedy leader
-//! clustering in a fixed order, so every member is similar to its class's representative and
-//! chains never glue unrelated code together.
+//! [`Params::bucket_cap`] shapes, that pass a length bound. [`Verifier`] checks each: the
+//! token LCS ratio of the codes (`2·LCS/(m+n)`, identifiers abstracted, [`Matcher`]) must
+//! reach [`Params::min_similarity`], and the content the alignment pairs up must cover the
+//! two shapes' names and literals ([`coverage`]): equal names and values, or names renamed
+//! consistently (Baker's parameterized match), never a bar on shared names. Such a pair is an
+//! edge, scored by similarity × coverage. An edge is a *clone edge* when neither end has
+//! another edge scoring higher by more than [`Params::margin`] ([`ClonePolicy`]): what many
+//! units share alike (a test skeleton, an interface's boilerplate) is an idiom, and only a
+//! pair that is each other's closest match is a copy. Classes come from [`cluster`]: a
+//! greedy leader clustering over clone edges in a fixed order, so every member is similar to
+//! its class's representative and chains never glue unrelated code together.
 
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::fingerprint::{Sketch, mix64, overlap};
+use crate::fingerprint::{MEMBER, NAME, Sketch, has_content};
 
 /// What decides the edges. Part of the catalogue's settings: changing any recomputes them.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -21,22 +27,25 @@ pub struct Params {
     pub min_similarity: f64,
     /// Band buckets holding more shapes than this are too common to say anything.
     pub bucket_cap: usize,
-    /// Overlap of the two shapes' name sets (shared names over the smaller set) an edge needs:
-    /// near-miss copies keep most names, code that merely shares a shape does not.
-    pub min_names: f64,
-    /// Similarity of the two shapes' identifier sequences (`2·LCS/(m+n)` of their names in
-    /// order) an edge needs: a copy-and-edit keeps most names in place, two uses of one idiom
-    /// or two operations of one template share names but not their sequence.
-    pub min_idents: f64,
+    /// Share of the two shapes' distinct names and literals the alignment must explain
+    /// ([`coverage`]) for an edge.
+    pub min_coverage: f64,
+    /// Share of the aligned names the renaming must agree with ([`coverage`]): below it the
+    /// names are paired inconsistently, and nothing is explained.
+    pub min_consistency: f64,
+    /// How much higher than an edge's score another edge of one of its ends may score for
+    /// it to stay a clone edge ([`ClonePolicy`]).
+    pub margin: f64,
 }
 
 impl Default for Params {
     fn default() -> Self {
         Params {
-            min_similarity: 0.7,
+            min_similarity: 0.65,
             bucket_cap: 64,
-            min_names: 0.8,
-            min_idents: 0.6,
+            min_coverage: 0.5,
+            min_consistency: 0.75,
+            margin: 0.01,
         }
     }
 }
@@ -45,15 +54,19 @@ impl Params {
     /// A text naming every parameter, stored with the catalogue.
     pub fn key(&self) -> String {
         format!(
-            "near/3 sim={} cap={} names={} idents={}",
-            self.min_similarity, self.bucket_cap, self.min_names, self.min_idents
+            "near/4 sim={} cap={} coverage={} consistency={} margin={}",
+            self.min_similarity,
+            self.bucket_cap,
+            self.min_coverage,
+            self.min_consistency,
+            self.margin
         )
     }
 
     /// The parameters named by [`Params::key`].
     pub fn from_key(key: &str) -> Option<Params> {
         let mut words = key.split(' ');
-        if words.next()? != "near/3" {
+        if words.next()? != "near/4" {
             return None;
         }
         let mut value = |name: &str| {
@@ -66,19 +79,25 @@ impl Params {
         Some(Params {
             min_similarity: value("sim")?.parse().ok()?,
             bucket_cap: value("cap")?.parse().ok()?,
-            min_names: value("names")?.parse().ok()?,
-            min_idents: value("idents")?.parse().ok()?,
+            min_coverage: value("coverage")?.parse().ok()?,
+            min_consistency: value("consistency")?.parse().ok()?,
+            margin: value("margin")?.parse().ok()?,
         })
     }
 }
 
+/// Distinct copies of a shape (the first by exact hash) whose content is compared with
+/// another shape's.
+pub const COPIES: usize = 4;
+
 /// A shape as the near-miss detector sees it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Shape {
     pub key: u64,
     pub codes: Vec<u16>,
-    /// Sorted name hashes of the shape's units (their union).
-    pub names: Vec<u16>,
+    /// The content ([`crate::fingerprint::content_codes`]) of the shape's first distinct
+    /// copies by exact hash, at most [`COPIES`].
+    pub copies: Vec<Vec<u16>>,
 }
 
 /// A shape in a band bucket.
@@ -87,46 +106,6 @@ pub struct Member {
     pub shape: u64,
     /// Its length: a shape has one code per token.
     pub tokens: u32,
-    /// A sketch of its names, where the bucket comes from the index. In memory the names
-    /// themselves are at hand, and the verifier checks them.
-    pub names: Option<NameSketch>,
-}
-
-/// One bit of 64 per name (chosen by the name's hash) and the number of names: enough to
-/// bound from above how many of another set's names a shape can share, without reading its
-/// names. The index keeps one per near-miss shape, so that candidates whose names cannot
-/// pass [`Params::min_names`] are dropped before their codes are read from the catalogue.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct NameSketch {
-    pub bits: u64,
-    pub count: u32,
-}
-
-impl NameSketch {
-    pub fn of(names: &[u16]) -> NameSketch {
-        NameSketch {
-            bits: names.iter().fold(0, |bits, &n| bits | Self::bit(n)),
-            count: names.len() as u32,
-        }
-    }
-
-    fn bit(name: u16) -> u64 {
-        1 << (mix64(u64::from(name)) >> 58)
-    }
-
-    /// An upper bound of `overlap(names, other)` for every name set `other` with this
-    /// sketch: a shared name has its bit set, and no more names are shared than `other` has.
-    pub fn overlap_bound(&self, names: &[u16]) -> f64 {
-        let count = self.count as usize;
-        if names.is_empty() || count == 0 {
-            return 1.0;
-        }
-        let possible = names
-            .iter()
-            .filter(|&&n| self.bits & Self::bit(n) != 0)
-            .count();
-        possible.min(count) as f64 / names.len().min(count) as f64
-    }
 }
 
 /// Where near-miss candidates come from: the shapes whose sketches share a band key. The
@@ -177,19 +156,14 @@ impl Buckets for MemoryBuckets {
         Ok(self.entries[start..]
             .iter()
             .take_while(|e| e.0 == key)
-            .map(|&(_, shape, tokens)| Member {
-                shape,
-                tokens,
-                names: None,
-            })
+            .map(|&(_, shape, tokens)| Member { shape, tokens })
             .collect())
     }
 }
 
 /// Near-miss candidates of a shape: the other shapes of its buckets that hold at most
 /// `params.bucket_cap` shapes, whose length (a shape has one code per token) allows
-/// `params.min_similarity` and whose name sketch, if the bucket has one, allows
-/// `params.min_names`, sorted. Both bounds drop only what [`Verifier`] would reject.
+/// `params.min_similarity`, sorted. The bound drops only what [`Verifier`] would reject.
 pub fn candidates<B: Buckets>(
     buckets: &B,
     shape: &Shape,
@@ -204,10 +178,8 @@ pub fn candidates<B: Buckets>(
         if let Some(bucket) = buckets.bucket_up_to(key, params.bucket_cap)? {
             out.extend(bucket.into_iter().filter_map(|m| {
                 (m.shape != shape.key
-                    && ratio_bound(len, m.tokens as usize) >= params.min_similarity
-                    && m.names
-                        .is_none_or(|n| n.overlap_bound(&shape.names) >= params.min_names))
-                .then_some(m.shape)
+                    && ratio_bound(len, m.tokens as usize) >= params.min_similarity)
+                    .then_some(m.shape)
             }));
         }
     }
@@ -216,17 +188,28 @@ pub fn candidates<B: Buckets>(
     Ok(out)
 }
 
-/// Edges (pairs of shape keys `a < b`, with their similarity) of every shape in `from`
-/// against its candidates (`candidates[i]` for `from[i]`). `shapes` holds every shape named.
-/// A pair with both ends in `from` is verified once.
+/// A verified pair of shapes (keys `a < b`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Edge {
+    pub a: u64,
+    pub b: u64,
+    /// `2·LCS/(m+n)` of their codes.
+    pub similarity: f32,
+    /// Similarity × coverage: how much of both the pair explains.
+    pub score: f32,
+}
+
+/// Edges of every shape in `from` against its candidates (`candidates[i]` for `from[i]`),
+/// sorted by their ends. `shapes` holds every shape named. A pair with both ends in `from` is
+/// verified once.
 pub fn edges(
     from: &[u64],
     candidates: &[Vec<u64>],
     shapes: &FxHashMap<u64, Shape>,
     params: &Params,
-) -> Vec<(u64, u64, f32)> {
+) -> Vec<Edge> {
     let in_from: FxHashSet<u64> = from.iter().copied().collect();
-    let mut edges: Vec<(u64, u64, f32)> = from
+    let mut edges: Vec<Edge> = from
         .par_iter()
         .zip(candidates.par_iter())
         .with_min_len(16)
@@ -243,26 +226,49 @@ pub fn edges(
                 let Some(other_shape) = shapes.get(&other) else {
                     continue;
                 };
-                if let Some(sim) = verifier.similarity(other_shape, params) {
-                    found.push((key.min(other), key.max(other), sim as f32));
+                if let Some(v) = verifier.verify(other_shape, params) {
+                    found.push(Edge {
+                        a: key.min(other),
+                        b: key.max(other),
+                        similarity: v.similarity as f32,
+                        score: v.score() as f32,
+                    });
                 }
             }
             found
         })
         .flatten()
         .collect();
-    edges.sort_unstable_by_key(|&(a, b, _)| (a, b));
-    edges.dedup_by_key(|&mut (a, b, _)| (a, b));
+    edges.sort_unstable_by_key(|e| (e.a, e.b));
+    edges.dedup_by_key(|e| (e.a, e.b));
     edges
 }
 
-/// Verifies near-miss candidates of one shape: the length bound, the shared names, then the
-/// LCS ratio of the codes. Detection and `cpt similar` both verify through it. The first full
-/// verification prepares the matcher with the shape's codes; dropping the verifier releases it.
+/// What verification found of a pair.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Verified {
+    pub similarity: f64,
+    pub coverage: f64,
+}
+
+impl Verified {
+    /// How much of both the pair explains: similarity × coverage.
+    pub fn score(&self) -> f64 {
+        self.similarity * self.coverage
+    }
+}
+
+/// Verifies near-miss candidates of one shape: the length bound, the LCS ratio of the codes,
+/// then the coverage of the content their alignment pairs up. Detection and `cpt similar`
+/// both verify through it. The first full verification prepares the matcher with the shape's
+/// codes; dropping the verifier releases it.
 pub struct Verifier<'a> {
     shape: &'a Shape,
     matcher: &'a mut Matcher,
     prepared: bool,
+    /// Content index of each code of the shape ([`content_ranks`]).
+    ranks: Vec<u32>,
+    pairs: Vec<(u32, u32)>,
 }
 
 impl<'a> Verifier<'a> {
@@ -271,26 +277,50 @@ impl<'a> Verifier<'a> {
             shape,
             matcher,
             prepared: false,
+            ranks: Vec::new(),
+            pairs: Vec::new(),
         }
     }
 
-    /// The similarity of `other` to the shape, if it reaches `params.min_similarity` and the
-    /// two share enough names.
+    /// The similarity of the codes of `other` to the shape's, if it reaches
+    /// `params.min_similarity` (the first half of [`Verifier::verify`]: no content needed).
     pub fn similarity(&mut self, other: &Shape, params: &Params) -> Option<f64> {
         let (a, b) = (&self.shape.codes, &other.codes);
-        if a.is_empty()
-            || b.is_empty()
-            || ratio_bound(a.len(), b.len()) < params.min_similarity
-            || overlap(&self.shape.names, &other.names) < params.min_names
-        {
+        if a.is_empty() || b.is_empty() || ratio_bound(a.len(), b.len()) < params.min_similarity {
             return None;
         }
         if !self.prepared {
             self.matcher.prepare(a);
+            self.ranks = content_ranks(a);
             self.prepared = true;
         }
-        let sim = ratio(self.matcher.lcs(b), a.len(), b.len());
-        (sim >= params.min_similarity).then_some(sim)
+        let similarity = ratio(self.matcher.lcs(b), a.len(), b.len());
+        (similarity >= params.min_similarity).then_some(similarity)
+    }
+
+    /// The pair's similarity and coverage, if both reach the parameters' thresholds.
+    pub fn verify(&mut self, other: &Shape, params: &Params) -> Option<Verified> {
+        let similarity = self.similarity(other, params)?;
+        let (a, b) = (&self.shape.codes, &other.codes);
+        self.matcher.align(a, b, &mut self.pairs);
+        let other_ranks = content_ranks(b);
+        let aligned = Aligned {
+            codes: a,
+            pairs: &self.pairs,
+            ranks: (&self.ranks, &other_ranks),
+            min_consistency: params.min_consistency,
+        };
+        let aligned = &aligned;
+        let coverage = self
+            .shape
+            .copies
+            .iter()
+            .flat_map(|x| other.copies.iter().map(move |y| aligned.coverage(x, y)))
+            .fold(0.0, f64::max);
+        (coverage >= params.min_coverage).then_some(Verified {
+            similarity,
+            coverage,
+        })
     }
 }
 
@@ -300,6 +330,142 @@ impl Drop for Verifier<'_> {
             self.matcher.release(&self.shape.codes);
         }
     }
+}
+
+/// For each code, the index of its content among the content codes before it.
+fn content_ranks(codes: &[u16]) -> Vec<u32> {
+    let mut next = 0u32;
+    codes
+        .iter()
+        .map(|&c| {
+            let rank = next;
+            next += u32::from(has_content(c));
+            rank
+        })
+        .collect()
+}
+
+/// Aligned positions inside runs of at least this many consecutive pairs count for
+/// [`coverage`]: outside them LCS pairs names of edited statements by chance.
+const RUN: usize = 4;
+
+/// The alignment of two shapes' codes, ready to compare the content of their copies.
+struct Aligned<'a> {
+    /// The first shape's codes.
+    codes: &'a [u16],
+    /// Equal codes paired by the alignment, in order.
+    pairs: &'a [(u32, u32)],
+    /// Content index of each code, for both shapes.
+    ranks: (&'a [u32], &'a [u32]),
+    min_consistency: f64,
+}
+
+impl Aligned<'_> {
+    /// [`coverage`] of two copies, or 0 when a copy's content does not fit its shape's
+    /// codes (a unit fingerprinted by another version).
+    fn coverage(&self, x: &[u16], y: &[u16]) -> f64 {
+        let mut names: Vec<(u16, u16)> = Vec::new();
+        let mut literals: Vec<(u16, u16)> = Vec::new();
+        let mut run_start = 0;
+        for end in 1..=self.pairs.len() {
+            let breaks = end == self.pairs.len() || {
+                let (p, q) = (self.pairs[end - 1], self.pairs[end]);
+                q.0 != p.0 + 1 || q.1 != p.1 + 1
+            };
+            if !breaks {
+                continue;
+            }
+            if end - run_start >= RUN {
+                for &(i, j) in &self.pairs[run_start..end] {
+                    let code = self.codes[i as usize];
+                    if !has_content(code) {
+                        continue;
+                    }
+                    let (ri, rj) = (
+                        self.ranks.0[i as usize] as usize,
+                        self.ranks.1[j as usize] as usize,
+                    );
+                    let (Some(&u), Some(&v)) = (x.get(ri), y.get(rj)) else {
+                        return 0.0;
+                    };
+                    if code == NAME || code == MEMBER {
+                        names.push((u, v));
+                    } else {
+                        literals.push((u, v));
+                    }
+                }
+            }
+            run_start = end;
+        }
+        coverage(&names, &literals, x, y, self.min_consistency)
+    }
+}
+
+/// How much of two copies' content a consistent renaming explains: the distinct names and
+/// literals of both (`x`, `y`) that the alignment pairs with their own value, with a name
+/// renamed consistently (paired the same way at least twice), or with an equal literal,
+/// over all their distinct names and literals. `names` and `literals` are the aligned
+/// pairs. The renaming is a one-to-one map chosen greedily by how often a pair occurs (ties:
+/// a name kept before a name changed), so a name used in two roles, or two names merged,
+/// explain only once; when fewer than `min_consistency` of the aligned names agree with it,
+/// the names are not renamed but shuffled, and nothing is explained. Unrelated code of one
+/// shape pairs names inconsistently and shares few values; a copy keeps most of both.
+pub fn coverage(
+    names: &[(u16, u16)],
+    literals: &[(u16, u16)],
+    x: &[u16],
+    y: &[u16],
+    min_consistency: f64,
+) -> f64 {
+    let distinct = |v: &[u16]| {
+        let mut v = v.to_vec();
+        v.sort_unstable();
+        v.dedup();
+        v.len()
+    };
+    let total = distinct(x) + distinct(y);
+    if total == 0 {
+        return 1.0;
+    }
+    let mut counted: Vec<((u16, u16), u32)> = Vec::new();
+    let mut sorted = names.to_vec();
+    sorted.sort_unstable();
+    for pair in sorted {
+        match counted.last_mut() {
+            Some((last, n)) if *last == pair => *n += 1,
+            _ => counted.push((pair, 1)),
+        }
+    }
+    counted.sort_by(|p, q| {
+        q.1.cmp(&p.1)
+            .then((p.0.0 != p.0.1).cmp(&(q.0.0 != q.0.1)))
+            .then(p.0.cmp(&q.0))
+    });
+    let (mut used_x, mut used_y) = (FxHashSet::default(), FxHashSet::default());
+    let (mut covered_x, mut covered_y) = (FxHashSet::default(), FxHashSet::default());
+    let mut agreeing = 0usize;
+    for ((u, v), n) in counted {
+        if used_x.contains(&u) || used_y.contains(&v) {
+            continue;
+        }
+        used_x.insert(u);
+        used_y.insert(v);
+        agreeing += n as usize;
+        if u == v || n >= 2 {
+            covered_x.insert(u);
+            covered_y.insert(v);
+        }
+    }
+    if (agreeing as f64) < min_consistency * names.len() as f64 {
+        return 0.0;
+    }
+    for &(u, v) in literals {
+        if u == v {
+            covered_x.insert(u);
+            covered_y.insert(v);
+        }
+    }
+    (covered_x.len() + covered_y.len()) as f64 / total as f64
 }
 
 /// `2·common/(m+n)`: the similarity of two sequences of lengths `m` and `n` sharing `common`.
@@ -315,23 +481,6 @@ pub fn ratio_bound(m: usize, n: usize) -> f64 {
     ratio(m.min(n), m, n)
 }
 
-/// Whether some copy of one shape and some copy of the other keep their names in the same
-/// order: the similarity of their identifier sequences (`2·LCS/(m+n)`, 1 when both are
-/// empty) reaches `min`. Each side lists the sequences of its distinct copies.
-pub fn names_in_order(a: &[Vec<u16>], b: &[Vec<u16>], min: f64, matcher: &mut Matcher) -> bool {
-    a.iter().any(|x| {
-        if x.is_empty() {
-            return b.iter().any(|y| ratio(0, 0, y.len()) >= min);
-        }
-        matcher.prepare(x);
-        let found = b
-            .iter()
-            .any(|y| ratio(matcher.lcs(y), x.len(), y.len()) >= min);
-        matcher.release(x);
-        found
-    })
-}
-
 /// Bit-parallel LCS against one prepared sequence (Hyyrö), with a direct symbol table so a
 /// verification costs one table read and `|a|/64` word operations per token of the other side.
 pub struct Matcher {
@@ -341,6 +490,8 @@ pub struct Matcher {
     words: usize,
     len: usize,
     v: Vec<u64>,
+    /// The state after each symbol of the other side, for [`Matcher::align`].
+    history: Vec<u64>,
 }
 
 impl Default for Matcher {
@@ -351,6 +502,7 @@ impl Default for Matcher {
             words: 0,
             len: 0,
             v: Vec::new(),
+            history: Vec::new(),
         }
     }
 }
@@ -385,6 +537,37 @@ impl Matcher {
 
     /// LCS length of the prepared sequence and `b`.
     pub fn lcs(&mut self, b: &[u16]) -> usize {
+        self.run(b, false)
+    }
+
+    /// A longest common subsequence of the prepared sequence `a` and `b`, as the positions
+    /// `(i, j)` with `a[i] == b[j]` it pairs, in order. Where several alignments are longest,
+    /// equal symbols are paired as late as possible.
+    pub fn align(&mut self, a: &[u16], b: &[u16], out: &mut Vec<(u32, u32)>) {
+        out.clear();
+        if self.run(b, true) == 0 {
+            return;
+        }
+        let words = self.words;
+        // L(i, j), the LCS of a[..i] and b[..j], falls by one from L(i, j) to L(i - 1, j)
+        // exactly when bit i - 1 of the state after b[..j] is clear; an equal pair of last
+        // symbols is always on some longest path.
+        let (mut i, mut j) = (a.len(), b.len());
+        while i > 0 && j > 0 {
+            if a[i - 1] == b[j - 1] {
+                out.push(((i - 1) as u32, (j - 1) as u32));
+                i -= 1;
+                j -= 1;
+            } else if self.history[(j - 1) * words + (i - 1) / 64] >> ((i - 1) % 64) & 1 == 1 {
+                i -= 1;
+            } else {
+                j -= 1;
+            }
+        }
+        out.reverse();
+    }
+
+    fn run(&mut self, b: &[u16], keep: bool) -> usize {
         let words = self.words;
         self.v.clear();
         self.v.resize(words, u64::MAX);
@@ -398,21 +581,27 @@ impl Matcher {
         if self.len == 0 {
             return 0;
         }
+        if keep {
+            self.history.clear();
+            self.history.reserve(b.len() * words);
+        }
         for &c in b {
             let slot = self.slots[usize::from(c)];
-            if slot == 0 {
-                continue;
+            if slot != 0 {
+                let mask = &self.masks[(usize::from(slot) - 1) * words..usize::from(slot) * words];
+                let mut carry = 0u64;
+                for (w, &m) in self.v.iter_mut().zip(mask) {
+                    let u = *w & m;
+                    let (sum, c1) = w.overflowing_add(u);
+                    let (sum, c2) = sum.overflowing_add(carry);
+                    carry = u64::from(c1 || c2);
+                    *w = sum | (*w & !m);
+                }
+                self.v[words - 1] &= last_mask;
             }
-            let mask = &self.masks[(usize::from(slot) - 1) * words..usize::from(slot) * words];
-            let mut carry = 0u64;
-            for (w, &m) in self.v.iter_mut().zip(mask) {
-                let u = *w & m;
-                let (sum, c1) = w.overflowing_add(u);
-                let (sum, c2) = sum.overflowing_add(carry);
-                carry = u64::from(c1 || c2);
-                *w = sum | (*w & !m);
+            if keep {
+                self.history.extend_from_slice(&self.v);
             }
-            self.v[words - 1] &= last_mask;
         }
         self.len
             - self
@@ -439,13 +628,95 @@ pub struct Cluster {
     pub members: Vec<(u64, f32)>,
 }
 
-/// Greedy leader clustering. Shapes are taken by units (descending), size (descending) and key;
-/// each not yet taken becomes a leader and takes every untaken neighbour. Deterministic: the
-/// result depends only on the nodes and edges, so clustering the components touched by a
-/// change gives what clustering everything would.
+/// The two best edges of a shape: (score, other end), best first; ties go to the smaller
+/// key, so the choice does not depend on the order edges come in.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Best([Option<(f32, u64)>; 2]);
+
+impl Best {
+    /// The best two of these edges (score, other end).
+    pub fn of(edges: impl IntoIterator<Item = (f32, u64)>) -> Best {
+        let mut best = Best::default();
+        for edge in edges {
+            best.add(edge);
+        }
+        best
+    }
+
+    fn add(&mut self, edge: (f32, u64)) {
+        let beats = |x: (f32, u64), y: Option<(f32, u64)>| {
+            y.is_none_or(|y| x.0 > y.0 || (x.0 == y.0 && x.1 < y.1))
+        };
+        if beats(edge, self.0[0]) {
+            self.0[1] = self.0[0];
+            self.0[0] = Some(edge);
+        } else if beats(edge, self.0[1]) {
+            self.0[1] = Some(edge);
+        }
+    }
+
+    /// The best score of an edge to another shape than `other` (0 when there is none).
+    fn besides(&self, other: u64) -> f32 {
+        self.0
+            .iter()
+            .flatten()
+            .find(|e| e.1 != other)
+            .map_or(0.0, |e| e.0)
+    }
+}
+
+/// Which edges are clone edges. An edge is one when neither end has another edge scoring
+/// more than [`Params::margin`] above it: the pair is each other's closest match (or one of
+/// several equally close copies). Where many shapes share one skeleton (tests built on one
+/// template, a trait's boilerplate, an idiom), each has several matches about as close as
+/// any, the closest pair stands out only by chance, and what they share is the skeleton, not
+/// a copy. A pair alone, or copies of one original, are closer to each other than to anything
+/// else. The decision for an edge depends on the edges of its two ends alone, so it changes
+/// only when one of those does.
+pub struct ClonePolicy {
+    margin: f32,
+}
+
+impl ClonePolicy {
+    pub fn new(params: &Params) -> ClonePolicy {
+        ClonePolicy {
+            margin: params.margin as f32,
+        }
+    }
+
+    /// Whether an edge scoring `score` between shapes `a` and `b`, whose best edges are
+    /// `best_a` and `best_b` (this one included), is a clone edge.
+    pub fn is_clone(
+        &self,
+        score: f32,
+        (a, best_a): (u64, &Best),
+        (b, best_b): (u64, &Best),
+    ) -> bool {
+        score + self.margin >= best_a.besides(b) && score + self.margin >= best_b.besides(a)
+    }
+
+    /// The clone edges among `edges`, which hold every edge of every shape they name.
+    pub fn clone_edges(&self, edges: &[Edge]) -> Vec<Edge> {
+        let mut best: FxHashMap<u64, Best> = FxHashMap::default();
+        for e in edges {
+            best.entry(e.a).or_default().add((e.score, e.b));
+            best.entry(e.b).or_default().add((e.score, e.a));
+        }
+        edges
+            .iter()
+            .filter(|e| self.is_clone(e.score, (e.a, &best[&e.a]), (e.b, &best[&e.b])))
+            .copied()
+            .collect()
+    }
+}
+
+/// Greedy leader clustering over clone edges. Shapes are taken by units (descending), size
+/// (descending) and key; each not yet taken becomes a leader and takes every untaken
+/// neighbour. Deterministic: the result depends only on the nodes and edges, so clustering
+/// the components touched by a change gives what clustering everything would.
 ///
 /// Returns every cluster with at least two units (two shapes, or one shape with two units).
-pub fn cluster(nodes: &[Node], edges: &[(u64, u64, f32)]) -> Vec<Cluster> {
+pub fn cluster(nodes: &[Node], edges: &[Edge]) -> Vec<Cluster> {
     let mut order: Vec<&Node> = nodes.iter().collect();
     order.sort_unstable_by(|x, y| {
         y.units
@@ -454,9 +725,9 @@ pub fn cluster(nodes: &[Node], edges: &[(u64, u64, f32)]) -> Vec<Cluster> {
             .then(x.key.cmp(&y.key))
     });
     let mut neighbours: FxHashMap<u64, Vec<(u64, f32)>> = FxHashMap::default();
-    for &(a, b, sim) in edges {
-        neighbours.entry(a).or_default().push((b, sim));
-        neighbours.entry(b).or_default().push((a, sim));
+    for e in edges {
+        neighbours.entry(e.a).or_default().push((e.b, e.similarity));
+        neighbours.entry(e.b).or_default().push((e.a, e.similarity));
     }
     let known: FxHashSet<u64> = nodes.iter().map(|n| n.key).collect();
     let mut taken: FxHashSet<u64> = FxHashSet::default();
@@ -492,35 +763,7 @@ pub fn cluster(nodes: &[Node], edges: &[(u64, u64, f32)]) -> Vec<Cluster> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_name_sketch_bounds_the_overlap_from_above_and_prunes_unrelated_names() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = |bound: u64| {
-            state = mix64(state.wrapping_add(1));
-            state % bound
-        };
-        let mut pruned = 0;
-        for round in 0..2000 {
-            // Two name sets drawn from a small vocabulary (sharing a lot) or a large one.
-            let vocabulary = if round % 2 == 0 { 40 } else { 60_000 };
-            let mut set = || {
-                let n = next(30);
-                let mut v: Vec<u16> = (0..n).map(|_| next(vocabulary) as u16).collect();
-                v.sort_unstable();
-                v.dedup();
-                v
-            };
-            let (a, b) = (set(), set());
-            let bound = NameSketch::of(&b).overlap_bound(&a);
-            assert!(bound >= overlap(&a, &b), "{a:?} {b:?}");
-            if !a.is_empty() && !b.is_empty() && bound < 0.8 {
-                pruned += 1;
-            }
-        }
-        // Unrelated sets (the large vocabulary) are mostly told apart without their names.
-        assert!(pruned > 700, "{pruned}");
-    }
+    use crate::fingerprint::mix64;
 
     /// The verification measure of two whole streams.
     fn similarity(a: &[u16], b: &[u16]) -> f64 {
@@ -570,6 +813,29 @@ mod tests {
     }
 
     #[test]
+    fn alignments_are_longest_common_subsequences() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |bound: u64| {
+            state = mix64(state);
+            state % bound
+        };
+        let mut matcher = Matcher::default();
+        let mut pairs = Vec::new();
+        for _ in 0..300 {
+            let (m, n) = (next(180) as usize, next(180) as usize);
+            let alphabet = 1 + next(6);
+            let a: Vec<u16> = (0..m).map(|_| next(alphabet) as u16).collect();
+            let b: Vec<u16> = (0..n).map(|_| next(alphabet) as u16).collect();
+            matcher.prepare(&a);
+            matcher.align(&a, &b, &mut pairs);
+            matcher.release(&a);
+            assert_eq!(pairs.len(), lcs_slow(&a, &b), "{a:?} {b:?}");
+            assert!(pairs.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 < w[1].1));
+            assert!(pairs.iter().all(|&(i, j)| a[i as usize] == b[j as usize]));
+        }
+    }
+
+    #[test]
     fn similarity_of_edits() {
         let base: Vec<u16> = (0..100).collect();
         assert_eq!(similarity(&base, &base), 1.0);
@@ -582,33 +848,43 @@ mod tests {
         assert!(similarity(&base, &reversed) < 0.05);
     }
 
-    fn shape(key: u64, codes: Vec<u16>) -> Shape {
+    /// A stream of codes standing for statements: names (`NAME`) among other tokens, with
+    /// the content of a copy (names drawn from a small vocabulary, so they recur).
+    fn stream(seed: u64, len: usize) -> (Vec<u16>, Vec<u16>) {
+        let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let (mut codes, mut content) = (Vec::new(), Vec::new());
+        for _ in 0..len {
+            let r = next();
+            if r % 3 == 0 {
+                codes.push(NAME);
+                content.push(100 + (next() % 8) as u16);
+            } else {
+                codes.push(2000 + (r % 3000) as u16);
+            }
+        }
+        (codes, content)
+    }
+
+    fn shape(key: u64, (codes, content): (Vec<u16>, Vec<u16>)) -> Shape {
         Shape {
             key,
             codes,
-            names: vec![1, 2, 3],
+            copies: vec![content],
         }
-    }
-
-    /// A deterministic stream of "statements": runs of codes drawn from a wide alphabet.
-    fn stream(seed: u64, len: usize) -> Vec<u16> {
-        let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-        (0..len)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                2 + (state % 3000) as u16
-            })
-            .collect()
     }
 
     #[test]
     fn matcher_agrees_with_the_reference_lcs_and_can_be_reused() {
         let mut matcher = Matcher::default();
         for seed in 0..50u64 {
-            let a = stream(seed, 10 + (seed as usize * 7) % 190);
-            let mut b = stream(seed + 1000, 30);
+            let a = stream(seed, 10 + (seed as usize * 7) % 190).0;
+            let mut b = stream(seed + 1000, 30).0;
             b.extend_from_slice(&a[a.len() / 3..]);
             matcher.prepare(&a);
             // A reused matcher answers as a fresh one does.
@@ -619,19 +895,41 @@ mod tests {
         assert!(matcher.slots.iter().all(|&s| s == 0));
     }
 
+    /// `content` with every name renamed by `f` (a literal or other content stays).
+    fn renamed(content: &[u16], f: impl Fn(u16) -> u16) -> Vec<u16> {
+        content.iter().map(|&c| f(c)).collect()
+    }
+
+    /// `base` with the codes in `range` replaced by `insert`'s, content following.
+    fn spliced(
+        (codes, content): &(Vec<u16>, Vec<u16>),
+        range: std::ops::Range<usize>,
+        (new_codes, new_content): &(Vec<u16>, Vec<u16>),
+    ) -> (Vec<u16>, Vec<u16>) {
+        let names = |c: &[u16]| c.iter().filter(|&&c| c == NAME).count();
+        let (before, inside) = (names(&codes[..range.start]), names(&codes[range.clone()]));
+        let mut codes = codes.clone();
+        codes.splice(range, new_codes.iter().copied());
+        let mut content = content.clone();
+        content.splice(before..before + inside, new_content.iter().copied());
+        (codes, content)
+    }
+
     #[test]
-    fn near_copies_become_edges_and_unrelated_code_does_not() {
+    fn renamed_near_copies_become_edges_and_unrelated_code_does_not() {
         let base = stream(1, 200);
-        let mut edited = base.clone();
-        edited.splice(100..110, stream(2, 14));
-        let mut far = base.clone();
-        far.splice(20..120, stream(3, 100));
+        // A statement replaced in the middle, and every name renamed consistently.
+        let (edited, edited_content) = spliced(&base, 100..110, &stream(2, 14));
+        let edited_content = renamed(&edited_content, |n| n + 1000);
+        // The same codes with a new name at every place: one shape, unrelated code.
+        let scrambled: Vec<u16> = (0..edited_content.len() as u16).map(|i| 5000 + i).collect();
         let shapes = vec![
-            shape(10, base),
-            shape(11, edited),
+            shape(10, base.clone()),
+            shape(11, (edited.clone(), edited_content)),
             shape(12, stream(4, 200)),
-            shape(13, far),
-            shape(14, Vec::new()),
+            shape(13, spliced(&base, 20..150, &stream(3, 130))),
+            shape(14, (Vec::new(), Vec::new())),
+            shape(15, (edited, scrambled)),
         ];
         let params = Params::default();
         let edges_of = |shapes: &[Shape], from: &[u64]| {
@@ -646,48 +944,119 @@ mod tests {
         let all: Vec<u64> = shapes.iter().map(|s| s.key).collect();
         let found = edges_of(&shapes, &all);
         assert_eq!(found.len(), 1, "{found:?}");
-        let (a, b, sim) = found[0];
+        let Edge {
+            a,
+            b,
+            similarity,
+            score,
+        } = found[0];
         assert_eq!((a, b), (10, 11));
-        assert!((0.9..1.0).contains(&sim), "{sim}");
+        assert!((0.9..1.0).contains(&similarity), "{similarity}");
+        assert!(score > 0.5 && score <= similarity, "{score}");
         // Asking for one end finds the same edge.
         assert_eq!(edges_of(&shapes, &[11]), found);
-        assert!(edges_of(&shapes, &[12, 13, 14]).is_empty());
-        // The same near-miss with other names is code that only shares a shape.
-        let mut renamed = shapes.clone();
-        renamed[1].names = vec![7, 8, 9];
-        assert!(edges_of(&renamed, &all).is_empty());
+        assert!(edges_of(&shapes, &[12, 13, 14, 15]).is_empty());
     }
 
     #[test]
-    fn names_must_keep_their_order_in_some_pair_of_copies() {
-        let mut matcher = Matcher::default();
-        let copy = vec![1, 2, 3, 1, 2, 3, 4, 5];
-        // The same names in another order: one template's other operation, or one idiom.
-        let reordered = vec![5, 4, 3, 2, 1, 3, 2, 1];
-        // A few names changed in place is still a copy.
-        let edited = vec![1, 2, 3, 1, 9, 3, 4, 5];
-        let one = std::slice::from_ref;
-        assert!(!names_in_order(
-            one(&copy),
-            one(&reordered),
-            0.5,
-            &mut matcher
-        ));
-        assert!(names_in_order(one(&copy), one(&edited), 0.5, &mut matcher));
-        // One agreeing pair among the copies is enough, whichever side it is on.
-        assert!(names_in_order(
-            &[reordered.clone(), copy.clone()],
-            &[vec![7, 7], edited],
-            0.5,
-            &mut matcher
-        ));
-        assert!(names_in_order(
-            &[Vec::new()],
-            &[Vec::new()],
-            0.5,
-            &mut matcher
-        ));
-        assert!(!names_in_order(&[Vec::new()], &[copy], 0.5, &mut matcher));
+    fn coverage_counts_kept_names_consistent_renames_and_equal_literals() {
+        let pairs = |v: &[(u16, u16)]| v.to_vec();
+        let coverage = |n: &[(u16, u16)], l: &[(u16, u16)], x: &[u16], y: &[u16]| {
+            coverage(n, l, x, y, Params::default().min_consistency)
+        };
+        // Everything kept.
+        let x = [1, 2, 3, 1, 2];
+        assert_eq!(
+            coverage(
+                &pairs(&[(1, 1), (2, 2), (3, 3), (1, 1), (2, 2)]),
+                &[],
+                &x,
+                &x
+            ),
+            1.0
+        );
+        // Name 1 renamed to 9 at both of its places: still all explained.
+        let y = [9, 2, 3, 9, 2];
+        let renamed = pairs(&[(1, 9), (2, 2), (3, 3), (1, 9), (2, 2)]);
+        assert_eq!(coverage(&renamed, &[], &x, &y), 1.0);
+        // A name seen once, renamed: nothing confirms the renaming.
+        let once = coverage(&pairs(&[(1, 9), (2, 2)]), &[], &[1, 2], &[9, 2]);
+        assert_eq!(once, 0.5);
+        // One name mapped to a different name at each place: not a renaming at all.
+        let scattered = pairs(&[(1, 7), (1, 8), (1, 9), (2, 2)]);
+        assert_eq!(coverage(&scattered, &[], &[1, 2], &[7, 8, 9, 2]), 0.0);
+        // Mostly consistent, one place disagreeing: the renaming stands.
+        let mostly = pairs(&[
+            (1, 9),
+            (1, 9),
+            (1, 9),
+            (1, 8),
+            (2, 2),
+            (2, 2),
+            (3, 3),
+            (3, 3),
+        ]);
+        assert_eq!(coverage(&mostly, &[], &[1, 2, 3], &[9, 8, 2, 3]), 6.0 / 7.0);
+        // Two names merged into one: half the places disagree with any renaming.
+        let merged = pairs(&[(1, 5), (1, 5), (2, 5), (2, 5)]);
+        assert_eq!(coverage(&merged, &[], &[1, 2], &[5]), 0.0);
+        // Literals count when their values are equal.
+        let literals = [(40, 40), (41, 42)];
+        assert_eq!(coverage(&[], &literals, &[40, 41], &[40, 42]), 0.5);
+        // Content the alignment does not reach counts against.
+        assert_eq!(
+            coverage(&pairs(&[(1, 1)]), &[], &[1, 2, 3], &[1, 4, 5]),
+            2.0 / 6.0
+        );
+        assert_eq!(coverage(&[], &[], &[], &[]), 1.0);
+    }
+
+    fn edge(a: u64, b: u64, score: f32) -> Edge {
+        Edge {
+            a,
+            b,
+            similarity: score,
+            score,
+        }
+    }
+
+    #[test]
+    fn only_each_others_closest_matches_are_clone_edges() {
+        let policy = ClonePolicy::new(&Params::default());
+        // A pair alone, and three copies of one original equally close to each other.
+        let alone = [edge(1, 2, 0.8)];
+        assert_eq!(policy.clone_edges(&alone), alone);
+        let copies = [edge(3, 4, 0.9), edge(3, 5, 0.9), edge(4, 5, 0.895)];
+        assert_eq!(policy.clone_edges(&copies), copies);
+        // A copy beside a shape that shares only a skeleton with it.
+        let beside = [edge(1, 2, 0.9), edge(1, 3, 0.6)];
+        assert_eq!(policy.clone_edges(&beside), [edge(1, 2, 0.9)]);
+        // Tests built on one template: only pairs that are each other's closest match stay.
+        let template = [
+            edge(1, 2, 0.70),
+            edge(1, 3, 0.75),
+            edge(2, 3, 0.72),
+            edge(2, 4, 0.78),
+            edge(3, 4, 0.71),
+        ];
+        let kept = [edge(1, 3, 0.75), edge(2, 4, 0.78)];
+        assert_eq!(policy.clone_edges(&template), kept);
+        // A shape sharing a skeleton with many others alike: none of them is its copy.
+        let hub: Vec<Edge> = (2..12).map(|k| edge(1, k, 0.5 + k as f32 / 50.0)).collect();
+        assert_eq!(policy.clone_edges(&hub), [edge(1, 11, 0.72)]);
+        let flat: Vec<Edge> = (2..12).map(|k| edge(1, k, 0.72)).collect();
+        assert_eq!(
+            policy.clone_edges(&flat).len(),
+            10,
+            "equally close: copies of one original"
+        );
+        // The decision does not depend on the order of the edges.
+        let mut reversed = template;
+        reversed.reverse();
+        assert_eq!(
+            policy.clone_edges(&reversed),
+            [edge(2, 4, 0.78), edge(1, 3, 0.75)]
+        );
     }
 
     fn node(key: u64, units: u32) -> Node {
@@ -702,7 +1071,7 @@ mod tests {
     fn leaders_take_their_neighbours_and_chains_do_not_glue() {
         // 1 ~ 2 ~ 3 ~ 4: a chain. 1 leads {1, 2}; 3 leads {3, 4}; 2 and 3 never meet 1's class.
         let nodes = [node(1, 3), node(2, 1), node(3, 2), node(4, 1), node(5, 1)];
-        let edges = [(1, 2, 0.8), (2, 3, 0.8), (3, 4, 0.9)];
+        let edges = [edge(1, 2, 0.8), edge(2, 3, 0.8), edge(3, 4, 0.9)];
         let clusters = cluster(&nodes, &edges);
         assert_eq!(
             clusters,
@@ -725,7 +1094,7 @@ mod tests {
     #[test]
     fn clustering_does_not_depend_on_input_order() {
         let nodes = [node(1, 1), node(2, 1), node(3, 1), node(4, 2)];
-        let edges = [(1, 2, 0.8), (2, 4, 0.8), (3, 4, 0.75)];
+        let edges = [edge(1, 2, 0.8), edge(2, 4, 0.8), edge(3, 4, 0.75)];
         let mut reversed_nodes = nodes;
         reversed_nodes.reverse();
         let mut reversed_edges = edges;

@@ -82,34 +82,32 @@ pub fn similar_to(
         let query = near::Shape {
             key: unit.shape.0,
             codes: unit.codes.clone(),
-            names: unit.names.clone(),
+            copies: vec![unit.content.clone()],
         };
         let keys = near::candidates(segments, &query, params)?;
-        let shapes = store.near_shapes(&keys)?;
+        let shapes = store.near_codes(&keys)?;
         let mut matcher = Matcher::default();
-        let mut verified: Vec<(u64, f64)> = Vec::new();
-        {
-            let mut verifier = near::Verifier::new(&query, &mut matcher);
-            for shape in &shapes {
-                if let Some(sim) = verifier.similarity(shape, params) {
-                    verified.push((shape.key, sim));
-                }
-            }
-        }
+        let mut verifier = near::Verifier::new(&query, &mut matcher);
+        let mut similar: Vec<(near::Shape, f64)> = shapes
+            .into_iter()
+            .filter_map(|shape| Some((verifier.similarity(&shape, params)?, shape)))
+            .map(|(sim, shape)| (shape, sim))
+            .collect();
         // Best first, so that reading stops once `limit` matches rank above the rest: the
         // units of a shape share its similarity, so when `limit` matches are more similar
         // than the next shape, neither it nor any shape after it can make the answer. A
         // query whose shape has hundreds of near-miss copies reads only the best few.
-        verified.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        let own_idents = [unit.idents.clone()];
-        for (key, sim) in verified {
+        similar.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.key.cmp(&b.0.key)));
+        for (mut shape, sim) in similar {
             if sim < min_similarity || out.iter().filter(|m| m.similarity > sim).count() >= limit {
                 break;
             }
-            let idents = store.shape_idents(key)?;
-            if !near::names_in_order(&own_idents, &idents, params.min_idents, &mut matcher) {
+            // The content of the shape's copies decides, as in classification.
+            shape.copies = store.shape_copies(shape.key)?;
+            if verifier.verify(&shape, params).is_none() {
                 continue;
             }
+            let key = shape.key;
             let hits = segments.shape(key)?;
             for hit in &hits {
                 if !is_own(hit) {

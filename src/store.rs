@@ -156,6 +156,14 @@ ALTER TABLE shapes ADD COLUMN touched INTEGER NOT NULL DEFAULT 0;
 DROP INDEX shapes_pending;
 CREATE INDEX shapes_pending ON shapes(key) WHERE seen IS NOT units OR rekey = 1 OR touched = 1;
 "#,
+    // Near-miss verification compares the content of a shape's copies (names and literals in
+    // order) instead of name sets, and edges carry the score that decides clone edges.
+    r#"
+ALTER TABLE units DROP COLUMN names;
+ALTER TABLE units RENAME COLUMN idents TO content;
+ALTER TABLE shapes DROP COLUMN names;
+ALTER TABLE near ADD COLUMN score REAL NOT NULL DEFAULT 0;
+"#,
 ];
 
 /// The projection tables, in the order they are dumped and cleared.
@@ -167,7 +175,7 @@ const PROJECTIONS: &[(&str, &str)] = &[
     (
         "units",
         "SELECT id, file_id, kind, name, start_line, end_line, start_byte, end_byte, tokens, exact_hash, shape_hash, \
-         codes, names, noise, idents FROM units ORDER BY id",
+         codes, noise, content FROM units ORDER BY id",
     ),
     (
         "patterns",
@@ -200,9 +208,12 @@ fn stored_params(conn: &Connection) -> rusqlite::Result<Params> {
 const DERIVED: &[(&str, &str)] = &[
     (
         "shapes",
-        "SELECT key, units, tokens, codes, names, rekey, seen, touched FROM shapes ORDER BY key",
+        "SELECT key, units, tokens, codes, rekey, seen, touched FROM shapes ORDER BY key",
     ),
-    ("near", "SELECT a, b, similarity FROM near ORDER BY a, b"),
+    (
+        "near",
+        "SELECT a, b, similarity, score FROM near ORDER BY a, b",
+    ),
 ];
 
 /// What the catalogue knows of a file's last visit, for the incremental scan.
@@ -707,43 +718,39 @@ impl Store {
             }
         }
         let mut bands = Vec::new();
-        let mut band = |shape: u64, codes: Option<Vec<u8>>, names: Option<Vec<u8>>| {
+        let mut band = |shape: u64, codes: Option<Vec<u8>>| {
             let codes = codes_from_blob(codes);
             bands.push(index::BandShape {
                 shape,
                 keys: Sketch::of(&codes).band_keys(),
                 tokens: codes.len() as u32,
-                names: near::NameSketch::of(&codes_from_blob(names)),
             });
         };
         if paths.is_some() {
             let shapes: BTreeSet<u64> = units.iter().map(|u| u.shape).collect();
             let mut stmt = tx
                 .prepare_cached(
-                    "SELECT codes, names FROM shapes WHERE key = ?1 AND units > 0 AND codes IS NOT NULL",
+                    "SELECT codes FROM shapes WHERE key = ?1 AND units > 0 AND codes IS NOT NULL",
                 )
                 .map_err(&err)?;
             for key in shapes {
-                if let Some((codes, names)) = stmt
-                    .query_row([key as i64], |r| Ok((r.get(0)?, r.get(1)?)))
+                if let Some(codes) = stmt
+                    .query_row([key as i64], |r| r.get(0))
                     .optional()
                     .map_err(&err)?
                 {
-                    band(key, codes, names);
+                    band(key, codes);
                 }
             }
         } else {
             let mut stmt = tx
-                .prepare(
-                    "SELECT key, codes, names FROM shapes WHERE units > 0 AND codes IS NOT NULL",
-                )
+                .prepare("SELECT key, codes FROM shapes WHERE units > 0 AND codes IS NOT NULL")
                 .map_err(&err)?;
             let mut rows = stmt.query([]).map_err(&err)?;
             while let Some(r) = rows.next().map_err(&err)? {
                 band(
                     r.get::<_, i64>(0).map_err(&err)? as u64,
                     r.get(1).map_err(&err)?,
-                    r.get(2).map_err(&err)?,
                 );
             }
         }
@@ -779,9 +786,6 @@ impl Store {
         let from = prior.as_ref().map_or(base_event, |p| p.since);
         let mut unit_ids: Vec<i64> = Vec::new();
         let mut file_ids: Vec<i64> = Vec::new();
-        // Shapes whose units came or went: their name unions may have changed (`None`: any
-        // shape's, as a removal without its shape says).
-        let mut renamed: Option<FxHashSet<u64>> = Some(FxHashSet::default());
         let last_event: i64;
         {
             let mut stmt = tx
@@ -800,20 +804,12 @@ impl Store {
                     Event::FileRemoved { path, .. } => {
                         dirty.insert(path);
                     }
-                    // The file of a moved unit changed: named by its own event.
-                    Event::FileTouched { .. } | Event::UnitMoved { .. } => {}
-                    Event::UnitRemoved { shape, .. } => match (shape, &mut renamed) {
-                        (Some(shape), Some(renamed)) => {
-                            renamed.insert(shape.0);
-                        }
-                        _ => renamed = None,
-                    },
-                    Event::UnitAdded(r) => {
-                        if let Some(renamed) = &mut renamed {
-                            renamed.insert(r.unit.shape.0);
-                        }
-                        file_ids.push(r.file_id);
-                    }
+                    // The file of a moved unit changed: named by its own event; a unit gone is
+                    // in a file that changed or went.
+                    Event::FileTouched { .. }
+                    | Event::UnitMoved { .. }
+                    | Event::UnitRemoved { .. } => {}
+                    Event::UnitAdded(r) => file_ids.push(r.file_id),
                     Event::PatternCreated { members, .. } => unit_ids.extend(members),
                     Event::PatternGrown { added, .. } => unit_ids.extend(added),
                     Event::PatternShrunk { removed, .. } => unit_ids.extend(removed),
@@ -852,14 +848,7 @@ impl Store {
                 std::mem::take(&mut prior.dirty),
                 std::mem::take(&mut prior.dissolved),
             );
-            self.carry_over(
-                tx,
-                prior,
-                &dirty,
-                &dissolved,
-                renamed.as_ref(),
-                &mut contents,
-            )?;
+            carry_over(prior, &dirty, &dissolved, &mut contents);
             dirty.extend(prior_dirty);
             dissolved.extend(prior_dissolved);
         }
@@ -870,136 +859,36 @@ impl Store {
         Ok(contents)
     }
 
-    /// Move into `contents` the units of `prior`'s files that the events since it do not name
-    /// (`fresh`), as they are: a unit whose class changed is named by that class's event, and
-    /// one whose class dissolved (`dissolved` since) now belongs to none. Their shapes' band
-    /// keys come too (a function of the shape's codes), and their names (the union over the
-    /// shape's units) unless a unit of the shape came or went since (`renamed`; `None`: any
-    /// shape may have), when they are read again.
-    fn carry_over(
-        &self,
-        tx: &Connection,
-        prior: index::Prior,
-        fresh: &BTreeSet<String>,
-        dissolved: &[u64],
-        renamed: Option<&FxHashSet<u64>>,
-        contents: &mut index::Contents,
-    ) -> Result<(), StoreError> {
-        let err = self.err();
-        let mut files: Vec<Option<index::FileEntry>> = prior.files.into_iter().map(Some).collect();
-        let mut file_pos: FxHashMap<u32, u32> = FxHashMap::default();
-        let mut shapes: BTreeSet<u64> = BTreeSet::new();
-        for mut unit in prior.units {
-            let Some(file) = files.get_mut(unit.file as usize) else {
-                continue;
-            };
-            let pos = match file_pos.get(&unit.file) {
-                Some(&pos) => pos,
-                None => match file.take() {
-                    Some(entry) if !fresh.contains(&entry.path) => {
-                        contents.files.push(entry);
-                        let pos = contents.files.len() as u32 - 1;
-                        file_pos.insert(unit.file, pos);
-                        pos
-                    }
-                    // A fresh file (or one the prior named twice): its units are read anew.
-                    _ => continue,
-                },
-            };
-            shapes.insert(unit.shape);
-            unit.file = pos;
-            unit.pattern = unit.pattern.filter(|p| !dissolved.contains(p));
-            contents.units.push(unit);
-        }
-        let have: FxHashSet<u64> = contents.bands.iter().map(|b| b.shape).collect();
-        let shapes: Vec<u64> = shapes
-            .into_iter()
-            .filter(|s| !have.contains(s) && prior.bands.contains_key(s))
-            .collect();
-        // Current names of the shapes whose units came or went, in one statement.
-        let reread: Vec<i64> = shapes
-            .iter()
-            .filter(|k| renamed.is_none_or(|r| r.contains(k)))
-            .map(|&k| k as i64)
-            .collect();
-        let mut current: FxHashMap<u64, Option<near::NameSketch>> = FxHashMap::default();
-        if !reread.is_empty() {
-            let mut stmt = tx
-                .prepare_cached(
-                    "SELECT key, names FROM shapes WHERE key IN (SELECT value FROM json_each(?1)) \
-                     AND units > 0 AND codes IS NOT NULL",
-                )
-                .map_err(&err)?;
-            let rows = stmt
-                .query_map([serde_json::to_string(&reread).expect("numbers")], |r| {
-                    Ok((
-                        r.get::<_, i64>(0)? as u64,
-                        near::NameSketch::of(&codes_from_blob(r.get(1)?)),
-                    ))
-                })
-                .map_err(&err)?;
-            // Shapes read again and not found have left the near-miss graph.
-            current.extend(reread.iter().map(|&k| (k as u64, None)));
-            for row in rows {
-                let (key, names) = row.map_err(&err)?;
-                current.insert(key, Some(names));
-            }
-        }
-        let mut bands = prior.bands;
-        for shape in shapes {
-            let Some((keys, tokens, names)) = bands.remove(&shape) else {
-                continue;
-            };
-            let names = match current.get(&shape) {
-                Some(Some(names)) => *names,
-                Some(None) => continue,
-                None => names,
-            };
-            let Some(&first) = keys.first() else {
-                continue;
-            };
-            let mut all = [u64::from(first); fingerprint::BANDS];
-            for (slot, &key) in all.iter_mut().zip(&keys) {
-                *slot = u64::from(key);
-            }
-            contents.bands.push(index::BandShape {
-                shape,
-                keys: all,
-                tokens,
-                names,
-            });
-        }
-        Ok(())
-    }
-
-    /// What near-miss verification needs of these shapes (those still present and taking
-    /// part): codes and the union of their names.
-    pub fn near_shapes(&self, keys: &[u64]) -> Result<Vec<near::Shape>, StoreError> {
+    /// The codes of these shapes (those still present and taking part in near-miss
+    /// detection), without their copies: the first half of verification needs no more.
+    pub fn near_codes(&self, keys: &[u64]) -> Result<Vec<near::Shape>, StoreError> {
         let err = self.err();
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT codes, names FROM shapes WHERE key = ?1 AND units > 0 AND codes IS NOT NULL",
+                "SELECT codes FROM shapes WHERE key = ?1 AND units > 0 AND codes IS NOT NULL",
             )
             .map_err(&err)?;
         let mut out = Vec::new();
         for &key in keys {
-            let found = stmt
-                .query_row([key as i64], |r| {
-                    Ok((codes_from_blob(r.get(0)?), codes_from_blob(r.get(1)?)))
-                })
+            if let Some(codes) = stmt
+                .query_row([key as i64], |r| Ok(codes_from_blob(r.get(0)?)))
                 .optional()
-                .map_err(&err)?;
-            if let Some((codes, names)) = found {
-                out.push(near::Shape { key, codes, names });
+                .map_err(&err)?
+            {
+                out.push(near::Shape {
+                    key,
+                    codes,
+                    copies: Vec::new(),
+                });
             }
         }
         Ok(out)
     }
 
-    /// The name sequences of a shape's first distinct copies (see `near::names_in_order`).
-    pub fn shape_idents(&self, key: u64) -> Result<Vec<Vec<u16>>, StoreError> {
-        copy_idents(&self.conn, key).map_err(self.err())
+    /// The content of a shape's first distinct copies, as verification compares them.
+    pub fn shape_copies(&self, key: u64) -> Result<Vec<Vec<u16>>, StoreError> {
+        copy_content(&self.conn, key).map_err(self.err())
     }
 
     /// Read one state of the catalogue until the guard drops: a read transaction, unless
@@ -1318,7 +1207,7 @@ impl<'t> Writer<'t> {
     fn units_of(&self, file_id: i64) -> rusqlite::Result<Vec<UnitRecord>> {
         let mut stmt = self.tx.prepare_cached(
             "SELECT id, kind, name, start_line, end_line, start_byte, end_byte, tokens, exact_hash, shape_hash, \
-             codes, names, noise, idents FROM units WHERE file_id = ?1 ORDER BY id",
+             codes, noise, content FROM units WHERE file_id = ?1 ORDER BY id",
         )?;
         let rows = stmt.query_map([file_id], |r| {
             let kind: String = r.get(1)?;
@@ -1336,11 +1225,10 @@ impl<'t> Writer<'t> {
                     exact: Hash64(r.get::<_, i64>(8)? as u64),
                     shape: Hash64(r.get::<_, i64>(9)? as u64),
                     codes: codes_from_blob(r.get::<_, Option<Vec<u8>>>(10)?),
-                    names: codes_from_blob(r.get::<_, Option<Vec<u8>>>(11)?),
                     noise: r
-                        .get::<_, Option<String>>(12)?
+                        .get::<_, Option<String>>(11)?
                         .and_then(|n| Noise::parse(&n)),
-                    idents: codes_from_blob(r.get::<_, Option<Vec<u8>>>(13)?),
+                    content: codes_from_blob(r.get::<_, Option<Vec<u8>>>(12)?),
                 },
             })
         })?;
@@ -1414,115 +1302,68 @@ impl<'t> Writer<'t> {
         emit: bool,
         index: Option<Candidates<'_>>,
     ) -> rusqlite::Result<()> {
-        // Pending shapes need no names (only their codes, for the buckets they join or
-        // leave): on a first scan they are every shape, read again below with names.
-        let pending =
-            self.shape_rows("WHERE seen IS NOT units OR rekey = 1 OR touched = 1", false)?;
+        // Pending shapes need no copies (only their codes, for the buckets they join or
+        // leave): on a first scan they are every shape, read again below with copies.
+        let pending = self.shape_rows("WHERE seen IS NOT units OR rekey = 1 OR touched = 1")?;
         if pending.is_empty() && !all {
             return Ok(());
         }
         // Shapes that appeared or went get their edges recomputed; shapes whose unit count
-        // merely changed keep their edges and are only re-clustered.
-        // A shape whose name set changed (`rekey`) is verified again like a new shape.
+        // merely changed keep their edges and are only re-clustered. A shape whose copies
+        // or codes changed (`rekey`) is verified again like a new shape.
         let appeared_or_gone: Vec<&ShapeRow> = pending
             .iter()
             .filter(|r| r.seen.is_some_and(|n| n > 0) != (r.units > 0) || r.rekey)
             .collect();
-        let mut stale: FxHashSet<u64> = appeared_or_gone.iter().map(|r| r.key).collect();
+        let stale: FxHashSet<u64> = appeared_or_gone.iter().map(|r| r.key).collect();
         let mut seeds: FxHashSet<u64> = pending.iter().map(|r| r.key).collect();
+        // Shapes whose edges changed: whether their other edges are clone edges may change
+        // too (see `near::ClonePolicy`).
+        let mut changed: FxHashSet<u64> = FxHashSet::default();
         // (A shape re-keyed without codes has just left the graph: its edges go.)
         if all
             || appeared_or_gone
                 .iter()
                 .any(|r| !r.codes.is_empty() || r.rekey)
         {
-            // Candidates come from the index when it is up to date with the catalogue (the
-            // scan refreshes it before classifying); when every shape is classified, or the
-            // index cannot answer, from band buckets of every live shape held in memory.
-            let from_index = match index.filter(|_| !all) {
-                Some(Candidates::Current(segments))
-                    if segments.last_event() == self.last_event()? =>
-                {
-                    self.plan_edges(segments, None, &appeared_or_gone, &stale, params)?
-                        .ok()
-                }
-                Some(Candidates::Before(segments)) => match rerecorded(segments, &pending) {
-                    Ok(keys) => {
-                        let now = Overlay::new(segments, keys.clone(), self.shapes_by_key(&keys)?);
-                        self.plan_edges(&now, None, &appeared_or_gone, &stale, params)?
-                            .ok()
-                    }
-                    Err(_) => None,
-                },
-                _ => None,
-            };
-            let plan = match from_index {
-                Some(plan) => plan,
-                None => {
-                    let live: FxHashMap<u64, near::Shape> = self
-                        .shape_rows("WHERE units > 0 AND codes IS NOT NULL", true)?
-                        .into_iter()
-                        .map(|r| {
-                            let shape = near::Shape {
-                                key: r.key,
-                                codes: r.codes,
-                                names: r.names,
-                            };
-                            (r.key, shape)
-                        })
-                        .collect();
-                    let buckets = near::MemoryBuckets::build(&live.values().collect::<Vec<_>>());
-                    if all {
-                        stale.extend(live.keys().copied());
-                    }
-                    match self.plan_edges(
-                        &buckets,
-                        Some(live),
-                        &appeared_or_gone,
-                        &stale,
-                        params,
-                    )? {
-                        Ok(plan) => plan,
-                        Err(never) => match never {},
-                    }
-                }
-            };
+            let plan = self.edge_plan(params, all, index, &pending, &appeared_or_gone, &stale)?;
             if all {
                 self.tx.execute("DELETE FROM near", [])?;
             } else {
                 // Old edges of stale shapes go; their far ends are affected.
                 for &key in &plan.stale {
-                    seeds.extend(self.neighbours(key)?);
+                    changed.extend(self.neighbours(key)?);
                     self.tx
                         .prepare_cached("DELETE FROM near WHERE a = ?1 OR b = ?1")?
                         .execute([key as i64])?;
                 }
             }
-            seeds.extend(plan.stale.iter().copied());
+            changed.extend(plan.stale.iter().copied());
             let edges = near::edges(&plan.from, &plan.candidates, &plan.shapes, params);
             let mut insert = self.tx.prepare_cached(
-                "INSERT OR IGNORE INTO near (a, b, similarity) VALUES (?1, ?2, ?3)",
+                "INSERT OR IGNORE INTO near (a, b, similarity, score) VALUES (?1, ?2, ?3, ?4)",
             )?;
-            let mut idents: FxHashMap<u64, Vec<Vec<u16>>> = FxHashMap::default();
-            let mut matcher = near::Matcher::default();
-            for &(a, b, sim) in &edges {
-                for key in [a, b] {
-                    if let std::collections::hash_map::Entry::Vacant(e) = idents.entry(key) {
-                        e.insert(copy_idents(self.tx, key)?);
-                    }
-                }
-                if !near::names_in_order(&idents[&a], &idents[&b], params.min_idents, &mut matcher)
-                {
-                    continue;
-                }
-                insert.execute(params![a as i64, b as i64, f64::from(sim)])?;
-                seeds.insert(a);
-                seeds.insert(b);
+            for e in &edges {
+                insert.execute(params![
+                    e.a as i64,
+                    e.b as i64,
+                    f64::from(e.similarity),
+                    f64::from(e.score)
+                ])?;
+                changed.insert(e.a);
+                changed.insert(e.b);
             }
         }
         if emit {
-            let affected = self.components(seeds, all)?;
-            self.reclassify(&affected)?;
+            let mut graph = Graph::new(near::ClonePolicy::new(params), all.then_some(self.tx))?;
+            if !all {
+                for &key in &changed {
+                    seeds.insert(key);
+                    seeds.extend(graph.edges(self.tx, key)?.iter().map(|&(other, ..)| other));
+                }
+            }
+            let affected = self.components(&mut graph, seeds, all)?;
+            self.reclassify(&mut graph, &affected)?;
         }
         self.tx.execute_batch(
             "DELETE FROM shapes WHERE (seen IS NOT units OR rekey = 1 OR touched = 1) AND units = 0; \
@@ -1530,6 +1371,52 @@ impl<'t> Writer<'t> {
              WHERE seen IS NOT units OR rekey = 1 OR touched = 1;",
         )?;
         Ok(())
+    }
+
+    /// The stale shapes, their candidates and every shape those name: from the index when it
+    /// is up to date with the catalogue (the scan refreshes it before classifying), or is
+    /// the watcher's index from before the pending shapes changed; when every shape is
+    /// classified, or the index cannot answer, from band buckets of every live shape held in
+    /// memory.
+    fn edge_plan(
+        &self,
+        params: &Params,
+        all: bool,
+        index: Option<Candidates<'_>>,
+        pending: &[ShapeRow],
+        appeared_or_gone: &[&ShapeRow],
+        stale: &FxHashSet<u64>,
+    ) -> rusqlite::Result<EdgePlan> {
+        let from_index = match index.filter(|_| !all) {
+            Some(Candidates::Current(segments))
+                if segments.last_event() == self.last_event()? =>
+            {
+                self.plan_edges(segments, None, appeared_or_gone, stale, params)?
+                    .ok()
+            }
+            Some(Candidates::Before(segments)) => match rerecorded(segments, pending) {
+                Ok(keys) => {
+                    let now = Overlay::new(segments, keys.clone(), shapes_by_key(self.tx, &keys)?);
+                    self.plan_edges(&now, None, appeared_or_gone, stale, params)?
+                        .ok()
+                }
+                Err(_) => None,
+            },
+            _ => None,
+        };
+        if let Some(plan) = from_index {
+            return Ok(plan);
+        }
+        let live = live_shapes(self.tx)?;
+        let buckets = near::MemoryBuckets::build(&live.values().collect::<Vec<_>>());
+        let mut stale = stale.clone();
+        if all {
+            stale.extend(live.keys().copied());
+        }
+        match self.plan_edges(&buckets, Some(live), appeared_or_gone, &stale, params)? {
+            Ok(plan) => Ok(plan),
+            Err(never) => match never {},
+        }
     }
 
     fn last_event(&self) -> rusqlite::Result<i64> {
@@ -1557,7 +1444,7 @@ impl<'t> Writer<'t> {
         stale_sorted.sort_unstable();
         let mut shapes = match live {
             Some(live) => live,
-            None => self.shapes_by_key(&stale_sorted)?,
+            None => shapes_by_key(self.tx, &stale_sorted)?,
         };
         let from: Vec<u64> = stale_sorted
             .iter()
@@ -1579,7 +1466,7 @@ impl<'t> Writer<'t> {
             .collect::<FxHashSet<u64>>()
             .into_iter()
             .collect();
-        shapes.extend(self.shapes_by_key(&missing)?);
+        shapes.extend(shapes_by_key(self.tx, &missing)?);
         Ok(Ok(EdgePlan {
             stale,
             from,
@@ -1588,39 +1475,18 @@ impl<'t> Writer<'t> {
         }))
     }
 
-    /// The live shapes (units and codes) among these keys.
-    fn shapes_by_key(&self, keys: &[u64]) -> rusqlite::Result<FxHashMap<u64, near::Shape>> {
-        let mut stmt = self.tx.prepare_cached(
-            "SELECT codes, names FROM shapes WHERE key = ?1 AND units > 0 AND codes IS NOT NULL",
-        )?;
-        let mut out = FxHashMap::default();
-        for &key in keys {
-            if let Some((codes, names)) = stmt
-                .query_row([key as i64], |r| {
-                    Ok((codes_from_blob(r.get(0)?), codes_from_blob(r.get(1)?)))
-                })
-                .optional()?
-            {
-                out.insert(key, near::Shape { key, codes, names });
-            }
-        }
-        Ok(out)
-    }
-
-    /// Rows of `shapes` matching a `WHERE` clause, by key (`names` empty unless asked for).
-    fn shape_rows(&self, filter: &str, names: bool) -> rusqlite::Result<Vec<ShapeRow>> {
-        let names = if names { "names" } else { "NULL" };
+    /// Rows of `shapes` matching a `WHERE` clause, by key.
+    fn shape_rows(&self, filter: &str) -> rusqlite::Result<Vec<ShapeRow>> {
         let mut stmt = self.tx.prepare_cached(&format!(
-            "SELECT key, units, codes, {names}, rekey, seen FROM shapes {filter} ORDER BY key"
+            "SELECT key, units, codes, rekey, seen FROM shapes {filter} ORDER BY key"
         ))?;
         let rows = stmt.query_map([], |r| {
             Ok(ShapeRow {
                 key: r.get::<_, i64>(0)? as u64,
                 units: r.get(1)?,
                 codes: codes_from_blob(r.get(2)?),
-                names: codes_from_blob(r.get(3)?),
-                rekey: r.get::<_, i64>(4)? != 0,
-                seen: r.get(5)?,
+                rekey: r.get::<_, i64>(3)? != 0,
+                seen: r.get(4)?,
             })
         })?;
         rows.collect()
@@ -1634,8 +1500,13 @@ impl<'t> Writer<'t> {
         rows.collect()
     }
 
-    /// Every shape connected to a seed by edges, seeds included.
-    fn components(&self, seeds: FxHashSet<u64>, all: bool) -> rusqlite::Result<FxHashSet<u64>> {
+    /// Every shape connected to a seed by clone edges, seeds included.
+    fn components(
+        &self,
+        graph: &mut Graph,
+        seeds: FxHashSet<u64>,
+        all: bool,
+    ) -> rusqlite::Result<FxHashSet<u64>> {
         if all {
             // Everything is affected; skip the walk, and the shapes that can neither form a
             // class nor end one: a single unit, no edge, no pattern.
@@ -1649,7 +1520,7 @@ impl<'t> Writer<'t> {
         let mut seen = seeds.clone();
         let mut stack: Vec<u64> = seeds.into_iter().collect();
         while let Some(key) = stack.pop() {
-            for next in self.neighbours(key)? {
+            for next in graph.clone_neighbours(self.tx, key)? {
                 if seen.insert(next) {
                     stack.push(next);
                 }
@@ -1659,7 +1530,7 @@ impl<'t> Writer<'t> {
     }
 
     /// Re-cluster the affected shapes and append the events that move their patterns there.
-    fn reclassify(&mut self, affected: &FxHashSet<u64>) -> rusqlite::Result<()> {
+    fn reclassify(&mut self, graph: &mut Graph, affected: &FxHashSet<u64>) -> rusqlite::Result<()> {
         self.tx.execute_batch(
             "CREATE TEMP TABLE IF NOT EXISTS batch_keys (key INTEGER PRIMARY KEY); DELETE FROM batch_keys;",
         )?;
@@ -1686,18 +1557,17 @@ impl<'t> Writer<'t> {
                 });
             }
         }
-        let mut edges: Vec<(u64, u64, f32)> = Vec::new();
-        {
-            let mut stmt = self.tx.prepare_cached(
-                "SELECT n.a, n.b, n.similarity FROM batch_keys k CROSS JOIN near n ON n.a = k.key",
-            )?;
-            let mut rows = stmt.query([])?;
-            while let Some(r) = rows.next()? {
-                edges.push((
-                    r.get::<_, i64>(0)? as u64,
-                    r.get::<_, i64>(1)? as u64,
-                    r.get::<_, f64>(2)? as f32,
-                ));
+        let mut edges: Vec<near::Edge> = Vec::new();
+        for &key in affected {
+            for (other, similarity, score) in graph.clone_edges(self.tx, key)? {
+                if key < other && affected.contains(&other) {
+                    edges.push(near::Edge {
+                        a: key,
+                        b: other,
+                        similarity,
+                        score,
+                    });
+                }
             }
         }
         let clusters = near::cluster(&nodes, &edges);
@@ -1705,7 +1575,8 @@ impl<'t> Writer<'t> {
         let mut units: FxHashMap<u64, Vec<Member>> = FxHashMap::default();
         {
             let mut stmt = self.tx.prepare_cached(
-                "SELECT u.shape_hash, u.id, u.exact_hash, u.end_line - u.start_line + 1, u.tokens, u.kind \
+                "SELECT u.shape_hash, u.id, u.exact_hash, u.end_line - u.start_line + 1, u.tokens, u.kind, \
+                 u.file_id, u.start_line, u.end_line \
                  FROM batch_keys k CROSS JOIN units u ON u.shape_hash = k.key",
             )?;
             let mut rows = stmt.query([])?;
@@ -1718,6 +1589,9 @@ impl<'t> Writer<'t> {
                     lines: r.get(3)?,
                     tokens: r.get(4)?,
                     block: r.get_ref(5)?.as_str()? == UnitKind::Block.as_str(),
+                    file: r.get(6)?,
+                    start_line: r.get(7)?,
+                    end_line: r.get(8)?,
                 });
             }
         }
@@ -1789,16 +1663,14 @@ pub enum Candidates<'a> {
 
 /// The pending shapes whose band records in `before` (an index from before their units
 /// changed) differ from the catalogue's now: those that joined or left the near-miss graph
-/// since, and those whose name set changed (`rekey`). Any other shape, pending or not, has
-/// the same record in both: its codes follow from its key, and its names did not change.
+/// since. Any other shape, pending or not, has the same record in both: its codes (so its
+/// band keys and length) follow from its key.
 fn rerecorded(before: &Segments, pending: &[ShapeRow]) -> Result<Vec<u64>, index::Damaged> {
     let mut out = Vec::new();
     for r in pending {
-        // Without codes and with the same name set, a shape is in no bucket, then or now.
-        // Otherwise it changed if it has units now and had none then, or the other way.
-        let changed =
-            r.rekey || (!r.codes.is_empty() && (r.units > 0) == before.shape(r.key)?.is_empty());
-        if changed {
+        // Without codes a shape is in no bucket, then or now. Otherwise it changed if it has
+        // units now and had none then, or the other way.
+        if !r.codes.is_empty() && (r.units > 0) == before.shape(r.key)?.is_empty() {
             out.push(r.key);
         }
     }
@@ -1807,8 +1679,8 @@ fn rerecorded(before: &Segments, pending: &[ShapeRow]) -> Result<Vec<u64>, index
 
 /// Band buckets as they are now: an index from before some shapes changed, without those
 /// shapes, plus the ones among them still in the near-miss graph as the catalogue has them.
-/// Every other shape's record (units, codes, names) is as the index has it, since a shape's
-/// record changes only with its units.
+/// Every other shape's record (units, codes) is as the index has it, since a shape's record
+/// changes only with its units.
 struct Overlay<'a> {
     before: &'a Segments,
     changed: FxHashSet<u64>,
@@ -1826,7 +1698,6 @@ impl<'a> Overlay<'a> {
                 let member = near::Member {
                     shape: s.key,
                     tokens: s.codes.len() as u32,
-                    names: Some(near::NameSketch::of(&s.names)),
                 };
                 (member, keys)
             })
@@ -1914,12 +1785,225 @@ struct ShapeRow {
     key: u64,
     units: i64,
     codes: Vec<u16>,
-    names: Vec<u16>,
-    /// The shape's name set or its set of distinct copies changed since the last
+    /// The shape's codes or its set of distinct copies changed since the last
     /// classification.
     rekey: bool,
     /// Units at the last classification; `None` before the first.
     seen: Option<i64>,
+}
+
+/// The near-miss graph as classification walks it: each shape's edges (other end,
+/// similarity, score), read once, and which of them are clone edges.
+struct Graph {
+    policy: near::ClonePolicy,
+    edges: FxHashMap<u64, Vec<(u64, f32, f32)>>,
+    /// Every edge is in `edges` (read up front, for a classification of everything).
+    complete: bool,
+    best: FxHashMap<u64, near::Best>,
+}
+
+impl Graph {
+    /// The graph, with every edge of the catalogue read at once when `everything` is given.
+    fn new(
+        policy: near::ClonePolicy,
+        everything: Option<&Transaction<'_>>,
+    ) -> rusqlite::Result<Graph> {
+        let mut edges: FxHashMap<u64, Vec<(u64, f32, f32)>> = FxHashMap::default();
+        if let Some(tx) = everything {
+            let mut stmt = tx.prepare("SELECT a, b, similarity, score FROM near")?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let (a, b) = (r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64);
+                let (similarity, score) = (r.get::<_, f64>(2)? as f32, r.get::<_, f64>(3)? as f32);
+                edges.entry(a).or_default().push((b, similarity, score));
+                edges.entry(b).or_default().push((a, similarity, score));
+            }
+        }
+        Ok(Graph {
+            policy,
+            edges,
+            complete: everything.is_some(),
+            best: FxHashMap::default(),
+        })
+    }
+
+    /// A shape's edges.
+    fn edges(&mut self, tx: &Transaction<'_>, key: u64) -> rusqlite::Result<&[(u64, f32, f32)]> {
+        if !self.complete && !self.edges.contains_key(&key) {
+            let mut stmt = tx.prepare_cached(
+                "SELECT b, similarity, score FROM near WHERE a = ?1 \
+                 UNION ALL SELECT a, similarity, score FROM near WHERE b = ?1",
+            )?;
+            let rows = stmt.query_map([key as i64], |r| {
+                Ok((
+                    r.get::<_, i64>(0)? as u64,
+                    r.get::<_, f64>(1)? as f32,
+                    r.get::<_, f64>(2)? as f32,
+                ))
+            })?;
+            let found = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+            self.edges.insert(key, found);
+        }
+        Ok(self.edges.get(&key).map_or(&[], Vec::as_slice))
+    }
+
+    fn best(&mut self, tx: &Transaction<'_>, key: u64) -> rusqlite::Result<near::Best> {
+        if let Some(best) = self.best.get(&key) {
+            return Ok(*best);
+        }
+        let best = near::Best::of(
+            self.edges(tx, key)?
+                .iter()
+                .map(|&(other, _, score)| (score, other)),
+        );
+        self.best.insert(key, best);
+        Ok(best)
+    }
+
+    /// A shape's clone edges (other end, similarity, score).
+    fn clone_edges(
+        &mut self,
+        tx: &Transaction<'_>,
+        key: u64,
+    ) -> rusqlite::Result<Vec<(u64, f32, f32)>> {
+        let best = self.best(tx, key)?;
+        let edges = self.edges(tx, key)?.to_vec();
+        let mut out = Vec::new();
+        for (other, similarity, score) in edges {
+            let other_best = self.best(tx, other)?;
+            if self
+                .policy
+                .is_clone(score, (key, &best), (other, &other_best))
+            {
+                out.push((other, similarity, score));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The other ends of a shape's clone edges.
+    fn clone_neighbours(&mut self, tx: &Transaction<'_>, key: u64) -> rusqlite::Result<Vec<u64>> {
+        Ok(self
+            .clone_edges(tx, key)?
+            .into_iter()
+            .map(|(other, ..)| other)
+            .collect())
+    }
+}
+
+/// The live near-miss shapes among these keys (units and codes), with their copies' content.
+fn shapes_by_key(conn: &Connection, keys: &[u64]) -> rusqlite::Result<FxHashMap<u64, near::Shape>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT codes FROM shapes WHERE key = ?1 AND units > 0 AND codes IS NOT NULL",
+    )?;
+    let mut out = FxHashMap::default();
+    for &key in keys {
+        if let Some(codes) = stmt
+            .query_row([key as i64], |r| Ok(codes_from_blob(r.get(0)?)))
+            .optional()?
+        {
+            let copies = copy_content(conn, key)?;
+            out.insert(key, near::Shape { key, codes, copies });
+        }
+    }
+    Ok(out)
+}
+
+/// Every live near-miss shape with its copies' content, read in two passes.
+fn live_shapes(conn: &Connection) -> rusqlite::Result<FxHashMap<u64, near::Shape>> {
+    let mut shapes: FxHashMap<u64, near::Shape> = FxHashMap::default();
+    let mut stmt =
+        conn.prepare("SELECT key, codes FROM shapes WHERE units > 0 AND codes IS NOT NULL")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let key = r.get::<_, i64>(0)? as u64;
+        let codes = codes_from_blob(r.get(1)?);
+        shapes.insert(
+            key,
+            near::Shape {
+                key,
+                codes,
+                copies: Vec::new(),
+            },
+        );
+    }
+    // The copies compared are the first distinct ones by exact hash, as `copy_content` reads.
+    let mut stmt = conn.prepare(
+        "SELECT shape_hash, exact_hash, content FROM units WHERE codes IS NOT NULL \
+         ORDER BY shape_hash, exact_hash",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut last: Option<(u64, u64)> = None;
+    while let Some(r) = rows.next()? {
+        let (shape, exact) = (r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64);
+        if last == Some((shape, exact)) {
+            continue;
+        }
+        last = Some((shape, exact));
+        if let Some(s) = shapes
+            .get_mut(&shape)
+            .filter(|s| s.copies.len() < near::COPIES)
+        {
+            s.copies.push(codes_from_blob(r.get(2)?));
+        }
+    }
+    Ok(shapes)
+}
+
+/// Move into `contents` the units of `prior`'s files that the events since it do not name
+/// (`fresh`), as they are: a unit whose class changed is named by that class's event, and one
+/// whose class dissolved (`dissolved` since) now belongs to none. Their shapes' band records
+/// come too: band keys and length are a function of the shape's codes, so of its key.
+fn carry_over(
+    prior: index::Prior,
+    fresh: &BTreeSet<String>,
+    dissolved: &[u64],
+    contents: &mut index::Contents,
+) {
+    let mut files: Vec<Option<index::FileEntry>> = prior.files.into_iter().map(Some).collect();
+    let mut file_pos: FxHashMap<u32, u32> = FxHashMap::default();
+    let mut shapes: BTreeSet<u64> = BTreeSet::new();
+    for mut unit in prior.units {
+        let Some(file) = files.get_mut(unit.file as usize) else {
+            continue;
+        };
+        let pos = match file_pos.get(&unit.file) {
+            Some(&pos) => pos,
+            None => match file.take() {
+                Some(entry) if !fresh.contains(&entry.path) => {
+                    contents.files.push(entry);
+                    let pos = contents.files.len() as u32 - 1;
+                    file_pos.insert(unit.file, pos);
+                    pos
+                }
+                // A fresh file (or one the prior named twice): its units are read anew.
+                _ => continue,
+            },
+        };
+        shapes.insert(unit.shape);
+        unit.file = pos;
+        unit.pattern = unit.pattern.filter(|p| !dissolved.contains(p));
+        contents.units.push(unit);
+    }
+    let have: FxHashSet<u64> = contents.bands.iter().map(|b| b.shape).collect();
+    let mut bands = prior.bands;
+    for shape in shapes.into_iter().filter(|s| !have.contains(s)) {
+        let Some((keys, tokens)) = bands.remove(&shape) else {
+            continue;
+        };
+        let Some(&first) = keys.first() else {
+            continue;
+        };
+        let mut all = [u64::from(first); fingerprint::BANDS];
+        for (slot, &key) in all.iter_mut().zip(&keys) {
+            *slot = u64::from(key);
+        }
+        contents.bands.push(index::BandShape {
+            shape,
+            keys: all,
+            tokens,
+        });
+    }
 }
 
 fn codes_from_blob(blob: Option<Vec<u8>>) -> Vec<u16> {
@@ -1945,8 +2029,7 @@ fn moved(old: &UnitPrint, new: &UnitPrint) -> bool {
         exact,
         shape,
         codes,
-        names,
-        idents,
+        content,
         noise,
     } = old;
     new.end_line.wrapping_sub(new.start_line) == end_line.wrapping_sub(*start_line)
@@ -1956,8 +2039,7 @@ fn moved(old: &UnitPrint, new: &UnitPrint) -> bool {
         && new.exact == *exact
         && new.shape == *shape
         && new.codes == *codes
-        && new.names == *names
-        && new.idents == *idents
+        && new.content == *content
         && new.noise == *noise
 }
 
@@ -1976,28 +2058,17 @@ fn has_copy(
     .map(|found| found.is_some())
 }
 
-/// Identifier sequences of a shape's distinct copies (the first [`COPIES_COMPARED`] by exact
-/// hash, so the choice does not depend on arrival order).
-fn copy_idents(conn: &Connection, shape: u64) -> rusqlite::Result<Vec<Vec<u16>>> {
+/// The content of a shape's first distinct copies by exact hash, so the choice does not
+/// depend on arrival order ([`near::COPIES`] at most).
+fn copy_content(conn: &Connection, shape: u64) -> rusqlite::Result<Vec<Vec<u16>>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT DISTINCT exact_hash, idents FROM units WHERE shape_hash = ?1 \
-         ORDER BY exact_hash LIMIT ?2",
+        "SELECT exact_hash, min(content) FROM units WHERE shape_hash = ?1 AND codes IS NOT NULL \
+         GROUP BY exact_hash ORDER BY exact_hash LIMIT ?2",
     )?;
-    let rows = stmt.query_map(params![shape as i64, COPIES_COMPARED], |r| {
+    let rows = stmt.query_map(params![shape as i64, near::COPIES as i64], |r| {
         Ok(codes_from_blob(r.get(1)?))
     })?;
     rows.collect()
-}
-
-/// Distinct copies of a shape whose names are compared with another shape's.
-const COPIES_COMPARED: i64 = 8;
-
-/// Union of two sorted, deduplicated lists.
-fn union_sorted(a: &[u16], b: &[u16]) -> Vec<u16> {
-    let mut out: Vec<u16> = a.iter().chain(b).copied().collect();
-    out.sort_unstable();
-    out.dedup();
-    out
 }
 
 fn codes_to_blob(codes: &[u16]) -> Option<Vec<u8>> {
@@ -2051,11 +2122,10 @@ fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()> {
                 unit: u,
             } = record;
             let codes = codes_to_blob(&u.codes);
-            let names = codes_to_blob(&u.names);
             tx.prepare_cached(
                 "INSERT INTO units (id, file_id, kind, name, start_line, end_line, start_byte, end_byte, tokens, \
-                 exact_hash, shape_hash, codes, names, noise, idents) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                 exact_hash, shape_hash, codes, noise, content) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             )?
             .execute(params![
                 id,
@@ -2070,9 +2140,8 @@ fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()> {
                 u.exact.0 as i64,
                 u.shape.0 as i64,
                 codes,
-                names,
                 u.noise.map(Noise::as_str),
-                codes_to_blob(&u.idents)
+                codes_to_blob(&u.content)
             ])?;
             // The codes are a function of the shape, except across settings and versions: the
             // latest unit's win, and a shape that leaves or changes in the near-miss graph is
@@ -2082,38 +2151,32 @@ fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()> {
                 tx.prepare_cached(
                     "INSERT INTO shapes (key, units, tokens) VALUES (?1, 1, ?2) \
                      ON CONFLICT(key) DO UPDATE SET units = units + 1, touched = 1, \
-                     rekey = rekey OR codes IS NOT NULL, codes = NULL, names = NULL",
+                     rekey = rekey OR codes IS NOT NULL, codes = NULL",
                 )?
                 .execute(params![u.shape.0 as i64, u.tokens])?;
                 return Ok(());
             }
-            // A shape's names are the union of its units' names: independent of the order
-            // units arrive in. A change of the union, or a copy with other names in order (a
-            // new exact hash), re-verifies the shape's edges.
-            // (names, codes) of the shape, if known.
-            type Known = (Option<Vec<u8>>, Option<Vec<u8>>);
-            let known: Option<Known> = tx
-                .prepare_cached("SELECT names, codes FROM shapes WHERE key = ?1")?
-                .query_row([u.shape.0 as i64], |r| Ok((r.get(0)?, r.get(1)?)))
+            // A copy with other names or values (a new exact hash) re-verifies the shape's
+            // edges: verification compares the content of its first distinct copies.
+            let known: Option<Option<Vec<u8>>> = tx
+                .prepare_cached("SELECT codes FROM shapes WHERE key = ?1")?
+                .query_row([u.shape.0 as i64], |r| r.get(0))
                 .optional()?;
             match known {
                 None => {
                     tx.prepare_cached(
-                        "INSERT INTO shapes (key, units, tokens, codes, names) VALUES (?1, 1, ?2, ?3, ?4)",
+                        "INSERT INTO shapes (key, units, tokens, codes) VALUES (?1, 1, ?2, ?3)",
                     )?
-                    .execute(params![u.shape.0 as i64, u.tokens, codes, names])?;
+                    .execute(params![u.shape.0 as i64, u.tokens, codes])?;
                 }
-                Some((old, old_codes)) => {
-                    let old = codes_from_blob(old);
-                    let union = union_sorted(&old, &u.names);
-                    let rekey = union != old
-                        || old_codes != codes
-                        || !has_copy(tx, u.shape.0, u.exact.0, Some(*id))?;
+                Some(old_codes) => {
+                    let rekey =
+                        old_codes != codes || !has_copy(tx, u.shape.0, u.exact.0, Some(*id))?;
                     tx.prepare_cached(
-                        "UPDATE shapes SET units = units + 1, touched = 1, names = ?2, rekey = rekey OR ?3, codes = ?4 \
+                        "UPDATE shapes SET units = units + 1, touched = 1, rekey = rekey OR ?2, codes = ?3 \
                          WHERE key = ?1",
                     )?
-                    .execute(params![u.shape.0 as i64, codes_to_blob(&union), rekey, codes])?;
+                    .execute(params![u.shape.0 as i64, rekey, codes])?;
                 }
             }
         }
@@ -2146,25 +2209,12 @@ fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()> {
                 )?
                 .execute([shape])?;
             } else if let Some((shape, exact, true)) = found {
-                let mut union: Vec<u16> = Vec::new();
-                {
-                    let mut stmt =
-                        tx.prepare_cached("SELECT names FROM units WHERE shape_hash = ?1")?;
-                    let mut rows = stmt.query([shape])?;
-                    while let Some(r) = rows.next()? {
-                        union = union_sorted(&union, &codes_from_blob(r.get(0)?));
-                    }
-                }
-                let old: Option<Vec<u8>> = tx
-                    .prepare_cached("SELECT names FROM shapes WHERE key = ?1")?
-                    .query_row([shape], |r| r.get(0))?;
-                let rekey = codes_from_blob(old) != union
-                    || !has_copy(tx, shape as u64, exact as u64, None)?;
+                // The last copy with these names and values went: the copies compared changed.
+                let rekey = !has_copy(tx, shape as u64, exact as u64, None)?;
                 tx.prepare_cached(
-                    "UPDATE shapes SET units = units - 1, touched = 1, names = ?2, rekey = rekey OR ?3 \
-                     WHERE key = ?1",
+                    "UPDATE shapes SET units = units - 1, touched = 1, rekey = rekey OR ?2 WHERE key = ?1",
                 )?
-                .execute(params![shape, codes_to_blob(&union), rekey])?;
+                .execute(params![shape, rekey])?;
             }
         }
         Event::PatternCreated {
@@ -2265,8 +2315,7 @@ mod tests {
             exact: Hash64(exact),
             shape: Hash64(shape),
             codes: Vec::new(),
-            names: Vec::new(),
-            idents: Vec::new(),
+            content: Vec::new(),
             noise: None,
         }
     }

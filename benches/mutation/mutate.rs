@@ -233,7 +233,7 @@ pub fn type2(orig: &Parsed, collide: bool, rng: &mut Rng) -> Option<Mutant> {
     let atoms = text_atoms(orig);
     let identifiers: Vec<&str> = atoms
         .iter()
-        .filter(|a| a.class == NodeClass::Identifier)
+        .filter(|a| matches!(a.class, NodeClass::Identifier | NodeClass::Member))
         .map(|a| &text[a.start..a.end])
         .collect::<BTreeSet<_>>()
         .into_iter()
@@ -249,7 +249,7 @@ pub fn type2(orig: &Parsed, collide: bool, rng: &mut Rng) -> Option<Mutant> {
         let fresh: Vec<String> = renamed.iter().map(|_| fresh_name(rng, &mut used)).collect();
         let mut edits: Vec<Edit> = atoms
             .iter()
-            .filter(|a| a.class == NodeClass::Identifier)
+            .filter(|a| matches!(a.class, NodeClass::Identifier | NodeClass::Member))
             .filter_map(|a| {
                 let k = renamed.iter().position(|r| *r == &text[a.start..a.end])?;
                 Some(Edit {

@@ -694,7 +694,7 @@ impl Names {
             if class == NodeClass::Literal && rules.format_captures {
                 excluded.extend(format_captures(text));
             }
-            if class != NodeClass::Identifier {
+            if !matches!(class, NodeClass::Identifier | NodeClass::Member) {
                 return true;
             }
             let o = Occurrence {
@@ -836,7 +836,7 @@ pub fn role_tokens(lang: &Language, function: Node<'_>, source: &str) -> Vec<Tok
         match class {
             NodeClass::Skip => {}
             NodeClass::Literal => out.push(Tok::Literal(node.kind_id())),
-            NodeClass::Identifier => {
+            NodeClass::Identifier | NodeClass::Member => {
                 let o = Occurrence {
                     node,
                     text,

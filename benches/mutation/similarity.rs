@@ -107,7 +107,7 @@ pub fn blind_lines(
             row = Some(at);
         }
         match class {
-            NodeClass::Identifier | NodeClass::Type => line.push(IDENTIFIER),
+            NodeClass::Identifier | NodeClass::Member | NodeClass::Type => line.push(IDENTIFIER),
             NodeClass::Literal => line.push(LITERAL),
             _ => line.extend(
                 source[node.start_byte()..node.end_byte()]

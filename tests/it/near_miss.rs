@@ -331,19 +331,20 @@ fn the_same_names_in_another_order_are_no_near_miss() {
 }
 
 #[test]
-fn a_copy_that_keeps_the_names_in_order_joins_and_leaves_incrementally() {
-    // `b.py` is `a2.py` with one statement added; `a1.py` is `a2.py` consistently renamed so
-    // that its names run in another order. `a1` and `a2` share one shape, so the near-miss
-    // edge to `b` rests on which copies that shape has: it must appear when `a2` arrives and
-    // go when `a2` leaves, as in a fresh scan.
-    let mix = |[a, b, c, d, e, f]: [&str; 6]| {
+fn a_copy_whose_content_matches_joins_and_leaves_incrementally() {
+    // `b.py` is `a2.py` with one statement added; `a1.py` is `a2.py` with every literal
+    // value changed, so that the two share one shape but little content with `b`. The
+    // near-miss edge to `b` rests on which copies that shape has: it must appear when `a2`
+    // arrives and go when `a2` leaves, as in a fresh scan.
+    let limits = |values: [&str; 8]| {
+        let [a, b, c, d, e, f, g, h] = values;
         format!(
-            "def mix({a}, {b}, {c}, {d}, {e}, {f}):\n    g = {a} + {b} * {c} - {d} + {e} * {f}\n    h = {b} + {c} * {d} - {e} + {f} * {a}\n    k = {c} + {d} * {e} - {f} + {a} * {b}\n    m = {d} + {e} * {f} - {a} + {b} * {c}\n    return g + h + k + m\n"
+            "def limits(cfg):\n    low = cfg.get(\"{a}\", {b}) + 1\n    high = cfg.get(\"{c}\", {d}) + 1\n    step = cfg.get(\"{e}\", {f}) + 1\n    span = cfg.get(\"{g}\", {h}) + 1\n    return low, high, step, span\n"
         )
     };
-    let ordered = mix(["a", "b", "c", "d", "e", "f"]);
-    let reordered = mix(["f", "e", "d", "c", "b", "a"]);
-    let edited = ordered.replace("    return", "    n = a * f - c\n    return");
+    let ordered = limits(["low", "10", "high", "20", "step", "30", "span", "40"]);
+    let reordered = limits(["lo", "11", "hi", "21", "by", "31", "width", "41"]);
+    let edited = ordered.replace("    return", "    mid = (low + high) // 2\n    return");
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     let dbs = tempfile::tempdir().unwrap();
