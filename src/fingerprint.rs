@@ -754,17 +754,19 @@ fn literal_noise(tokens: &[Token]) -> Option<Noise> {
     (literals * 5 >= tokens.len() * 2).then_some(Noise::Literals)
 }
 
-/// Whether a unit is a data table: mostly (half) collection literals, or mostly (60%)
-/// literals once punctuation is set aside. With literal values abstracted every table of one
-/// arity looks like every other, so tables take no part in near-miss detection (exact and
-/// renamed copies of them are still found).
+/// Whether a unit is a data table: mostly (half its tokens) inside collection literals that
+/// hold mostly literals (40% once punctuation is set aside). With literal values abstracted
+/// every table of one arity looks like every other, so tables take no part in near-miss
+/// detection (exact and renamed copies of them are still found). A struct or object built
+/// from names (`.field = field`) is code; so is code heavy with literals outside
+/// collections, whose values verification compares.
 fn is_table(tokens: &[Token], around: u16, source: &[u8]) -> bool {
-    let inside = tokens.iter().filter(|t| t.tables > around).count();
-    if inside * 2 >= tokens.len() {
-        return true;
+    let inside: Vec<&Token> = tokens.iter().filter(|t| t.tables > around).collect();
+    if inside.len() * 2 < tokens.len() {
+        return false;
     }
     let (mut literals, mut counted) = (0usize, 0usize);
-    for t in tokens {
+    for t in inside {
         match t.class {
             NodeClass::Literal => literals += 1,
             NodeClass::Other | NodeClass::Skip
@@ -779,7 +781,7 @@ fn is_table(tokens: &[Token], around: u16, source: &[u8]) -> bool {
         }
         counted += 1;
     }
-    literals * 5 >= counted * 3
+    literals * 5 >= counted * 2
 }
 
 /// A unit whose body is one statement making up less than half of it is an accessor or a
@@ -1357,6 +1359,12 @@ mod tests {
         // Rows naming shared values are still a table: most of it is collection literals.
         let rows = "class R {\n  Object[][] getContents() {\n    final String[] p = new String[] {\"h:mm a\", \"h:mm\"};\n    return new Object[][] {\n      {\"TimePatterns\", p}, {\"roc.TimePatterns\", p},\n      {\"japanese.TimePatterns\", p}, {\"islamic.TimePatterns\", p},\n    };\n  }\n}\n";
         assert!(one("java", rows).codes.is_empty());
+        // A struct built from names is code, and so is code heavy with literals outside
+        // collections (verification compares their values).
+        let built = "Point make(int x, int y, int z, int w) {\n  return (Point){\n    .x = x, .y = y,\n    .z = z, .w = w,\n    .visible = true,\n  };\n}\n";
+        assert!(!one("c", built).codes.is_empty());
+        let checks = "def test_parse(self):\n    self.assertEqual(parse('1'), 1)\n    self.assertEqual(parse('2'), 2)\n    self.assertEqual(parse('x'), None)\n";
+        assert!(!one("python", checks).codes.is_empty());
         // A function written inside an array is code like any other.
         let inside = "class C {\n  Runnable[] tasks = new Runnable[] {\n    new Runnable() {\n      public void run() {\n        int total = 0;\n        for (int i = 0; i < limit; i++) {\n          total += weigh(i);\n        }\n        report(total);\n      }\n    },\n  };\n}\n";
         assert!(!one("java", inside).codes.is_empty());

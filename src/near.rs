@@ -43,7 +43,7 @@ impl Default for Params {
         Params {
             min_similarity: 0.65,
             bucket_cap: 64,
-            min_coverage: 0.5,
+            min_coverage: 0.45,
             min_consistency: 0.75,
             margin: 0.01,
         }

@@ -632,6 +632,15 @@ pub fn reported_view(patterns: Vec<PatternRow>, filter: &Filter) -> Vec<PatternR
             if let Some(min) = p.members.iter().map(|m| m.similarity).reduce(f32::min) {
                 p.similarity = p.similarity.max(min);
             }
+            // Without its near-miss copies a class is what its copies shown are.
+            if p.clone_type == CloneType::T3 && p.similarity >= 1.0 {
+                let first = p.members.first().map(|m| m.exact);
+                p.clone_type = if p.members.iter().all(|m| Some(m.exact) == first) {
+                    CloneType::T1
+                } else {
+                    CloneType::T2
+                };
+            }
             filter.keeps_class(&p).then_some(p)
         })
         .collect();
@@ -845,6 +854,7 @@ mod report_tests {
             tokens: 60,
             similarity: 1.0,
             noise: None,
+            exact: 0,
         }
     }
 
@@ -853,6 +863,46 @@ mod report_tests {
         let mut members = vec![member(1, 10, 40), member(1, 20, 30), member(2, 20, 30)];
         drop_nested_members(&mut members);
         assert_eq!(members, [member(1, 10, 40), member(2, 20, 30)]);
+    }
+
+    #[test]
+    fn a_class_shown_without_its_near_miss_copies_is_never_type_3() {
+        let near = MemberRow {
+            similarity: 0.8,
+            ..member(1, 20, 30)
+        };
+        let class = |exact: [u64; 2]| PatternRow {
+            id: "a".into(),
+            kind: "function".into(),
+            clone_type: CloneType::T3,
+            lines: 30,
+            tokens: 60,
+            similarity: 0.8,
+            members: vec![
+                MemberRow {
+                    exact: exact[0],
+                    ..member(1, 10, 40)
+                },
+                near.clone(),
+                MemberRow {
+                    exact: exact[1],
+                    ..member(2, 10, 40)
+                },
+            ],
+        };
+        let shown = |p: PatternRow| {
+            let view = reported_view(vec![p], &Filter::default());
+            view.iter()
+                .map(|p| (p.clone_type, p.similarity))
+                .collect::<Vec<_>>()
+        };
+        // The near-miss copy lies inside another copy: it is not shown, and what is left is a
+        // renamed (or an exact) copy.
+        assert_eq!(shown(class([5, 6])), [(CloneType::T2, 1.0)]);
+        assert_eq!(shown(class([5, 5])), [(CloneType::T1, 1.0)]);
+        let mut apart = class([5, 6]);
+        apart.members[1] = MemberRow { file_id: 3, ..near };
+        assert_eq!(shown(apart), [(CloneType::T3, 0.8)]);
     }
 
     fn block(id: &str, members: Vec<MemberRow>) -> PatternRow {

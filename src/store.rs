@@ -278,6 +278,8 @@ pub struct MemberRow {
     pub similarity: f32,
     /// Why the unit is a trivial shape, if it is.
     pub noise: Option<String>,
+    /// Its exact hash: copies that differ only in layout and comments share it.
+    pub exact: u64,
 }
 
 /// Catalogue-wide counts for `cpt stats`.
@@ -1010,7 +1012,8 @@ impl Store {
                         u.start_line, u.end_line, u.start_byte, u.end_byte, p.similarity, u.tokens, u.noise, \
                         CASE WHEN u.shape_hash = p.key THEN 1.0 ELSE \
                           (SELECT n.similarity FROM near n WHERE (n.a = u.shape_hash AND n.b = p.key) \
-                                                            OR (n.a = p.key AND n.b = u.shape_hash)) END \
+                                                            OR (n.a = p.key AND n.b = u.shape_hash)) END, \
+                        u.exact_hash \
                  FROM patterns p \
                  JOIN pattern_members m ON m.pattern_id = p.id \
                  JOIN units u ON u.id = m.unit_id \
@@ -1050,6 +1053,7 @@ impl Store {
                     .get::<_, Option<f64>>(16)
                     .map_err(self.err())?
                     .unwrap_or(0.0) as f32,
+                exact: r.get::<_, i64>(17).map_err(self.err())? as u64,
             };
             patterns
                 .last_mut()
@@ -1357,6 +1361,9 @@ impl<'t> Writer<'t> {
         if emit {
             let mut graph = Graph::new(near::ClonePolicy::new(params), all.then_some(self.tx))?;
             if !all {
+                // A shape whose units came, went or moved may now nest in a neighbour or no
+                // longer: its edges count differently too.
+                changed.extend(pending.iter().map(|r| r.key));
                 for &key in &changed {
                     seeds.insert(key);
                     seeds.extend(graph.edges(self.tx, key)?.iter().map(|&(other, ..)| other));
@@ -1793,41 +1800,100 @@ struct ShapeRow {
 }
 
 /// The near-miss graph as classification walks it: each shape's edges (other end,
-/// similarity, score), read once, and which of them are clone edges.
+/// similarity, score), read once, and which of them are clone edges. An edge between a shape
+/// and one whose every unit lies inside one of its units (or the other way) is no evidence of
+/// copying (a closure resembles the function around it) and is left out.
 struct Graph {
     policy: near::ClonePolicy,
     edges: FxHashMap<u64, Vec<(u64, f32, f32)>>,
-    /// Every edge is in `edges` (read up front, for a classification of everything).
+    /// Where each shape's units are: (file, first byte, end byte).
+    spans: FxHashMap<u64, Vec<(i64, u32, u32)>>,
+    /// Every edge and span is read up front (a classification of everything).
     complete: bool,
     best: FxHashMap<u64, near::Best>,
 }
 
 impl Graph {
-    /// The graph, with every edge of the catalogue read at once when `everything` is given.
+    /// The graph, with every edge and span of the catalogue read at once when `everything`
+    /// is given.
     fn new(
         policy: near::ClonePolicy,
         everything: Option<&Transaction<'_>>,
     ) -> rusqlite::Result<Graph> {
-        let mut edges: FxHashMap<u64, Vec<(u64, f32, f32)>> = FxHashMap::default();
-        if let Some(tx) = everything {
-            let mut stmt = tx.prepare("SELECT a, b, similarity, score FROM near")?;
-            let mut rows = stmt.query([])?;
-            while let Some(r) = rows.next()? {
-                let (a, b) = (r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64);
-                let (similarity, score) = (r.get::<_, f64>(2)? as f32, r.get::<_, f64>(3)? as f32);
-                edges.entry(a).or_default().push((b, similarity, score));
-                edges.entry(b).or_default().push((a, similarity, score));
-            }
-        }
-        Ok(Graph {
+        let mut graph = Graph {
             policy,
-            edges,
+            edges: FxHashMap::default(),
+            spans: FxHashMap::default(),
             complete: everything.is_some(),
             best: FxHashMap::default(),
-        })
+        };
+        if let Some(tx) = everything {
+            let mut stmt = tx.prepare(
+                "SELECT shape_hash, file_id, start_byte, end_byte FROM units WHERE codes IS NOT NULL",
+            )?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                graph
+                    .spans
+                    .entry(r.get::<_, i64>(0)? as u64)
+                    .or_default()
+                    .push((r.get(1)?, r.get(2)?, r.get(3)?));
+            }
+            let mut stmt = tx.prepare("SELECT a, b, similarity, score FROM near")?;
+            let mut rows = stmt.query([])?;
+            let mut all = Vec::new();
+            while let Some(r) = rows.next()? {
+                all.push((
+                    r.get::<_, i64>(0)? as u64,
+                    r.get::<_, i64>(1)? as u64,
+                    r.get::<_, f64>(2)? as f32,
+                    r.get::<_, f64>(3)? as f32,
+                ));
+            }
+            for (a, b, similarity, score) in all {
+                if !graph.nested(tx, a, b)? {
+                    graph
+                        .edges
+                        .entry(a)
+                        .or_default()
+                        .push((b, similarity, score));
+                    graph
+                        .edges
+                        .entry(b)
+                        .or_default()
+                        .push((a, similarity, score));
+                }
+            }
+        }
+        Ok(graph)
     }
 
-    /// A shape's edges.
+    fn spans(&mut self, tx: &Transaction<'_>, key: u64) -> rusqlite::Result<&[(i64, u32, u32)]> {
+        if !self.complete && !self.spans.contains_key(&key) {
+            let mut stmt = tx.prepare_cached(
+                "SELECT file_id, start_byte, end_byte FROM units WHERE shape_hash = ?1 AND codes IS NOT NULL",
+            )?;
+            let rows = stmt.query_map([key as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            let found = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+            self.spans.insert(key, found);
+        }
+        Ok(self.spans.get(&key).map_or(&[], Vec::as_slice))
+    }
+
+    /// Whether every unit of one shape and every unit of the other lie one inside the other.
+    fn nested(&mut self, tx: &Transaction<'_>, a: u64, b: u64) -> rusqlite::Result<bool> {
+        let outer = self.spans(tx, a)?.to_vec();
+        let inner = self.spans(tx, b)?;
+        let contains =
+            |x: &(i64, u32, u32), y: &(i64, u32, u32)| x.0 == y.0 && x.1 <= y.1 && y.2 <= x.2;
+        Ok(!outer.is_empty()
+            && !inner.is_empty()
+            && outer
+                .iter()
+                .all(|x| inner.iter().all(|y| contains(x, y) || contains(y, x))))
+    }
+
+    /// A shape's edges, but those to shapes nested in it or around it.
     fn edges(&mut self, tx: &Transaction<'_>, key: u64) -> rusqlite::Result<&[(u64, f32, f32)]> {
         if !self.complete && !self.edges.contains_key(&key) {
             let mut stmt = tx.prepare_cached(
@@ -1841,7 +1907,13 @@ impl Graph {
                     r.get::<_, f64>(2)? as f32,
                 ))
             })?;
-            let found = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut found = Vec::new();
+            for row in rows {
+                let edge = row?;
+                if !self.nested(tx, key, edge.0)? {
+                    found.push(edge);
+                }
+            }
             self.edges.insert(key, found);
         }
         Ok(self.edges.get(&key).map_or(&[], Vec::as_slice))

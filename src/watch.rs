@@ -557,6 +557,7 @@ mod tests {
             tokens: 60,
             similarity: 1.0,
             noise: None,
+            exact: 0,
         }
     }
 

@@ -333,17 +333,17 @@ fn the_same_names_in_another_order_are_no_near_miss() {
 #[test]
 fn a_copy_whose_content_matches_joins_and_leaves_incrementally() {
     // `b.py` is `a2.py` with one statement added; `a1.py` is `a2.py` with every literal
-    // value changed, so that the two share one shape but little content with `b`. The
+    // value changed, so that the two share one shape but `a1` little content with `b`. The
     // near-miss edge to `b` rests on which copies that shape has: it must appear when `a2`
     // arrives and go when `a2` leaves, as in a fresh scan.
-    let limits = |values: [&str; 8]| {
-        let [a, b, c, d, e, f, g, h] = values;
+    let limits = |values: [&str; 9]| {
+        let [a, b, c, d, e, f, g, h, i] = values;
         format!(
-            "def limits(cfg):\n    low = cfg.get(\"{a}\", {b}) + 1\n    high = cfg.get(\"{c}\", {d}) + 1\n    step = cfg.get(\"{e}\", {f}) + 1\n    span = cfg.get(\"{g}\", {h}) + 1\n    return low, high, step, span\n"
+            "def limits(cfg):\n    low = cfg.get(\"{a}\", {b}) + {i}\n    high = cfg.get(\"{c}\", {d}) + {i}\n    step = cfg.get(\"{e}\", {f}) + {i}\n    span = cfg.get(\"{g}\", {h}) + {i}\n    return low, high, step, span\n"
         )
     };
-    let ordered = limits(["low", "10", "high", "20", "step", "30", "span", "40"]);
-    let reordered = limits(["lo", "11", "hi", "21", "by", "31", "width", "41"]);
+    let ordered = limits(["low", "10", "high", "20", "step", "30", "span", "40", "1"]);
+    let reordered = limits(["lo", "11", "hi", "21", "by", "31", "width", "41", "3"]);
     let edited = ordered.replace("    return", "    mid = (low + high) // 2\n    return");
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
