@@ -20,10 +20,6 @@ pub struct Member {
     pub tokens: u32,
     /// A block (statements inside a function) rather than a function-level unit.
     pub block: bool,
-    /// Where it is: file id, first and last line.
-    pub file: i64,
-    pub start_line: u32,
-    pub end_line: u32,
 }
 
 /// A clone class: two or more units with one shape, or similar shapes.
@@ -45,12 +41,7 @@ pub fn pattern_id(key: u64) -> String {
 
 /// The class of a cluster, given the units of its shapes (in any order); `None` with fewer
 /// than two units.
-///
-/// Block windows of one statement list that overlap or touch are one copy, not copies of
-/// each other (a long repetitive `switch` has many windows of one shape): only the first of
-/// each such run is a member.
 pub fn class_of(cluster: &Cluster, members: &[Member]) -> Option<Class> {
-    let members = &separate_windows(members);
     if members.len() < 2 {
         return None;
     }
@@ -89,30 +80,6 @@ pub fn class_of(cluster: &Cluster, members: &[Member]) -> Option<Class> {
         },
         members: ids,
     })
-}
-
-/// `members` without the block windows that overlap or touch an earlier window of the same
-/// file.
-fn separate_windows(members: &[Member]) -> Vec<Member> {
-    let mut sorted: Vec<Member> = members.to_vec();
-    sorted.sort_by_key(|m| (m.file, m.start_line, m.end_line, m.unit));
-    let mut out: Vec<Member> = Vec::with_capacity(sorted.len());
-    // The last line of the current run of windows, per file.
-    let mut reach: Option<(i64, u32)> = None;
-    for m in sorted {
-        if m.block {
-            if let Some((file, end)) = reach
-                && file == m.file
-                && m.start_line <= end + 1
-            {
-                reach = Some((file, end.max(m.end_line)));
-                continue;
-            }
-            reach = Some((m.file, m.end_line));
-        }
-        out.push(m);
-    }
-    out
 }
 
 /// The events that turn the catalogue's `old` state of a class into `new`.
@@ -243,9 +210,6 @@ mod tests {
             lines: 10 + unit as u32,
             tokens: 60,
             block: false,
-            file: unit,
-            start_line: 1,
-            end_line: 10 + unit as u32,
         }
     }
 
@@ -320,46 +284,6 @@ mod tests {
         let class = class_of(&renamed, &members).unwrap();
         assert_eq!(class.summary.clone_type, CloneType::T2);
         assert_eq!(class.summary.similarity, 1.0);
-    }
-
-    #[test]
-    fn overlapping_windows_of_one_statement_list_are_one_copy() {
-        let window = |unit: i64, file: i64, start_line: u32, end_line: u32| Member {
-            block: true,
-            file,
-            start_line,
-            end_line,
-            ..m(unit, unit as u64)
-        };
-        // Three windows of one repetitive switch, overlapping and touching: no class.
-        let one_list = [
-            window(1, 1, 10, 20),
-            window(2, 1, 15, 25),
-            window(3, 1, 26, 30),
-        ];
-        assert_eq!(class_of(&alone(7), &one_list), None);
-        // The same windows beside a copy elsewhere: two copies, the first window stands.
-        let mut with_copy = one_list.to_vec();
-        with_copy.push(window(4, 2, 10, 20));
-        assert_eq!(class_of(&alone(7), &with_copy).unwrap().members, [1, 4]);
-        // Two windows of one file apart from each other are two copies; functions never merge.
-        let apart = [window(1, 1, 10, 20), window(2, 1, 40, 50)];
-        assert_eq!(class_of(&alone(7), &apart).unwrap().members, [1, 2]);
-        let functions = [
-            Member {
-                file: 1,
-                start_line: 1,
-                end_line: 9,
-                ..m(1, 5)
-            },
-            Member {
-                file: 1,
-                start_line: 10,
-                end_line: 19,
-                ..m(2, 5)
-            },
-        ];
-        assert_eq!(class_of(&alone(7), &functions).unwrap().members, [1, 2]);
     }
 
     #[test]

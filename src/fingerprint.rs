@@ -67,7 +67,7 @@ pub struct UnitPrint {
     #[serde(default, skip_serializing_if = "Vec::is_empty", with = "codes_text")]
     pub codes: Vec<u16>,
     /// What the unit's names and literals say, in order, hashed to 16 bits
-    /// ([`content_codes`]): the content its codes abstract away; function-level units only.
+    /// ([`content_codes`]): the content its codes and shape abstract away.
     #[serde(default, skip_serializing_if = "Vec::is_empty", with = "codes_text")]
     pub content: Vec<u16>,
     /// Why the unit is a trivial shape that reports leave out by default.
@@ -648,15 +648,22 @@ pub fn fingerprint_from(
                     exact: Hash64(0),
                     shape,
                     codes: Vec::new(),
-                    content: Vec::new(),
+                    content: content_codes(range, source),
                     noise,
                 },
             ));
         }
-        blocks.extend(winnow(windows).into_iter().map(|(first, mut w)| {
+        // Windows of one statement list with one shape are the list repeating itself (a long
+        // repetitive `switch`), not copies of each other: the first stands for them.
+        let mut shapes_here: Vec<Hash64> = Vec::new();
+        for (first, mut w) in winnow(windows) {
+            if shapes_here.contains(&w.shape) {
+                continue;
+            }
+            shapes_here.push(w.shape);
             w.exact = hasher.exact(&tokens[first..first + w.tokens as usize], source);
-            w
-        }));
+            blocks.push(w);
+        }
         if let Some(key) = span {
             runs.push((key, blocks[kept_from..].to_vec()));
         }
@@ -968,20 +975,23 @@ pub fn similarity_codes(tokens: &[Token], source: &[u8]) -> Vec<u16> {
         .collect()
 }
 
+/// The top bit of a content code: set for literals, clear for names.
+pub const VALUE: u16 = 0x8000;
+
 /// The content of a token stream's names and literals, in order, hashed to 16 bits: what a
-/// copy keeps (most names, most values) and what renaming changes consistently. Members are
-/// hashed apart from other names of the same spelling, literals apart from names.
+/// copy keeps (most names, most values) and what renaming changes consistently. Literals
+/// have the top bit ([`VALUE`]) set and names clear, so the content says which is which;
+/// members are hashed apart from other names of the same spelling.
 pub fn content_codes(tokens: &[Token], source: &[u8]) -> Vec<u16> {
     const MEMBER_SALT: u64 = 0x6d65_6d62_6572_0000;
-    const LITERAL_SALT: u64 = 0x6c69_7465_7261_6c00;
     tokens
         .iter()
         .filter_map(|t| {
             let text = || token_hash(&source[t.start as usize..t.end as usize]);
             match t.class {
-                NodeClass::Identifier | NodeClass::Type => Some(text() as u16),
-                NodeClass::Member => Some(mix64(text() ^ MEMBER_SALT) as u16),
-                NodeClass::Literal => Some(mix64(text() ^ LITERAL_SALT) as u16),
+                NodeClass::Identifier | NodeClass::Type => Some(text() as u16 & !VALUE),
+                NodeClass::Member => Some(mix64(text() ^ MEMBER_SALT) as u16 & !VALUE),
+                NodeClass::Literal => Some(text() as u16 | VALUE),
                 NodeClass::Other | NodeClass::Skip => None,
             }
         })
@@ -1372,6 +1382,34 @@ mod tests {
         let code = one("python", code);
         assert!(!code.codes.is_empty());
         assert_eq!(code.noise, None);
+    }
+
+    #[test]
+    fn windows_of_one_repetitive_statement_list_are_kept_once() {
+        let cases: String = (0..16)
+            .map(|i| {
+                format!(
+                    "  case OP_{i}:\n    handler = handle_{i};\n    seen_{i} += 1;\n    break;\n"
+                )
+            })
+            .collect();
+        let src = format!(
+            "int dispatch(int op) {{\n  switch (op) {{\n{cases}  }}\n  return handler(op);\n}}\n"
+        );
+        let c = lang::by_id("c").unwrap();
+        let tree = parse::parse(c, src.as_bytes()).unwrap();
+        let print = fingerprint(c, &tree, src.as_bytes(), Thresholds::default());
+        let shapes: Vec<Hash64> = print
+            .units
+            .iter()
+            .filter(|u| u.kind == UnitKind::Block)
+            .map(|u| u.shape)
+            .collect();
+        assert!(!shapes.is_empty(), "the switch has windows");
+        let mut distinct = shapes.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct.len(), shapes.len(), "{shapes:?}");
     }
 
     #[test]

@@ -18,7 +18,7 @@
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::fingerprint::{MEMBER, NAME, Sketch, has_content};
+use crate::fingerprint::{MEMBER, NAME, Sketch, VALUE, has_content};
 
 /// What decides the edges. Part of the catalogue's settings: changing any recomputes them.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -33,6 +33,9 @@ pub struct Params {
     /// Share of the aligned names the renaming must agree with ([`coverage`]): below it the
     /// names are paired inconsistently, and nothing is explained.
     pub min_consistency: f64,
+    /// Score (similarity × coverage) an edge needs: the less alike two shapes are, the more
+    /// of their content the alignment must explain.
+    pub min_score: f64,
     /// How much higher than an edge's score another edge of one of its ends may score for
     /// it to stay a clone edge ([`ClonePolicy`]).
     pub margin: f64,
@@ -45,6 +48,7 @@ impl Default for Params {
             bucket_cap: 64,
             min_coverage: 0.45,
             min_consistency: 0.75,
+            min_score: 0.33,
             margin: 0.01,
         }
     }
@@ -54,11 +58,12 @@ impl Params {
     /// A text naming every parameter, stored with the catalogue.
     pub fn key(&self) -> String {
         format!(
-            "near/4 sim={} cap={} coverage={} consistency={} margin={}",
+            "near/4 sim={} cap={} coverage={} consistency={} score={} margin={}",
             self.min_similarity,
             self.bucket_cap,
             self.min_coverage,
             self.min_consistency,
+            self.min_score,
             self.margin
         )
     }
@@ -81,6 +86,7 @@ impl Params {
             bucket_cap: value("cap")?.parse().ok()?,
             min_coverage: value("coverage")?.parse().ok()?,
             min_consistency: value("consistency")?.parse().ok()?,
+            min_score: value("score")?.parse().ok()?,
             margin: value("margin")?.parse().ok()?,
         })
     }
@@ -188,7 +194,7 @@ pub fn candidates<B: Buckets>(
     Ok(out)
 }
 
-/// A verified pair of shapes (keys `a < b`).
+/// A verified pair of shapes (keys `a < b`): structural neighbours, and copies when `copy`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Edge {
     pub a: u64,
@@ -197,6 +203,8 @@ pub struct Edge {
     pub similarity: f32,
     /// Similarity × coverage: how much of both the pair explains.
     pub score: f32,
+    /// The pair passes as a copy ([`Verified::copy`]).
+    pub copy: bool,
 }
 
 /// Edges of every shape in `from` against its candidates (`candidates[i]` for `from[i]`),
@@ -232,6 +240,7 @@ pub fn edges(
                         b: key.max(other),
                         similarity: v.similarity as f32,
                         score: v.score() as f32,
+                        copy: v.copy,
                     });
                 }
             }
@@ -248,7 +257,13 @@ pub fn edges(
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Verified {
     pub similarity: f64,
+    /// Of the copies compared, the best coverage among the pairs that pass as a copy, or the
+    /// best of all when none does.
     pub coverage: f64,
+    /// The pair passes as a copy: coverage, score and kept values reach the parameters'
+    /// bars for some pair of copies. A pair that does not is still a structural neighbour,
+    /// which [`ClonePolicy`] weighs.
+    pub copy: bool,
 }
 
 impl Verified {
@@ -298,28 +313,37 @@ impl<'a> Verifier<'a> {
         (similarity >= params.min_similarity).then_some(similarity)
     }
 
-    /// The pair's similarity and coverage, if both reach the parameters' thresholds.
+    /// The pair's similarity and coverage when the similarity reaches the parameters'
+    /// threshold, and whether it passes as a copy.
     pub fn verify(&mut self, other: &Shape, params: &Params) -> Option<Verified> {
         let similarity = self.similarity(other, params)?;
         let (a, b) = (&self.shape.codes, &other.codes);
         self.matcher.align(a, b, &mut self.pairs);
         let other_ranks = content_ranks(b);
         let aligned = Aligned {
-            codes: a,
+            codes: (a, b),
             pairs: &self.pairs,
             ranks: (&self.ranks, &other_ranks),
             min_consistency: params.min_consistency,
         };
         let aligned = &aligned;
-        let coverage = self
-            .shape
-            .copies
-            .iter()
-            .flat_map(|x| other.copies.iter().map(move |y| aligned.coverage(x, y)))
-            .fold(0.0, f64::max);
-        (coverage >= params.min_coverage).then_some(Verified {
+        let (mut best, mut best_copy) = (0.0f64, None::<f64>);
+        for x in &self.shape.copies {
+            for y in &other.copies {
+                let (coverage, kept_values) = aligned.coverage(x, y);
+                best = best.max(coverage);
+                if kept_values
+                    && coverage >= params.min_coverage
+                    && similarity * coverage >= params.min_score
+                {
+                    best_copy = Some(best_copy.map_or(coverage, |c: f64| c.max(coverage)));
+                }
+            }
+        }
+        Some(Verified {
             similarity,
-            coverage,
+            coverage: best_copy.unwrap_or(best),
+            copy: best_copy.is_some(),
         })
     }
 }
@@ -351,8 +375,8 @@ const RUN: usize = 4;
 
 /// The alignment of two shapes' codes, ready to compare the content of their copies.
 struct Aligned<'a> {
-    /// The first shape's codes.
-    codes: &'a [u16],
+    /// Both shapes' codes.
+    codes: (&'a [u16], &'a [u16]),
     /// Equal codes paired by the alignment, in order.
     pairs: &'a [(u32, u32)],
     /// Content index of each code, for both shapes.
@@ -361,9 +385,9 @@ struct Aligned<'a> {
 }
 
 impl Aligned<'_> {
-    /// [`coverage`] of two copies, or 0 when a copy's content does not fit its shape's
-    /// codes (a unit fingerprinted by another version).
-    fn coverage(&self, x: &[u16], y: &[u16]) -> f64 {
+    /// [`coverage`] of two copies (0 when a copy's content does not fit its shape's codes: a
+    /// unit fingerprinted by another version), and whether they keep enough of their values.
+    fn coverage(&self, x: &[u16], y: &[u16]) -> (f64, bool) {
         let mut names: Vec<(u16, u16)> = Vec::new();
         let mut literals: Vec<(u16, u16)> = Vec::new();
         let mut run_start = 0;
@@ -377,7 +401,7 @@ impl Aligned<'_> {
             }
             if end - run_start >= RUN {
                 for &(i, j) in &self.pairs[run_start..end] {
-                    let code = self.codes[i as usize];
+                    let code = self.codes.0[i as usize];
                     if !has_content(code) {
                         continue;
                     }
@@ -386,7 +410,7 @@ impl Aligned<'_> {
                         self.ranks.1[j as usize] as usize,
                     );
                     let (Some(&u), Some(&v)) = (x.get(ri), y.get(rj)) else {
-                        return 0.0;
+                        return (0.0, false);
                     };
                     if code == NAME || code == MEMBER {
                         names.push((u, v));
@@ -397,9 +421,41 @@ impl Aligned<'_> {
             }
             run_start = end;
         }
-        coverage(&names, &literals, x, y, self.min_consistency)
+        // A copy keeps some of its values: two copies with several literals each and few
+        // values in common at the same place are two uses of one form with their own data.
+        let values = |codes: &[u16], ranks: &[u32], copy: &[u16]| {
+            let mut v: Vec<u16> = codes
+                .iter()
+                .zip(ranks)
+                .filter(|(c, _)| has_content(**c) && **c != NAME && **c != MEMBER)
+                .filter_map(|(_, &r)| copy.get(r as usize).copied())
+                .collect();
+            v.sort_unstable();
+            v.dedup();
+            v.len()
+        };
+        let fewer =
+            values(self.codes.0, self.ranks.0, x).min(values(self.codes.1, self.ranks.1, y));
+        let mut kept: Vec<u16> = literals
+            .iter()
+            .filter(|(u, v)| u == v)
+            .map(|p| p.0)
+            .collect();
+        kept.sort_unstable();
+        kept.dedup();
+        let kept_values = fewer < VALUES || kept.len() as f64 >= KEPT_VALUES * fewer as f64;
+        (
+            coverage(&names, &literals, x, y, self.min_consistency),
+            kept_values,
+        )
     }
 }
+
+/// Distinct literal values each of two copies must have for the values they keep to count
+/// ([`Aligned::coverage`])...
+const VALUES: usize = 3;
+/// ...and the share of the fewer values a copy keeps (equal at the same place).
+const KEPT_VALUES: f64 = 0.2;
 
 /// How much of two copies' content a consistent renaming explains: the distinct names and
 /// literals of both (`x`, `y`) that the alignment pairs with their own value, with a name
@@ -467,6 +523,50 @@ pub fn coverage(
     }
     (covered_x.len() + covered_y.len()) as f64 / total as f64
 }
+
+/// Whether two block windows of one shape (so with their content at the same places) are
+/// copies of each other. Windows of one shape are renamed consistently by construction, but
+/// a short run of one form says little: runs of assertions, setters or table rows with
+/// their own names and data share it. A pasted run keeps most of its content: the renaming
+/// must explain [`WINDOW_COVERAGE`] of it and, where the windows hold several values,
+/// [`WINDOW_VALUES`] of them must be kept.
+pub fn same_shape_copy(x: &[u16], y: &[u16], params: &Params) -> bool {
+    if x == y {
+        return true;
+    }
+    if x.len() != y.len() {
+        return false;
+    }
+    let (mut names, mut literals) = (Vec::new(), Vec::new());
+    for (&u, &v) in x.iter().zip(y) {
+        if u & VALUE != 0 {
+            literals.push((u, v));
+        } else {
+            names.push((u, v));
+        }
+    }
+    let values = |c: &[u16]| {
+        let mut v: Vec<u16> = c.iter().copied().filter(|u| u & VALUE != 0).collect();
+        v.sort_unstable();
+        v.dedup();
+        v.len()
+    };
+    let mut kept: Vec<u16> = literals
+        .iter()
+        .filter(|(u, v)| u == v)
+        .map(|p| p.0)
+        .collect();
+    kept.sort_unstable();
+    kept.dedup();
+    let fewer = values(x).min(values(y));
+    (fewer < VALUES || kept.len() as f64 >= WINDOW_VALUES * fewer as f64)
+        && coverage(&names, &literals, x, y, params.min_consistency) >= WINDOW_COVERAGE
+}
+
+/// Share of two windows' names and values a renaming must explain ([`same_shape_copy`]).
+pub const WINDOW_COVERAGE: f64 = 0.7;
+/// Share of the fewer values two windows must keep ([`same_shape_copy`]).
+pub const WINDOW_VALUES: f64 = 0.5;
 
 /// `2·common/(m+n)`: the similarity of two sequences of lengths `m` and `n` sharing `common`.
 fn ratio(common: usize, m: usize, n: usize) -> f64 {
@@ -667,15 +767,22 @@ impl Best {
 
 /// Which edges are clone edges. An edge is one when neither end has another edge scoring
 /// more than [`Params::margin`] above it: the pair is each other's closest match (or one of
-/// several equally close copies). Where many shapes share one skeleton (tests built on one
-/// template, a trait's boilerplate, an idiom), each has several matches about as close as
-/// any, the closest pair stands out only by chance, and what they share is the skeleton, not
-/// a copy. A pair alone, or copies of one original, are closer to each other than to anything
-/// else. The decision for an edge depends on the edges of its two ends alone, so it changes
-/// only when one of those does.
+/// several equally close copies). Where several shapes share one skeleton (tests built on
+/// one template, a trait's boilerplate, an idiom), each has other matches about as close,
+/// the closest pair stands out only by chance, and what they share is the skeleton, not a
+/// copy: so where either end has another edge, the pair must also score [`FAMILY_GAP`]
+/// above it, unless that other edge is strong itself ([`TIGHT`]: a family of copies of one
+/// original, each explaining most of the others). A pair alone is a copy. The decision for
+/// an edge depends on the edges of its two ends alone, so it changes only when one of those
+/// does.
 pub struct ClonePolicy {
     margin: f32,
 }
+
+/// How far above every other edge of its ends a pair must score to stand out of a family.
+pub const FAMILY_GAP: f32 = 0.2;
+/// A score of the other edges of a family that makes it a family of copies.
+pub const TIGHT: f32 = 0.55;
 
 impl ClonePolicy {
     pub fn new(params: &Params) -> ClonePolicy {
@@ -684,15 +791,18 @@ impl ClonePolicy {
         }
     }
 
-    /// Whether an edge scoring `score` between shapes `a` and `b`, whose best edges are
-    /// `best_a` and `best_b` (this one included), is a clone edge.
+    /// Whether an edge between shapes `a` and `b` that passes as a copy (`copy`) and scores
+    /// `score`, whose ends' best edges are `best_a` and `best_b` (this one included), is a
+    /// clone edge.
     pub fn is_clone(
         &self,
-        score: f32,
+        (copy, score): (bool, f32),
         (a, best_a): (u64, &Best),
         (b, best_b): (u64, &Best),
     ) -> bool {
-        score + self.margin >= best_a.besides(b) && score + self.margin >= best_b.besides(a)
+        let other = best_a.besides(b).max(best_b.besides(a));
+        copy && score + self.margin >= other
+            && (other == 0.0 || other >= TIGHT || score >= other + FAMILY_GAP)
     }
 
     /// The clone edges among `edges`, which hold every edge of every shape they name.
@@ -704,7 +814,7 @@ impl ClonePolicy {
         }
         edges
             .iter()
-            .filter(|e| self.is_clone(e.score, (e.a, &best[&e.a]), (e.b, &best[&e.b])))
+            .filter(|e| self.is_clone((e.copy, e.score), (e.a, &best[&e.a]), (e.b, &best[&e.b])))
             .copied()
             .collect()
     }
@@ -939,7 +1049,10 @@ mod tests {
                 .iter()
                 .map(|k| candidates(&buckets, &map[k], &params).unwrap())
                 .collect();
-            edges(from, &candidates, &map, &params)
+            let found = edges(from, &candidates, &map, &params);
+            // The scrambled names share the shape's codes: a neighbour, never a copy.
+            assert!(found.iter().all(|e| e.copy != (e.b == 15)), "{found:?}");
+            found.into_iter().filter(|e| e.copy).collect::<Vec<_>>()
         };
         let all: Vec<u64> = shapes.iter().map(|s| s.key).collect();
         let found = edges_of(&shapes, &all);
@@ -949,6 +1062,7 @@ mod tests {
             b,
             similarity,
             score,
+            ..
         } = found[0];
         assert_eq!((a, b), (10, 11));
         assert!((0.9..1.0).contains(&similarity), "{similarity}");
@@ -1017,6 +1131,7 @@ mod tests {
             b,
             similarity: score,
             score,
+            copy: true,
         }
     }
 
@@ -1041,6 +1156,14 @@ mod tests {
         ];
         let kept = [edge(1, 3, 0.75), edge(2, 4, 0.78)];
         assert_eq!(policy.clone_edges(&template), kept);
+        // Moderate matches in a family: the closest pair must stand out by the family gap.
+        let close = [edge(1, 2, 0.58), edge(1, 3, 0.40), edge(2, 4, 0.30)];
+        assert!(policy.clone_edges(&close).is_empty());
+        let apart = [edge(1, 2, 0.61), edge(1, 3, 0.40), edge(2, 4, 0.30)];
+        assert_eq!(policy.clone_edges(&apart), [edge(1, 2, 0.61)]);
+        // A family of copies, every other edge strong too: the closest pair need not stand out.
+        let tight = [edge(1, 2, 0.71), edge(1, 3, 0.60), edge(2, 3, 0.66)];
+        assert_eq!(policy.clone_edges(&tight), [edge(1, 2, 0.71)]);
         // A shape sharing a skeleton with many others alike: none of them is its copy.
         let hub: Vec<Edge> = (2..12).map(|k| edge(1, k, 0.5 + k as f32 / 50.0)).collect();
         assert_eq!(policy.clone_edges(&hub), [edge(1, 11, 0.72)]);

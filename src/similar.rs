@@ -104,7 +104,7 @@ pub fn similar_to(
             }
             // The content of the shape's copies decides, as in classification.
             shape.copies = store.shape_copies(shape.key)?;
-            if verifier.verify(&shape, params).is_none() {
+            if !verifier.verify(&shape, params).is_some_and(|v| v.copy) {
                 continue;
             }
             let key = shape.key;

@@ -163,6 +163,7 @@ ALTER TABLE units DROP COLUMN names;
 ALTER TABLE units RENAME COLUMN idents TO content;
 ALTER TABLE shapes DROP COLUMN names;
 ALTER TABLE near ADD COLUMN score REAL NOT NULL DEFAULT 0;
+ALTER TABLE near ADD COLUMN copy INTEGER NOT NULL DEFAULT 0;
 "#,
 ];
 
@@ -212,7 +213,7 @@ const DERIVED: &[(&str, &str)] = &[
     ),
     (
         "near",
-        "SELECT a, b, similarity, score FROM near ORDER BY a, b",
+        "SELECT a, b, similarity, score, copy FROM near ORDER BY a, b",
     ),
 ];
 
@@ -1345,14 +1346,15 @@ impl<'t> Writer<'t> {
             changed.extend(plan.stale.iter().copied());
             let edges = near::edges(&plan.from, &plan.candidates, &plan.shapes, params);
             let mut insert = self.tx.prepare_cached(
-                "INSERT OR IGNORE INTO near (a, b, similarity, score) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT OR IGNORE INTO near (a, b, similarity, score, copy) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
             for e in &edges {
                 insert.execute(params![
                     e.a as i64,
                     e.b as i64,
                     f64::from(e.similarity),
-                    f64::from(e.score)
+                    f64::from(e.score),
+                    e.copy
                 ])?;
                 changed.insert(e.a);
                 changed.insert(e.b);
@@ -1370,7 +1372,7 @@ impl<'t> Writer<'t> {
                 }
             }
             let affected = self.components(&mut graph, seeds, all)?;
-            self.reclassify(&mut graph, &affected)?;
+            self.reclassify(&mut graph, &affected, params)?;
         }
         self.tx.execute_batch(
             "DELETE FROM shapes WHERE (seen IS NOT units OR rekey = 1 OR touched = 1) AND units = 0; \
@@ -1537,7 +1539,12 @@ impl<'t> Writer<'t> {
     }
 
     /// Re-cluster the affected shapes and append the events that move their patterns there.
-    fn reclassify(&mut self, graph: &mut Graph, affected: &FxHashSet<u64>) -> rusqlite::Result<()> {
+    fn reclassify(
+        &mut self,
+        graph: &mut Graph,
+        affected: &FxHashSet<u64>,
+        params: &Params,
+    ) -> rusqlite::Result<()> {
         self.tx.execute_batch(
             "CREATE TEMP TABLE IF NOT EXISTS batch_keys (key INTEGER PRIMARY KEY); DELETE FROM batch_keys;",
         )?;
@@ -1573,35 +1580,56 @@ impl<'t> Writer<'t> {
                         b: other,
                         similarity,
                         score,
+                        copy: true,
                     });
                 }
             }
         }
         let clusters = near::cluster(&nodes, &edges);
 
-        let mut units: FxHashMap<u64, Vec<Member>> = FxHashMap::default();
+        // Each shape's units, with their content. A function-level unit of a shape is a
+        // renamed copy of the others (signature and body alike); a block window is a copy of
+        // its shape's first window (by exact hash) only when its names and values say so too
+        // (`near::same_shape_copy`): a window is a short run, and runs of one form with their
+        // own data (assertions, setters, table rows) are common.
+        let mut units: FxHashMap<u64, Vec<(Member, Vec<u16>)>> = FxHashMap::default();
         {
             let mut stmt = self.tx.prepare_cached(
                 "SELECT u.shape_hash, u.id, u.exact_hash, u.end_line - u.start_line + 1, u.tokens, u.kind, \
-                 u.file_id, u.start_line, u.end_line \
-                 FROM batch_keys k CROSS JOIN units u ON u.shape_hash = k.key",
+                 u.content FROM batch_keys k CROSS JOIN units u ON u.shape_hash = k.key",
             )?;
             let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {
                 let shape = r.get::<_, i64>(0)? as u64;
-                units.entry(shape).or_default().push(Member {
+                let member = Member {
                     unit: r.get(1)?,
                     shape,
                     exact: r.get::<_, i64>(2)? as u64,
                     lines: r.get(3)?,
                     tokens: r.get(4)?,
                     block: r.get_ref(5)?.as_str()? == UnitKind::Block.as_str(),
-                    file: r.get(6)?,
-                    start_line: r.get(7)?,
-                    end_line: r.get(8)?,
-                });
+                };
+                units
+                    .entry(shape)
+                    .or_default()
+                    .push((member, codes_from_blob(r.get(6)?)));
             }
         }
+        let units: FxHashMap<u64, Vec<Member>> = units
+            .into_iter()
+            .map(|(shape, mut copies)| {
+                copies.sort_by_key(|(m, _)| (m.exact, m.unit));
+                let first = copies[0].1.clone();
+                let kept = copies
+                    .into_iter()
+                    .filter(|(m, content)| {
+                        !m.block || near::same_shape_copy(&first, content, params)
+                    })
+                    .map(|(m, _)| m)
+                    .collect();
+                (shape, kept)
+            })
+            .collect();
         let mut old: BTreeMap<u64, Class> = BTreeMap::new();
         {
             let mut stmt = self.tx.prepare_cached(
@@ -1800,12 +1828,13 @@ struct ShapeRow {
 }
 
 /// The near-miss graph as classification walks it: each shape's edges (other end,
-/// similarity, score), read once, and which of them are clone edges. An edge between a shape
+/// similarity, score, whether the pair passes as a copy), read once, and which of them are
+/// clone edges. An edge between a shape
 /// and one whose every unit lies inside one of its units (or the other way) is no evidence of
 /// copying (a closure resembles the function around it) and is left out.
 struct Graph {
     policy: near::ClonePolicy,
-    edges: FxHashMap<u64, Vec<(u64, f32, f32)>>,
+    edges: FxHashMap<u64, Vec<(u64, f32, f32, bool)>>,
     /// Where each shape's units are: (file, first byte, end byte).
     spans: FxHashMap<u64, Vec<(i64, u32, u32)>>,
     /// Every edge and span is read up front (a classification of everything).
@@ -1839,7 +1868,7 @@ impl Graph {
                     .or_default()
                     .push((r.get(1)?, r.get(2)?, r.get(3)?));
             }
-            let mut stmt = tx.prepare("SELECT a, b, similarity, score FROM near")?;
+            let mut stmt = tx.prepare("SELECT a, b, similarity, score, copy FROM near")?;
             let mut rows = stmt.query([])?;
             let mut all = Vec::new();
             while let Some(r) = rows.next()? {
@@ -1848,20 +1877,21 @@ impl Graph {
                     r.get::<_, i64>(1)? as u64,
                     r.get::<_, f64>(2)? as f32,
                     r.get::<_, f64>(3)? as f32,
+                    r.get::<_, bool>(4)?,
                 ));
             }
-            for (a, b, similarity, score) in all {
+            for (a, b, similarity, score, copy) in all {
                 if !graph.nested(tx, a, b)? {
                     graph
                         .edges
                         .entry(a)
                         .or_default()
-                        .push((b, similarity, score));
+                        .push((b, similarity, score, copy));
                     graph
                         .edges
                         .entry(b)
                         .or_default()
-                        .push((a, similarity, score));
+                        .push((a, similarity, score, copy));
                 }
             }
         }
@@ -1894,17 +1924,22 @@ impl Graph {
     }
 
     /// A shape's edges, but those to shapes nested in it or around it.
-    fn edges(&mut self, tx: &Transaction<'_>, key: u64) -> rusqlite::Result<&[(u64, f32, f32)]> {
+    fn edges(
+        &mut self,
+        tx: &Transaction<'_>,
+        key: u64,
+    ) -> rusqlite::Result<&[(u64, f32, f32, bool)]> {
         if !self.complete && !self.edges.contains_key(&key) {
             let mut stmt = tx.prepare_cached(
-                "SELECT b, similarity, score FROM near WHERE a = ?1 \
-                 UNION ALL SELECT a, similarity, score FROM near WHERE b = ?1",
+                "SELECT b, similarity, score, copy FROM near WHERE a = ?1 \
+                 UNION ALL SELECT a, similarity, score, copy FROM near WHERE b = ?1",
             )?;
             let rows = stmt.query_map([key as i64], |r| {
                 Ok((
                     r.get::<_, i64>(0)? as u64,
                     r.get::<_, f64>(1)? as f32,
                     r.get::<_, f64>(2)? as f32,
+                    r.get::<_, bool>(3)?,
                 ))
             })?;
             let mut found = Vec::new();
@@ -1926,7 +1961,7 @@ impl Graph {
         let best = near::Best::of(
             self.edges(tx, key)?
                 .iter()
-                .map(|&(other, _, score)| (score, other)),
+                .map(|&(other, _, score, _)| (score, other)),
         );
         self.best.insert(key, best);
         Ok(best)
@@ -1941,11 +1976,11 @@ impl Graph {
         let best = self.best(tx, key)?;
         let edges = self.edges(tx, key)?.to_vec();
         let mut out = Vec::new();
-        for (other, similarity, score) in edges {
+        for (other, similarity, score, copy) in edges {
             let other_best = self.best(tx, other)?;
             if self
                 .policy
-                .is_clone(score, (key, &best), (other, &other_best))
+                .is_clone((copy, score), (key, &best), (other, &other_best))
             {
                 out.push((other, similarity, score));
             }

@@ -386,3 +386,42 @@ fn a_copy_whose_content_matches_joins_and_leaves_incrementally() {
     );
     same_as_fresh("without-a2.db");
 }
+
+#[test]
+fn a_closer_copy_takes_the_pair_over_and_gives_it_back_incrementally() {
+    // `b` is `a` renamed and edited; `c`, which arrives later, is `b` with a statement added:
+    // `b` and `c` are each other's closest match, `a` is only second best for both, and a
+    // clone edge is a pair that is each other's closest match. Every step equals a fresh scan.
+    let original = "def summarize(orders, cutoff):\n    totals = {}\n    for order in orders:\n        if order.total < cutoff:\n            continue\n        key = order.customer.lower()\n        totals[key] = totals.get(key, 0) + order.total\n    ranked = sorted(totals.items(), key=lambda kv: kv[1], reverse=True)\n    return [name for name, _ in ranked[:10]]\n";
+    let renamed = "def top_buyers(purchases, floor):\n    sums = {}\n    for p in purchases:\n        if p.total < floor or p.refunded:\n            continue\n        who = p.customer.lower()\n        sums[who] = sums.get(who, 0) + p.total\n    ranked = sorted(sums.items(), key=lambda kv: kv[1], reverse=True)\n    return [name for name, _ in ranked[:10]]\n";
+    let closer = renamed.replace("    return [", "    del ranked[:1]\n    return [");
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let dbs = tempfile::tempdir().unwrap();
+    let db = dbs.path().join("cpt.db");
+    let rescan = |db: &Path| cpt_ok(&["scan", path_str(root), "--quiet", "--db", path_str(db)]);
+    let step = |name: &str| -> Vec<(String, Vec<String>)> {
+        rescan(&db);
+        let fresh = dbs.path().join(name);
+        rescan(&fresh);
+        assert_same_clones(&db, &fresh);
+        classes(&clones(&db))
+    };
+    write(root, "a.py", original);
+    write(root, "b.py", renamed);
+    let pair = vec![(
+        "T3".to_string(),
+        vec!["a.py:summarize".to_string(), "b.py:top_buyers".to_string()],
+    )];
+    assert_eq!(step("two.db"), pair);
+    write(root, "c.py", &closer);
+    let taken = step("three.db");
+    assert_eq!(taken.len(), 1, "{taken:?}");
+    assert_eq!(
+        taken[0].1,
+        ["b.py:top_buyers", "c.py:top_buyers"],
+        "{taken:?}"
+    );
+    std::fs::remove_file(root.join("c.py")).unwrap();
+    assert_eq!(step("back.db"), pair);
+}
