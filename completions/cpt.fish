@@ -40,7 +40,7 @@ complete -c cpt -n "__fish_cpt_using_subcommand scan" -l max-file-size -d 'Skip 
 complete -c cpt -n "__fish_cpt_using_subcommand scan" -l max-line-length -d 'Skip files with a line longer than BYTES as minified [default: 1000, or cpt.toml]' -r
 complete -c cpt -n "__fish_cpt_using_subcommand scan" -l min-tokens -d 'Smallest unit in tokens [default: 50, or cpt.toml]' -r
 complete -c cpt -n "__fish_cpt_using_subcommand scan" -l min-lines -d 'Smallest unit in lines [default: 6, or cpt.toml]' -r
-complete -c cpt -n "__fish_cpt_using_subcommand scan" -l min-similarity -d 'Near-miss copies need this token similarity to their class\'s representative [default: 0.7, or cpt.toml]' -r
+complete -c cpt -n "__fish_cpt_using_subcommand scan" -l min-similarity -d 'Near-miss copies need this token similarity to the copy they pair with [default: 0.65, or cpt.toml]' -r
 complete -c cpt -n "__fish_cpt_using_subcommand scan" -l no-near-miss -d 'Exact and renamed copies only: skip near-miss (type-3) detection [or cpt.toml `near_miss = false`]'
 complete -c cpt -n "__fish_cpt_using_subcommand scan" -s q -l quiet -d 'No progress bar, warnings or summary'
 complete -c cpt -n "__fish_cpt_using_subcommand scan" -s h -l help -d 'Print help'
@@ -84,7 +84,7 @@ complete -c cpt -n "__fish_cpt_using_subcommand watch" -l max-file-size -d 'Skip
 complete -c cpt -n "__fish_cpt_using_subcommand watch" -l max-line-length -d 'Skip files with a line longer than BYTES as minified [default: 1000, or cpt.toml]' -r
 complete -c cpt -n "__fish_cpt_using_subcommand watch" -l min-tokens -d 'Smallest unit in tokens [default: 50, or cpt.toml]' -r
 complete -c cpt -n "__fish_cpt_using_subcommand watch" -l min-lines -d 'Smallest unit in lines [default: 6, or cpt.toml]' -r
-complete -c cpt -n "__fish_cpt_using_subcommand watch" -l min-similarity -d 'Near-miss copies need this token similarity to their class\'s representative [default: 0.7, or cpt.toml]' -r
+complete -c cpt -n "__fish_cpt_using_subcommand watch" -l min-similarity -d 'Near-miss copies need this token similarity to the copy they pair with [default: 0.65, or cpt.toml]' -r
 complete -c cpt -n "__fish_cpt_using_subcommand watch" -l format -d 'text for people; jsonl: one JSON object per change (schema in README); gnu: `path:line:col: warning: …` lines for editors\' problem matchers' -r -f -a "text\t''
 jsonl\t''
 gnu\t''"

@@ -80,8 +80,8 @@ struct ScanArgs {
     /// Smallest unit in lines [default: 6, or cpt.toml]
     #[arg(long, value_name = "N")]
     min_lines: Option<u32>,
-    /// Near-miss copies need this token similarity to their class's representative
-    /// [default: 0.7, or cpt.toml]
+    /// Near-miss copies need this token similarity to the copy they pair with
+    /// [default: 0.65, or cpt.toml]
     #[arg(long, value_name = "RATIO", value_parser = ratio)]
     min_similarity: Option<f64>,
     /// Exact and renamed copies only: skip near-miss (type-3) detection [or cpt.toml

@@ -154,16 +154,32 @@ impl MemoryBuckets {
     }
 }
 
+impl MemoryBuckets {
+    /// Where the entries of a band key are.
+    fn range(&self, key: u64) -> std::ops::Range<usize> {
+        let key = key as u32;
+        let start = self.entries.partition_point(|e| e.0 < key);
+        let end = start + self.entries[start..].partition_point(|e| e.0 == key);
+        start..end
+    }
+}
+
 impl Buckets for MemoryBuckets {
     type Error = std::convert::Infallible;
     fn bucket(&self, key: u64) -> Result<Vec<Member>, Self::Error> {
-        let key = key as u32;
-        let start = self.entries.partition_point(|e| e.0 < key);
-        Ok(self.entries[start..]
+        Ok(self.entries[self.range(key)]
             .iter()
-            .take_while(|e| e.0 == key)
             .map(|&(_, shape, tokens)| Member { shape, tokens })
             .collect())
+    }
+
+    // Common band keys make buckets of thousands: count before collecting.
+    fn bucket_up_to(&self, key: u64, cap: usize) -> Result<Option<Vec<Member>>, Self::Error> {
+        let range = self.range(key);
+        if range.len() > cap {
+            return Ok(None);
+        }
+        self.bucket(key).map(Some)
     }
 }
 
