@@ -55,6 +55,14 @@ impl Default for Params {
 }
 
 impl Params {
+    /// The score below which a structural neighbour (a pair that does not pass as a copy)
+    /// never changes a clone edge: a copy scores at least `min_score`, and [`ClonePolicy`]
+    /// weighs only other edges within [`FAMILY_GAP`] of it. A hundredth lower, so rounding
+    /// never drops one that weighs. Most neighbours score below it; they are not kept.
+    pub fn neighbour_floor(&self) -> f64 {
+        self.min_score - f64::from(FAMILY_GAP) - 0.01
+    }
+
     /// A text naming every parameter, stored with the catalogue.
     pub fn key(&self) -> String {
         format!(
@@ -126,6 +134,17 @@ pub trait Buckets {
     fn bucket_up_to(&self, key: u64, cap: usize) -> Result<Option<Vec<Member>>, Self::Error> {
         Ok(Some(self.bucket(key)?).filter(|b| b.len() <= cap))
     }
+    /// The [`candidates`] of each of these shapes.
+    fn candidates_of(
+        &self,
+        shapes: &[&Shape],
+        params: &Params,
+    ) -> Result<Vec<Vec<u64>>, Self::Error>
+    where
+        Self: Sized,
+    {
+        shapes.iter().map(|s| candidates(self, s, params)).collect()
+    }
 }
 
 /// Band buckets held in memory, for classifying every shape at once: one sorted table of
@@ -133,6 +152,9 @@ pub trait Buckets {
 /// so a map of vectors would spend more on allocations than on entries).
 pub struct MemoryBuckets {
     entries: Vec<(u32, u64, u32)>,
+    /// Where the entries whose key has each top 16 bits start (one more at the end): a
+    /// lookup searches a few dozen entries instead of millions.
+    starts: Vec<u32>,
 }
 
 impl MemoryBuckets {
@@ -150,7 +172,10 @@ impl MemoryBuckets {
             .collect();
         entries.par_sort_unstable();
         entries.dedup();
-        MemoryBuckets { entries }
+        let starts = (0..=1u32 << 16)
+            .map(|top| entries.partition_point(|e| e.0 >> 16 < top) as u32)
+            .collect();
+        MemoryBuckets { entries, starts }
     }
 }
 
@@ -158,9 +183,12 @@ impl MemoryBuckets {
     /// Where the entries of a band key are.
     fn range(&self, key: u64) -> std::ops::Range<usize> {
         let key = key as u32;
-        let start = self.entries.partition_point(|e| e.0 < key);
-        let end = start + self.entries[start..].partition_point(|e| e.0 == key);
-        start..end
+        let top = (key >> 16) as usize;
+        let (lo, hi) = (self.starts[top] as usize, self.starts[top + 1] as usize);
+        let slice = &self.entries[lo..hi];
+        let start = slice.partition_point(|e| e.0 < key);
+        let end = start + slice[start..].partition_point(|e| e.0 == key);
+        lo + start..lo + end
     }
 }
 
@@ -170,6 +198,23 @@ impl Buckets for MemoryBuckets {
         Ok(self.entries[self.range(key)]
             .iter()
             .map(|&(_, shape, tokens)| Member { shape, tokens })
+            .collect())
+    }
+
+    // Every shape at once: sketching a shape and reading its buckets costs as much as
+    // verifying a few of its candidates, so in parallel too.
+    fn candidates_of(
+        &self,
+        shapes: &[&Shape],
+        params: &Params,
+    ) -> Result<Vec<Vec<u64>>, Self::Error> {
+        Ok(shapes
+            .par_iter()
+            .with_min_len(64)
+            .map(|s| match candidates(self, s, params) {
+                Ok(c) => c,
+                Err(never) => match never {},
+            })
             .collect())
     }
 
@@ -224,7 +269,9 @@ pub struct Edge {
 }
 
 /// Edges of every shape in `from` against its candidates (`candidates[i]` for `from[i]`),
-/// sorted by their ends. `shapes` holds every shape named. A pair with both ends in `from` is
+/// sorted by their ends: the pairs that pass as copies, and the structural neighbours
+/// scoring at least [`Params::neighbour_floor`] (the others never weigh in the clone
+/// policy). `shapes` holds every shape named. A pair with both ends in `from` is
 /// verified once.
 pub fn edges(
     from: &[u64],
@@ -250,7 +297,9 @@ pub fn edges(
                 let Some(other_shape) = shapes.get(&other) else {
                     continue;
                 };
-                if let Some(v) = verifier.verify(other_shape, params) {
+                if let Some(v) = verifier.verify(other_shape, params)
+                    && (v.copy || v.score() >= params.neighbour_floor())
+                {
                     found.push(Edge {
                         a: key.min(other),
                         b: key.max(other),
@@ -325,7 +374,12 @@ impl<'a> Verifier<'a> {
             self.ranks = content_ranks(a);
             self.prepared = true;
         }
-        let similarity = ratio(self.matcher.lcs(b), a.len(), b.len());
+        // The fewest common codes that reach the threshold, a little under so rounding
+        // never turns away a pair `ratio` would accept.
+        let need = (params.min_similarity * (a.len() + b.len()) as f64 / 2.0 - 1e-9)
+            .floor()
+            .max(0.0) as usize;
+        let similarity = ratio(self.matcher.lcs_at_least(b, need)?, a.len(), b.len());
         (similarity >= params.min_similarity).then_some(similarity)
     }
 
@@ -683,7 +737,20 @@ impl Matcher {
         out.reverse();
     }
 
+    /// The LCS of the prepared sequence and `b` when it is at least `need`; gives up as
+    /// soon as what is left of `b` cannot bring it there (most candidates fail early).
+    pub fn lcs_at_least(&mut self, b: &[u16], need: usize) -> Option<usize> {
+        Some(self.run_until(b, false, need)?).filter(|&l| l >= need)
+    }
+
     fn run(&mut self, b: &[u16], keep: bool) -> usize {
+        self.run_until(b, keep, 0).unwrap_or(0)
+    }
+
+    /// The bit-parallel run; `None` once the LCS can no longer reach `need` (checked every
+    /// [`CHECK`] symbols of `b`: the LCS so far plus the symbols left).
+    fn run_until(&mut self, b: &[u16], keep: bool, need: usize) -> Option<usize> {
+        const CHECK: usize = 16;
         let words = self.words;
         self.v.clear();
         self.v.resize(words, u64::MAX);
@@ -695,13 +762,24 @@ impl Matcher {
         };
         self.v[words - 1] = last_mask;
         if self.len == 0 {
-            return 0;
+            return Some(0);
         }
         if keep {
             self.history.clear();
             self.history.reserve(b.len() * words);
         }
-        for &c in b {
+        for (j, &c) in b.iter().enumerate() {
+            if need > 0 && j % CHECK == 0 && j > 0 {
+                let so_far = self.len
+                    - self
+                        .v
+                        .iter()
+                        .map(|w| w.count_ones() as usize)
+                        .sum::<usize>();
+                if so_far + (b.len() - j) < need {
+                    return None;
+                }
+            }
             let slot = self.slots[usize::from(c)];
             if slot != 0 {
                 let mask = &self.masks[(usize::from(slot) - 1) * words..usize::from(slot) * words];
@@ -719,12 +797,14 @@ impl Matcher {
                 self.history.extend_from_slice(&self.v);
             }
         }
-        self.len
-            - self
-                .v
-                .iter()
-                .map(|w| w.count_ones() as usize)
-                .sum::<usize>()
+        Some(
+            self.len
+                - self
+                    .v
+                    .iter()
+                    .map(|w| w.count_ones() as usize)
+                    .sum::<usize>(),
+        )
     }
 }
 
@@ -933,7 +1013,16 @@ mod tests {
             let a: Vec<u16> = (0..m).map(|_| next(alphabet) as u16).collect();
             let b: Vec<u16> = (0..n).map(|_| next(alphabet) as u16).collect();
             matcher.prepare(&a);
-            assert_eq!(matcher.lcs(&b), lcs_slow(&a, &b), "{a:?} {b:?}");
+            let lcs = lcs_slow(&a, &b);
+            assert_eq!(matcher.lcs(&b), lcs, "{a:?} {b:?}");
+            // Giving up early never turns away an LCS that reaches the bar.
+            let need = next(lcs as u64 + 20) as usize;
+            let expected = (lcs >= need).then_some(lcs);
+            assert_eq!(
+                matcher.lcs_at_least(&b, need),
+                expected,
+                "{a:?} {b:?} {need}"
+            );
             matcher.release(&a);
         }
     }
@@ -1196,6 +1285,62 @@ mod tests {
             policy.clone_edges(&reversed),
             [edge(2, 4, 0.78), edge(1, 3, 0.75)]
         );
+    }
+
+    #[test]
+    fn neighbours_below_the_floor_never_change_a_clone_edge() {
+        let params = Params::default();
+        let policy = ClonePolicy::new(&params);
+        let floor = params.neighbour_floor() as f32;
+        let weak = |a, b, score| Edge {
+            copy: false,
+            ..edge(a, b, score)
+        };
+        let mut state = 7u64;
+        for _ in 0..2000 {
+            let mut edges = Vec::new();
+            for a in 1..6u64 {
+                for b in a + 1..7 {
+                    state = mix64(state);
+                    let score = (state % 1000) as f32 / 1000.0;
+                    match state >> 60 {
+                        0..=5 => {}
+                        6..=9 if score >= params.min_score as f32 => edges.push(edge(a, b, score)),
+                        _ => edges.push(weak(a, b, score)),
+                    }
+                }
+            }
+            let kept: Vec<Edge> = edges
+                .iter()
+                .filter(|e| e.copy || e.score >= floor)
+                .copied()
+                .collect();
+            assert_eq!(
+                policy.clone_edges(&edges),
+                policy.clone_edges(&kept),
+                "{edges:?}"
+            );
+        }
+        // And the verifier's edges leave such neighbours out.
+        let shape = |key, codes: &[u16], content: &[u16]| Shape {
+            key,
+            codes: codes.to_vec(),
+            copies: vec![content.to_vec()],
+        };
+        let codes: Vec<u16> = (0..40)
+            .map(|i| if i % 3 == 0 { NAME } else { 2000 + i })
+            .collect();
+        let names: Vec<u16> = (0..14).collect();
+        let other: Vec<u16> = (100..114).collect();
+        let shapes: FxHashMap<u64, Shape> =
+            [(1, shape(1, &codes, &names)), (2, shape(2, &codes, &other))]
+                .into_iter()
+                .collect();
+        let verified = Verifier::new(&shapes[&1], &mut Matcher::default())
+            .verify(&shapes[&2], &params)
+            .unwrap();
+        assert!(!verified.copy && verified.score() < params.neighbour_floor());
+        assert!(edges(&[1, 2], &[vec![2], vec![1]], &shapes, &params).is_empty());
     }
 
     fn node(key: u64, units: u32) -> Node {

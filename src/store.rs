@@ -1460,13 +1460,11 @@ impl<'t> Writer<'t> {
             .copied()
             .filter(|k| shapes.contains_key(k))
             .collect();
-        let mut candidates = Vec::with_capacity(from.len());
-        for key in &from {
-            match near::candidates(buckets, &shapes[key], params) {
-                Ok(c) => candidates.push(c),
-                Err(e) => return Ok(Err(e)),
-            }
-        }
+        let of: Vec<&near::Shape> = from.iter().map(|key| &shapes[key]).collect();
+        let candidates = match buckets.candidates_of(&of, params) {
+            Ok(c) => c,
+            Err(e) => return Ok(Err(e)),
+        };
         let missing: Vec<u64> = candidates
             .iter()
             .flatten()
