@@ -442,7 +442,10 @@ fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut (dyn Write + Send)) -> Res
         }
         Command::Rebuild(args) => {
             let db = catalogue_path(&args)?;
-            let events = pipeline::rebuild(&db)?;
+            let stderr = std::cell::RefCell::new(stderr);
+            let events = pipeline::rebuild(&db, &|m| {
+                let _ = writeln!(stderr.borrow_mut(), "cpt: {m}");
+            })?;
             writeln!(stdout, "rebuilt {} from {events} events", db.display())?;
             Ok(())
         }

@@ -1397,6 +1397,12 @@ impl Segments {
         })
     }
 
+    /// Check every chunk of the base and the delta (queries check only what they read).
+    pub fn verify(&self) -> Result<(), Damaged> {
+        self.base.verify()?;
+        self.delta.as_ref().map_or(Ok(()), Index::verify)
+    }
+
     /// The delta segment, if any, read back whole (see [`Prior`]).
     pub fn prior(&self) -> Result<Option<Prior>, Damaged> {
         let Some(d) = &self.delta else {

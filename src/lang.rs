@@ -505,10 +505,10 @@ fn compile(
     let mut named: rustc_hash::FxHashMap<&str, Vec<usize>> = rustc_hash::FxHashMap::default();
     for i in 0..count {
         let i16 = i as u16;
-        if grammar.node_kind_is_named(i16) {
-            if let Some(kind) = grammar.node_kind_for_id(i16) {
-                named.entry(kind).or_default().push(i);
-            }
+        if grammar.node_kind_is_named(i16)
+            && let Some(kind) = grammar.node_kind_for_id(i16)
+        {
+            named.entry(kind).or_default().push(i);
         }
     }
     let ids_named = |kind: &str| -> Vec<usize> { named.get(kind).cloned().unwrap_or_default() };

@@ -21,7 +21,9 @@ use crate::index::{self, Access, Index, Segments};
 use crate::lang;
 use crate::reparse::{self, Recent};
 use crate::similar::{self, Match, Own};
-use crate::store::{Candidates, Change, FileState, KnownFile, MemberRow, PatternRow, Store};
+use crate::store::{
+    Candidates, Change, FileState, KnownFile, MemberRow, PatternRow, Store, WriteLock,
+};
 
 /// Directory of the catalogue at a scanned root.
 pub const CATALOGUE_DIR: &str = ".cpt";
@@ -140,18 +142,30 @@ fn scan_scope(
     warm: Option<&Warm>,
     progress: &dyn Progress,
 ) -> Result<ScanSummary> {
-    let started = Instant::now();
     let root = options
         .root
         .canonicalize()
         .with_context(|| format!("{}: cannot scan", options.root.display()))?;
+    let _lock = WriteLock::take(&options.db, &|m| progress.warn(m))?;
+    scan_locked(&root, options, scope, warm, progress)
+}
+
+/// [`scan_scope`], holding the catalogue's write lock.
+fn scan_locked(
+    root: &Path,
+    options: &ScanOptions,
+    scope: Option<&[String]>,
+    warm: Option<&Warm>,
+    progress: &dyn Progress,
+) -> Result<ScanSummary> {
+    let started = Instant::now();
     // A watcher's scans of a few files share one connection; a scan of the whole tree wants
     // the page cache and automatic checkpoints of a connection of its own.
     let keep = warm.filter(|_| scope.is_some());
     let mut store = match keep.and_then(|w| w.take_store(&options.db)) {
         Some(store) => store,
         None => {
-            let store = open_for_scan(&root, &options.db)?;
+            let store = open_for_scan(root, &options.db)?;
             if keep.is_some() {
                 store.keep_open(true)?;
             }
@@ -162,21 +176,21 @@ fn scan_scope(
     let refingerprint = store.meta("fingerprint")?.as_deref() != Some(fingerprint_key.as_str());
     if refingerprint && scope.is_some() {
         drop(store);
-        return scan_scope(options, None, None, progress);
+        return scan_locked(root, options, None, None, progress);
     }
 
     let (known, walk) = match scope {
         None => (
             store.known_files()?,
-            discover::walk(&root, &options.settings.exclude)?,
+            discover::walk(root, &options.settings.exclude)?,
         ),
         Some(paths) => (
             store.known_files_among(paths)?,
             match warm.map(|w| w.included.lock().unwrap_or_else(|p| p.into_inner())) {
                 Some(included) if !included.is_empty() => {
-                    discover::walk_known(&root, &options.settings.exclude, paths, &included)?
+                    discover::walk_known(root, &options.settings.exclude, paths, &included)?
                 }
-                _ => discover::walk_paths(&root, &options.settings.exclude, paths)?,
+                _ => discover::walk_paths(root, &options.settings.exclude, paths)?,
             },
         ),
     };
@@ -272,10 +286,24 @@ fn scan_scope(
     // The watcher reports a scan of a few files first and then catches up
     // (`catch_up_index`): the index is not part of what it reports.
     if warm.is_none() || scope.is_none() {
-        release(
-            warm,
-            refresh_index_warm(&store, &options.db, Access::Mapped, warm)?.0,
-        );
+        let mut segments = refresh_index_warm(&store, &options.db, Access::Mapped, warm)?.0;
+        // Queries check the chunks they read; a scan of the whole tree checks them all, so
+        // damage is healed here rather than found by some later query.
+        if scope.is_none()
+            && let Err(damage) = segments.verify()
+        {
+            progress.warn(&format!("{damage}; rebuilt from the catalogue"));
+            release(warm, segments);
+            segments = rebuild_index_warm(
+                &store,
+                &options.db,
+                Access::Mapped,
+                damage.to_string(),
+                warm,
+            )?
+            .0;
+        }
+        release(warm, segments);
     }
     progress.finish();
 
@@ -534,7 +562,12 @@ fn write_all(
 }
 
 /// Recreate the catalogue's projections from its event log; returns the events replayed.
-pub fn rebuild(db: &Path) -> Result<u64> {
+pub fn rebuild(db: &Path, waiting: &dyn Fn(&str)) -> Result<u64> {
+    if !db.is_file() {
+        // Say that there is no catalogue, without making a lock file where there is none.
+        Store::open_existing(db)?;
+    }
+    let _lock = WriteLock::take(db, waiting)?;
     let mut store = Store::open_existing(db)?;
     let events = store.rebuild()?;
     rebuild_index(&store, db, Access::Mapped, "rebuild".to_string())?;
@@ -774,23 +807,23 @@ pub struct IndexStats {
 
 /// Catalogue statistics, with duplicated lines counted once however many classes cover them.
 pub fn stats(store: &Store, db: &Path, warn: &dyn Fn(&str)) -> Result<Stats> {
-    let (segments, how) = refresh_index(store, db, Access::Mapped)?;
-    warn_refresh(db, &how, warn);
-    let base = &segments.base;
-    let delta_units = segments.delta.as_ref().map_or(0, Index::units) as u64;
-    let bytes = (base.bytes_len() + segments.delta.as_ref().map_or(0, Index::bytes_len)) as u64;
-    let (bloom_bits, bloom_hashes) = base.bloom_size();
-    let index = IndexStats {
-        bytes,
-        units: base.units() as u64,
-        delta_units,
-        bytes_per_unit: bytes as f64 / (base.units() as u64 + delta_units).max(1) as f64,
-        bloom_bits,
-        bloom_hashes,
-        bloom_configured_rate: index::BLOOM_RATE,
-        bloom_expected_rate: base.bloom_expected_rate()?,
-        bloom_measured_rate: base.measured_false_positive_rate(100_000)?,
-    };
+    let index = with_index(store, db, Access::Mapped, warn, |segments| {
+        let base = &segments.base;
+        let delta_units = segments.delta.as_ref().map_or(0, Index::units) as u64;
+        let bytes = (base.bytes_len() + segments.delta.as_ref().map_or(0, Index::bytes_len)) as u64;
+        let (bloom_bits, bloom_hashes) = base.bloom_size();
+        Ok(IndexStats {
+            bytes,
+            units: base.units() as u64,
+            delta_units,
+            bytes_per_unit: bytes as f64 / (base.units() as u64 + delta_units).max(1) as f64,
+            bloom_bits,
+            bloom_hashes,
+            bloom_configured_rate: index::BLOOM_RATE,
+            bloom_expected_rate: base.bloom_expected_rate()?,
+            bloom_measured_rate: base.measured_false_positive_rate(100_000)?,
+        })
+    })?;
     let counts = store.counts()?;
     let patterns = reported_patterns(store, &Filter::default())?;
     let mut ranges: HashMap<i64, Vec<(u32, u32)>> = HashMap::new();
@@ -957,6 +990,29 @@ pub enum IndexRefresh {
     Delta,
     /// The base was rebuilt from the catalogue, for this reason (naming the file).
     Rebuilt(String),
+}
+
+/// Run `read` on the index of `db`, brought up to date first. Chunks are checked when first
+/// read, so damage can surface mid-read: then the index is rebuilt from the catalogue, `warn`
+/// hears one line, and `read` runs again once. Every command that reads the index goes
+/// through here, so each heals it alike.
+fn with_index<T>(
+    store: &Store,
+    db: &Path,
+    access: Access,
+    warn: &dyn Fn(&str),
+    read: impl Fn(&Segments) -> Result<T>,
+) -> Result<T> {
+    let (segments, how) = refresh_index(store, db, access)?;
+    warn_refresh(db, &how, warn);
+    match read(&segments) {
+        Err(e) if similar::is_damage(&e) => {
+            drop(segments);
+            warn(&format!("{e}; rebuilt from the catalogue"));
+            read(&rebuild_index(store, db, access, e.to_string())?.0)
+        }
+        other => other,
+    }
 }
 
 /// Say (in one line) why a query had to bring the index up to date: a scan leaves it up to
@@ -1239,8 +1295,6 @@ pub fn similar(
 ) -> Result<Vec<SimilarAnswer>> {
     let _snapshot = store.snapshot()?;
     let params = store.near_params()?;
-    let (mut segments, how) = refresh_index(store, db, Access::Read)?;
-    warn_refresh(db, &how, warn);
     let ask = |segments: &Segments| -> Result<Vec<SimilarAnswer>> {
         query
             .units
@@ -1271,12 +1325,5 @@ pub fn similar(
             })
             .collect()
     };
-    match ask(&segments) {
-        Err(e) if similar::is_damage(&e) => {
-            warn(&format!("{e}; rebuilt from the catalogue"));
-            segments = rebuild_index(store, db, Access::Read, e.to_string())?.0;
-            ask(&segments)
-        }
-        other => other,
-    }
+    with_index(store, db, Access::Read, warn, ask)
 }

@@ -294,6 +294,84 @@ pub struct Counts {
     pub events: u64,
 }
 
+/// The right to write a catalogue: one process at a time scans into it, applies a watched
+/// save or rebuilds it, so two writers never meet inside SQLite (where the second would fail
+/// with a lock error after its timeout, or both would create the schema). An advisory lock
+/// on the file `<db>.lock` beside the catalogue, which names its holder; the system releases
+/// it when the holder exits or dies, so a killed scan never leaves it taken.
+pub struct WriteLock {
+    _file: std::fs::File,
+}
+
+/// How long a writer waits for the lock before it says whom it is waiting for.
+const QUIET_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
+
+impl WriteLock {
+    /// The lock file of the catalogue at `db`.
+    pub fn path_for(db: &Path) -> PathBuf {
+        let mut name = db.file_name().unwrap_or_default().to_os_string();
+        name.push(".lock");
+        db.with_file_name(name)
+    }
+
+    /// Take the lock of the catalogue at `db` (creating its directory), waiting while another
+    /// process holds it; `waiting` is told once, after a moment, who that is.
+    pub fn take(db: &Path, waiting: &dyn Fn(&str)) -> Result<WriteLock, StoreError> {
+        use std::io::{Read, Seek, Write};
+        let path = Self::path_for(db);
+        let io = |source| StoreError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(io)?;
+        let started = std::time::Instant::now();
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < QUIET_WAIT => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    let mut holder = String::new();
+                    let _ = file.read_to_string(&mut holder);
+                    let holder = holder.trim();
+                    let who = if holder.is_empty() {
+                        "another cpt".to_string()
+                    } else {
+                        format!("another cpt ({holder})")
+                    };
+                    waiting(&format!(
+                        "{}: {who} is writing this catalogue; waiting for it to finish",
+                        db.display()
+                    ));
+                    file.lock().map_err(io)?;
+                    break;
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
+            }
+        }
+        // Name the holder for the next writer that has to wait (best effort: the lock holds
+        // either way).
+        let _ = file.set_len(0).and_then(|()| {
+            file.rewind()?;
+            write!(file, "pid {}", std::process::id())
+        });
+        Ok(WriteLock { _file: file })
+    }
+}
+
 /// The SQLite catalogue.
 pub struct Store {
     conn: Connection,
@@ -369,6 +447,14 @@ impl Store {
                 .conn
                 .transaction_with_behavior(TransactionBehavior::Exclusive)
                 .map_err(err)?;
+            // Another process may have migrated since the version was read: the
+            // transaction's own reading is the one that counts.
+            let now: i64 = tx
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .map_err(err)?;
+            if now > index as i64 {
+                continue;
+            }
             tx.execute_batch(sql).map_err(err)?;
             tx.pragma_update(None, "user_version", index as i64 + 1)
                 .map_err(err)?;

@@ -262,3 +262,86 @@ fn help_and_version_reach_a_buffered_stdout() {
         assert!(text.contains("cpt"), "{flag}: {text:?}");
     }
 }
+
+#[test]
+fn writers_started_together_take_turns_without_sql_errors() {
+    // Two first scans of a new tree at once, and a third a moment later: creating and
+    // migrating the catalogue is serialised, the writers take turns, and each ends as a
+    // fresh scan would.
+    for round in 0..4 {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..60 {
+            write(
+                dir.path(),
+                &format!("m{i}.py"),
+                py_function(&format!("f{i}"), 6 + i % 5),
+            );
+        }
+        let root = path_str(dir.path());
+        let start = || {
+            binary()
+                .args(["scan", root, "--quiet"])
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let children = [start(), start(), {
+            std::thread::sleep(std::time::Duration::from_millis(5 * round));
+            start()
+        }];
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(out.status.success(), "round {round}: {stderr}");
+            assert!(!stderr.contains("SQL"), "round {round}: {stderr}");
+        }
+        let fresh = tempfile::tempdir().unwrap();
+        let fresh_db = fresh.path().join("cpt.db");
+        scan(dir.path(), Some(&fresh_db));
+        crate::common::assert_same_clones(&default_db(dir.path()), &fresh_db);
+    }
+}
+
+#[test]
+fn a_second_writer_says_whom_it_waits_for_and_goes_on_when_the_first_is_done() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a.py", py_function("f", 8));
+    let db = default_db(dir.path());
+    let held = cpt::store::WriteLock::take(&db, &|_| panic!("the lock is free")).unwrap();
+    let mut child = binary()
+        .args(["scan", path_str(dir.path())])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the scan did not wait for the lock"
+    );
+    drop(held);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "another cpt (pid {}) is writing this catalogue; waiting",
+            std::process::id()
+        )),
+        "{stderr}"
+    );
+    assert_eq!(crate::common::stats(&db)["units"], 1, "{stderr}");
+
+    // `cpt rebuild` takes turns too.
+    let held = cpt::store::WriteLock::take(&db, &|_| panic!("the lock is free")).unwrap();
+    let mut child = binary()
+        .args(["rebuild", "--db", path_str(&db)])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    assert!(child.try_wait().unwrap().is_none(), "rebuild did not wait");
+    drop(held);
+    assert!(child.wait().unwrap().success());
+}

@@ -236,7 +236,7 @@ fn the_watchers_partial_class_updates_equal_a_full_read() {
         let mut text = String::from("import os\n\n");
         for k in 0..(1 + seed % 4) {
             let n = ((seed >> (4 * k + 2)) % 16) as usize;
-            let name = if (seed >> (k + 20)) % 3 == 0 {
+            let name = if (seed >> (k + 20)).is_multiple_of(3) {
                 format!("f{n}")
             } else {
                 format!("g{seed}_{k}")
@@ -244,7 +244,7 @@ fn the_watchers_partial_class_updates_equal_a_full_read() {
             text.push_str(&py_function(&name, n));
             text.push('\n');
         }
-        if seed % 5 == 0 {
+        if seed.is_multiple_of(5) {
             text.push_str(crate::common::NEAR_COPY);
         }
         text

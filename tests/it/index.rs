@@ -245,6 +245,42 @@ fn a_damaged_missing_or_stale_index_is_rebuilt_with_a_warning_and_answers_alike(
     );
 }
 
+#[test]
+fn every_command_that_opens_the_index_heals_a_damaged_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root);
+    scan(root, None);
+    let db = default_db(root);
+    let index = index::path_for(&db);
+    let good = std::fs::read(&index).unwrap();
+    let query = format!("{}:6", root.join("a.py").display());
+    let db_arg = path_str(&db);
+    let commands: [&[&str]; 4] = [
+        &["stats", "--db", db_arg],
+        &["stats", "--format", "json", "--db", db_arg],
+        &["similar", &query, "--db", db_arg],
+        // A scan with nothing to do checks the whole index, not only what it reads.
+        &["scan", path_str(root)],
+    ];
+    for args in commands {
+        for at in [good.len() / 3, good.len() / 2, good.len() - 3] {
+            let mut bytes = good.clone();
+            bytes[at] ^= 0x40;
+            std::fs::write(&index, &bytes).unwrap();
+            let run = cpt(args);
+            assert_eq!(run.code, 0, "{args:?} at {at}: {}", run.stderr);
+            assert!(
+                run.stderr.contains("rebuilt from the catalogue")
+                    && run.stderr.lines().count() == 1,
+                "{args:?} at {at}: {}",
+                run.stderr
+            );
+            assert_eq!(std::fs::read(&index).unwrap(), good, "{args:?} at {at}");
+        }
+    }
+}
+
 /// Every lookup a query can make, over every unit and shape of the catalogue, as sorted text.
 fn every_answer(segments: &Segments, contents: &index::Contents) -> Vec<String> {
     let mut out = Vec::new();

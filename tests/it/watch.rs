@@ -314,7 +314,7 @@ fn module(i: usize, version: usize) -> String {
     for v in 0..version {
         text.push_str(&format!("LEVEL_{v} = {v}\n"));
     }
-    if i % 10 == 0 {
+    if i.is_multiple_of(10) {
         text.push_str(&py_function(&format!("f{i}"), i / 10 % 8 + 4 * version));
     }
     text
