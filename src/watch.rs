@@ -352,6 +352,15 @@ pub fn watch(
         let file = config::load(&root)?;
         Ok(Settings::resolve(file.scan, options.flags.clone()))
     };
+    // Watch before the first scan: what is saved while it runs (seconds on a large tree)
+    // queues as events and is applied as soon as it ends, instead of being missed.
+    let mut watcher = notify::recommended_watcher(move |event| {
+        let _ = sender.send(Message::Event(event, Instant::now()));
+    })
+    .context("cannot start watching the file system")?;
+    watcher
+        .watch(&root, RecursiveMode::Recursive)
+        .with_context(|| format!("{}: cannot watch", root.display()))?;
     let warm = Warm::new();
     let summary = pipeline::rescan(
         &ScanOptions {
@@ -399,13 +408,6 @@ pub fn watch(
                 }
             }
         };
-    let mut watcher = notify::recommended_watcher(move |event| {
-        let _ = sender.send(Message::Event(event, Instant::now()));
-    })
-    .context("cannot start watching the file system")?;
-    watcher
-        .watch(&root, RecursiveMode::Recursive)
-        .with_context(|| format!("{}: cannot watch", root.display()))?;
     report(Report::Ready {
         root: &root,
         summary: &summary,

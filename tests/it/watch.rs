@@ -24,6 +24,13 @@ struct Watcher {
 
 impl Watcher {
     fn start(root: &Path) -> Watcher {
+        let watcher = Watcher::spawn(root);
+        watcher.next("ready");
+        watcher
+    }
+
+    /// Start `cpt watch` without waiting for its first scan to end.
+    fn spawn(root: &Path) -> Watcher {
         let mut child = binary()
             .args([
                 "watch",
@@ -49,9 +56,7 @@ impl Watcher {
                 }
             }
         });
-        let watcher = Watcher { child, lines };
-        watcher.next("ready");
-        watcher
+        Watcher { child, lines }
     }
 
     /// The next line whose `event` is `event`, skipping others.
@@ -236,6 +241,44 @@ fn after_a_burst_of_changes_the_catalogue_equals_a_fresh_scan() {
     watcher.settle();
     let fresh = fresh_scan(root);
     assert_same_clones(&default_db(root), &fresh.path().join("cpt.db"));
+}
+
+#[test]
+fn saves_made_while_the_first_scan_runs_are_applied() {
+    // A tree whose first scan takes a while, its biggest files read first: they are saved
+    // again while the scan goes on, after it read them and before it ends.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    for i in 0..1500 {
+        write(
+            root,
+            &format!("small/m{i}.py"),
+            py_function(&format!("f{i}"), 6 + i % 7),
+        );
+    }
+    let big = |i: usize, extra: &str| {
+        let mut text: String = (0..60)
+            .map(|k| py_function(&format!("big{i}_{k}"), 8 + (i * 60 + k) % 23))
+            .collect();
+        text.push_str(extra);
+        text
+    };
+    for i in 0..4 {
+        write(root, &format!("big{i}.py"), big(i, ""));
+    }
+    sync_anchor(root);
+    let watcher = Watcher::spawn(root);
+    for i in 0..4 {
+        std::thread::sleep(Duration::from_millis(150));
+        atomic_save(
+            root,
+            &format!("big{i}.py"),
+            &big(i, &py_function("during", 12)),
+        );
+    }
+    watcher.next("ready");
+    sync(&watcher, root, 0);
+    assert_equals_a_fresh_scan(root);
 }
 
 #[test]
