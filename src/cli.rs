@@ -423,7 +423,7 @@ fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut (dyn Write + Send)) -> Res
         }
         Command::Stats(args) => {
             let db = catalogue_path(&args.catalogue)?;
-            let store = Store::open_existing(&db)?;
+            let store = Store::open_for_reading(&db)?;
             let stderr = Mutex::new(stderr);
             let warn = |line: &str| {
                 let _ = writeln!(stderr.lock().expect("stderr lock"), "cpt: warning: {line}");
@@ -470,7 +470,7 @@ fn catalogue_path(args: &CatalogueArgs) -> Result<PathBuf> {
 }
 
 fn open_catalogue(args: &CatalogueArgs) -> Result<Store> {
-    Ok(Store::open_existing(&catalogue_path(args)?)?)
+    Ok(Store::open_for_reading(&catalogue_path(args)?)?)
 }
 
 fn similar(
@@ -479,7 +479,7 @@ fn similar(
     stderr: &mut (dyn Write + Send),
 ) -> Result<()> {
     let db = catalogue_path(&args.catalogue)?;
-    let store = Store::open_existing(&db)?;
+    let store = Store::open_for_reading(&db)?;
     // One read transaction for the whole query: one state of the catalogue, one lock.
     let _snapshot = store.snapshot()?;
     let root = PathBuf::from(store.meta("root")?.unwrap_or_default());

@@ -29,10 +29,11 @@ use crate::near::{self, Params};
 
 #[derive(Debug, Error)]
 pub enum StoreError {
-    #[error("{path}: {source}")]
+    /// SQLite's error, described for the user (so not a `source`: the description says it).
+    #[error("{path}: {}", describe(error))]
     Sqlite {
         path: String,
-        source: rusqlite::Error,
+        error: rusqlite::Error,
     },
     #[error("{path}: {source}")]
     Io {
@@ -48,6 +49,18 @@ pub enum StoreError {
         path: String,
         found: i64,
         known: i64,
+    },
+    #[error(
+        "{path}: made by another version of cpt and cannot be upgraded here (the directory \
+         cannot be written); scan it once where it can"
+    )]
+    ReadOnlyOld { path: String },
+    #[error(
+        "{path}: cannot take the catalogue's write lock ({source}); check that its directory can be written"
+    )]
+    Lock {
+        path: String,
+        source: std::io::Error,
     },
     #[error("{path}: event {seq} is unreadable: {message}")]
     BadEvent {
@@ -319,7 +332,7 @@ impl WriteLock {
     pub fn take(db: &Path, waiting: &dyn Fn(&str)) -> Result<WriteLock, StoreError> {
         use std::io::{Read, Seek, Write};
         let path = Self::path_for(db);
-        let io = |source| StoreError::Io {
+        let io = |source| StoreError::Lock {
             path: path.display().to_string(),
             source,
         };
@@ -400,6 +413,53 @@ impl Store {
             });
         }
         Self::connect(path)
+    }
+
+    /// Open an existing catalogue to read it. One in a directory this process cannot write
+    /// (a read-only mount, another user's tree) is read as it stands: SQLite cannot make the
+    /// files its write-ahead log needs there, and nothing can be writing it meanwhile.
+    pub fn open_for_reading(path: &Path) -> Result<Store, StoreError> {
+        match Self::open_existing(path) {
+            Err(StoreError::Sqlite { error, .. }) if cannot_write(&error) => {
+                Self::connect_immutable(path)
+            }
+            other => other,
+        }
+    }
+
+    fn connect_immutable(path: &Path) -> Result<Store, StoreError> {
+        use rusqlite::OpenFlags;
+        let err = sqlite_error(path);
+        // A URI path: percent-encode what would end or escape it.
+        let mut uri = String::from("file:");
+        for byte in path.to_string_lossy().bytes() {
+            match byte {
+                b'?' | b'#' | b'%' => uri.push_str(&format!("%{byte:02X}")),
+                _ => uri.push(byte as char),
+            }
+        }
+        uri.push_str("?immutable=1");
+        let conn = Connection::open_with_flags(
+            &uri,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI,
+        )
+        .map_err(err)?;
+        let store = Store {
+            conn,
+            path: path.to_path_buf(),
+            next_file_id: 1,
+            next_unit_id: 1,
+        };
+        let version: i64 = store
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(err)?;
+        if version != MIGRATIONS.len() as i64 {
+            return Err(StoreError::ReadOnlyOld {
+                path: path.display().to_string(),
+            });
+        }
+        Ok(store)
     }
 
     fn connect(path: &Path) -> Result<Store, StoreError> {
@@ -2476,11 +2536,50 @@ fn add_members(tx: &Transaction<'_>, id: &str, units: &[i64]) -> rusqlite::Resul
     Ok(())
 }
 
+/// Whether SQLite failed for want of write access to the catalogue or its directory.
+fn cannot_write(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::CannotOpen)
+    )
+}
+
+/// What an SQLite failure means to the user, and what to do about it: the causes a user can
+/// meet (a full disk, a read-only directory, a damaged or foreign file, another writer) in
+/// words, anything else as SQLite says it.
+fn describe(e: &rusqlite::Error) -> String {
+    use rusqlite::ErrorCode::*;
+    let Some(code) = e.sqlite_error_code() else {
+        return e.to_string();
+    };
+    let words = match code {
+        DatabaseBusy | DatabaseLocked => {
+            "another process holds the catalogue locked; try again when it is done"
+        }
+        ReadOnly => {
+            "the catalogue cannot be written (a read-only file or directory); check its \
+             permissions, or choose another place with --db"
+        }
+        DiskFull => "the disk is full; free some space and scan again",
+        CannotOpen => {
+            "cannot open the catalogue; check that its directory exists and can be written"
+        }
+        DatabaseCorrupt | NotADatabase => {
+            "not a readable cpt catalogue (damaged, or another kind of file); remove it and \
+             run `cpt scan` to make a new one"
+        }
+        PermissionDenied => "permission denied; check the catalogue's permissions",
+        SystemIoFailure => return format!("the disk failed a read or write ({e})"),
+        _ => return e.to_string(),
+    };
+    words.to_string()
+}
+
 /// Wraps SQLite errors with the catalogue's path, so every message names the file.
 fn sqlite_error(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + Copy + '_ {
-    move |source| StoreError::Sqlite {
+    move |error| StoreError::Sqlite {
         path: path.display().to_string(),
-        source,
+        error,
     }
 }
 

@@ -6,7 +6,9 @@ use std::path::Path;
 use cpt::config::Settings;
 use cpt::pipeline::{self, Progress, ScanOptions};
 
-use crate::common::{binary, classes, clones, default_db, path_str, py_function, stats, write};
+use crate::common::{
+    binary, classes, clones, default_db, path_str, py_function, scan, stats, write,
+};
 
 fn skipped(db: &Path) -> BTreeMap<String, u64> {
     serde_json::from_value(stats(db)["skipped"].clone()).unwrap()
@@ -154,4 +156,83 @@ fn an_unreadable_file_is_skipped_with_a_warning_naming_it() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(stdout.contains("1 skipped"), "{stdout}");
+}
+
+/// The built binary, run as an unprivileged user when the tests run as root (root writes
+/// anything, so permissions only bite on someone else).
+#[cfg(unix)]
+fn unprivileged() -> std::process::Command {
+    let is_root = std::fs::metadata("/proc/self")
+        .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
+        .unwrap_or(false);
+    if is_root {
+        let mut c = std::process::Command::new("setpriv");
+        c.args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            env!("CARGO_BIN_EXE_cpt"),
+        ]);
+        c
+    } else {
+        binary()
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_catalogue_that_cannot_be_written_is_still_read_and_a_scan_says_why_it_cannot_write() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "a.py", py_function("alpha", 1));
+    write(root, "b.py", py_function("beta", 1));
+    scan(root, None);
+    let expected = clones(&default_db(root));
+    // Everything readable by all, nothing writable but by its owner (another user, to the
+    // unprivileged process).
+    let mode = |path: &Path, mode| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap()
+    };
+    mode(root, 0o755);
+    mode(&root.join(".cpt"), 0o755);
+    for entry in std::fs::read_dir(root.join(".cpt")).unwrap() {
+        mode(&entry.unwrap().path(), 0o644);
+    }
+    let db = default_db(root);
+    let out = unprivileged()
+        .args(["clones", "--format", "json", "--db", path_str(&db)])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let mut got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut want = expected;
+    got["root"] = serde_json::Value::Null;
+    want["root"] = serde_json::Value::Null;
+    assert_eq!(got, want);
+    for args in [
+        vec!["stats", "--db", path_str(&db)],
+        vec![
+            "similar",
+            path_str(&root.join("a.py")),
+            "--db",
+            path_str(&db),
+        ],
+    ] {
+        let out = unprivileged().args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+    // A scan cannot write: one line naming the catalogue and what to check.
+    let out = unprivileged()
+        .args(["scan", path_str(root), "--quiet"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains(".cpt/cpt.db"), "{stderr}");
+    assert!(stderr.contains("can be written"), "{stderr}");
+    assert!(!stderr.contains("SQL"), "{stderr}");
 }
