@@ -484,14 +484,14 @@ fn similar(
     let _snapshot = store.snapshot()?;
     let root = PathBuf::from(store.meta("root")?.unwrap_or_default());
     let settings = Settings::resolve(config::load(&root)?.scan, ScanConfig::default());
-    let (query, lang, line) = if args.target == "-" {
+    let (path, rel, source, lang, line) = if args.target == "-" {
         let lang = args
             .lang
             .context("code on standard input needs --lang (such as --lang python)")?;
         let mut source = Vec::new();
         std::io::Read::read_to_end(&mut std::io::stdin(), &mut source)
             .context("cannot read standard input")?;
-        ((String::from("-"), false, source), lang, None)
+        (String::from("-"), None, source, lang, None)
     } else {
         let (file, line) = split_line(&args.target);
         let source =
@@ -503,30 +503,32 @@ fn similar(
                 .id
                 .to_string(),
         };
-        let (shown, in_catalogue) = match file.canonicalize().ok().and_then(|f| {
+        let rel = file.canonicalize().ok().and_then(|f| {
             f.strip_prefix(&root)
                 .ok()
                 .map(|r| r.to_string_lossy().replace('\\', "/"))
-        }) {
-            Some(rel) => {
-                let known = store.has_file(&rel)?;
-                (rel, known)
-            }
-            None => (file.display().to_string(), false),
-        };
-        ((shown, in_catalogue, source), lang, line)
+        });
+        let shown = rel.clone().unwrap_or_else(|| file.display().to_string());
+        (shown, rel, source, lang, line)
     };
-    let (path, in_catalogue, source) = query;
-    let units = pipeline::query_units(&lang, &source, settings.thresholds, line)?;
+    let in_catalogue = match &rel {
+        Some(rel) => store.has_file(rel)?,
+        None => false,
+    };
+    let (units, _) = pipeline::query_units(
+        &store,
+        rel.as_deref(),
+        &lang,
+        &source,
+        settings.thresholds,
+        line,
+    )?;
     if units.is_empty() {
         match line {
-            Some(line) => anyhow::bail!(
-                "{path}:{line}: no unit there (units are functions of at least {} tokens and {} lines)",
-                settings.thresholds.min_tokens,
-                settings.thresholds.min_lines
-            ),
+            Some(line) => anyhow::bail!("{path}:{line}: no function there"),
             None => anyhow::bail!(
-                "{path}: no units (functions of at least {} tokens and {} lines)",
+                "{path}: no units (functions of at least {} tokens and {} lines); ask for one \
+                 with {path}:LINE",
                 settings.thresholds.min_tokens,
                 settings.thresholds.min_lines
             ),

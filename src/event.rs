@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 pub use crate::fingerprint::Hash64;
-use crate::fingerprint::UnitPrint;
+use crate::fingerprint::{SmallFunction, UnitPrint};
 
 /// Clone type of a pattern: T1 exact, T2 renamed, T3 near-miss (weakest link of its members).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -52,6 +52,10 @@ pub struct FileRecord {
     pub id: i64,
     #[serde(flatten)]
     pub file: FileState,
+    /// The file's functions below the unit thresholds (absent from logs written before they
+    /// were recorded).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub small: Vec<SmallFunction>,
 }
 
 /// A unit as recorded in the catalogue.

@@ -165,6 +165,43 @@ pub struct FilePrint {
     pub units: Vec<UnitPrint>,
     /// ERROR and MISSING nodes tree-sitter recovered from.
     pub syntax_errors: u32,
+    /// Named functions below the thresholds, in source order: no units (too small to report
+    /// as clones), kept so that `cpt similar` can answer for any function.
+    pub small: Vec<SmallFunction>,
+}
+
+/// A named function (function, method or constructor) below the unit thresholds: where it
+/// is and its two hashes, enough to find its exact and renamed copies. Serialized as an array
+/// `[kind, name, start_line, end_line, exact, shape]` (a file may hold hundreds).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmallFunction(
+    pub UnitKind,
+    pub String,
+    pub u32,
+    pub u32,
+    pub Hash64,
+    pub Hash64,
+);
+
+impl SmallFunction {
+    /// The function as a query unit: its hashes, without the near-miss view.
+    pub fn to_unit(&self) -> UnitPrint {
+        let SmallFunction(kind, name, start_line, end_line, exact, shape) = self;
+        UnitPrint {
+            kind: *kind,
+            name: name.clone(),
+            start_line: *start_line,
+            end_line: *end_line,
+            start_byte: 0,
+            end_byte: 0,
+            tokens: 0,
+            exact: *exact,
+            shape: *shape,
+            codes: Vec::new(),
+            content: Vec::new(),
+            noise: None,
+        }
+    }
 }
 
 /// One token of the normalized stream.
@@ -479,6 +516,7 @@ pub fn fingerprint_from(
     let tokens = &flat.tokens;
     let mut hasher = UnitHasher::default();
     let mut units = Vec::new();
+    let mut small = Vec::new();
     let generated = flat.generated.then_some(Noise::Generated);
     let ignored = |first_row: u32| {
         flat.ignore_rows
@@ -500,6 +538,21 @@ pub fn fingerprint_from(
         }
         let range = &tokens[raw.first_token..raw.end_token];
         if !big_enough(range.len(), start_row, last_row) {
+            if matches!(
+                raw.kind,
+                UnitKind::Function | UnitKind::Method | UnitKind::Constructor
+            ) && !range.is_empty()
+            {
+                let (exact, shape) = hasher.hash(range, source);
+                small.push(SmallFunction(
+                    raw.kind,
+                    unit_name(lang, *node, source),
+                    start_row + 1,
+                    last_row + 1,
+                    exact,
+                    shape,
+                ));
+            }
             continue;
         }
         let (start_byte, end_byte) = (node.start_byte() as u32, node.end_byte() as u32);
@@ -689,6 +742,7 @@ pub fn fingerprint_from(
     let print = FilePrint {
         units,
         syntax_errors: flat.errors,
+        small,
     };
     (print, reusable, reused)
 }

@@ -434,6 +434,7 @@ impl Work<'_> {
             ..Processed::change(Change::Upsert {
                 file: state(size, hash, reason.as_str()),
                 units: Vec::new(),
+                small: Vec::new(),
             })
         };
         if c.size > self.settings.max_file_size {
@@ -505,6 +506,7 @@ impl Work<'_> {
             ..Processed::change(Change::Upsert {
                 file,
                 units: print.units,
+                small: print.small,
             })
         }
     }
@@ -1240,35 +1242,70 @@ pub struct SimilarQuery {
     pub units: Vec<UnitPrint>,
 }
 
-/// Fingerprint `source` as language `lang` for a query: the function-level units (blocks
-/// only when no function covers `line`), or only the innermost unit containing `line`.
+/// Where the units of a query came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QueryFrom {
+    /// The catalogue: the file is as the last scan saw it, so it was not parsed again.
+    Catalogue,
+    /// A parse of the source just now.
+    Parse,
+}
+
+/// The units to ask about in `source`, code in language `lang_id` that is the file `rel` of
+/// the catalogue's tree (None for code outside it): every function-level unit, or with
+/// `line` only the innermost function containing that line, whatever its size (the
+/// innermost block when no function contains it). A file unchanged since the last scan (its
+/// hash as the scan recorded it) is answered from the catalogue's units without parsing.
 pub fn query_units(
+    store: &Store,
+    rel: Option<&str>,
     lang_id: &str,
     source: &[u8],
     thresholds: fingerprint::Thresholds,
     line: Option<u32>,
-) -> Result<Vec<UnitPrint>> {
+) -> Result<(Vec<UnitPrint>, QueryFrom)> {
+    if let Some(rel) = rel
+        && let Some(record) = store.file(rel)?
+        && record.file.status == "indexed"
+        && record.file.lang == lang_id
+        && record.file.hash.0 == fingerprint::hash64(source)
+    {
+        let (units, small) = store.file_units(record.id)?;
+        return Ok((pick_query_units(units, small, line), QueryFrom::Catalogue));
+    }
     let lang = lang::by_id(lang_id).with_context(|| format!("unknown language `{lang_id}`"))?;
     let tree = crate::parse::parse(lang, source)?;
     let print = fingerprint::fingerprint(lang, &tree, source, thresholds);
-    let units: Vec<UnitPrint> = print.units;
-    Ok(match line {
-        None => units
+    let small = print.small.iter().map(|f| f.to_unit()).collect();
+    Ok((pick_query_units(print.units, small, line), QueryFrom::Parse))
+}
+
+/// The query units among a file's `units` and its functions below the thresholds (`small`).
+fn pick_query_units(
+    units: Vec<UnitPrint>,
+    small: Vec<UnitPrint>,
+    line: Option<u32>,
+) -> Vec<UnitPrint> {
+    let Some(line) = line else {
+        return units
             .into_iter()
             .filter(|u| u.kind != crate::lang::UnitKind::Block)
-            .collect(),
-        Some(line) => {
-            let containing = units
-                .iter()
-                .filter(|u| u.start_line <= line && line <= u.end_line);
-            let innermost = containing
-                .clone()
-                .filter(|u| u.kind != crate::lang::UnitKind::Block)
-                .min_by_key(|u| u.end_line - u.start_line)
-                .or_else(|| containing.min_by_key(|u| u.end_line - u.start_line));
-            innermost.cloned().into_iter().collect()
-        }
-    })
+            .collect();
+    };
+    let span = |u: &&UnitPrint| u.end_line - u.start_line;
+    let containing = || {
+        units
+            .iter()
+            .chain(&small)
+            .filter(move |u| u.start_line <= line && line <= u.end_line)
+    };
+    // The innermost function; blocks only when no function contains the line (statements at
+    // the top level of a script).
+    let innermost = containing()
+        .filter(|u| u.kind != crate::lang::UnitKind::Block)
+        .min_by_key(|u| span(u))
+        .or_else(|| containing().min_by_key(|u| span(u)));
+    innermost.cloned().into_iter().collect()
 }
 
 /// The answer to one query unit.

@@ -30,7 +30,8 @@ pub struct Match {
     pub pattern: Option<String>,
 }
 
-/// Where a query unit itself sits in the catalogue, so that it is not its own match.
+/// Where a query unit itself sits in the catalogue, so that neither it nor a unit nested in
+/// it or around it is its match (a function is not a copy of its own inner function).
 pub struct Own<'a> {
     pub path: &'a str,
     pub start_line: u32,
@@ -62,20 +63,52 @@ pub fn similar_to(
     min_similarity: f64,
     limit: usize,
 ) -> Result<Vec<Match>> {
-    let is_own = |hit: &Hit<'_>| {
+    let is_own = |path: &str, start_line: u32, end_line: u32| {
         own.is_some_and(|o| {
-            o.path == hit.path && o.start_line == hit.start_line && o.end_line == hit.end_line
+            o.path == path
+                && ((start_line <= o.start_line && o.end_line <= end_line)
+                    || (o.start_line <= start_line && end_line <= o.end_line))
         })
     };
+    let is_own_hit = |hit: &Hit<'_>| is_own(hit.path, hit.start_line, hit.end_line);
     let mut out: Vec<Match> = Vec::new();
     for hit in segments.exact(unit.exact.0)? {
-        if !is_own(&hit) {
+        if !is_own_hit(&hit) {
             out.push(to_match(&hit, CloneType::T1, 1.0));
         }
     }
     for hit in segments.shape(unit.shape.0)? {
-        if !is_own(&hit) && hit.exact != unit.exact.0 {
+        if !is_own_hit(&hit) && hit.exact != unit.exact.0 {
             out.push(to_match(&hit, CloneType::T2, 1.0));
+        }
+    }
+    // Functions below the unit thresholds: exact copies first, then renamed ones, each in
+    // path order and enough of them to fill the answer past the query's own and nested ones.
+    let enough = limit.saturating_add(16);
+    let exact_small = store.small_copies(unit.shape.0, Some(unit.exact.0), enough)?;
+    let renamed_small = store.small_copies(unit.shape.0, None, enough)?;
+    for copy in exact_small.into_iter().chain(
+        renamed_small
+            .into_iter()
+            .filter(|c| c.exact != unit.exact.0),
+    ) {
+        if !is_own(&copy.path, copy.start_line, copy.end_line) {
+            let clone_type = if copy.exact == unit.exact.0 {
+                CloneType::T1
+            } else {
+                CloneType::T2
+            };
+            out.push(Match {
+                path: copy.path,
+                start_line: copy.start_line,
+                end_line: copy.end_line,
+                lang: copy.lang,
+                kind: copy.kind,
+                name: copy.name,
+                clone_type,
+                similarity: 1.0,
+                pattern: None,
+            });
         }
     }
     if !unit.codes.is_empty() && min_similarity <= 1.0 {
@@ -110,7 +143,7 @@ pub fn similar_to(
             let key = shape.key;
             let hits = segments.shape(key)?;
             for hit in &hits {
-                if !is_own(hit) {
+                if !is_own_hit(hit) {
                     out.push(to_match(hit, CloneType::T3, sim));
                 }
             }

@@ -22,7 +22,7 @@ use thiserror::Error;
 use crate::detect::{self, Class, Member};
 pub use crate::event::FileState;
 use crate::event::{CloneType, Event, FileRecord, Hash64, PatternSummary, UnitRecord};
-use crate::fingerprint::{self, Noise, Sketch, UnitPrint};
+use crate::fingerprint::{self, Noise, Sketch, SmallFunction, UnitPrint};
 use crate::index::{self, Segments};
 use crate::lang::UnitKind;
 use crate::near::{self, Params};
@@ -178,6 +178,21 @@ ALTER TABLE shapes DROP COLUMN names;
 ALTER TABLE near ADD COLUMN score REAL NOT NULL DEFAULT 0;
 ALTER TABLE near ADD COLUMN copy INTEGER NOT NULL DEFAULT 0;
 "#,
+    // Functions below the unit thresholds, for `cpt similar` on any function. One index
+    // serves both lookups: an exact copy has the query's shape too.
+    r#"
+CREATE TABLE small_functions (
+    file_id INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    start_line INTEGER NOT NULL,
+    end_line INTEGER NOT NULL,
+    exact_hash INTEGER NOT NULL,
+    shape_hash INTEGER NOT NULL
+);
+CREATE INDEX small_by_file ON small_functions(file_id);
+CREATE INDEX small_by_shape ON small_functions(shape_hash, exact_hash, file_id, start_line);
+"#,
 ];
 
 /// The projection tables, in the order they are dumped and cleared.
@@ -190,6 +205,11 @@ const PROJECTIONS: &[(&str, &str)] = &[
         "units",
         "SELECT id, file_id, kind, name, start_line, end_line, start_byte, end_byte, tokens, exact_hash, shape_hash, \
          codes, noise, content FROM units ORDER BY id",
+    ),
+    (
+        "small_functions",
+        "SELECT file_id, kind, name, start_line, end_line, exact_hash, shape_hash FROM small_functions \
+         ORDER BY file_id, start_line, end_line, name",
     ),
     (
         "patterns",
@@ -239,6 +259,18 @@ pub struct KnownFile {
     pub status: String,
 }
 
+/// A function below the unit thresholds, found by [`Store::small_copies`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SmallCopy {
+    pub path: String,
+    pub lang: String,
+    pub kind: String,
+    pub name: String,
+    pub start_line: u32,
+    pub end_line: u32,
+    pub exact: u64,
+}
+
 /// One change for the writer.
 #[derive(Clone, Debug)]
 pub enum Change {
@@ -246,6 +278,8 @@ pub enum Change {
     Upsert {
         file: FileState,
         units: Vec<UnitPrint>,
+        /// Its functions below the unit thresholds.
+        small: Vec<SmallFunction>,
     },
     /// Metadata changed, content did not.
     Touch {
@@ -754,6 +788,108 @@ impl Store {
     /// The catalogue file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// A file of the catalogue by its root-relative path, with what a scan recorded of it.
+    pub fn file(&self, path: &str) -> Result<Option<FileRecord>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT id, path, lang, size, mtime_ns, hash, lines, syntax_errors, status FROM files \
+                 WHERE path = ?1",
+                [path],
+                |r| {
+                    Ok(FileRecord {
+                        id: r.get(0)?,
+                        file: FileState {
+                            path: r.get(1)?,
+                            lang: r.get(2)?,
+                            size: r.get::<_, i64>(3)? as u64,
+                            mtime_ns: r.get(4)?,
+                            hash: Hash64(r.get::<_, i64>(5)? as u64),
+                            lines: r.get(6)?,
+                            syntax_errors: r.get(7)?,
+                            status: r.get(8)?,
+                        },
+                        small: Vec::new(),
+                    })
+                },
+            )
+            .optional()
+            .map_err(self.err())
+    }
+
+    /// A file's units as the last scan fingerprinted them (blocks included), and its
+    /// functions below the unit thresholds as query units ([`SmallFunction::to_unit`]).
+    pub fn file_units(&self, file_id: i64) -> Result<(Vec<UnitPrint>, Vec<UnitPrint>), StoreError> {
+        let units = units_of(&self.conn, file_id)
+            .map_err(self.err())?
+            .into_iter()
+            .map(|r| r.unit)
+            .collect();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT kind, name, start_line, end_line, exact_hash, shape_hash FROM small_functions \
+                 WHERE file_id = ?1 ORDER BY start_line, end_line",
+            )
+            .map_err(self.err())?;
+        let small = stmt
+            .query_map([file_id], |r| {
+                let kind: String = r.get(0)?;
+                Ok(SmallFunction(
+                    UnitKind::parse(&kind).unwrap_or(UnitKind::Function),
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    Hash64(r.get::<_, i64>(4)? as u64),
+                    Hash64(r.get::<_, i64>(5)? as u64),
+                )
+                .to_unit())
+            })
+            .map_err(self.err())?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(self.err())?;
+        Ok((units, small))
+    }
+
+    /// Functions below the unit thresholds with this shape (renamed copies) or, when `exact`
+    /// is given, only those with this exact hash too (exact copies); at most `limit`, the
+    /// first in the index's order (exact hash, file, line), so that a shape shared by
+    /// thousands of accessors costs `limit` rows, not a sort of thousands.
+    pub fn small_copies(
+        &self,
+        shape: u64,
+        exact: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<SmallCopy>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT f.path, f.lang, s.kind, s.name, s.start_line, s.end_line, s.exact_hash \
+                 FROM (SELECT * FROM small_functions WHERE shape_hash = ?1 AND exact_hash >= ?2 \
+                       AND exact_hash <= ?3 ORDER BY exact_hash, file_id, start_line LIMIT ?4) s \
+                 JOIN files f ON f.id = s.file_id ORDER BY s.exact_hash, s.file_id, s.start_line",
+            )
+            .map_err(self.err())?;
+        let (low, high) = match exact {
+            Some(e) => (e as i64, e as i64),
+            None => (i64::MIN, i64::MAX),
+        };
+        let rows = stmt
+            .query_map(params![shape as i64, low, high, limit as i64], |r| {
+                Ok(SmallCopy {
+                    path: r.get(0)?,
+                    lang: r.get(1)?,
+                    kind: r.get(2)?,
+                    name: r.get(3)?,
+                    start_line: r.get(4)?,
+                    end_line: r.get(5)?,
+                    exact: r.get::<_, i64>(6)? as u64,
+                })
+            })
+            .map_err(self.err())?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(self.err())
     }
 
     /// Whether the catalogue has a file at this root-relative path.
@@ -1320,13 +1456,13 @@ impl<'t> Writer<'t> {
 
     fn change(&mut self, change: Change) -> rusqlite::Result<()> {
         match change {
-            Change::Upsert { file, units } => {
+            Change::Upsert { file, units, small } => {
                 let existing = self.file_id(&file.path)?;
                 let id = existing.unwrap_or_else(|| {
                     self.next_file_id += 1;
                     self.next_file_id - 1
                 });
-                let record = FileRecord { id, file };
+                let record = FileRecord { id, file, small };
                 let old = if existing.is_some() {
                     self.emit(Event::FileChanged(record))?;
                     self.units_of(id)?
@@ -1356,34 +1492,7 @@ impl<'t> Writer<'t> {
     }
 
     fn units_of(&self, file_id: i64) -> rusqlite::Result<Vec<UnitRecord>> {
-        let mut stmt = self.tx.prepare_cached(
-            "SELECT id, kind, name, start_line, end_line, start_byte, end_byte, tokens, exact_hash, shape_hash, \
-             codes, noise, content FROM units WHERE file_id = ?1 ORDER BY id",
-        )?;
-        let rows = stmt.query_map([file_id], |r| {
-            let kind: String = r.get(1)?;
-            Ok(UnitRecord {
-                id: r.get(0)?,
-                file_id,
-                unit: UnitPrint {
-                    kind: UnitKind::parse(&kind).unwrap_or(UnitKind::Function),
-                    name: r.get(2)?,
-                    start_line: r.get(3)?,
-                    end_line: r.get(4)?,
-                    start_byte: r.get(5)?,
-                    end_byte: r.get(6)?,
-                    tokens: r.get(7)?,
-                    exact: Hash64(r.get::<_, i64>(8)? as u64),
-                    shape: Hash64(r.get::<_, i64>(9)? as u64),
-                    codes: codes_from_blob(r.get::<_, Option<Vec<u8>>>(10)?),
-                    noise: r
-                        .get::<_, Option<String>>(11)?
-                        .and_then(|n| Noise::parse(&n)),
-                    content: codes_from_blob(r.get::<_, Option<Vec<u8>>>(12)?),
-                },
-            })
-        })?;
-        rows.collect()
+        units_of(self.tx, file_id)
     }
 
     /// Replace a file's units: units identical in every field keep their ids; units whose
@@ -2339,7 +2448,24 @@ fn decode_event(path: &Path, seq: i64, data: &str) -> Result<Event, StoreError> 
 fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()> {
     match event {
         Event::FileAdded(record) | Event::FileChanged(record) => {
-            let FileRecord { id, file: f } = record;
+            let FileRecord { id, file: f, small } = record;
+            tx.prepare_cached("DELETE FROM small_functions WHERE file_id = ?1")?
+                .execute([id])?;
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO small_functions (file_id, kind, name, start_line, end_line, exact_hash, \
+                 shape_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            for SmallFunction(kind, name, start, end, exact, shape) in small {
+                insert.execute(params![
+                    id,
+                    kind.as_str(),
+                    name,
+                    start,
+                    end,
+                    exact.0 as i64,
+                    shape.0 as i64
+                ])?;
+            }
             tx.prepare_cached(
                 "INSERT INTO files (id, path, lang, size, mtime_ns, hash, lines, syntax_errors, status) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
@@ -2364,6 +2490,8 @@ fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()> {
         }
         Event::FileRemoved { id, .. } => {
             tx.prepare_cached("DELETE FROM files WHERE id = ?1")?
+                .execute([id])?;
+            tx.prepare_cached("DELETE FROM small_functions WHERE file_id = ?1")?
                 .execute([id])?;
         }
         Event::UnitAdded(record) => {
@@ -2536,6 +2664,38 @@ fn add_members(tx: &Transaction<'_>, id: &str, units: &[i64]) -> rusqlite::Resul
     Ok(())
 }
 
+/// A file's units, in the order they were added.
+fn units_of(conn: &Connection, file_id: i64) -> rusqlite::Result<Vec<UnitRecord>> {
+    let mut stmt = conn.prepare_cached(
+            "SELECT id, kind, name, start_line, end_line, start_byte, end_byte, tokens, exact_hash, shape_hash, \
+             codes, noise, content FROM units WHERE file_id = ?1 ORDER BY id",
+        )?;
+    let rows = stmt.query_map([file_id], |r| {
+        let kind: String = r.get(1)?;
+        Ok(UnitRecord {
+            id: r.get(0)?,
+            file_id,
+            unit: UnitPrint {
+                kind: UnitKind::parse(&kind).unwrap_or(UnitKind::Function),
+                name: r.get(2)?,
+                start_line: r.get(3)?,
+                end_line: r.get(4)?,
+                start_byte: r.get(5)?,
+                end_byte: r.get(6)?,
+                tokens: r.get(7)?,
+                exact: Hash64(r.get::<_, i64>(8)? as u64),
+                shape: Hash64(r.get::<_, i64>(9)? as u64),
+                codes: codes_from_blob(r.get::<_, Option<Vec<u8>>>(10)?),
+                noise: r
+                    .get::<_, Option<String>>(11)?
+                    .and_then(|n| Noise::parse(&n)),
+                content: codes_from_blob(r.get::<_, Option<Vec<u8>>>(12)?),
+            },
+        })
+    })?;
+    rows.collect()
+}
+
 /// Whether SQLite failed for want of write access to the catalogue or its directory.
 fn cannot_write(e: &rusqlite::Error) -> bool {
     matches!(
@@ -2654,6 +2814,7 @@ mod tests {
                 vec![Change::Upsert {
                     file: file("a.py"),
                     units: vec![],
+                    small: vec![],
                 }],
             )
             .unwrap();
@@ -2675,10 +2836,12 @@ mod tests {
                     Change::Upsert {
                         file: file("a.py"),
                         units: vec![unit("f", 1, 10, 100), unit("g", 20, 11, 200)],
+                        small: vec![],
                     },
                     Change::Upsert {
                         file: file("b.py"),
                         units: vec![unit("f2", 1, 10, 100)],
+                        small: vec![],
                     },
                 ],
             )
@@ -2698,6 +2861,7 @@ mod tests {
                 vec![Change::Upsert {
                     file: file("c.py"),
                     units: vec![unit("h", 1, 12, 100), unit("g2", 30, 11, 200)],
+                    small: vec![],
                 }],
             )
             .unwrap();
@@ -2743,6 +2907,7 @@ mod tests {
                 vec![Change::Upsert {
                     file: file("a.py"),
                     units: vec![unit("f", 1, 10, 100), unit("g", 20, 11, 200)],
+                    small: vec![],
                 }],
             )
             .unwrap();
@@ -2753,6 +2918,7 @@ mod tests {
                 vec![Change::Upsert {
                     file: file("a.py"),
                     units: vec![unit("f", 1, 10, 100), unit("g", 20, 13, 300)],
+                    small: vec![],
                 }],
             )
             .unwrap();
@@ -2777,6 +2943,7 @@ mod tests {
             let change = Change::Upsert {
                 file: file(path),
                 units,
+                small: vec![],
             };
             store.apply_changes(scan, vec![change]).unwrap();
         };

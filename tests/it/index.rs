@@ -162,7 +162,7 @@ fn similar_explains_bad_requests_in_one_line() {
     ]);
     assert_eq!(run.code, 2);
     assert!(
-        run.stderr.contains("a.py:1: no unit there"),
+        run.stderr.contains("a.py:1: no function there"),
         "{}",
         run.stderr
     );

@@ -9,4 +9,5 @@ mod incremental;
 mod index;
 mod mutation;
 mod near_miss;
+mod similar;
 mod watch;
