@@ -408,6 +408,7 @@ pub(crate) fn one_line(e: &anyhow::Error) -> String {
 fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut (dyn Write + Send)) -> Result<()> {
     match cli.command {
         Command::Scan(args) => {
+            check_root(&args.path)?;
             limit_allocator_arenas();
             scan(args, stdout, stderr)
         }
@@ -437,6 +438,7 @@ fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut (dyn Write + Send)) -> Res
         }
         Command::Similar(args) => similar(args, stdout, stderr),
         Command::Watch(args) => {
+            check_root(&args.scan.path)?;
             limit_allocator_arenas();
             watch(args, stdout, stderr)
         }
@@ -453,6 +455,21 @@ fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut (dyn Write + Send)) -> Res
             clap_complete::generate(shell.generator(), &mut command(), "cpt", stdout);
             Ok(())
         }
+    }
+}
+
+/// A tree to scan or watch is a directory that exists.
+fn check_root(path: &std::path::Path) -> Result<()> {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => Ok(()),
+        Ok(_) => anyhow::bail!(
+            "{}: not a directory; scan the directory that holds it",
+            path.display()
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            anyhow::bail!("{}: no such directory", path.display())
+        }
+        Err(e) => anyhow::bail!("{}: cannot scan: {e}", path.display()),
     }
 }
 

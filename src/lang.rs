@@ -409,6 +409,11 @@ pub fn all() -> &'static [&'static Language] {
     LANGS.get_or_init(|| load().unwrap_or_else(|e| broken(&e)))
 }
 
+/// The ids of the built-in languages, in their order.
+pub fn ids() -> impl Iterator<Item = &'static str> {
+    BUILT_IN.iter().map(|&(id, _, _)| id)
+}
+
 /// The language with this id.
 pub fn by_id(id: &str) -> Option<&'static Language> {
     let index = BUILT_IN.iter().position(|&(i, _, _)| i == id)?;

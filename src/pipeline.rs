@@ -1273,7 +1273,10 @@ pub fn query_units(
         let (units, small) = store.file_units(record.id)?;
         return Ok((pick_query_units(units, small, line), QueryFrom::Catalogue));
     }
-    let lang = lang::by_id(lang_id).with_context(|| format!("unknown language `{lang_id}`"))?;
+    let lang = lang::by_id(lang_id).with_context(|| {
+        let known: Vec<&str> = lang::ids().collect();
+        format!("unknown language `{lang_id}` (known: {})", known.join(", "))
+    })?;
     let tree = crate::parse::parse(lang, source)?;
     let print = fingerprint::fingerprint(lang, &tree, source, thresholds);
     let small = print.small.iter().map(|f| f.to_unit()).collect();

@@ -43,7 +43,8 @@ pub enum StoreError {
     #[error("{path}: no catalogue here; run `cpt scan` first")]
     Missing { path: String },
     #[error(
-        "{path}: catalogue schema version {found} is newer than this cpt understands ({known})"
+        "{path}: catalogue schema version {found} is newer than this cpt understands ({known}); \
+         use a newer cpt, or remove the catalogue and scan again"
     )]
     TooNew {
         path: String,
@@ -62,7 +63,10 @@ pub enum StoreError {
         path: String,
         source: std::io::Error,
     },
-    #[error("{path}: event {seq} is unreadable: {message}")]
+    #[error(
+        "{path}: event {seq} is unreadable ({message}); the event log is damaged: remove the \
+         catalogue and scan again"
+    )]
     BadEvent {
         path: String,
         seq: i64,

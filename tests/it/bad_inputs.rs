@@ -236,3 +236,146 @@ fn a_catalogue_that_cannot_be_written_is_still_read_and_a_scan_says_why_it_canno
     assert!(stderr.contains("can be written"), "{stderr}");
     assert!(!stderr.contains("SQL"), "{stderr}");
 }
+
+/// README's list of messages: each failure a user can cause is one line on stderr naming the
+/// file and the cause (and what to do, where there is something), exit code 2.
+#[test]
+fn every_failure_a_user_can_cause_is_one_line_naming_the_file_and_the_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("tree");
+    write(&root, "a.py", "def f(a):\n    return a\n\n\nX = 1\n");
+    write(&root, "notes.txt", "x");
+    scan(&root, None);
+    let db = default_db(&root);
+    let db = path_str(&db);
+    let at = |rel: &str| root.join(rel).display().to_string();
+    let garbage = dir.path().join("garbage.db");
+    std::fs::write(&garbage, "not a database at all, not even close").unwrap();
+    let other = dir.path().join("other");
+    write(&other, "b.py", "def g():\n    pass\n");
+    let bad_toml = dir.path().join("bad-toml");
+    write(&bad_toml, "cpt.toml", "[scan]\nmin_tokens = \"many\"\n");
+    let unknown_key = dir.path().join("unknown-key");
+    write(&unknown_key, "cpt.toml", "[scan]\nmin_token = 5\n");
+    let cases: Vec<(Vec<String>, &[&str])> = vec![
+        (
+            vec!["scan".into(), at("missing")],
+            &["missing: no such directory"],
+        ),
+        (
+            vec!["scan".into(), at("a.py")],
+            &["a.py: not a directory", "the directory that holds it"],
+        ),
+        (
+            vec!["scan".into(), at(""), "--exclude".into(), "[".into()],
+            &["--exclude", "["],
+        ),
+        (
+            vec!["scan".into(), path_str(&bad_toml).into()],
+            &["cpt.toml: invalid type", "(line 2)"],
+        ),
+        (
+            vec!["scan".into(), path_str(&unknown_key).into()],
+            &["cpt.toml: unknown field `min_token`", "(line 2)"],
+        ),
+        (
+            vec![
+                "scan".into(),
+                path_str(&other).into(),
+                "--db".into(),
+                db.into(),
+            ],
+            &["cpt.db: this catalogue belongs to", "use --db"],
+        ),
+        (
+            vec!["clones".into(), "--db".into(), at("nowhere.db")],
+            &["nowhere.db: no catalogue here", "run `cpt scan` first"],
+        ),
+        (
+            vec!["clones".into(), "--db".into(), path_str(&garbage).into()],
+            &["garbage.db: not a readable cpt catalogue", "remove it"],
+        ),
+        (
+            vec![
+                "clones".into(),
+                "--db".into(),
+                db.into(),
+                "--path".into(),
+                "[".into(),
+            ],
+            &["--path [: not a valid glob"],
+        ),
+        (
+            vec![
+                "similar".into(),
+                format!("{}:5", at("a.py")),
+                "--db".into(),
+                db.into(),
+            ],
+            &["a.py:5: no function there"],
+        ),
+        (
+            vec!["similar".into(), at("gone.py"), "--db".into(), db.into()],
+            &["gone.py: cannot read"],
+        ),
+        (
+            vec!["similar".into(), at("notes.txt"), "--db".into(), db.into()],
+            &["notes.txt: unknown language; pass --lang"],
+        ),
+        (
+            vec!["similar".into(), "-".into(), "--db".into(), db.into()],
+            &["standard input needs --lang"],
+        ),
+        (
+            vec![
+                "similar".into(),
+                at("a.py"),
+                "--lang".into(),
+                "cobol".into(),
+                "--db".into(),
+                db.into(),
+            ],
+            &["unknown language `cobol` (known: ", "python"],
+        ),
+    ];
+    for (args, wanted) in &cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let run = crate::common::cpt(&args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert_eq!(run.stderr.lines().count(), 1, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.starts_with("cpt: "), "{args:?}: {}", run.stderr);
+        for w in *wanted {
+            assert!(run.stderr.contains(w), "{args:?}: {} lacks {w}", run.stderr);
+        }
+        assert!(!run.stderr.contains("SQL"), "{args:?}: {}", run.stderr);
+    }
+    // A catalogue from a newer cpt, and a damaged event log.
+    let new_db = dir.path().join("new.db");
+    std::fs::copy(default_db(&root), &new_db).unwrap();
+    let conn = rusqlite::Connection::open(&new_db).unwrap();
+    conn.execute_batch("PRAGMA user_version = 999").unwrap();
+    drop(conn);
+    let run = crate::common::cpt(&["clones", "--db", path_str(&new_db)]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("new.db: catalogue schema version 999 is newer")
+            && run.stderr.contains("use a newer cpt"),
+        "{}",
+        run.stderr
+    );
+    let conn = rusqlite::Connection::open(default_db(&root)).unwrap();
+    conn.execute_batch(
+        "DROP TRIGGER events_are_append_only_update; UPDATE events SET data = '{broken' WHERE seq = 1",
+    )
+    .unwrap();
+    drop(conn);
+    let run = crate::common::cpt(&["rebuild", "--db", db]);
+    assert_eq!(run.code, 2);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cpt.db: event 1 is unreadable") && run.stderr.contains("remove the"),
+        "{}",
+        run.stderr
+    );
+}
