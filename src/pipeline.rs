@@ -1270,7 +1270,7 @@ pub fn query_units(
         && record.file.lang == lang_id
         && record.file.hash.0 == fingerprint::hash64(source)
     {
-        let (units, small) = store.file_units(record.id)?;
+        let (units, small) = store.file_units(record.id, line)?;
         return Ok((pick_query_units(units, small, line), QueryFrom::Catalogue));
     }
     let lang = lang::by_id(lang_id).with_context(|| {

@@ -823,9 +823,14 @@ impl Store {
     }
 
     /// A file's units as the last scan fingerprinted them (blocks included), and its
-    /// functions below the unit thresholds as query units ([`SmallFunction::to_unit`]).
-    pub fn file_units(&self, file_id: i64) -> Result<(Vec<UnitPrint>, Vec<UnitPrint>), StoreError> {
-        let units = units_of(&self.conn, file_id)
+    /// functions below the unit thresholds as query units ([`SmallFunction::to_unit`]); with
+    /// `line`, only those containing it.
+    pub fn file_units(
+        &self,
+        file_id: i64,
+        line: Option<u32>,
+    ) -> Result<(Vec<UnitPrint>, Vec<UnitPrint>), StoreError> {
+        let units = units_of(&self.conn, file_id, line)
             .map_err(self.err())?
             .into_iter()
             .map(|r| r.unit)
@@ -834,11 +839,12 @@ impl Store {
             .conn
             .prepare_cached(
                 "SELECT kind, name, start_line, end_line, exact_hash, shape_hash FROM small_functions \
-                 WHERE file_id = ?1 ORDER BY start_line, end_line",
+                 WHERE file_id = ?1 AND (?2 IS NULL OR (start_line <= ?2 AND end_line >= ?2)) \
+                 ORDER BY start_line, end_line",
             )
             .map_err(self.err())?;
         let small = stmt
-            .query_map([file_id], |r| {
+            .query_map(params![file_id, line], |r| {
                 let kind: String = r.get(0)?;
                 Ok(SmallFunction(
                     UnitKind::parse(&kind).unwrap_or(UnitKind::Function),
@@ -1496,7 +1502,7 @@ impl<'t> Writer<'t> {
     }
 
     fn units_of(&self, file_id: i64) -> rusqlite::Result<Vec<UnitRecord>> {
-        units_of(self.tx, file_id)
+        units_of(self.tx, file_id, None)
     }
 
     /// Replace a file's units: units identical in every field keep their ids; units whose
@@ -2668,13 +2674,18 @@ fn add_members(tx: &Transaction<'_>, id: &str, units: &[i64]) -> rusqlite::Resul
     Ok(())
 }
 
-/// A file's units, in the order they were added.
-fn units_of(conn: &Connection, file_id: i64) -> rusqlite::Result<Vec<UnitRecord>> {
+/// A file's units (only those containing `line`, when given), in the order they were added.
+fn units_of(
+    conn: &Connection,
+    file_id: i64,
+    line: Option<u32>,
+) -> rusqlite::Result<Vec<UnitRecord>> {
     let mut stmt = conn.prepare_cached(
             "SELECT id, kind, name, start_line, end_line, start_byte, end_byte, tokens, exact_hash, shape_hash, \
-             codes, noise, content FROM units WHERE file_id = ?1 ORDER BY id",
+             codes, noise, content FROM units WHERE file_id = ?1 \
+             AND (?2 IS NULL OR (start_line <= ?2 AND end_line >= ?2)) ORDER BY id",
         )?;
-    let rows = stmt.query_map([file_id], |r| {
+    let rows = stmt.query_map(params![file_id, line], |r| {
         let kind: String = r.get(1)?;
         Ok(UnitRecord {
             id: r.get(0)?,
