@@ -366,23 +366,36 @@ pub fn build(contents: &Contents) -> Vec<u8> {
         out.extend_from_slice(&(offset + body_start as u64).to_le_bytes());
         out.extend_from_slice(&len.to_le_bytes());
     }
-    let header_hash = *blake3::hash(&out).as_bytes();
-    out.extend_from_slice(&header_hash);
-    debug_assert_eq!(out.len(), HEADER_LEN);
     out.resize(body_start, 0);
     for section in sections {
         out.resize((out.len() - body_start).next_multiple_of(8) + body_start, 0);
         out.extend_from_slice(&section);
     }
     debug_assert_eq!(out.len(), body_start + body_len);
-    let (head, body) = out.split_at_mut(body_start);
+    seal(&mut out);
+    out
+}
+
+/// Write the checksums of an index image in place: the header's hash, and the hash of each
+/// chunk of the body into the chunk table, the body starting where the header's first section
+/// offset says. [`build`] seals what it makes; a test or fuzz target that changes an image
+/// seals it again so that the reader's structural checks, not its checksums, judge the change.
+/// An image too short for a header, or whose body start is out of place, is left as it is,
+/// except for the chunks that fit.
+pub fn seal(image: &mut [u8]) {
+    if image.len() < HEADER_LEN {
+        return;
+    }
+    let body_start = (u64_at(image, 24 + 8 * FIELDS) as usize).clamp(HEADER_LEN, image.len());
+    let (head, body) = image.split_at_mut(body_start);
     for (chunk, hash) in body
         .chunks(CHUNK)
         .zip(head[HEADER_LEN..].chunks_exact_mut(CHUNK_HASH))
     {
         hash.copy_from_slice(&blake3::hash(chunk).as_bytes()[..CHUNK_HASH]);
     }
-    out
+    let header_hash = *blake3::hash(&head[..HEADER_LEN - 32]).as_bytes();
+    head[HEADER_LEN - 32..HEADER_LEN].copy_from_slice(&header_hash);
 }
 
 /// Bits of a band key that pick its directory slot: about [`DIR_SLOT`] entries a slot.
