@@ -690,14 +690,19 @@ impl Index {
         if blake3::hash(&b[..HEADER_LEN - 32]).as_bytes() != &b[HEADER_LEN - 32..HEADER_LEN] {
             return Err(corrupt("header checksum mismatch"));
         }
-        let sizes_ok = sections[UNITS].1 == units as usize * UNIT_LEN
-            && sections[BY_SHAPE].1 == units as usize * 4
-            && sections[BAND_TABLE].1 == band_entries as usize * 8
+        // A count from the file times a record size can overflow, and a wrapped product
+        // could match the section's length.
+        let holds = |section: usize, count: u64, each: usize| {
+            (count as usize).checked_mul(each) == Some(sections[section].1)
+        };
+        let sizes_ok = holds(UNITS, units, UNIT_LEN)
+            && holds(BY_SHAPE, units, 4)
+            && holds(BAND_TABLE, band_entries, 8)
             && sections[NEAR].1 % NEAR_LEN == 0
             && dir_bits <= 24
             && sections[BAND_DIR].1 == ((1usize << dir_bits) + 1) * 4
-            && sections[FILES].1 == files as usize * 12
-            && sections[PATTERNS].1 == patterns as usize * 8
+            && holds(FILES, files, 12)
+            && holds(PATTERNS, patterns, 8)
             && sections[BLOOM].1 as u64 * 8 == bloom_bits
             && sections[DISSOLVED].1 % 8 == 0
             && bloom_bits > 0

@@ -13,7 +13,11 @@ use libfuzzer_sys::fuzz_target;
 fn root() -> &'static tempfile::TempDir {
     static ROOT: OnceLock<tempfile::TempDir> = OnceLock::new();
     ROOT.get_or_init(|| {
-        let dir = tempfile::tempdir().expect("a temporary directory");
+        let dir = tempfile::Builder::new()
+            // Memory: the files written for each input cost no disk I/O.
+            .tempdir_in("/dev/shm")
+            .or_else(|_| tempfile::tempdir())
+            .expect("a temporary directory");
         std::fs::create_dir(dir.path().join("src")).expect("a subdirectory");
         std::fs::write(dir.path().join("src/a.py"), "def f():\n    return 1\n").expect("a file");
         dir

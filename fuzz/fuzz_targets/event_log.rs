@@ -20,7 +20,11 @@ use libfuzzer_sys::fuzz_target;
 fn template() -> &'static (tempfile::TempDir, PathBuf) {
     static TEMPLATE: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
     TEMPLATE.get_or_init(|| {
-        let dir = tempfile::tempdir().expect("a temporary directory");
+        let dir = tempfile::Builder::new()
+            // Memory: nothing waits on the disk (the catalogue and the index fsync).
+            .tempdir_in("/dev/shm")
+            .or_else(|_| tempfile::tempdir())
+            .expect("a temporary directory");
         let db = dir.path().join("template.db");
         drop(Store::open(&db).expect("an empty catalogue"));
         (dir, db)
