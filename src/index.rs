@@ -680,7 +680,11 @@ impl Index {
             end = end.max(offset.saturating_add(len));
         }
         let body_start = sections[0].0;
-        if body_start < HEADER_LEN || end != len || end < body_start {
+        if body_start < HEADER_LEN
+            || end != len
+            || end < body_start
+            || sections.iter().any(|&(offset, _)| offset < body_start)
+        {
             return Err(corrupt("truncated or sections out of bounds"));
         }
         let chunks = (len - body_start).div_ceil(CHUNK);
@@ -704,6 +708,7 @@ impl Index {
             && holds(FILES, files, 12)
             && holds(PATTERNS, patterns, 8)
             && sections[BLOOM].1 as u64 * 8 == bloom_bits
+            && bloom_bits % 64 == 0
             && sections[DISSOLVED].1 % 8 == 0
             && bloom_bits > 0
             && bloom_hashes > 0;

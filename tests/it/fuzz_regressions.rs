@@ -12,6 +12,8 @@ const FIELD: usize = 16;
 const SECTION_TABLE: usize = 80;
 /// Section numbers, as `src/index.rs` orders them.
 const UNITS: usize = 2;
+const BLOOM: usize = 6;
+const HEADER_LEN: usize = 304;
 
 /// The index of a small scanned tree.
 fn real_index() -> Vec<u8> {
@@ -116,4 +118,34 @@ fn a_unit_count_whose_size_overflows_is_refused() {
             .iter()
             .all(Result::is_ok)
     );
+}
+
+/// index_reader: a section that starts before the body (here the unit table, moved into the
+/// header) passed the bounds check, which only looked at where the sections end, and the
+/// first read of it computed its chunk as `offset - body_start` (an underflow: a panic, or a
+/// chunk far past the file).
+#[test]
+fn a_section_that_starts_before_the_body_is_refused() {
+    let mut image = real_index();
+    set_u64(
+        &mut image,
+        SECTION_TABLE + 16 * UNITS,
+        (HEADER_LEN - 32) as u64,
+    );
+    index::seal(&mut image);
+    assert_refused(&image);
+}
+
+/// Found by reading the reader while writing the index_reader target: a Bloom filter of a
+/// length in bits that is not a whole number of 64-bit words passed the size check, and its
+/// last word was read past the section, and past the file when the filter ends it.
+#[test]
+fn a_bloom_filter_of_part_of_a_word_is_refused() {
+    let mut image = real_index();
+    let len = image.len() as u64;
+    set_u64(&mut image, SECTION_TABLE + 16 * BLOOM, len - 4);
+    set_u64(&mut image, SECTION_TABLE + 16 * BLOOM + 8, 4);
+    set_u64(&mut image, FIELD + 8 * 6, 32);
+    index::seal(&mut image);
+    assert_refused(&image);
 }
