@@ -366,23 +366,36 @@ pub fn build(contents: &Contents) -> Vec<u8> {
         out.extend_from_slice(&(offset + body_start as u64).to_le_bytes());
         out.extend_from_slice(&len.to_le_bytes());
     }
-    let header_hash = *blake3::hash(&out).as_bytes();
-    out.extend_from_slice(&header_hash);
-    debug_assert_eq!(out.len(), HEADER_LEN);
     out.resize(body_start, 0);
     for section in sections {
         out.resize((out.len() - body_start).next_multiple_of(8) + body_start, 0);
         out.extend_from_slice(&section);
     }
     debug_assert_eq!(out.len(), body_start + body_len);
-    let (head, body) = out.split_at_mut(body_start);
+    seal(&mut out);
+    out
+}
+
+/// Write the checksums of an index image in place: the header's hash, and the hash of each
+/// chunk of the body into the chunk table, the body starting where the header's first section
+/// offset says. [`build`] seals what it makes; a test or fuzz target that changes an image
+/// seals it again so that the reader's structural checks, not its checksums, judge the change.
+/// An image too short for a header, or whose body start is out of place, is left as it is,
+/// except for the chunks that fit.
+pub fn seal(image: &mut [u8]) {
+    if image.len() < HEADER_LEN {
+        return;
+    }
+    let body_start = (u64_at(image, 24 + 8 * FIELDS) as usize).clamp(HEADER_LEN, image.len());
+    let (head, body) = image.split_at_mut(body_start);
     for (chunk, hash) in body
         .chunks(CHUNK)
         .zip(head[HEADER_LEN..].chunks_exact_mut(CHUNK_HASH))
     {
         hash.copy_from_slice(&blake3::hash(chunk).as_bytes()[..CHUNK_HASH]);
     }
-    out
+    let header_hash = *blake3::hash(&head[..HEADER_LEN - 32]).as_bytes();
+    head[HEADER_LEN - 32..HEADER_LEN].copy_from_slice(&header_hash);
 }
 
 /// Bits of a band key that pick its directory slot: about [`DIR_SLOT`] entries a slot.
@@ -667,7 +680,11 @@ impl Index {
             end = end.max(offset.saturating_add(len));
         }
         let body_start = sections[0].0;
-        if body_start < HEADER_LEN || end != len || end < body_start {
+        if body_start < HEADER_LEN
+            || end != len
+            || end < body_start
+            || sections.iter().any(|&(offset, _)| offset < body_start)
+        {
             return Err(corrupt("truncated or sections out of bounds"));
         }
         let chunks = (len - body_start).div_ceil(CHUNK);
@@ -677,15 +694,21 @@ impl Index {
         if blake3::hash(&b[..HEADER_LEN - 32]).as_bytes() != &b[HEADER_LEN - 32..HEADER_LEN] {
             return Err(corrupt("header checksum mismatch"));
         }
-        let sizes_ok = sections[UNITS].1 == units as usize * UNIT_LEN
-            && sections[BY_SHAPE].1 == units as usize * 4
-            && sections[BAND_TABLE].1 == band_entries as usize * 8
+        // A count from the file times a record size can overflow, and a wrapped product
+        // could match the section's length.
+        let holds = |section: usize, count: u64, each: usize| {
+            (count as usize).checked_mul(each) == Some(sections[section].1)
+        };
+        let sizes_ok = holds(UNITS, units, UNIT_LEN)
+            && holds(BY_SHAPE, units, 4)
+            && holds(BAND_TABLE, band_entries, 8)
             && sections[NEAR].1 % NEAR_LEN == 0
             && dir_bits <= 24
             && sections[BAND_DIR].1 == ((1usize << dir_bits) + 1) * 4
-            && sections[FILES].1 == files as usize * 12
-            && sections[PATTERNS].1 == patterns as usize * 8
+            && holds(FILES, files, 12)
+            && holds(PATTERNS, patterns, 8)
             && sections[BLOOM].1 as u64 * 8 == bloom_bits
+            && bloom_bits % 64 == 0
             && sections[DISSOLVED].1 % 8 == 0
             && bloom_bits > 0
             && bloom_hashes > 0;

@@ -5,6 +5,7 @@ mod cli;
 mod common;
 mod completions;
 mod fixtures;
+mod fuzz_regressions;
 mod incremental;
 mod index;
 mod mutation;
