@@ -905,9 +905,7 @@ impl ClonePolicy {
     ) -> bool {
         let other = best_a.besides(b).max(best_b.besides(a));
         copy && score + self.margin >= other
-            && (other == 0.0
-                || (other >= TIGHT && score >= CROWDED)
-                || score >= other + FAMILY_GAP)
+            && (other == 0.0 || (other >= TIGHT && score >= CROWDED) || score >= other + FAMILY_GAP)
     }
 
     /// The clone edges among `edges`, which hold every edge of every shape they name.
@@ -1280,9 +1278,19 @@ mod tests {
         assert_eq!(policy.clone_edges(&tight), [edge(1, 2, 0.71)]);
         // A crowd of moderate look-alikes (tests on one fixture): the closest pair neither
         // stands out nor explains most of its content, so it is no copy.
-        let crowd = [edge(1, 2, 0.64), edge(1, 3, 0.62), edge(2, 3, 0.60), edge(2, 4, 0.58)];
+        let crowd = [
+            edge(1, 2, 0.64),
+            edge(1, 3, 0.62),
+            edge(2, 3, 0.60),
+            edge(2, 4, 0.58),
+        ];
         assert!(policy.clone_edges(&crowd).is_empty());
-        let strong = [edge(1, 2, 0.66), edge(1, 3, 0.62), edge(2, 3, 0.60), edge(2, 4, 0.58)];
+        let strong = [
+            edge(1, 2, 0.66),
+            edge(1, 3, 0.62),
+            edge(2, 3, 0.60),
+            edge(2, 4, 0.58),
+        ];
         assert_eq!(policy.clone_edges(&strong), [edge(1, 2, 0.66)]);
         // A shape sharing a skeleton with many others alike: none of them is its copy.
         let hub: Vec<Edge> = (2..12).map(|k| edge(1, k, 0.5 + k as f32 / 50.0)).collect();
