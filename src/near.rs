@@ -63,10 +63,12 @@ impl Params {
         self.min_score - f64::from(FAMILY_GAP) - 0.01
     }
 
-    /// A text naming every parameter, stored with the catalogue.
+    /// A text naming every parameter, stored with the catalogue. The version changes with
+    /// the clone policy too (5: [`CROWDED`]), so a catalogue classified by another one is
+    /// classified again.
     pub fn key(&self) -> String {
         format!(
-            "near/4 sim={} cap={} coverage={} consistency={} score={} margin={}",
+            "near/5 sim={} cap={} coverage={} consistency={} score={} margin={}",
             self.min_similarity,
             self.bucket_cap,
             self.min_coverage,
@@ -79,7 +81,7 @@ impl Params {
     /// The parameters named by [`Params::key`].
     pub fn from_key(key: &str) -> Option<Params> {
         let mut words = key.split(' ');
-        if words.next()? != "near/4" {
+        if words.next()? != "near/5" {
             return None;
         }
         let mut value = |name: &str| {
@@ -868,9 +870,11 @@ impl Best {
 /// the closest pair stands out only by chance, and what they share is the skeleton, not a
 /// copy: so where either end has another edge, the pair must also score [`FAMILY_GAP`]
 /// above it, unless that other edge is strong itself ([`TIGHT`]: a family of copies of one
-/// original, each explaining most of the others). A pair alone is a copy. The decision for
-/// an edge depends on the edges of its two ends alone, so it changes only when one of those
-/// does.
+/// original, each explaining most of the others) and the pair is stronger still
+/// ([`CROWDED`]): in a crowd of look-alikes (tests on one fixture, wrappers around one
+/// guard) moderate pairs abound, and sharing the crowd's part is not being a copy. A pair
+/// alone is a copy. The decision for an edge depends on the edges of its two ends alone, so
+/// it changes only when one of those does.
 pub struct ClonePolicy {
     margin: f32,
 }
@@ -879,6 +883,9 @@ pub struct ClonePolicy {
 pub const FAMILY_GAP: f32 = 0.2;
 /// A score of the other edges of a family that makes it a family of copies.
 pub const TIGHT: f32 = 0.55;
+/// The score a pair of a family needs when it does not stand out by [`FAMILY_GAP`]: among
+/// shapes that all resemble each other, the pair itself must explain most of its content.
+pub const CROWDED: f32 = 0.65;
 
 impl ClonePolicy {
     pub fn new(params: &Params) -> ClonePolicy {
@@ -898,7 +905,7 @@ impl ClonePolicy {
     ) -> bool {
         let other = best_a.besides(b).max(best_b.besides(a));
         copy && score + self.margin >= other
-            && (other == 0.0 || other >= TIGHT || score >= other + FAMILY_GAP)
+            && (other == 0.0 || (other >= TIGHT && score >= CROWDED) || score >= other + FAMILY_GAP)
     }
 
     /// The clone edges among `edges`, which hold every edge of every shape they name.
@@ -1269,6 +1276,22 @@ mod tests {
         // A family of copies, every other edge strong too: the closest pair need not stand out.
         let tight = [edge(1, 2, 0.71), edge(1, 3, 0.60), edge(2, 3, 0.66)];
         assert_eq!(policy.clone_edges(&tight), [edge(1, 2, 0.71)]);
+        // A crowd of moderate look-alikes (tests on one fixture): the closest pair neither
+        // stands out nor explains most of its content, so it is no copy.
+        let crowd = [
+            edge(1, 2, 0.64),
+            edge(1, 3, 0.62),
+            edge(2, 3, 0.60),
+            edge(2, 4, 0.58),
+        ];
+        assert!(policy.clone_edges(&crowd).is_empty());
+        let strong = [
+            edge(1, 2, 0.66),
+            edge(1, 3, 0.62),
+            edge(2, 3, 0.60),
+            edge(2, 4, 0.58),
+        ];
+        assert_eq!(policy.clone_edges(&strong), [edge(1, 2, 0.66)]);
         // A shape sharing a skeleton with many others alike: none of them is its copy.
         let hub: Vec<Edge> = (2..12).map(|k| edge(1, k, 0.5 + k as f32 / 50.0)).collect();
         assert_eq!(policy.clone_edges(&hub), [edge(1, 11, 0.72)]);

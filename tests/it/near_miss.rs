@@ -425,3 +425,60 @@ fn a_closer_copy_takes_the_pair_over_and_gives_it_back_incrementally() {
     std::fs::remove_file(root.join("c.py")).unwrap();
     assert_eq!(step("back.db"), pair);
 }
+
+/// Real test files where many tests share one fixture and check different behaviours
+/// (`fixtures/crowd`): a pair of them that does not stand out of the crowd is no copy unless
+/// it explains most of its content (`near::CROWDED`), while the copied tests among them
+/// stay paired.
+#[test]
+fn tests_on_one_fixture_pair_only_when_copied() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/crowd");
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["cordz_info_test.cc", "sync_oneshot.rs"] {
+        write(
+            dir.path(),
+            name,
+            std::fs::read_to_string(fixtures.join(name)).unwrap(),
+        );
+    }
+    scan(dir.path(), None);
+    let report = clones(&default_db(dir.path()));
+    // Each class as the (file, first line) of its members.
+    let found: Vec<Vec<(String, u64)>> = report["patterns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            p["members"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| {
+                    (
+                        m["path"].as_str().unwrap().to_string(),
+                        m["start_line"].as_u64().unwrap(),
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    let paired = |file: &str, a: u64, b: u64| {
+        found.iter().any(|class| {
+            class.contains(&(file.to_string(), a)) && class.contains(&(file.to_string(), b))
+        })
+    };
+    // One fixture, different behaviours: tracking state vs untracking with a snapshot, a
+    // set under the lock vs a death test without it, closing the receiver vs try_recv
+    // after an explicit close (sample 8, #34 and #135: FALSE).
+    assert!(!paired("cordz_info_test.cc", 66, 130), "{found:?}");
+    assert!(!paired("cordz_info_test.cc", 142, 184), "{found:?}");
+    assert!(!paired("sync_oneshot.rs", 76, 157), "{found:?}");
+    // Copies among them: untracking head first vs tail first, child tracking with and
+    // without sampling, the same send/receive steps checking is_terminated vs is_empty,
+    // try_recv after completion with and without await.
+    assert!(paired("cordz_info_test.cc", 195, 220), "{found:?}");
+    assert!(paired("cordz_info_test.cc", 105, 113), "{found:?}");
+    assert!(paired("sync_oneshot.rs", 297, 391), "{found:?}");
+    assert!(paired("sync_oneshot.rs", 321, 406), "{found:?}");
+    assert!(paired("sync_oneshot.rs", 208, 219), "{found:?}");
+}
