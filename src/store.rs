@@ -2744,7 +2744,12 @@ fn describe(e: &rusqlite::Error) -> String {
              run `cpt scan` to make a new one"
         }
         PermissionDenied => "permission denied; check the catalogue's permissions",
-        SystemIoFailure => return format!("the disk failed a read or write ({e})"),
+        SystemIoFailure => {
+            return format!(
+                "a read or write of the disk failed ({e}); check that the disk has free space \
+                 and works, then scan again"
+            );
+        }
         _ => return e.to_string(),
     };
     words.to_string()
