@@ -1159,7 +1159,12 @@ fn rebuild_index_warm(
     warm: Option<&Warm>,
 ) -> Result<(Segments, IndexRefresh)> {
     let bytes = index::build(&store.index_contents(None)?);
-    index::write_atomically(&index::path_for(db), &bytes, index::Durability::Fsync)?;
+    match index::write_atomically(&index::path_for(db), &bytes, index::Durability::Fsync) {
+        Err(index::IndexError::Io { source, .. }) if cannot_write(&source) => {
+            return private_index(&bytes, access, why);
+        }
+        other => other?,
+    }
     // A delta left behind names the old base and would be refused anyway.
     match std::fs::remove_file(delta_path(db)) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
@@ -1168,6 +1173,31 @@ fn rebuild_index_warm(
         _ => {}
     }
     let segments = open_segments(db, access, warm).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((segments, IndexRefresh::Rebuilt(why)))
+}
+
+/// Whether writing failed for want of permission (a read-only directory or file system).
+fn cannot_write(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+    )
+}
+
+/// An index this process alone uses, for a catalogue whose directory it cannot write (a
+/// read-only mount, another user's tree): written to the system's temporary directory,
+/// opened, and unlinked at once (the open file lives until the process ends).
+fn private_index(bytes: &[u8], access: Access, why: String) -> Result<(Segments, IndexRefresh)> {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let path = std::env::temp_dir().join(format!("cpt-{}-{nanos}.index", std::process::id()));
+    index::write_atomically(&path, bytes, index::Durability::PageCache)?;
+    let opened = Index::open(&path, access);
+    let _ = std::fs::remove_file(&path);
+    let segments = Segments::new(opened?, None).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let why =
+        format!("{why}, and its directory cannot be written (this process keeps its own copy)");
     Ok((segments, IndexRefresh::Rebuilt(why)))
 }
 
@@ -1221,7 +1251,15 @@ fn refresh_index_warm(
         ));
     }
     let bytes = index::build(&contents);
-    index::write_atomically(&delta_path(db), &bytes, index::Durability::PageCache)?;
+    match index::write_atomically(&delta_path(db), &bytes, index::Durability::PageCache) {
+        Err(index::IndexError::Io { source, .. }) if cannot_write(&source) => {
+            return rebuild(format!(
+                "{}: older than the catalogue",
+                index::path_for(db).display()
+            ));
+        }
+        other => other?,
+    }
     match open_segments(db, access, warm) {
         Ok(s) => {
             if let (Some(warm), Some(delta)) = (warm, &s.delta) {

@@ -194,6 +194,8 @@ fn a_catalogue_that_cannot_be_written_is_still_read_and_a_scan_says_why_it_canno
     let mode = |path: &Path, mode| {
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap()
     };
+    // No index either: a reader must make one it cannot write beside the catalogue.
+    std::fs::remove_file(root.join(".cpt/cpt.index")).unwrap();
     mode(root, 0o755);
     mode(&root.join(".cpt"), 0o755);
     for entry in std::fs::read_dir(root.join(".cpt")).unwrap() {
