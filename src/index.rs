@@ -1535,6 +1535,24 @@ impl Segments {
         Ok(out)
     }
 
+    /// Tell the segments which of the base's shapes may be gone: the shapes of the units
+    /// removed since the base was built, as the catalogue's log names them. Spares a process
+    /// that asks once a pass over every unit of the base to find the shapes of its dirty
+    /// files (80 ms on the JDK). Any superset of those shapes is correct too: a shape that was
+    /// not removed is in the live index, with the base's record or the delta's.
+    pub fn know_gone(&self, shapes: impl IntoIterator<Item = u64>) -> Result<(), Damaged> {
+        if self.delta.is_none() || self.maybe_gone.get().is_some() {
+            return Ok(());
+        }
+        let shapes: FxHashSet<u64> = shapes.into_iter().collect();
+        let mut near = FxHashSet::default();
+        for &shape in &shapes {
+            near.extend(self.base.near_position(shape)?);
+        }
+        let _ = self.maybe_gone.set(MaybeGone { shapes, near });
+        Ok(())
+    }
+
     /// Read ahead what live buckets need (the base's shapes by file), so that the first
     /// bucket a scan asks for does not pay for it.
     pub fn prepare(&self) -> Result<(), Damaged> {

@@ -1374,6 +1374,11 @@ pub fn similar(
     let _snapshot = store.snapshot()?;
     let params = store.near_params()?;
     let ask = |segments: &Segments| -> Result<Vec<SimilarAnswer>> {
+        if segments.delta.is_some()
+            && let Some(gone) = store.removed_shapes_since(segments.base.last_event)?
+        {
+            segments.know_gone(gone)?;
+        }
         query
             .units
             .iter()

@@ -902,6 +902,28 @@ impl Store {
             .map_err(self.err())
     }
 
+    /// The shapes of the units removed after event `since`, or None when the log does not
+    /// name them all (events written before removals named their shape).
+    pub fn removed_shapes_since(&self, since: i64) -> Result<Option<Vec<u64>>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT json_extract(data, '$.shape') FROM events \
+                 WHERE seq > ?1 AND kind = 'unit_removed'",
+            )
+            .map_err(self.err())?;
+        let mut rows = stmt.query([since]).map_err(self.err())?;
+        let mut shapes = Vec::new();
+        while let Some(row) = rows.next().map_err(self.err())? {
+            let hex: Option<String> = row.get(0).map_err(self.err())?;
+            match hex.and_then(|h| u64::from_str_radix(&h, 16).ok()) {
+                Some(shape) => shapes.push(shape),
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(shapes))
+    }
+
     /// Whether the catalogue has a file at this root-relative path.
     pub fn has_file(&self, path: &str) -> Result<bool, StoreError> {
         self.conn

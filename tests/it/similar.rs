@@ -226,3 +226,46 @@ fn an_unchanged_file_is_answered_from_the_catalogue_as_a_parse_would() {
     assert_eq!(units.len(), 1);
     assert_eq!(units[0].name, "tiny");
 }
+
+#[test]
+fn after_a_rescan_with_a_delta_segment_similar_answers_as_a_fresh_catalogue_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    for i in 0..48 {
+        write(
+            root,
+            &format!("m{i}.py"),
+            py_function(&format!("f{i}"), i % 16),
+        );
+    }
+    write(root, "near.py", crate::common::NEAR_COPY);
+    scan(root, None);
+    // One copy goes (its shape is gone from the live index), another file changes.
+    std::fs::remove_file(root.join("near.py")).unwrap();
+    std::fs::remove_file(root.join("m21.py")).unwrap();
+    write(root, "m3.py", py_function("changed", 9));
+    scan(root, None);
+    assert!(
+        root.join(".cpt/cpt.index-delta").exists(),
+        "the rescan left a delta segment"
+    );
+    let fresh = tempfile::tempdir().unwrap();
+    let fresh_db = fresh.path().join("fresh.db");
+    cpt_ok(&[
+        "scan",
+        path_str(root),
+        "--db",
+        path_str(&fresh_db),
+        "--quiet",
+    ]);
+    for i in [0, 5, 9, 13, 37] {
+        let target = format!("{}:3", root.join(format!("m{i}.py")).display());
+        let ask = |db: &Path| {
+            let run = cpt_ok(&["similar", &target, "--format", "json", "--db", path_str(db)]);
+            let mut v: Value = serde_json::from_str(&run.stdout).unwrap();
+            v["root"] = Value::Null;
+            v
+        };
+        assert_eq!(ask(&default_db(root)), ask(&fresh_db), "{target}");
+    }
+}
