@@ -135,14 +135,16 @@ def sources():
                 text = f.read()
             middle = len(text) // 2
             line = text.find(b"\n", middle) + 1
-            # (thresholds, edit start, bytes removed, inserted text)
+            # (thresholds | kind << 2, a, b, inserted text): see fuzz_targets/fingerprint_reparse.rs
             edits = [
                 (1, line, 0, b"\n"),  # a blank line: every unit below moves
                 (2, middle, 7, b""),  # a cut through the middle
-                (0, line, 0, b"    x = 1;\n"),  # a statement added
+                (1 | 1 << 2, 1, 0, b""),  # the second unit deleted
+                (1 | 2 << 2, 0, 0, b""),  # the first unit repeated
+                (0 | 3 << 2, middle, 0, b""),  # a name changed
             ]
-            for i, (thresholds, start, removed, insert) in enumerate(edits):
-                header = bytes([lang, thresholds]) + struct.pack("<HHH", start, removed, len(insert))
+            for i, (choice, a, b, insert) in enumerate(edits):
+                header = bytes([lang, choice]) + struct.pack("<HHH", a, b, len(insert))
                 write(dir, f"{lang_dir}-{name}-{i}", header + text + insert)
 
 

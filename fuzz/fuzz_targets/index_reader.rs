@@ -9,7 +9,7 @@
 
 #![no_main]
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::OnceLock;
 
 use cpt::fingerprint::BANDS;
@@ -64,7 +64,7 @@ fn query(index: &Index) {
     let _ = index.measured_false_positive_rate(16);
 }
 
-fn open(base: &PathBuf, delta: Option<&PathBuf>, access: Access) {
+fn open(base: &Path, delta: Option<&Path>, access: Access) {
     let Ok(base) = Index::open(base, access) else {
         return;
     };
@@ -123,6 +123,10 @@ fuzz_target!(|data: &[u8]| {
         std::fs::write(&delta_path, d).expect("write the delta");
     }
     for access in [Access::Mapped, Access::Read] {
-        open(&base_path, delta.as_ref().map(|_| &delta_path), access);
+        open(
+            &base_path,
+            delta.as_ref().map(|_| delta_path.as_path()),
+            access,
+        );
     }
 });
