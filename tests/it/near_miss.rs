@@ -425,3 +425,219 @@ fn a_closer_copy_takes_the_pair_over_and_gives_it_back_incrementally() {
     std::fs::remove_file(root.join("c.py")).unwrap();
     assert_eq!(step("back.db"), pair);
 }
+
+/// A near-miss variant of one function: a statement `scale = limit OP count` inserted at
+/// one of six places. Every variant is its own shape, and all are near-miss copies of each
+/// other, so their sketches share most band keys.
+fn variant(k: usize) -> String {
+    const OPS: [&str; 12] = [
+        "+", "-", "*", "/", "%", "//", "**", "<<", ">>", "&", "|", "^",
+    ];
+    let lines = [
+        "def blend(items, limit):",
+        "    total = 0",
+        "    count = 0",
+        "    for item in items:\n        if item is None:\n            continue\n        total = total + item\n        count += 1\n        if total > limit:\n            break",
+        "    mean = total / max(count, 1)",
+        "    spread = limit - mean",
+        "    return total, count, mean, spread",
+    ];
+    let (at, op) = (k % 6, OPS[k / 6 % OPS.len()]);
+    let mut text = String::new();
+    for (i, line) in lines.iter().enumerate() {
+        text.push_str(line);
+        text.push('\n');
+        if i == at {
+            text.push_str(&format!("    scale = limit {op} count\n"));
+        }
+    }
+    text
+}
+
+/// The near-miss pairs of a catalogue.
+fn near_pairs(db: &Path) -> i64 {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.query_row("SELECT count(*) FROM near", [], |r| r.get(0))
+        .unwrap()
+}
+
+/// Band buckets of more than `bucket_cap` shapes give no candidates, so a bucket that grows
+/// past the cap takes its shapes' pairs away, and one that shrinks back to it gives them
+/// back, though none of those shapes changed. With a cap of 3 and variants coming and going
+/// one and several at a time, each rescan, and each of the watcher's scans of named files
+/// (candidates from the index as it was, with the changes laid over it), equals a fresh scan
+/// with the same cap in everything observable, near-miss pairs included.
+#[test]
+fn a_band_bucket_crossing_its_cap_either_way_re_verifies_its_shapes() {
+    use cpt::config::Settings;
+    use cpt::near::Params;
+    use cpt::pipeline::{self, ScanOptions, Silent};
+
+    let settings = Settings {
+        near: Params {
+            bucket_cap: 3,
+            ..Params::default()
+        },
+        ..Settings::default()
+    };
+    for in_watcher in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let dbs = tempfile::tempdir().unwrap();
+        let options = ScanOptions {
+            root: root.clone(),
+            db: dbs.path().join("cpt.db"),
+            settings: settings.clone(),
+        };
+        let warm = pipeline::Warm::new();
+        let files =
+            |ks: &[usize]| -> Vec<String> { ks.iter().map(|k| format!("v{k}.py")).collect() };
+        // The variants in the tree after each step, and the pairs a fresh scan finds.
+        let steps: [&[usize]; 6] = [
+            &[0, 1, 2],
+            &[0, 1, 2, 3],
+            &[0, 1, 2],
+            &[0, 1, 2, 3, 4, 5],
+            &[4, 5],
+            &[0, 1, 2, 4, 5],
+        ];
+        let mut pairs = Vec::new();
+        let mut present: Vec<usize> = Vec::new();
+        for (n, step) in steps.iter().enumerate() {
+            let mut named = files(&present);
+            for &k in &present {
+                if !step.contains(&k) {
+                    std::fs::remove_file(root.join(format!("v{k}.py"))).unwrap();
+                }
+            }
+            for &k in step.iter() {
+                if !present.contains(&k) {
+                    write(&root, &format!("v{k}.py"), variant(k));
+                }
+            }
+            named.extend(files(step));
+            named.sort();
+            named.dedup();
+            present = step.to_vec();
+            if in_watcher && n > 0 {
+                pipeline::scan_paths(&options, &named, Some(&warm), &Silent).unwrap();
+                let store = cpt::store::Store::open_existing(&options.db).unwrap();
+                pipeline::catch_up_index(&store, &options.db, &warm).unwrap();
+            } else {
+                pipeline::scan(&options, &Silent).unwrap();
+            }
+            let fresh = ScanOptions {
+                db: dbs.path().join(format!("fresh-{n}.db")),
+                ..options.clone()
+            };
+            pipeline::scan(&fresh, &Silent).unwrap();
+            crate::common::assert_same_state(&options.db, &fresh.db, &root);
+            pairs.push(near_pairs(&fresh.db));
+        }
+        // Three variants pair up in full; a fourth puts their shared buckets over the cap.
+        assert_eq!(pairs[0], 3, "{pairs:?}");
+        assert!(pairs[1] < 6, "{pairs:?}");
+        assert_eq!(pairs[2], 3, "{pairs:?}");
+        assert_eq!(pairs[4], 1, "{pairs:?}");
+    }
+}
+
+/// A long function, and a statement `scale = limit OP count OP total OP mean` inserted before
+/// its `return`, the operators given.
+fn long_variant(ops: [&str; 3]) -> String {
+    let [a, b, c] = ops;
+    format!(
+        r#"def blend(items, limit, weights, names):
+    total = 0
+    count = 0
+    largest = None
+    seen = set()
+    for item in items:
+        if item is None or item in seen:
+            continue
+        seen.add(item)
+        total = total + item * weights.get(item, 1)
+        count += 1
+        if largest is None or item > largest:
+            largest = item
+        if total > limit:
+            break
+    mean = total / max(count, 1)
+    spread = limit - mean
+    labels = [names[i] for i in range(len(names)) if i % 2 == 0]
+    report = {{"total": total, "count": count, "mean": mean}}
+    while labels and len(labels) > count:
+        labels.pop()
+    try:
+        ratio = largest / total
+    except (TypeError, ZeroDivisionError):
+        ratio = 0.0
+    with open("/dev/null", "w") as sink:
+        sink.write(str(report))
+    text = ", ".join(str(x) for x in sorted(seen))
+    scale = limit {a} count {b} total {c} mean
+    return total, count, mean, spread, labels, ratio, text
+"#
+    )
+}
+
+/// `n` variants of [`long_variant`], each its own shape, whose sketches are all the same:
+/// none of the shingles their operators make is the least of its bin. Every band bucket of
+/// one holds all of them.
+fn same_sketch_variants(n: usize) -> Vec<String> {
+    const OPS: [&str; 12] = [
+        "+", "-", "*", "/", "%", "//", "**", "<<", ">>", "&", "|", "^",
+    ];
+    let mut by_sketch: std::collections::HashMap<Vec<u64>, Vec<String>> = Default::default();
+    for a in OPS {
+        for b in OPS {
+            for c in OPS {
+                let text = long_variant([a, b, c]);
+                let units = cpt::pipeline::query_units(
+                    "python",
+                    text.as_bytes(),
+                    cpt::fingerprint::Thresholds::default(),
+                    None,
+                )
+                .unwrap();
+                let keys = cpt::fingerprint::Sketch::of(&units[0].codes)
+                    .band_keys()
+                    .to_vec();
+                let group = by_sketch.entry(keys).or_default();
+                group.push(text);
+                if group.len() == n {
+                    return std::mem::take(group);
+                }
+            }
+        }
+    }
+    panic!("no {n} variants with one sketch");
+}
+
+/// The same at the default cap of 64 shapes, through the command line: 64 variants of one
+/// function with one sketch pair up in full; two more put every bucket they share over the
+/// cap, so that a fresh scan finds no pair, and taking three away brings them all back.
+/// Every rescan equals a fresh scan.
+#[test]
+fn the_default_bucket_cap_is_crossed_both_ways_like_a_fresh_scan() {
+    let variants = same_sketch_variants(66);
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    for (k, text) in variants[..64].iter().enumerate() {
+        write(root, &format!("v{k}.py"), text);
+    }
+    let dbs = tempfile::tempdir().unwrap();
+    let db = dbs.path().join("cpt.db");
+    scan(root, Some(&db));
+    assert_eq!(near_pairs(&db), 64 * 63 / 2);
+    for k in [64, 65] {
+        write(root, &format!("v{k}.py"), &variants[k]);
+    }
+    crate::common::assert_equals_fresh_state_after_rescan(&db, root);
+    assert_eq!(near_pairs(&db), 0);
+    for k in [0, 1, 2] {
+        std::fs::remove_file(root.join(format!("v{k}.py"))).unwrap();
+    }
+    crate::common::assert_equals_fresh_state_after_rescan(&db, root);
+    assert_eq!(near_pairs(&db), 63 * 62 / 2);
+}
