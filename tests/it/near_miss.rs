@@ -641,3 +641,195 @@ fn the_default_bucket_cap_is_crossed_both_ways_like_a_fresh_scan() {
     crate::common::assert_equals_fresh_state_after_rescan(&db, root);
     assert_eq!(near_pairs(&db), 63 * 62 / 2);
 }
+
+/// A delegating one-liner: a signature of six lines, and one statement smaller than half
+/// the unit.
+const ONE_LINER: &str = r#"def forward(self, request, response, session, user, settings,
+            cache, logger, metrics, tracer, limiter,
+            timeout=30, retries=3, verbose=False,
+            dry_run=False, strict=True, region="eu",
+            quota=None, label="main", priority=5,
+            parent=None, scope="all"):
+    return self.inner.forward(request, response, session)
+"#;
+
+/// The noise rules that had no test: an accessor or delegating one-liner (one statement,
+/// smaller than its signature) is noise `trivial`, a run of statements made only of imports
+/// is noise `imports`; both are catalogued, hidden from reports and shown with `--noise`.
+/// The same signature with a body of two statements is code.
+#[test]
+fn one_liners_and_import_runs_are_noise_shown_only_with_noise() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let two_statements = ONE_LINER.replace("forward(self", "forward_checked(self").replace(
+        "    return self.inner.forward(request, response, session)\n",
+        "    result = self.inner.forward(request, response, session)\n    return result or limiter\n",
+    );
+    let imports = "    from os.path import join, dirname, basename, exists\n    from collections import OrderedDict, defaultdict, Counter\n    from itertools import chain, groupby, islice, count\n    from functools import partial, reduce, lru_cache\n    from typing import Optional, Iterable, Mapping\n    import json, csv, re, sys\n";
+    let with_imports = |name: &str, rest: usize| {
+        let body = py_function("inner", rest);
+        let body: String = body.lines().skip(1).map(|l| format!("{l}\n")).collect();
+        format!("def {name}(items, limit={rest}):\n{imports}{body}")
+    };
+    for (file, rest) in [("a.py", 1), ("b.py", 9)] {
+        write(
+            root,
+            file,
+            format!(
+                "{ONE_LINER}\n\n{two_statements}\n\n{}",
+                with_imports(&format!("load_{rest}"), rest)
+            ),
+        );
+    }
+    scan(root, None);
+    let db = default_db(root);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let noise = |name: &str| -> Vec<Option<String>> {
+        conn.prepare("SELECT noise FROM units WHERE name = ?1 ORDER BY file_id")
+            .unwrap()
+            .query_map([name], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    assert_eq!(
+        noise("forward"),
+        [Some("trivial".into()), Some("trivial".into())]
+    );
+    assert_eq!(noise("forward_checked"), [None, None]);
+    let import_runs: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM units WHERE kind = 'block' AND noise = 'imports'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(import_runs >= 2, "{import_runs}");
+    let reported = |extra: &[&str]| -> Vec<(String, Vec<String>)> {
+        clones_with(&db, extra)["patterns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                let members = p["members"].as_array().unwrap();
+                (
+                    p["kind"].as_str().unwrap().to_string(),
+                    members
+                        .iter()
+                        .map(|m| format!("{}:{}", m["path"].as_str().unwrap(), m["start_line"]))
+                        .collect(),
+                )
+            })
+            .collect()
+    };
+    // By default only the function with two statements.
+    assert_eq!(
+        reported(&[]),
+        [(
+            "function".to_string(),
+            vec!["a.py:10".to_string(), "b.py:10".to_string()]
+        )]
+    );
+    // With --noise the one-liners too (near-miss copies of the two-statement functions, in
+    // their class), and the import runs (the functions' first line is 20, their imports
+    // lines 21 to 26).
+    let all = reported(&["--noise"]);
+    let lines =
+        |members: &[&str]| -> Vec<String> { members.iter().map(|m| m.to_string()).collect() };
+    assert!(
+        all.contains(&(
+            "function".to_string(),
+            lines(&["a.py:1", "a.py:10", "b.py:1", "b.py:10"])
+        )),
+        "{all:?}"
+    );
+    assert!(
+        all.contains(&("block".to_string(), lines(&["a.py:21", "b.py:21"]))),
+        "{all:?}"
+    );
+    let clones = clones_with(&db, &["--noise"]);
+    let block = clones["patterns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["kind"] == "block")
+        .unwrap();
+    assert!(
+        block["members"][0]["end_line"].as_u64().unwrap() <= 26,
+        "{block}"
+    );
+}
+
+/// `cpt: ignore` on the line above a unit's decorators (Python) or `export` (JavaScript)
+/// leaves the unit out, as on the line above the unit itself; the same comment elsewhere
+/// does not.
+#[test]
+fn an_ignore_comment_above_decorators_or_export_leaves_the_unit_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let f = py_function("fold", 1);
+    let decorated = format!("@cache\n@retry(times=3, delay=0.5)\n{f}");
+    write(root, "a.py", &f);
+    write(root, "b.py", format!("x = 1\n# cpt: ignore\n{decorated}"));
+    write(root, "c.py", &decorated);
+    // A comment two lines above the decorators is no ignore comment.
+    write(root, "d.py", format!("# cpt: ignore\n\n{decorated}"));
+    let js = "function total(items, limit) {\n  let sum = 0;\n  for (const item of items) {\n    if (item.skip) {\n      continue;\n    }\n    sum += item.value * item.count;\n    if (sum > limit) {\n      break;\n    }\n  }\n  return sum;\n}\n";
+    write(root, "e.js", js);
+    write(root, "f.js", format!("// cpt: ignore\nexport {js}"));
+    write(root, "g.js", format!("export {js}"));
+    write(root, "h.js", format!("export default {js}"));
+    write(root, "i.js", format!("// cpt: ignore\nexport default {js}"));
+    scan(root, None);
+    let names: Vec<Vec<String>> = classes(&clones(&default_db(root)))
+        .into_iter()
+        .map(|(_, m)| m)
+        .collect();
+    assert_eq!(
+        names,
+        [
+            vec!["a.py:fold", "c.py:fold", "d.py:fold"],
+            vec!["e.js:total", "g.js:total", "h.js:total"],
+        ]
+    );
+}
+
+/// A rescan with another `--min-similarity` (or `min_similarity` in cpt.toml) re-verifies
+/// every pair with the new bar, as a fresh scan with it would; going back restores the
+/// near-miss class. `cpt similar` answers with the catalogue's bar.
+#[test]
+fn a_changed_min_similarity_rescans_like_a_fresh_scan_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root);
+    let dbs = tempfile::tempdir().unwrap();
+    let db = dbs.path().join("cpt.db");
+    let scan_with = |db: &Path, extra: &[&str]| {
+        let mut args = vec!["scan", path_str(root), "--quiet", "--db", path_str(db)];
+        args.extend(extra);
+        cpt_ok(&args);
+    };
+    let same_as_fresh = |extra: &[&str], name: &str| {
+        let fresh = dbs.path().join(name);
+        scan_with(&fresh, extra);
+        crate::common::assert_same_state(&db, &fresh, root);
+    };
+    let types =
+        |db: &Path| -> Vec<String> { classes(&clones(db)).into_iter().map(|(t, _)| t).collect() };
+    scan_with(&db, &[]);
+    assert!(types(&db).contains(&"T3".to_string()), "{:?}", types(&db));
+    scan_with(&db, &["--min-similarity", "0.97"]);
+    assert!(!types(&db).contains(&"T3".to_string()), "{:?}", types(&db));
+    same_as_fresh(&["--min-similarity", "0.97"], "high.db");
+    scan_with(&db, &["--min-similarity", "0.8"]);
+    assert!(types(&db).contains(&"T3".to_string()), "{:?}", types(&db));
+    same_as_fresh(&["--min-similarity", "0.8"], "mid.db");
+    write(root, "cpt.toml", "[scan]\nmin_similarity = 0.97\n");
+    scan_with(&db, &[]);
+    same_as_fresh(&[], "toml.db");
+    assert!(!types(&db).contains(&"T3".to_string()), "{:?}", types(&db));
+    std::fs::remove_file(root.join("cpt.toml")).unwrap();
+    scan_with(&db, &[]);
+    assert!(types(&db).contains(&"T3".to_string()), "{:?}", types(&db));
+    same_as_fresh(&[], "default.db");
+}
