@@ -1328,10 +1328,13 @@ fn pick_query_units(
     line: Option<u32>,
 ) -> Vec<UnitPrint> {
     let Some(line) = line else {
-        return units
+        // In source order, outer before inner, whichever order the catalogue added them in.
+        let mut functions: Vec<UnitPrint> = units
             .into_iter()
             .filter(|u| u.kind != crate::lang::UnitKind::Block)
             .collect();
+        functions.sort_by_key(|u| (u.start_byte, std::cmp::Reverse(u.end_byte)));
+        return functions;
     };
     let span = |u: &&UnitPrint| u.end_line - u.start_line;
     let containing = || {

@@ -302,3 +302,208 @@ pub fn py_function(name: &str, n: usize) -> String {
         .replace("=N)", &format!("={n})"))
         + "\n"
 }
+
+/// Set `path`'s modification time to `secs_ago` seconds ago.
+pub fn set_old_mtime(path: &Path, secs_ago: u64) {
+    let when = std::time::SystemTime::now() - std::time::Duration::from_secs(secs_ago);
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(when)
+        .unwrap();
+}
+
+/// Date every file under `root` (its catalogue aside) to one moment in 2020: a scan trusts
+/// the stat of a file modified more than 2 s before it, so the next scan skips unchanged
+/// files without reading them, and dating the tree again changes nothing for them.
+pub fn age_tree(root: &Path) {
+    let then = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000);
+    let walk = ignore::WalkBuilder::new(root)
+        .hidden(false)
+        .filter_entry(|e| e.file_name() != ".cpt")
+        .build();
+    for entry in walk {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_file() {
+            std::fs::File::options()
+                .write(true)
+                .open(entry.path())
+                .unwrap()
+                .set_modified(then)
+                .unwrap();
+        }
+    }
+}
+
+/// Date these files (relative to `root`) half an hour back: changed since [`age_tree`], and
+/// old enough that the scan that reads them records their stat.
+pub fn age_files(root: &Path, rels: &[&str]) {
+    for rel in rels {
+        set_old_mtime(&root.join(rel), 1800);
+    }
+}
+
+/// The `N` of the `(N read…)` in a scan's summary line.
+pub fn files_read(summary: &str) -> u64 {
+    summary
+        .split_once(" (")
+        .and_then(|(_, after)| after.split_once(" read"))
+        .and_then(|(n, _)| n.parse().ok())
+        .unwrap_or_else(|| panic!("no read count in {summary:?}"))
+}
+
+/// Scan `root` into `db` and return how many files the scan read.
+pub fn scan_counting_reads(root: &Path, db: &Path) -> u64 {
+    files_read(&cpt_ok(&["scan", path_str(root), "--db", path_str(db)]).stdout)
+}
+
+/// Rows of one query over a catalogue, one line each, prefixed with `label`.
+fn rows(conn: &rusqlite::Connection, label: &str, sql: &str) -> Vec<String> {
+    let mut stmt = conn.prepare(sql).unwrap();
+    let columns = stmt.column_count();
+    let mut rows = stmt.query([]).unwrap();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().unwrap() {
+        let mut line = format!("{label}:");
+        for i in 0..columns {
+            let value: rusqlite::types::Value = row.get(i).unwrap();
+            line.push_str(&format!(" {value:?}"));
+        }
+        out.push(line);
+    }
+    out
+}
+
+/// Everything that can be observed of the catalogue `db` of `root` and that does not depend
+/// on how it got there, one line per fact: the files (without their ids and times), the units
+/// with their class, every class (covered ones too), the detector's shapes and near-miss
+/// pairs (structural neighbours included), the default report, the report with `--noise`,
+/// the stats, and `cpt similar` for every file with a function. Ids, times, the event log
+/// and the index's layout are history, and left out.
+pub fn catalogue_state(db: &Path, root: &Path) -> Vec<String> {
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let mut out = rows(
+        &conn,
+        "file",
+        "SELECT path, lang, size, hash, lines, syntax_errors, status FROM files ORDER BY path",
+    );
+    out.extend(rows(
+        &conn,
+        "unit",
+        "SELECT f.path, u.kind, u.name, u.start_line, u.end_line, u.start_byte, u.end_byte, \
+         u.tokens, u.exact_hash, u.shape_hash, hex(u.codes), u.noise, hex(u.content), \
+         (SELECT group_concat(pattern_id) FROM pattern_members pm WHERE pm.unit_id = u.id) \
+         FROM units u JOIN files f ON f.id = u.file_id \
+         ORDER BY f.path, u.start_byte, u.end_byte, u.kind",
+    ));
+    out.extend(rows(
+        &conn,
+        "pattern",
+        "SELECT id, key, kind, clone_type, lines, tokens, similarity FROM patterns ORDER BY id",
+    ));
+    out.extend(rows(
+        &conn,
+        "shape",
+        "SELECT key, units, tokens, hex(codes), rekey, seen, touched FROM shapes ORDER BY key",
+    ));
+    out.extend(rows(
+        &conn,
+        "near",
+        "SELECT a, b, similarity, score, copy FROM near ORDER BY a, b",
+    ));
+    out.extend(rows(
+        &conn,
+        "setting",
+        "SELECT key, value FROM meta \
+         WHERE key IN ('near', 'fingerprint') ORDER BY key",
+    ));
+    let with_functions: Vec<String> = conn
+        .prepare(
+            "SELECT DISTINCT f.path FROM files f JOIN units u ON u.file_id = f.id \
+             WHERE u.kind != 'block' ORDER BY f.path",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    drop(conn);
+    let db_arg = path_str(db);
+    for extra in [&[][..], &["--noise"][..]] {
+        let mut args = vec!["clones", "--format", "json", "--db", db_arg];
+        args.extend(extra);
+        let mut json: Value = serde_json::from_str(&cpt_ok(&args).stdout).unwrap();
+        json["root"] = Value::Null;
+        out.push(format!("clones {extra:?}: {json}"));
+    }
+    let mut stats = stats(db);
+    stats["root"] = Value::Null;
+    stats["events"] = Value::Null;
+    out.push(format!("stats: {stats}"));
+    for rel in with_functions {
+        let file = root.join(&rel);
+        if !file.is_file() {
+            out.push(format!("similar {rel}: no such file"));
+            continue;
+        }
+        let run = cpt_ok(&[
+            "similar",
+            path_str(&file),
+            "--limit",
+            "1000",
+            "--format",
+            "json",
+            "--db",
+            db_arg,
+        ]);
+        let mut json: Value = serde_json::from_str(&run.stdout).unwrap();
+        json["root"] = Value::Null;
+        out.push(format!("similar {rel}: {json}"));
+    }
+    out
+}
+
+/// Two catalogues of `root` are alike in everything [`catalogue_state`] sees; the panic
+/// names the lines that differ.
+pub fn assert_same_state(db: &Path, fresh: &Path, root: &Path) {
+    let (a, b) = (catalogue_state(db, root), catalogue_state(fresh, root));
+    if a != b {
+        // At most 40 lines a side, each cut to 300 characters: rows hold long blobs.
+        let show = |lines: Vec<&String>| -> String {
+            let mut text: Vec<String> = lines
+                .iter()
+                .take(40)
+                .map(|l| l.chars().take(300).collect())
+                .collect();
+            if lines.len() > 40 {
+                text.push(format!("… and {} more", lines.len() - 40));
+            }
+            text.join("\n  ")
+        };
+        panic!(
+            "{} and {} differ\nonly in the first:\n  {}\nonly in the second:\n  {}",
+            db.display(),
+            fresh.display(),
+            show(a.iter().filter(|l| !b.contains(l)).collect()),
+            show(b.iter().filter(|l| !a.contains(l)).collect()),
+        );
+    }
+}
+
+/// A fresh scan of `root` into a new catalogue outside it; compared with `db` by
+/// [`assert_same_state`].
+pub fn assert_equals_fresh_state(db: &Path, root: &Path) {
+    let fresh = tempfile::tempdir().unwrap();
+    let fresh_db = fresh.path().join("fresh.db");
+    scan(root, Some(&fresh_db));
+    assert_same_state(db, &fresh_db, root);
+}
+
+/// Rescan `root` into `db`, then compare it with a fresh scan by [`assert_same_state`].
+pub fn assert_equals_fresh_state_after_rescan(db: &Path, root: &Path) {
+    scan(root, Some(db));
+    assert_equals_fresh_state(db, root);
+}

@@ -281,8 +281,60 @@ fn every_command_that_opens_the_index_heals_a_damaged_one() {
     }
 }
 
-/// Every lookup a query can make, over every unit and shape of the catalogue, as sorted text.
-fn every_answer(segments: &Segments, contents: &index::Contents) -> Vec<String> {
+/// The keys a comparison asks about: every exact hash, shape hash and near-miss shape's band
+/// keys the catalogue has held (so also those of units and shapes gone since), and keys it
+/// never held.
+#[derive(Default)]
+struct Keys {
+    exact: std::collections::BTreeSet<u64>,
+    shape: std::collections::BTreeSet<u64>,
+    bands: std::collections::BTreeMap<u64, [u64; cpt::fingerprint::BANDS]>,
+}
+
+impl Keys {
+    fn add(&mut self, contents: &index::Contents) {
+        for u in &contents.units {
+            self.exact.insert(u.exact);
+            self.shape.insert(u.shape);
+        }
+        for band in &contents.bands {
+            self.bands.insert(band.shape, band.keys);
+        }
+    }
+
+    /// Keys no catalogue holds: pseudo-random ones, and neighbours of the exact and shape
+    /// hashes held (the first and last keys a search can meet).
+    fn add_unknown(&mut self) {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let near: Vec<u64> = self
+            .exact
+            .iter()
+            .chain(&self.shape)
+            .flat_map(|&k| [k.wrapping_add(1), k.wrapping_sub(1)])
+            .collect();
+        for k in near.into_iter().chain([0, 1, u64::MAX]) {
+            self.exact.insert(k);
+            self.shape.insert(k);
+        }
+        for _ in 0..300 {
+            self.exact.insert(next());
+            self.shape.insert(next());
+        }
+        for _ in 0..50 {
+            let keys = std::array::from_fn(|_| next());
+            self.bands.insert(next(), keys);
+        }
+    }
+}
+
+/// Every lookup a query can make, for every key of `keys`, as sorted text.
+fn every_answer(segments: &Segments, keys: &Keys) -> Vec<String> {
     let mut out = Vec::new();
     let show = |hits: Vec<index::Hit<'_>>| {
         let mut v: Vec<String> = hits
@@ -297,28 +349,27 @@ fn every_answer(segments: &Segments, contents: &index::Contents) -> Vec<String> 
         v.sort();
         v.join(", ")
     };
-    for u in &contents.units {
+    for &exact in &keys.exact {
         out.push(format!(
-            "exact {:x}: {}",
-            u.exact,
-            show(segments.exact(u.exact).unwrap())
-        ));
-        out.push(format!(
-            "shape {:x}: {}",
-            u.shape,
-            show(segments.shape(u.shape).unwrap())
+            "exact {exact:x}: {}",
+            show(segments.exact(exact).unwrap())
         ));
     }
-    for band in &contents.bands {
+    for &shape in &keys.shape {
+        out.push(format!(
+            "shape {shape:x}: {}",
+            show(segments.shape(shape).unwrap())
+        ));
+    }
+    for (shape, band_keys) in &keys.bands {
         for cap in [1, 2, 64] {
             out.push(format!(
-                "bands {:x} cap {cap}: {:?}",
-                band.shape,
-                segments.band_candidates(&band.keys, cap).unwrap()
+                "bands {shape:x} cap {cap}: {:?}",
+                segments.band_candidates(band_keys, cap).unwrap()
             ));
         }
         // The members with their lengths (their name sketches are compared apart).
-        for &key in &band.keys {
+        for &key in band_keys {
             let members = cpt::near::Buckets::bucket_up_to(segments, key, 64).unwrap();
             let members: Option<Vec<(u64, u32)>> =
                 members.map(|b| b.iter().map(|m| (m.shape, m.tokens)).collect());
@@ -329,6 +380,16 @@ fn every_answer(segments: &Segments, contents: &index::Contents) -> Vec<String> 
     out.dedup();
     out
 }
+
+/// A function that is a table of literals.
+const TABLE: &str = "def codes():
+    return {
+        'alpha': 1, 'beta': 2, 'gamma': 3, 'delta': 4,
+        'epsilon': 5, 'zeta': 6, 'eta': 7, 'theta': 8,
+        'iota': 9, 'kappa': 10, 'lambda': 11, 'mu': 12,
+        'nu': 13, 'xi': 14, 'omicron': 15, 'pi': 16,
+    }
+";
 
 /// A function unlike `py_function`'s.
 const TALLY: &str = "def tally(words, limit=3):
@@ -368,6 +429,8 @@ fn delta_steps_answer_as_a_fresh_index(in_watcher: bool) {
         write(root, &format!("m{i}.py"), text);
     }
     write(root, "near.py", NEAR_COPY);
+    // A data table, whose units take no part in near-miss detection (no band records).
+    write(root, "table.py", TABLE);
     // A class of two copies that one step dissolves, leaving `pair1.py`'s copy unchanged.
     write(root, "pair1.py", PAIR);
     write(root, "pair2.py", PAIR);
@@ -375,8 +438,20 @@ fn delta_steps_answer_as_a_fresh_index(in_watcher: bool) {
     let db = default_db(root);
     let fresh_dir = tempfile::tempdir().unwrap();
     let mut saw_delta = false;
+    let mut keys = Keys::default();
+    keys.add(
+        &Store::open_existing(&db)
+            .unwrap()
+            .index_contents(None)
+            .unwrap(),
+    );
+    keys.add_unknown();
+    // Keys of units gone that the base still holds (the delta must hide them), and keys the
+    // filters rule out, asked over all the steps.
+    let (mut hidden, mut ruled_out) = (0, 0);
     let steps: Vec<fn(&Path)> = vec![
         |r| write(r, "m1.py", py_function("edited", 3)),
+        |r| std::fs::remove_file(r.join("table.py")).unwrap(),
         |r| std::fs::remove_file(r.join("near.py")).unwrap(),
         // `pair1.py` joins the delta (its copy unchanged), then its class dissolves while the
         // next delta carries its units over.
@@ -455,6 +530,7 @@ fn delta_steps_answer_as_a_fresh_index(in_watcher: bool) {
         // Base and delta read chunk by chunk, the fresh index mapped: both ways answer alike.
         let (maintained, _) = pipeline::refresh_index(&store, &db, Access::Read).unwrap();
         let contents = store.index_contents(None).unwrap();
+        keys.add(&contents);
         let fresh_path = fresh_dir.path().join(format!("fresh-{n}.index"));
         index::write_atomically(
             &fresh_path,
@@ -465,12 +541,24 @@ fn delta_steps_answer_as_a_fresh_index(in_watcher: bool) {
         let fresh = Segments::new(Index::open(&fresh_path, Access::Mapped).unwrap(), None).unwrap();
         assert_eq!(maintained.last_event(), fresh.last_event(), "step {n}");
         assert_eq!(
-            every_answer(&maintained, &contents),
-            every_answer(&fresh, &contents),
+            every_answer(&maintained, &keys),
+            every_answer(&fresh, &keys),
             "step {n}"
         );
+        let held = |k: &u64| contents.units.iter().any(|u| u.exact == *k);
+        for k in &keys.exact {
+            let in_base = !maintained.base.exact(*k).unwrap().is_empty();
+            hidden += usize::from(in_base && !held(k));
+            let delta_rules_out = maintained
+                .delta
+                .as_ref()
+                .is_none_or(|d| !d.may_have_exact(*k).unwrap());
+            ruled_out +=
+                usize::from(!maintained.base.may_have_exact(*k).unwrap() && delta_rules_out);
+        }
     }
     assert!(saw_delta, "the changes were answered by a delta segment");
+    assert!(hidden > 0 && ruled_out > 0, "{hidden} {ruled_out}");
 }
 
 #[test]

@@ -482,3 +482,413 @@ fn tests_on_one_fixture_pair_only_when_copied() {
     assert!(paired("sync_oneshot.rs", 321, 406), "{found:?}");
     assert!(paired("sync_oneshot.rs", 208, 219), "{found:?}");
 }
+
+/// A near-miss variant of one function: a statement `scale = limit OP count` inserted at
+/// one of six places. Every variant is its own shape, and all are near-miss copies of each
+/// other, so their sketches share most band keys.
+fn variant(k: usize) -> String {
+    const OPS: [&str; 12] = [
+        "+", "-", "*", "/", "%", "//", "**", "<<", ">>", "&", "|", "^",
+    ];
+    let lines = [
+        "def blend(items, limit):",
+        "    total = 0",
+        "    count = 0",
+        "    for item in items:\n        if item is None:\n            continue\n        total = total + item\n        count += 1\n        if total > limit:\n            break",
+        "    mean = total / max(count, 1)",
+        "    spread = limit - mean",
+        "    return total, count, mean, spread",
+    ];
+    let (at, op) = (k % 6, OPS[k / 6 % OPS.len()]);
+    let mut text = String::new();
+    for (i, line) in lines.iter().enumerate() {
+        text.push_str(line);
+        text.push('\n');
+        if i == at {
+            text.push_str(&format!("    scale = limit {op} count\n"));
+        }
+    }
+    text
+}
+
+/// The near-miss pairs of a catalogue.
+fn near_pairs(db: &Path) -> i64 {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.query_row("SELECT count(*) FROM near", [], |r| r.get(0))
+        .unwrap()
+}
+
+/// Band buckets of more than `bucket_cap` shapes give no candidates, so a bucket that grows
+/// past the cap takes its shapes' pairs away, and one that shrinks back to it gives them
+/// back, though none of those shapes changed. With a cap of 3 and variants coming and going
+/// one and several at a time, each rescan, and each of the watcher's scans of named files
+/// (candidates from the index as it was, with the changes laid over it), equals a fresh scan
+/// with the same cap in everything observable, near-miss pairs included.
+#[test]
+fn a_band_bucket_crossing_its_cap_either_way_re_verifies_its_shapes() {
+    use cpt::config::Settings;
+    use cpt::near::Params;
+    use cpt::pipeline::{self, ScanOptions, Silent};
+
+    let settings = Settings {
+        near: Params {
+            bucket_cap: 3,
+            ..Params::default()
+        },
+        ..Settings::default()
+    };
+    for in_watcher in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let dbs = tempfile::tempdir().unwrap();
+        let options = ScanOptions {
+            root: root.clone(),
+            db: dbs.path().join("cpt.db"),
+            settings: settings.clone(),
+        };
+        let warm = pipeline::Warm::new();
+        let files =
+            |ks: &[usize]| -> Vec<String> { ks.iter().map(|k| format!("v{k}.py")).collect() };
+        // The variants in the tree after each step, and the pairs a fresh scan finds.
+        let steps: [&[usize]; 6] = [
+            &[0, 1, 2],
+            &[0, 1, 2, 3],
+            &[0, 1, 2],
+            &[0, 1, 2, 3, 4, 5],
+            &[4, 5],
+            &[0, 1, 2, 4, 5],
+        ];
+        let mut pairs = Vec::new();
+        let mut present: Vec<usize> = Vec::new();
+        for (n, step) in steps.iter().enumerate() {
+            let mut named = files(&present);
+            for &k in &present {
+                if !step.contains(&k) {
+                    std::fs::remove_file(root.join(format!("v{k}.py"))).unwrap();
+                }
+            }
+            for &k in step.iter() {
+                if !present.contains(&k) {
+                    write(&root, &format!("v{k}.py"), variant(k));
+                }
+            }
+            named.extend(files(step));
+            named.sort();
+            named.dedup();
+            present = step.to_vec();
+            if in_watcher && n > 0 {
+                pipeline::scan_paths(&options, &named, Some(&warm), &Silent).unwrap();
+                let store = cpt::store::Store::open_existing(&options.db).unwrap();
+                pipeline::catch_up_index(&store, &options.db, &warm).unwrap();
+            } else {
+                pipeline::scan(&options, &Silent).unwrap();
+            }
+            let fresh = ScanOptions {
+                db: dbs.path().join(format!("fresh-{n}.db")),
+                ..options.clone()
+            };
+            pipeline::scan(&fresh, &Silent).unwrap();
+            crate::common::assert_same_state(&options.db, &fresh.db, &root);
+            pairs.push(near_pairs(&fresh.db));
+        }
+        // Three variants pair up in full; a fourth puts their shared buckets over the cap.
+        assert_eq!(pairs[0], 3, "{pairs:?}");
+        assert!(pairs[1] < 6, "{pairs:?}");
+        assert_eq!(pairs[2], 3, "{pairs:?}");
+        assert_eq!(pairs[4], 1, "{pairs:?}");
+    }
+}
+
+/// A long function, and a statement `scale = limit OP count OP total OP mean` inserted before
+/// its `return`, the operators given.
+fn long_variant(ops: [&str; 3]) -> String {
+    let [a, b, c] = ops;
+    format!(
+        r#"def blend(items, limit, weights, names):
+    total = 0
+    count = 0
+    largest = None
+    seen = set()
+    for item in items:
+        if item is None or item in seen:
+            continue
+        seen.add(item)
+        total = total + item * weights.get(item, 1)
+        count += 1
+        if largest is None or item > largest:
+            largest = item
+        if total > limit:
+            break
+    mean = total / max(count, 1)
+    spread = limit - mean
+    labels = [names[i] for i in range(len(names)) if i % 2 == 0]
+    report = {{"total": total, "count": count, "mean": mean}}
+    while labels and len(labels) > count:
+        labels.pop()
+    try:
+        ratio = largest / total
+    except (TypeError, ZeroDivisionError):
+        ratio = 0.0
+    with open("/dev/null", "w") as sink:
+        sink.write(str(report))
+    text = ", ".join(str(x) for x in sorted(seen))
+    scale = limit {a} count {b} total {c} mean
+    return total, count, mean, spread, labels, ratio, text
+"#
+    )
+}
+
+/// `n` variants of [`long_variant`], each its own shape, whose sketches are all the same:
+/// none of the shingles their operators make is the least of its bin. Every band bucket of
+/// one holds all of them.
+fn same_sketch_variants(n: usize) -> Vec<String> {
+    const OPS: [&str; 12] = [
+        "+", "-", "*", "/", "%", "//", "**", "<<", ">>", "&", "|", "^",
+    ];
+    let mut by_sketch: std::collections::HashMap<Vec<u64>, Vec<String>> = Default::default();
+    for a in OPS {
+        for b in OPS {
+            for c in OPS {
+                let text = long_variant([a, b, c]);
+                let python = cpt::lang::by_id("python").unwrap();
+                let tree = cpt::parse::parse(python, text.as_bytes()).unwrap();
+                let units = cpt::fingerprint::fingerprint(
+                    python,
+                    &tree,
+                    text.as_bytes(),
+                    cpt::fingerprint::Thresholds::default(),
+                )
+                .units;
+                let keys = cpt::fingerprint::Sketch::of(&units[0].codes)
+                    .band_keys()
+                    .to_vec();
+                let group = by_sketch.entry(keys).or_default();
+                group.push(text);
+                if group.len() == n {
+                    return std::mem::take(group);
+                }
+            }
+        }
+    }
+    panic!("no {n} variants with one sketch");
+}
+
+/// The same at the default cap of 64 shapes, through the command line: 64 variants of one
+/// function with one sketch pair up in full; two more put every bucket they share over the
+/// cap, so that a fresh scan finds no pair, and taking three away brings them all back.
+/// Every rescan equals a fresh scan.
+#[test]
+fn the_default_bucket_cap_is_crossed_both_ways_like_a_fresh_scan() {
+    let variants = same_sketch_variants(66);
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    for (k, text) in variants[..64].iter().enumerate() {
+        write(root, &format!("v{k}.py"), text);
+    }
+    let dbs = tempfile::tempdir().unwrap();
+    let db = dbs.path().join("cpt.db");
+    scan(root, Some(&db));
+    assert_eq!(near_pairs(&db), 64 * 63 / 2);
+    for k in [64, 65] {
+        write(root, &format!("v{k}.py"), &variants[k]);
+    }
+    crate::common::assert_equals_fresh_state_after_rescan(&db, root);
+    assert_eq!(near_pairs(&db), 0);
+    for k in [0, 1, 2] {
+        std::fs::remove_file(root.join(format!("v{k}.py"))).unwrap();
+    }
+    crate::common::assert_equals_fresh_state_after_rescan(&db, root);
+    assert_eq!(near_pairs(&db), 63 * 62 / 2);
+}
+
+/// A delegating one-liner: a signature of six lines, and one statement smaller than half
+/// the unit.
+const ONE_LINER: &str = r#"def forward(self, request, response, session, user, settings,
+            cache, logger, metrics, tracer, limiter,
+            timeout=30, retries=3, verbose=False,
+            dry_run=False, strict=True, region="eu",
+            quota=None, label="main", priority=5,
+            parent=None, scope="all"):
+    return self.inner.forward(request, response, session)
+"#;
+
+/// The noise rules that had no test: an accessor or delegating one-liner (one statement,
+/// smaller than its signature) is noise `trivial`, a run of statements made only of imports
+/// is noise `imports`; both are catalogued, hidden from reports and shown with `--noise`.
+/// The same signature with a body of two statements is code.
+#[test]
+fn one_liners_and_import_runs_are_noise_shown_only_with_noise() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let two_statements = ONE_LINER.replace("forward(self", "forward_checked(self").replace(
+        "    return self.inner.forward(request, response, session)\n",
+        "    result = self.inner.forward(request, response, session)\n    return result or limiter\n",
+    );
+    let imports = "    from os.path import join, dirname, basename, exists\n    from collections import OrderedDict, defaultdict, Counter\n    from itertools import chain, groupby, islice, count\n    from functools import partial, reduce, lru_cache\n    from typing import Optional, Iterable, Mapping\n    import json, csv, re, sys\n";
+    let with_imports = |name: &str, rest: usize| {
+        let body = py_function("inner", rest);
+        let body: String = body.lines().skip(1).map(|l| format!("{l}\n")).collect();
+        format!("def {name}(items, limit={rest}):\n{imports}{body}")
+    };
+    for (file, rest) in [("a.py", 1), ("b.py", 9)] {
+        write(
+            root,
+            file,
+            format!(
+                "{ONE_LINER}\n\n{two_statements}\n\n{}",
+                with_imports(&format!("load_{rest}"), rest)
+            ),
+        );
+    }
+    scan(root, None);
+    let db = default_db(root);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let noise = |name: &str| -> Vec<Option<String>> {
+        conn.prepare("SELECT noise FROM units WHERE name = ?1 ORDER BY file_id")
+            .unwrap()
+            .query_map([name], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    assert_eq!(
+        noise("forward"),
+        [Some("trivial".into()), Some("trivial".into())]
+    );
+    assert_eq!(noise("forward_checked"), [None, None]);
+    let import_runs: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM units WHERE kind = 'block' AND noise = 'imports'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(import_runs >= 2, "{import_runs}");
+    let reported = |extra: &[&str]| -> Vec<(String, Vec<String>)> {
+        clones_with(&db, extra)["patterns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                let members = p["members"].as_array().unwrap();
+                (
+                    p["kind"].as_str().unwrap().to_string(),
+                    members
+                        .iter()
+                        .map(|m| format!("{}:{}", m["path"].as_str().unwrap(), m["start_line"]))
+                        .collect(),
+                )
+            })
+            .collect()
+    };
+    // By default only the function with two statements.
+    assert_eq!(
+        reported(&[]),
+        [(
+            "function".to_string(),
+            vec!["a.py:10".to_string(), "b.py:10".to_string()]
+        )]
+    );
+    // With --noise the one-liners too (near-miss copies of the two-statement functions, in
+    // their class), and the import runs (the functions' first line is 20, their imports
+    // lines 21 to 26).
+    let all = reported(&["--noise"]);
+    let lines =
+        |members: &[&str]| -> Vec<String> { members.iter().map(|m| m.to_string()).collect() };
+    assert!(
+        all.contains(&(
+            "function".to_string(),
+            lines(&["a.py:1", "a.py:10", "b.py:1", "b.py:10"])
+        )),
+        "{all:?}"
+    );
+    assert!(
+        all.contains(&("block".to_string(), lines(&["a.py:21", "b.py:21"]))),
+        "{all:?}"
+    );
+    let clones = clones_with(&db, &["--noise"]);
+    let block = clones["patterns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["kind"] == "block")
+        .unwrap();
+    assert!(
+        block["members"][0]["end_line"].as_u64().unwrap() <= 26,
+        "{block}"
+    );
+}
+
+/// `cpt: ignore` on the line above a unit's decorators (Python) or `export` (JavaScript)
+/// leaves the unit out, as on the line above the unit itself; the same comment elsewhere
+/// does not.
+#[test]
+fn an_ignore_comment_above_decorators_or_export_leaves_the_unit_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let f = py_function("fold", 1);
+    let decorated = format!("@cache\n@retry(times=3, delay=0.5)\n{f}");
+    write(root, "a.py", &f);
+    write(root, "b.py", format!("x = 1\n# cpt: ignore\n{decorated}"));
+    write(root, "c.py", &decorated);
+    // A comment two lines above the decorators is no ignore comment.
+    write(root, "d.py", format!("# cpt: ignore\n\n{decorated}"));
+    let js = "function total(items, limit) {\n  let sum = 0;\n  for (const item of items) {\n    if (item.skip) {\n      continue;\n    }\n    sum += item.value * item.count;\n    if (sum > limit) {\n      break;\n    }\n  }\n  return sum;\n}\n";
+    write(root, "e.js", js);
+    write(root, "f.js", format!("// cpt: ignore\nexport {js}"));
+    write(root, "g.js", format!("export {js}"));
+    write(root, "h.js", format!("export default {js}"));
+    write(root, "i.js", format!("// cpt: ignore\nexport default {js}"));
+    scan(root, None);
+    let names: Vec<Vec<String>> = classes(&clones(&default_db(root)))
+        .into_iter()
+        .map(|(_, m)| m)
+        .collect();
+    assert_eq!(
+        names,
+        [
+            vec!["a.py:fold", "c.py:fold", "d.py:fold"],
+            vec!["e.js:total", "g.js:total", "h.js:total"],
+        ]
+    );
+}
+
+/// A rescan with another `--min-similarity` (or `min_similarity` in cpt.toml) re-verifies
+/// every pair with the new bar, as a fresh scan with it would; going back restores the
+/// near-miss class. `cpt similar` answers with the catalogue's bar.
+#[test]
+fn a_changed_min_similarity_rescans_like_a_fresh_scan_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root);
+    let dbs = tempfile::tempdir().unwrap();
+    let db = dbs.path().join("cpt.db");
+    let scan_with = |db: &Path, extra: &[&str]| {
+        let mut args = vec!["scan", path_str(root), "--quiet", "--db", path_str(db)];
+        args.extend(extra);
+        cpt_ok(&args);
+    };
+    let same_as_fresh = |extra: &[&str], name: &str| {
+        let fresh = dbs.path().join(name);
+        scan_with(&fresh, extra);
+        crate::common::assert_same_state(&db, &fresh, root);
+    };
+    let types =
+        |db: &Path| -> Vec<String> { classes(&clones(db)).into_iter().map(|(t, _)| t).collect() };
+    scan_with(&db, &[]);
+    assert!(types(&db).contains(&"T3".to_string()), "{:?}", types(&db));
+    scan_with(&db, &["--min-similarity", "0.97"]);
+    assert!(!types(&db).contains(&"T3".to_string()), "{:?}", types(&db));
+    same_as_fresh(&["--min-similarity", "0.97"], "high.db");
+    scan_with(&db, &["--min-similarity", "0.8"]);
+    assert!(types(&db).contains(&"T3".to_string()), "{:?}", types(&db));
+    same_as_fresh(&["--min-similarity", "0.8"], "mid.db");
+    write(root, "cpt.toml", "[scan]\nmin_similarity = 0.97\n");
+    scan_with(&db, &[]);
+    same_as_fresh(&[], "toml.db");
+    assert!(!types(&db).contains(&"T3".to_string()), "{:?}", types(&db));
+    std::fs::remove_file(root.join("cpt.toml")).unwrap();
+    scan_with(&db, &[]);
+    assert!(types(&db).contains(&"T3".to_string()), "{:?}", types(&db));
+    same_as_fresh(&[], "default.db");
+}

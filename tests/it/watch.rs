@@ -12,31 +12,37 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::common::{
-    NEAR_COPY, assert_same_clones, binary, classes, clones, default_db, path_str, py_function,
-    scan, stats, write,
+    NEAR_COPY, age_tree, assert_equals_fresh_state, assert_same_clones, binary, classes, clones,
+    default_db, path_str, py_function, scan, stats, write,
 };
 
-/// A running `cpt watch --format jsonl` and the JSON lines it prints.
+/// A running `cpt watch` and the lines it prints.
 struct Watcher {
     child: Child,
-    lines: mpsc::Receiver<Value>,
+    lines: mpsc::Receiver<String>,
 }
 
 impl Watcher {
+    /// Start `cpt watch --format jsonl` and wait for its first scan to end.
     fn start(root: &Path) -> Watcher {
         let watcher = Watcher::spawn(root);
         watcher.next("ready");
         watcher
     }
 
-    /// Start `cpt watch` without waiting for its first scan to end.
+    /// Start `cpt watch --format jsonl` without waiting for its first scan to end.
     fn spawn(root: &Path) -> Watcher {
+        Watcher::spawn_with(root, "jsonl")
+    }
+
+    /// Start `cpt watch --format FORMAT`.
+    fn spawn_with(root: &Path, format: &str) -> Watcher {
         let mut child = binary()
             .args([
                 "watch",
                 path_str(root),
                 "--format",
-                "jsonl",
+                format,
                 "--debounce",
                 "20",
             ])
@@ -49,9 +55,7 @@ impl Watcher {
         std::thread::spawn(move || {
             for line in std::io::BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
-                let value: Value = serde_json::from_str(&line).expect("a JSON line");
-                assert_eq!(value["schema"], "cpt.watch/1");
-                if sender.send(value).is_err() {
+                if sender.send(line).is_err() {
                     break;
                 }
             }
@@ -66,15 +70,28 @@ impl Watcher {
             .unwrap()
     }
 
-    /// The lines up to and including the next one for which `wanted` holds (`what` names it
-    /// in the panic when none comes within 30 s).
+    /// The JSON lines up to and including the next one for which `wanted` holds (`what`
+    /// names it in the panic when none comes within 30 s).
     fn until(&self, what: &str, wanted: impl Fn(&Value) -> bool) -> Vec<Value> {
+        let mut seen = Vec::new();
+        self.until_text(what, |line| {
+            let value: Value = serde_json::from_str(line).expect("a JSON line");
+            assert_eq!(value["schema"], "cpt.watch/1");
+            let found = wanted(&value);
+            seen.push(value);
+            found
+        });
+        seen
+    }
+
+    /// The lines up to and including the next one for which `wanted` holds.
+    fn until_text(&self, what: &str, mut wanted: impl FnMut(&str) -> bool) -> Vec<String> {
         let mut seen = Vec::new();
         loop {
             let line = self
                 .lines
                 .recv_timeout(Duration::from_secs(30))
-                .unwrap_or_else(|_| panic!("no `{what}` within 30 s"));
+                .unwrap_or_else(|_| panic!("no `{what}` within 30 s; after {seen:#?}"));
             let found = wanted(&line);
             seen.push(line);
             if found {
@@ -118,19 +135,11 @@ fn fresh_scan(root: &Path) -> tempfile::TempDir {
     dir
 }
 
-/// The watcher's catalogue of `root` shows what a fresh scan of the tree does: the same clones,
-/// and the same files, lines, units and skipped files (its event log and index aside).
+/// The watcher's catalogue of `root` equals a fresh scan of the tree in everything observable
+/// (`common::catalogue_state`: files, units, every class, near-miss pairs, reports with and
+/// without noise, stats and `cpt similar`), its event log and index aside.
 fn assert_equals_a_fresh_scan(root: &Path) {
-    let fresh = fresh_scan(root);
-    let fresh = fresh.path().join("cpt.db");
-    assert_same_clones(&default_db(root), &fresh);
-    let observable = |db: &Path| {
-        let mut s = stats(db);
-        s["root"] = Value::Null;
-        s["events"] = Value::Null;
-        s
-    };
-    assert_eq!(observable(&default_db(root)), observable(&fresh));
+    assert_equals_fresh_state(&default_db(root), root);
 }
 
 /// The function of `sync/anchor.py`, which a test writes before the watcher starts so that
@@ -236,11 +245,24 @@ fn after_a_burst_of_changes_the_catalogue_equals_a_fresh_scan() {
     let root = dir.path();
     write(root, "a.py", py_function("bfs", 5));
     write(root, "b.py", py_function("bfs", 5));
+    write(root, "old/c.py", py_function("c", 3));
+    write(root, "old/d.py", py_function("d", 3));
+    sync_anchor(root);
+    // Dated back: the whole-tree scans the burst's directory and configuration changes
+    // cause skip these files by their stat.
+    age_tree(root);
     let watcher = Watcher::start(root);
     burst(root);
-    watcher.settle();
-    let fresh = fresh_scan(root);
-    assert_same_clones(&default_db(root), &fresh.path().join("cpt.db"));
+    sync(&watcher, root, 0);
+    assert_equals_a_fresh_scan(root);
+    // The near-miss copy the burst wrote changes shape: its pairs go, others come.
+    write(
+        root,
+        "near.py",
+        NEAR_COPY.replace("print('visit', nxt)", "print('visit', nxt, node)"),
+    );
+    sync(&watcher, root, 1);
+    assert_equals_a_fresh_scan(root);
 }
 
 #[test]
@@ -297,6 +319,19 @@ fn a_kill_during_a_burst_loses_nothing() {
     assert_same_clones(&default_db(root), &fresh.path().join("cpt.db"));
 }
 
+/// The `read` and `incremental` counts of `applied` lines, summed.
+fn reads(lines: &[Value]) -> (u64, u64) {
+    lines.iter().filter(|line| line["event"] == "applied").fold(
+        (0, 0),
+        |(read, incremental), line| {
+            (
+                read + line["read"].as_u64().unwrap(),
+                incremental + line["incremental"].as_u64().unwrap_or(0),
+            )
+        },
+    )
+}
+
 #[test]
 fn file_changes_apply_to_their_files_alone_and_honour_ignore_files() {
     // Directories and ignore rules exist before the watcher starts, so that every event of
@@ -306,6 +341,16 @@ fn file_changes_apply_to_their_files_alone_and_honour_ignore_files() {
     write(root, "a.py", py_function("bfs", 5));
     write(root, "pkg/b.py", py_function("b", 3));
     write(root, "pkg/.gitignore", "skipped_*.py\n");
+    sync_anchor(root);
+    // Twenty files the burst leaves alone, dated a day ahead: any scan of the whole tree
+    // would read them all again (a file modified less than 2 s before a scan, or later, is
+    // never trusted by its stat), so the counts tell a scan of the named files from one of
+    // the tree.
+    for i in 0..20 {
+        let rel = format!("alone/u{i}.py");
+        write(root, &rel, py_function(&format!("u{i}"), 6 + i % 4));
+        set_future_mtime(&root.join(rel));
+    }
     let watcher = Watcher::start(root);
     write(root, "pkg/skipped_copy.py", py_function("bfs", 5));
     write(root, "pkg/copy.py", py_function("bfs", 5));
@@ -316,13 +361,35 @@ fn file_changes_apply_to_their_files_alone_and_honour_ignore_files() {
     write(root, "near.py", NEAR_COPY);
     std::fs::remove_file(root.join("a.py")).unwrap();
     write(root, "a.py", py_function("bfs", 5));
-    watcher.settle();
-    let fresh = fresh_scan(root);
-    assert_same_clones(&default_db(root), &fresh.path().join("cpt.db"));
+    let lines = sync(&watcher, root, 0);
+    // Eight saves of source files that are not ignored, and the sync file; at least the
+    // four files changed and the sync file are read.
+    let (read, _) = reads(&lines);
+    assert!((5..=9).contains(&read), "read {read}: {lines:#?}");
+    assert_equals_a_fresh_scan(root);
     let clones = crate::common::clones(&default_db(root));
     let text = clones.to_string();
     assert!(text.contains("pkg/renamed.py"), "{text}");
     assert!(!text.contains("skipped_copy"), "{text}");
+
+    // One more save of a file the watcher has read: that file alone is read, parsed from
+    // its last tree; a new file is read and parsed afresh.
+    atomic_save(root, "pkg/b.py", &py_function("b", 1));
+    let (read, incremental) = reads(&watcher.until("applied", |l| l["event"] == "applied"));
+    assert_eq!((read, incremental), (1, 1));
+    write(root, "pkg/new.py", py_function("n", 2));
+    let (read, incremental) = reads(&watcher.until("applied", |l| l["event"] == "applied"));
+    assert_eq!((read, incremental), (1, 0));
+}
+
+/// Set `path`'s modification time a day ahead.
+fn set_future_mtime(path: &Path) {
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() + Duration::from_secs(86_400))
+        .unwrap();
 }
 
 #[test]
@@ -749,4 +816,125 @@ fn the_watcher_copies_its_log_into_the_database_once_changes_pause() {
     std::thread::sleep(Duration::from_millis(1500));
     assert!(modified() > before, "no checkpoint after a pause");
     assert_same_clones(&db, &fresh_scan(root).path().join("cpt.db"));
+}
+
+/// `--format text` says what changed in words, with every copy; `--format gnu` prints, after
+/// the first scan and after every batch, every copy of every class as a `path:line:col:
+/// warning:` line between `cpt: checking` and `cpt: checked`, as README's problem matcher
+/// reads them.
+#[test]
+fn watch_prints_changes_as_text_and_as_gnu_problem_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "a.py", py_function("bfs", 5));
+    write(root, "other.py", py_function("other", 9));
+    let id = |db: &Path| {
+        clones(db)["patterns"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+
+    let text = Watcher::spawn_with(root, "text");
+    let ready = text.until_text("ready", |_| true);
+    let canonical = root.canonicalize().unwrap();
+    assert_eq!(
+        ready,
+        [format!(
+            "watching {}: 2 files, 0 clone classes (Ctrl-C stops)",
+            canonical.display()
+        )]
+    );
+    write(root, "b.py", py_function("bfs", 5));
+    let new = text.until_text("b.py", |l| l.contains("b.py"));
+    let class = id(&default_db(root));
+    assert_eq!(
+        new,
+        [
+            format!("new clone: T1 function {class}, 12 lines, 2 copies"),
+            "  a.py:1-12  bfs".to_string(),
+            "  b.py:1-12  bfs".to_string(),
+        ]
+    );
+    write(root, "c.py", py_function("bfs", 5));
+    assert_eq!(
+        text.until_text("c.py", |l| l.contains("c.py")),
+        [
+            format!("clone grew: T1 function {class}, 12 lines, 3 copies"),
+            "  + c.py:1-12  bfs".to_string(),
+        ]
+    );
+    std::fs::remove_file(root.join("c.py")).unwrap();
+    assert_eq!(
+        text.until_text("c.py", |l| l.contains("c.py")),
+        [
+            format!("clone shrank: T1 function {class}, 12 lines, 2 copies"),
+            "  - c.py:1-12  bfs".to_string(),
+        ]
+    );
+    std::fs::remove_file(root.join("b.py")).unwrap();
+    assert_eq!(
+        text.until_text("b.py", |l| l.contains("b.py")),
+        [
+            format!("clone resolved: T1 function {class}, 12 lines, 2 copies"),
+            "  was a.py:1-12  bfs".to_string(),
+            "  was b.py:1-12  bfs".to_string(),
+        ]
+    );
+    drop(text);
+
+    let gnu = Watcher::spawn_with(root, "gnu");
+    let report = |watcher: &Watcher| -> Vec<String> {
+        let lines = watcher.until_text("cpt: checked", |l| l == "cpt: checked");
+        assert_eq!(
+            lines.first().map(String::as_str),
+            Some("cpt: checking"),
+            "{lines:?}"
+        );
+        lines[1..lines.len() - 1].to_vec()
+    };
+    assert!(report(&gnu).is_empty());
+    write(root, "b.py", py_function("bfs", 5));
+    let lines = report(&gnu);
+    assert_eq!(
+        lines,
+        [
+            format!("a.py:1:1: warning: T1 clone {class} (bfs): also at b.py:1"),
+            format!("b.py:1:1: warning: T1 clone {class} (bfs): also at a.py:1"),
+        ]
+    );
+    // What VS Code's matcher in README takes apart: file, line, column, severity, message.
+    for line in &lines {
+        let (file, rest) = line.split_once(':').unwrap();
+        let (line_no, rest) = rest.split_once(':').unwrap();
+        let (column, rest) = rest.split_once(": ").unwrap();
+        let (severity, message) = rest.split_once(": ").unwrap();
+        assert!(
+            file.ends_with(".py") && line_no == "1" && column == "1",
+            "{line}"
+        );
+        assert_eq!(severity, "warning");
+        assert!(message.starts_with("T1 clone "), "{line}");
+    }
+    // Every class, not only the changed ones, after every batch.
+    write(root, "x.py", py_function("x", 2));
+    write(root, "y.py", py_function("x", 2));
+    // (x.py and y.py may come in two batches.)
+    let mut all = report(&gnu);
+    while all.len() < 4 {
+        all = report(&gnu);
+    }
+    assert_eq!(
+        all.iter().filter(|l| l.contains("(bfs)")).count(),
+        2,
+        "{all:?}"
+    );
+    assert_eq!(
+        all.iter().filter(|l| l.contains("(x)")).count(),
+        2,
+        "{all:?}"
+    );
+    std::fs::remove_file(root.join("b.py")).unwrap();
+    let lines = report(&gnu);
+    assert!(lines.iter().all(|l| !l.contains("bfs")), "{lines:?}");
 }
