@@ -133,20 +133,10 @@ fn an_unreadable_file_is_skipped_with_a_warning_naming_it() {
     )
     .unwrap();
     // Root reads anything, so run the scan as an unprivileged user when we are root.
-    let is_root = std::fs::read(root.join("secret.py")).is_ok();
-    let mut command = if is_root {
-        let mut c = std::process::Command::new("setpriv");
-        c.args([
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            env!("CARGO_BIN_EXE_cpt"),
-        ]);
-        c
-    } else {
-        binary()
-    };
-    let out = command.args(["scan", path_str(root)]).output().unwrap();
+    let out = unprivileged()
+        .args(["scan", path_str(root)])
+        .output()
+        .unwrap();
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(
