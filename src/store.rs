@@ -794,7 +794,8 @@ impl Store {
         &self.path
     }
 
-    /// A file of the catalogue by its root-relative path, with what a scan recorded of it.
+    /// A file of the catalogue by its root-relative path, with what a scan recorded of it
+    /// (its functions below the unit size are not read: [`Store::file_units`] has them).
     pub fn file(&self, path: &str) -> Result<Option<FileRecord>, StoreError> {
         self.conn
             .query_row(
