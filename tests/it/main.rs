@@ -4,6 +4,7 @@ mod bad_inputs;
 mod cli;
 mod common;
 mod completions;
+mod crash;
 mod fixtures;
 mod incremental;
 mod index;
