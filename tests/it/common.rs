@@ -382,6 +382,12 @@ fn rows(conn: &rusqlite::Connection, label: &str, sql: &str) -> Vec<String> {
 /// the stats, and `cpt similar` for every file with a function. Ids, times, the event log
 /// and the index's layout are history, and left out.
 pub fn catalogue_state(db: &Path, root: &Path) -> Vec<String> {
+    catalogue_state_with(db, root, 1)
+}
+
+/// [`catalogue_state`] with `cpt similar` asked of every `stride`-th file with a function
+/// only (a query per function costs time on big trees).
+pub fn catalogue_state_with(db: &Path, root: &Path, stride: usize) -> Vec<String> {
     let conn =
         rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
             .unwrap();
@@ -443,7 +449,7 @@ pub fn catalogue_state(db: &Path, root: &Path) -> Vec<String> {
     stats["root"] = Value::Null;
     stats["events"] = Value::Null;
     out.push(format!("stats: {stats}"));
-    for rel in with_functions {
+    for rel in with_functions.into_iter().step_by(stride) {
         let file = root.join(&rel);
         if !file.is_file() {
             out.push(format!("similar {rel}: no such file"));
@@ -469,8 +475,16 @@ pub fn catalogue_state(db: &Path, root: &Path) -> Vec<String> {
 /// Two catalogues of `root` are alike in everything [`catalogue_state`] sees; the panic
 /// names the lines that differ.
 pub fn assert_same_state(db: &Path, fresh: &Path, root: &Path) {
-    let (a, b) = (catalogue_state(db, root), catalogue_state(fresh, root));
-    if a != b {
+    assert_state_is(
+        db,
+        &catalogue_state(fresh, root),
+        &catalogue_state(db, root),
+    );
+}
+
+/// The catalogue `db`'s state (`got`) is `expected`; the panic names the lines that differ.
+pub fn assert_state_is(db: &Path, expected: &[String], got: &[String]) {
+    if got != expected {
         // At most 40 lines a side, each cut to 300 characters: rows hold long blobs.
         let show = |lines: Vec<&String>| -> String {
             let mut text: Vec<String> = lines
@@ -484,11 +498,10 @@ pub fn assert_same_state(db: &Path, fresh: &Path, root: &Path) {
             text.join("\n  ")
         };
         panic!(
-            "{} and {} differ\nonly in the first:\n  {}\nonly in the second:\n  {}",
+            "{} differs from what was expected\nonly in it:\n  {}\nonly expected:\n  {}",
             db.display(),
-            fresh.display(),
-            show(a.iter().filter(|l| !b.contains(l)).collect()),
-            show(b.iter().filter(|l| !a.contains(l)).collect()),
+            show(got.iter().filter(|l| !expected.contains(l)).collect()),
+            show(expected.iter().filter(|l| !got.contains(l)).collect()),
         );
     }
 }
@@ -506,4 +519,96 @@ pub fn assert_equals_fresh_state(db: &Path, root: &Path) {
 pub fn assert_equals_fresh_state_after_rescan(db: &Path, root: &Path) {
     scan(root, Some(db));
     assert_equals_fresh_state(db, root);
+}
+
+/// Whether process `pid` holds SQLite's write lock on the catalogue `db`, that is, is inside
+/// a write transaction: in WAL mode a writer holds an fcntl lock on byte 120 of `<db>-shm`
+/// (`WAL_WRITE_LOCK`) from its first write to its commit or rollback, and `/proc/locks` lists
+/// every such lock with its owner. Observing, not taking: the writer is not slowed.
+#[cfg(target_os = "linux")]
+pub fn holds_write_lock(pid: u32, db: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let shm = PathBuf::from(format!("{}-shm", db.display()));
+    let Ok(inode) = std::fs::metadata(&shm).map(|m| m.ino()) else {
+        return false;
+    };
+    let (pid, inode) = (pid.to_string(), inode.to_string());
+    let locks = std::fs::read_to_string("/proc/locks").expect("/proc/locks is readable");
+    locks.lines().any(|line| {
+        // `1: POSIX  ADVISORY  WRITE 1234 fe:00:5678 120 120`; a waiter's line has `->`.
+        let f: Vec<&str> = line.split_whitespace().filter(|w| *w != "->").collect();
+        let covers = |start: &str, end: &str| {
+            start.parse::<u64>().is_ok_and(|s| s <= 120)
+                && (end == "EOF" || end.parse::<u64>().is_ok_and(|e| e >= 120))
+        };
+        f.len() >= 8
+            && f[1] == "POSIX"
+            && f[3] == "WRITE"
+            && f[4] == pid
+            && f[5].rsplit(':').next() == Some(inode.as_str())
+            && covers(f[6], f[7])
+    })
+}
+
+/// When to kill a process.
+#[derive(Clone, Copy, Debug)]
+pub enum Moment {
+    /// This long after it started.
+    After(std::time::Duration),
+    /// Inside its `n`-th write transaction seen (from 1), this long after it was first seen
+    /// (if it lasts that long).
+    InTransaction(usize, std::time::Duration),
+}
+
+/// What became of a process [`kill_at`] watched.
+#[derive(Debug, PartialEq)]
+pub enum Outcome {
+    /// Killed; inside a write transaction as far as could be seen just before.
+    Killed { in_transaction: bool },
+    /// It ended first, successfully.
+    Finished,
+}
+
+/// Kill -9 `child`, a `cpt` writing the catalogue `db` that started at `start`, at
+/// `moment`: it is polled every 0.2 ms, so a kill on seeing a write transaction lands inside
+/// it unless the transaction is shorter than that. A moment that never comes (a transaction
+/// the process never reaches) gives way after 5 s.
+#[cfg(target_os = "linux")]
+pub fn kill_at(
+    child: &mut std::process::Child,
+    db: &Path,
+    moment: Moment,
+    start: std::time::Instant,
+) -> Outcome {
+    use std::time::{Duration, Instant};
+    let pid = child.id();
+    let (mut seen, mut since) = (0, None::<Instant>);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "{status}");
+            return Outcome::Finished;
+        }
+        let held = holds_write_lock(pid, db);
+        if held && since.is_none() {
+            seen += 1;
+            since = Some(Instant::now());
+        } else if !held {
+            since = None;
+        }
+        let now = start.elapsed() > Duration::from_secs(5)
+            || match moment {
+                Moment::After(after) => start.elapsed() >= after,
+                Moment::InTransaction(n, after) => {
+                    seen == n && since.is_some_and(|t| t.elapsed() >= after)
+                }
+            };
+        if now {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            return Outcome::Killed {
+                in_transaction: held,
+            };
+        }
+        std::thread::sleep(Duration::from_micros(200));
+    }
 }

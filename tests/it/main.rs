@@ -4,6 +4,7 @@ mod bad_inputs;
 mod cli;
 mod common;
 mod completions;
+mod crash;
 mod crash_safety;
 mod fixtures;
 mod fuzz_regressions;

@@ -213,19 +213,29 @@ fn watch_reports_new_grown_shrunk_and_resolved_clones_and_stops_on_sigterm() {
 
 /// A burst of the changes editors and tools make: atomic saves, rapid repeated saves,
 /// creations and deletions, a directory created and removed, a rename, an ignore-file edit
-/// and a `cpt.toml` edit.
-fn burst(root: &Path) {
+/// and (with `settings`) a `cpt.toml` edit. Source files are dated half an hour back as they
+/// are written (as `cp -p`, `rsync -t` or an archive's extraction leave them), so that scans
+/// trust their stat as soon as they read them.
+fn burst(root: &Path, settings: bool) {
+    let dated = |rel: &str, text: String| {
+        write(root, rel, text);
+        crate::common::age_files(root, &[rel]);
+    };
+    let dated_save = |rel: &str, text: String| {
+        let tmp = format!(".{}.tmp", rel.replace('/', "_"));
+        dated(&tmp, text);
+        std::fs::rename(root.join(tmp), root.join(rel)).unwrap();
+    };
     for i in 0..40 {
-        write(
-            root,
+        dated(
             &format!("many/m{i}.py"),
             py_function(&format!("f{i}"), i % 4),
         );
     }
     for round in 0..5 {
-        atomic_save(root, "a.py", &py_function("bfs", 5 + round));
+        dated_save("a.py", py_function("bfs", 5 + round));
     }
-    write(root, "near.py", NEAR_COPY);
+    dated("near.py", NEAR_COPY.to_string());
     std::fs::rename(root.join("many/m3.py"), root.join("moved.py")).unwrap();
     for i in 10..20 {
         std::fs::remove_file(root.join(format!("many/m{i}.py"))).unwrap();
@@ -233,10 +243,12 @@ fn burst(root: &Path) {
     write(root, "tmpdir/x.py", py_function("x", 2));
     write(root, "tmpdir/deep/y.py", py_function("y", 2));
     std::fs::remove_dir_all(root.join("tmpdir")).unwrap();
-    write(root, "kept/z.py", py_function("z", 1));
+    dated("kept/z.py", py_function("z", 1));
     write(root, ".gitignore", "many/m2*.py\n");
-    write(root, "cpt.toml", "[scan]\nmin_lines = 5\n");
-    atomic_save(root, "a.py", &py_function("bfs", 5));
+    if settings {
+        write(root, "cpt.toml", "[scan]\nmin_lines = 5\n");
+    }
+    dated_save("a.py", py_function("bfs", 5));
 }
 
 #[test]
@@ -252,7 +264,7 @@ fn after_a_burst_of_changes_the_catalogue_equals_a_fresh_scan() {
     // cause skip these files by their stat.
     age_tree(root);
     let watcher = Watcher::start(root);
-    burst(root);
+    burst(root, true);
     sync(&watcher, root, 0);
     assert_equals_a_fresh_scan(root);
     // The near-miss copy the burst wrote changes shape: its pairs go, others come.
@@ -303,20 +315,53 @@ fn saves_made_while_the_first_scan_runs_are_applied() {
     assert_equals_a_fresh_scan(root);
 }
 
+/// A kill -9 at any moment of the watcher's work on a burst — at delays spread over it, and
+/// on seeing it inside a write transaction (a batch's, a classification's, a checkpoint's) —
+/// loses nothing: the next scan brings the catalogue to what a fresh scan makes of the final
+/// tree, in everything observable.
 #[test]
-fn a_kill_during_a_burst_loses_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
-    write(root, "a.py", py_function("bfs", 5));
-    let watcher = Watcher::start(root);
-    burst(root);
-    // Kill it while it works on the burst, then let the next run catch up.
-    std::thread::sleep(Duration::from_millis(60));
-    watcher.signal("-KILL");
-    drop(watcher);
-    scan(root, None);
-    let fresh = fresh_scan(root);
-    assert_same_clones(&default_db(root), &fresh.path().join("cpt.db"));
+fn a_kill_at_any_moment_of_a_burst_loses_nothing() {
+    use crate::common::{Moment, Outcome, kill_at};
+    let mut moments: Vec<Moment> = [5, 15, 30, 45, 70, 100, 180]
+        .map(|ms| Moment::After(Duration::from_millis(ms)))
+        .to_vec();
+    // Its transactions last about a millisecond: killed on sight.
+    for n in [1, 1, 2, 2, 2] {
+        moments.push(Moment::InTransaction(n, Duration::ZERO));
+    }
+    let mut in_transaction = 0;
+    for moment in moments {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(root, "a.py", py_function("bfs", 5));
+        write(root, "b.py", py_function("bfs", 5));
+        age_tree(root);
+        let mut watcher = Watcher::start(root);
+        let db = default_db(root);
+        let start = std::time::Instant::now();
+        let outcome = std::thread::scope(|threads| {
+            // No change of settings: that would make the next scan read every file again,
+            // whatever the killed one left.
+            threads.spawn(|| burst(root, false));
+            kill_at(&mut watcher.child, &db, moment, start)
+        });
+        drop(watcher);
+        // (Shown when the test fails.)
+        eprintln!("killed at {moment:?}: {outcome:?}");
+        assert!(matches!(outcome, Outcome::Killed { .. }), "{outcome:?}");
+        in_transaction += usize::from(
+            outcome
+                == Outcome::Killed {
+                    in_transaction: true,
+                },
+        );
+        scan(root, None);
+        assert_equals_a_fresh_scan(root);
+    }
+    assert!(
+        in_transaction >= 3,
+        "{in_transaction} kills inside a transaction"
+    );
 }
 
 /// The `read` and `incremental` counts of `applied` lines, summed.
