@@ -1003,16 +1003,47 @@ fn with_index<T>(
     warn: &dyn Fn(&str),
     read: impl Fn(&Segments) -> Result<T>,
 ) -> Result<T> {
-    let (segments, how) = refresh_index(store, db, access)?;
+    let (segments, how) = match refresh_index(store, db, access) {
+        Err(e) if cannot_write_index(&e) => in_memory_index(store, db, &e, warn)?,
+        other => other?,
+    };
     warn_refresh(db, &how, warn);
     match read(&segments) {
         Err(e) if similar::is_damage(&e) => {
             drop(segments);
             warn(&format!("{e}; rebuilt from the catalogue"));
-            read(&rebuild_index(store, db, access, e.to_string())?.0)
+            let segments = match rebuild_index(store, db, access, e.to_string()) {
+                Err(e) if cannot_write_index(&e) => in_memory_index(store, db, &e, warn)?,
+                other => other?,
+            };
+            read(&segments.0)
         }
         other => other,
     }
+}
+
+/// Whether bringing the index up to date failed for want of writing it (a full disk, a
+/// read-only directory).
+fn cannot_write_index(e: &anyhow::Error) -> bool {
+    matches!(
+        e.downcast_ref::<index::IndexError>(),
+        Some(index::IndexError::Write { .. })
+    )
+}
+
+/// An index of the catalogue built in memory, for a query that cannot write the index:
+/// reading a catalogue needs nothing written. `warn` hears why, in one line.
+fn in_memory_index(
+    store: &Store,
+    db: &Path,
+    why: &anyhow::Error,
+    warn: &dyn Fn(&str),
+) -> Result<(Segments, IndexRefresh)> {
+    warn(&format!("{why}; answering from an index built in memory"));
+    let bytes = index::build(&store.index_contents(None)?);
+    let base = Index::in_memory(&index::path_for(db), &bytes)?;
+    let segments = Segments::new(base, None).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((segments, IndexRefresh::UpToDate))
 }
 
 /// Say (in one line) why a query had to bring the index up to date: a scan leaves it up to
