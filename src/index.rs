@@ -95,6 +95,12 @@ pub enum IndexError {
         path: String,
         source: std::io::Error,
     },
+    /// [`write_atomically`] failed: a full disk, a read-only directory.
+    #[error("{path}: cannot write the index ({source})")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path}: not a cpt index ({why})")]
     Corrupt { path: String, why: String },
     #[error("{path}: index format version {found}, this cpt reads {VERSION}")]
@@ -456,7 +462,7 @@ pub fn write_atomically(
     bytes: &[u8],
     durability: Durability,
 ) -> Result<(), IndexError> {
-    let io = |source| IndexError::Io {
+    let io = |source| IndexError::Write {
         path: path.display().to_string(),
         source,
     };
@@ -599,14 +605,38 @@ pub struct Hit<'a> {
 pub struct Damaged(pub String);
 
 impl Index {
+    /// An index held in memory, from the bytes [`build`] made, for a process that reads
+    /// the catalogue but cannot write the index beside it (a full disk, a read-only
+    /// directory). `path` names it in messages; it is no file's.
+    pub fn in_memory(path: &Path, bytes: &[u8]) -> Result<Index, IndexError> {
+        let io = |source| IndexError::Io {
+            path: path.display().to_string(),
+            source,
+        };
+        let mut anonymous = memmap2::MmapMut::map_anon(bytes.len().max(1)).map_err(io)?;
+        anonymous[..bytes.len()].copy_from_slice(bytes);
+        let map = anonymous.make_read_only().map_err(io)?;
+        let identity = FileIdentity {
+            device: 0,
+            inode: 0,
+            len: 0,
+            modified: None,
+        };
+        let head = map[..HEADER_LEN.min(bytes.len())].to_vec();
+        let checked = RefCell::new(vec![0; map.len().div_ceil(CHUNK * 64)]);
+        Index::checked(
+            path,
+            Body::Mapped { map, checked },
+            &head,
+            bytes.len(),
+            identity,
+        )
+    }
+
     /// Open and check an index file: magic, version, sizes, section bounds and the header's
     /// hash.
     pub fn open(path: &Path, access: Access) -> Result<Index, IndexError> {
         let shown = path.display().to_string();
-        let corrupt = |why: &str| IndexError::Corrupt {
-            path: shown.clone(),
-            why: why.to_string(),
-        };
         let io = |source| IndexError::Io {
             path: shown.clone(),
             source,
@@ -645,7 +675,23 @@ impl Index {
             Body::Mapped { map, .. } => map.len(),
             Body::Read { file, .. } => file.metadata().map_err(io)?.len() as usize,
         };
-        let b: &[u8] = &head;
+        Index::checked(path, body, &head, len, identity)
+    }
+
+    /// Check an index's header (`head`, its first bytes) against its length, and make it.
+    fn checked(
+        path: &Path,
+        body: Body,
+        head: &[u8],
+        len: usize,
+        identity: FileIdentity,
+    ) -> Result<Index, IndexError> {
+        let shown = path.display().to_string();
+        let corrupt = |why: &str| IndexError::Corrupt {
+            path: shown.clone(),
+            why: why.to_string(),
+        };
+        let b: &[u8] = head;
         if b.len() < HEADER_LEN || &b[..8] != MAGIC {
             return Err(corrupt("bad magic or truncated header"));
         }
@@ -1738,6 +1784,33 @@ mod tests {
         }
         assert!(index.exact(7).unwrap().is_empty());
         index.verify().unwrap();
+    }
+
+    #[test]
+    fn an_index_held_in_memory_answers_as_its_file_would_and_checks_its_chunks() {
+        let contents = sample();
+        let bytes = build(&contents);
+        let path = Path::new("/nowhere/cpt.index");
+        let index = Index::in_memory(path, &bytes).unwrap();
+        assert!(!index.is_at(path));
+        for u in &contents.units {
+            let found = index.exact(u.exact).unwrap();
+            assert_eq!(found.len(), 1);
+            assert_eq!(index.unit(found[0]).unwrap().name, u.name);
+        }
+        index.verify().unwrap();
+        let mut damaged = bytes.clone();
+        damaged[bytes.len() / 2] ^= 0x10;
+        assert!(Index::in_memory(path, &damaged).unwrap().verify().is_err());
+        assert!(matches!(
+            Index::in_memory(path, &bytes[..100]),
+            Err(IndexError::Corrupt { .. })
+        ));
+        // Where it cannot be written, writing says so.
+        assert!(matches!(
+            write_atomically(path, &bytes, Durability::PageCache),
+            Err(IndexError::Write { .. })
+        ));
     }
 
     #[test]

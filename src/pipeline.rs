@@ -1005,16 +1005,47 @@ fn with_index<T>(
     warn: &dyn Fn(&str),
     read: impl Fn(&Segments) -> Result<T>,
 ) -> Result<T> {
-    let (segments, how) = refresh_index(store, db, access)?;
+    let (segments, how) = match refresh_index(store, db, access) {
+        Err(e) if cannot_write_index(&e) => in_memory_index(store, db, &e, warn)?,
+        other => other?,
+    };
     warn_refresh(db, &how, warn);
     match read(&segments) {
         Err(e) if similar::is_damage(&e) => {
             drop(segments);
             warn(&format!("{e}; rebuilt from the catalogue"));
-            read(&rebuild_index(store, db, access, e.to_string())?.0)
+            let segments = match rebuild_index(store, db, access, e.to_string()) {
+                Err(e) if cannot_write_index(&e) => in_memory_index(store, db, &e, warn)?,
+                other => other?,
+            };
+            read(&segments.0)
         }
         other => other,
     }
+}
+
+/// Whether bringing the index up to date failed for want of writing it (a full disk, a
+/// read-only directory).
+fn cannot_write_index(e: &anyhow::Error) -> bool {
+    matches!(
+        e.downcast_ref::<index::IndexError>(),
+        Some(index::IndexError::Write { .. })
+    )
+}
+
+/// An index of the catalogue built in memory, for a query that cannot write the index:
+/// reading a catalogue needs nothing written. `warn` hears why, in one line.
+fn in_memory_index(
+    store: &Store,
+    db: &Path,
+    why: &anyhow::Error,
+    warn: &dyn Fn(&str),
+) -> Result<(Segments, IndexRefresh)> {
+    warn(&format!("{why}; answering from an index built in memory"));
+    let bytes = index::build(&store.index_contents(None)?);
+    let base = Index::in_memory(&index::path_for(db), &bytes)?;
+    let segments = Segments::new(base, None).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((segments, IndexRefresh::UpToDate))
 }
 
 /// Say (in one line) why a query had to bring the index up to date: a scan leaves it up to
@@ -1159,12 +1190,7 @@ fn rebuild_index_warm(
     warm: Option<&Warm>,
 ) -> Result<(Segments, IndexRefresh)> {
     let bytes = index::build(&store.index_contents(None)?);
-    match index::write_atomically(&index::path_for(db), &bytes, index::Durability::Fsync) {
-        Err(index::IndexError::Io { source, .. }) if cannot_write(&source) => {
-            return private_index(&bytes, access, why);
-        }
-        other => other?,
-    }
+    index::write_atomically(&index::path_for(db), &bytes, index::Durability::Fsync)?;
     // A delta left behind names the old base and would be refused anyway.
     match std::fs::remove_file(delta_path(db)) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
@@ -1173,31 +1199,6 @@ fn rebuild_index_warm(
         _ => {}
     }
     let segments = open_segments(db, access, warm).map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok((segments, IndexRefresh::Rebuilt(why)))
-}
-
-/// Whether writing failed for want of permission (a read-only directory or file system).
-fn cannot_write(e: &std::io::Error) -> bool {
-    matches!(
-        e.kind(),
-        std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
-    )
-}
-
-/// An index this process alone uses, for a catalogue whose directory it cannot write (a
-/// read-only mount, another user's tree): written to the system's temporary directory,
-/// opened, and unlinked at once (the open file lives until the process ends).
-fn private_index(bytes: &[u8], access: Access, why: String) -> Result<(Segments, IndexRefresh)> {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let path = std::env::temp_dir().join(format!("cpt-{}-{nanos}.index", std::process::id()));
-    index::write_atomically(&path, bytes, index::Durability::PageCache)?;
-    let opened = Index::open(&path, access);
-    let _ = std::fs::remove_file(&path);
-    let segments = Segments::new(opened?, None).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let why =
-        format!("{why}, and its directory cannot be written (this process keeps its own copy)");
     Ok((segments, IndexRefresh::Rebuilt(why)))
 }
 
@@ -1251,15 +1252,7 @@ fn refresh_index_warm(
         ));
     }
     let bytes = index::build(&contents);
-    match index::write_atomically(&delta_path(db), &bytes, index::Durability::PageCache) {
-        Err(index::IndexError::Io { source, .. }) if cannot_write(&source) => {
-            return rebuild(format!(
-                "{}: older than the catalogue",
-                index::path_for(db).display()
-            ));
-        }
-        other => other?,
-    }
+    index::write_atomically(&delta_path(db), &bytes, index::Durability::PageCache)?;
     match open_segments(db, access, warm) {
         Ok(s) => {
             if let (Some(warm), Some(delta)) = (warm, &s.delta) {

@@ -7,7 +7,7 @@ use cpt::config::Settings;
 use cpt::pipeline::{self, Progress, ScanOptions};
 
 use crate::common::{
-    binary, classes, clones, default_db, path_str, py_function, scan, stats, write,
+    binary, classes, clones, default_db, path_str, py_function, scan, stats, unprivileged, write,
 };
 
 fn skipped(db: &Path) -> BTreeMap<String, u64> {
@@ -146,27 +146,6 @@ fn an_unreadable_file_is_skipped_with_a_warning_naming_it() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(stdout.contains("1 skipped"), "{stdout}");
-}
-
-/// The built binary, run as an unprivileged user when the tests run as root (root writes
-/// anything, so permissions only bite on someone else).
-#[cfg(unix)]
-fn unprivileged() -> std::process::Command {
-    let is_root = std::fs::metadata("/proc/self")
-        .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
-        .unwrap_or(false);
-    if is_root {
-        let mut c = std::process::Command::new("setpriv");
-        c.args([
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            env!("CARGO_BIN_EXE_cpt"),
-        ]);
-        c
-    } else {
-        binary()
-    }
 }
 
 #[cfg(unix)]

@@ -612,3 +612,29 @@ pub fn kill_at(
         std::thread::sleep(Duration::from_micros(200));
     }
 }
+
+/// The built binary, run as an unprivileged user when the tests run as root (root writes
+/// anything, so permissions only bite on someone else).
+#[cfg(unix)]
+pub fn unprivileged() -> std::process::Command {
+    if is_root() {
+        let mut c = std::process::Command::new("setpriv");
+        c.args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            env!("CARGO_BIN_EXE_cpt"),
+        ]);
+        c
+    } else {
+        binary()
+    }
+}
+
+/// Whether the tests run as root.
+#[cfg(unix)]
+pub fn is_root() -> bool {
+    std::fs::metadata("/proc/self")
+        .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
+        .unwrap_or(false)
+}

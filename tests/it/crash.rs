@@ -12,8 +12,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::common::{
-    Moment, Outcome, age_files, assert_state_is, binary, catalogue_state_with, cpt_ok, kill_at,
-    path_str, py_function, scan, write,
+    Moment, Outcome, age_files, assert_state_is, binary, catalogue_state_with, cpt_ok,
+    holds_write_lock, kill_at, path_str, py_function, scan, unprivileged, write,
 };
 
 /// Run `command` (a `cpt` writing the catalogue `db`) and kill -9 it at `moment`.
@@ -241,4 +241,217 @@ fn a_kill_at_any_moment_of_a_rebuild_is_made_good_by_the_next_scan() {
     }
     cpt_ok(&["rebuild", "--db", path_str(&copy)]);
     assert_state_is(&copy, &expected, &state(&copy, root));
+}
+
+/// Where a catalogue can run out of room: a small tmpfs of its own, filled up on demand,
+/// when this process may mount one (root with the right to, as in CI); else a limit on the
+/// size of every file `cpt` writes (`RLIMIT_FSIZE` through util-linux's `prlimit`, `SIGXFSZ`
+/// ignored), which fails writes past it as a full disk does, but lets smaller files be
+/// written.
+struct SmallDisk {
+    dir: tempfile::TempDir,
+    mounted: bool,
+}
+
+impl SmallDisk {
+    fn new() -> SmallDisk {
+        let dir = tempfile::tempdir().unwrap();
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=8m", "tmpfs"])
+            .arg(dir.path())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        eprintln!(
+            "disk full: {}",
+            if mounted { "tmpfs" } else { "file size limit" }
+        );
+        SmallDisk { dir, mounted }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Fill the disk but for `room` bytes (on a tmpfs).
+    fn fill(&self, room: u64) {
+        if !self.mounted {
+            return;
+        }
+        let filler = self.path().join("filler");
+        let mut file = std::fs::File::create(&filler).unwrap();
+        let block = vec![1u8; 64 * 1024];
+        while std::io::Write::write_all(&mut file, &block).is_ok() {}
+        let len = file.metadata().unwrap().len();
+        file.set_len(len.saturating_sub(room)).unwrap();
+    }
+
+    /// Make room again.
+    fn free(&self) {
+        let _ = std::fs::remove_file(self.path().join("filler"));
+    }
+
+    /// `cpt`, on this disk once it is full.
+    fn cpt(&self) -> Command {
+        if self.mounted {
+            return binary();
+        }
+        let mut command = Command::new("sh");
+        command
+            .arg("-c")
+            .arg("trap '' XFSZ; exec prlimit --fsize=\"$0\" -- \"$@\"")
+            .arg((96 * 1024).to_string())
+            .arg(env!("CARGO_BIN_EXE_cpt"));
+        command
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        if self.mounted {
+            let _ = Command::new("umount").arg(self.dir.path()).status();
+        }
+    }
+}
+
+/// A failed scan's error: one line, naming the catalogue's directory, in words.
+fn assert_one_line_error(out: &std::process::Output, dir: &Path) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("cpt: "), "{stderr}");
+    assert!(stderr.contains(path_str(dir)), "{stderr}");
+    assert!(!stderr.contains("SQL"), "{stderr}");
+}
+
+/// Reading commands run on the catalogue `db` as `command()` makes them: `cpt clones`,
+/// `cpt stats` and `cpt similar` succeed, with at most one warning line.
+fn assert_readable(command: impl Fn() -> Command, db: &Path, query: &Path) {
+    let db = path_str(db);
+    for args in [
+        vec!["clones", "--format", "json", "--db", db],
+        vec!["stats", "--db", db],
+        vec!["similar", path_str(query), "--db", db],
+    ] {
+        let out = command().args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(stderr.lines().count() <= 1, "{args:?}: {stderr}");
+    }
+}
+
+/// The disk fills up during a first scan and during an incremental one: the scan fails with
+/// one line, the catalogue still opens for reading on the full disk, and once there is room
+/// the next scan equals a fresh scan.
+#[test]
+fn a_disk_that_fills_up_mid_scan_fails_it_in_one_line_and_the_catalogue_still_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    tree(root, 32, 0);
+    let disk = SmallDisk::new();
+    let db = disk.path().join("cpt.db");
+    let query = root.join("pkg0/m0.py");
+    let scan_on_the_full_disk = || {
+        disk.cpt()
+            .args(["scan", path_str(root), "--db", path_str(&db)])
+            .output()
+            .unwrap()
+    };
+    for step in ["first scan", "incremental scan"] {
+        if step == "incremental scan" {
+            tree(root, 40, 1);
+        }
+        let fresh = tempfile::tempdir().unwrap();
+        scan(root, Some(&fresh.path().join("cpt.db")));
+        disk.fill(256 * 1024);
+        assert_one_line_error(&scan_on_the_full_disk(), disk.path());
+        assert_readable(|| disk.cpt(), &db, &query);
+        disk.free();
+        scan(root, Some(&db));
+        assert_state_is(
+            &db,
+            &state(&fresh.path().join("cpt.db"), root),
+            &state(&db, root),
+        );
+    }
+}
+
+/// The catalogue's directory turns read-only while a scan writes it (its permissions taken
+/// away on seeing the scan's first write transaction; the scan runs as another user when the
+/// tests run as root, whom permissions do not stop). SQLite keeps writing the files it has
+/// open, so the scan fails where it makes a new file — its index — with one line; reading
+/// commands still work on the read-only catalogue; once it is writable again, the next scan
+/// equals a fresh scan.
+#[cfg(unix)]
+#[test]
+fn a_catalogue_directory_made_read_only_mid_scan_fails_it_in_one_line_and_still_opens() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &Path, mode| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    mode(root, 0o755);
+    tree(root, 32, 0);
+    let catalogue = tempfile::tempdir().unwrap();
+    let cat = catalogue.path().join("cat");
+    std::fs::create_dir(&cat).unwrap();
+    mode(catalogue.path(), 0o755);
+    if crate::common::is_root() {
+        std::os::unix::fs::chown(&cat, Some(65534), Some(65534)).unwrap();
+    }
+    let db = cat.join("cpt.db");
+    let scan_args = ["scan", path_str(root), "--db", path_str(&db)];
+    let out = unprivileged().args(scan_args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    tree(root, 40, 1);
+    let fresh = tempfile::tempdir().unwrap();
+    scan(root, Some(&fresh.path().join("cpt.db")));
+    let expected = state(&fresh.path().join("cpt.db"), root);
+
+    // The flip may come too late for a fast scan: then the scan succeeds, and the next try
+    // has another change to apply.
+    let mut tries = 0;
+    let out = loop {
+        tries += 1;
+        assert!(
+            tries <= 10,
+            "every scan ended before its directory was read-only"
+        );
+        let mut child = unprivileged()
+            .args(scan_args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        while child.try_wait().unwrap().is_none() && !holds_write_lock(child.id(), &db) {
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        mode(&cat, 0o555);
+        let out = child.wait_with_output().unwrap();
+        if !out.status.success() {
+            break out;
+        }
+        mode(&cat, 0o755);
+        write(
+            root,
+            "pkg0/extra.py",
+            py_function(&format!("extra{tries}"), tries),
+        );
+    };
+    assert_one_line_error(&out, &cat);
+    assert_readable(unprivileged, &db, &root.join("pkg0/m0.py"));
+    mode(&cat, 0o755);
+    let _ = std::fs::remove_file(root.join("pkg0/extra.py"));
+    let out = unprivileged().args(scan_args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_state_is(&db, &expected, &state(&db, root));
 }

@@ -4,6 +4,8 @@ mod bad_inputs;
 mod cli;
 mod common;
 mod completions;
+// Crash tests watch SQLite's locks in /proc/locks.
+#[cfg(target_os = "linux")]
 mod crash;
 mod crash_safety;
 mod fixtures;

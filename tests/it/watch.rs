@@ -319,6 +319,7 @@ fn saves_made_while_the_first_scan_runs_are_applied() {
 /// on seeing it inside a write transaction (a batch's, a classification's, a checkpoint's) —
 /// loses nothing: the next scan brings the catalogue to what a fresh scan makes of the final
 /// tree, in everything observable.
+#[cfg(target_os = "linux")]
 #[test]
 fn a_kill_at_any_moment_of_a_burst_loses_nothing() {
     use crate::common::{Moment, Outcome, kill_at};
