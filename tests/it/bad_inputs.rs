@@ -7,7 +7,7 @@ use cpt::config::Settings;
 use cpt::pipeline::{self, Progress, ScanOptions};
 
 use crate::common::{
-    binary, classes, clones, default_db, path_str, py_function, scan, stats, unprivileged, write,
+    classes, clones, default_db, path_str, py_function, scan, stats, unprivileged, write,
 };
 
 fn skipped(db: &Path) -> BTreeMap<String, u64> {
