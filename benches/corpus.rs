@@ -11,8 +11,8 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
+use cpt::detect::near::Matcher;
 use cpt::fingerprint::{self, BANDS, Sketch, Thresholds};
-use cpt::near::Matcher;
 use rayon::prelude::*;
 
 fn main() {
@@ -30,7 +30,7 @@ fn main() {
         .map(|c| c[1].clone())
         .collect();
     let started = Instant::now();
-    let walk = cpt::discover::walk(std::path::Path::new(dir), &exclude).expect("walk");
+    let walk = cpt::scan::discover::walk(std::path::Path::new(dir), &exclude).expect("walk");
     let mut files: Vec<_> = walk.files.iter().collect();
     files.sort_unstable_by_key(|c| std::cmp::Reverse(c.size));
     match mode.as_str() {
@@ -44,7 +44,7 @@ fn main() {
     }
 }
 
-fn parse_only(files: &[&cpt::discover::Candidate], started: Instant) {
+fn parse_only(files: &[&cpt::scan::discover::Candidate], started: Instant) {
     let (bytes, nodes) = files
         .par_iter()
         .with_max_len(1)
@@ -70,7 +70,7 @@ fn parse_only(files: &[&cpt::discover::Candidate], started: Instant) {
     );
 }
 
-fn fingerprint_only(files: &[&cpt::discover::Candidate], started: Instant) {
+fn fingerprint_only(files: &[&cpt::scan::discover::Candidate], started: Instant) {
     let (units, blocks) = files
         .par_iter()
         .with_max_len(1)
@@ -78,7 +78,7 @@ fn fingerprint_only(files: &[&cpt::discover::Candidate], started: Instant) {
             let Ok(source) = std::fs::read(&c.abs) else {
                 return (0, 0);
             };
-            let Ok(text) = cpt::discover::check_content(&source, 1000) else {
+            let Ok(text) = cpt::scan::discover::check_content(&source, 1000) else {
                 return (0, 0);
             };
             let tree = cpt::parse::parse(c.lang, text.as_bytes()).expect("parse");
@@ -86,7 +86,7 @@ fn fingerprint_only(files: &[&cpt::discover::Candidate], started: Instant) {
             let blocks = print
                 .units
                 .iter()
-                .filter(|u| u.kind == cpt::lang::UnitKind::Block)
+                .filter(|u| u.kind == cpt::parse::lang::UnitKind::Block)
                 .count();
             (print.units.len() - blocks, blocks)
         })
@@ -104,13 +104,13 @@ struct Unit {
     codes: Vec<u16>,
 }
 
-fn near_miss(files: &[&cpt::discover::Candidate], started: Instant) {
+fn near_miss(files: &[&cpt::scan::discover::Candidate], started: Instant) {
     let units: Vec<Unit> = files
         .par_iter()
         .with_max_len(1)
         .flat_map_iter(|c| {
             let source = std::fs::read(&c.abs).unwrap_or_default();
-            let Ok(text) = cpt::discover::check_content(&source, 1000) else {
+            let Ok(text) = cpt::scan::discover::check_content(&source, 1000) else {
                 return Vec::new();
             };
             let tree = cpt::parse::parse(c.lang, text.as_bytes()).expect("parse");

@@ -4,9 +4,9 @@
 
 use std::path::Path;
 
+use cpt::detect::near::Matcher;
 use cpt::fingerprint::{self, Sketch, Thresholds};
-use cpt::near::Matcher;
-use cpt::{lang, parse};
+use cpt::parse::{self, lang};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 fn sources() -> Vec<(&'static lang::Language, Vec<u8>)> {

@@ -18,9 +18,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use cpt::fingerprint::{self, Thresholds};
-use cpt::lang::{self, UnitKind};
 use cpt::parse;
-use cpt::reparse::{self, Recent};
+use cpt::parse::lang::{self, UnitKind};
+use cpt::parse::reparse::{self, Recent};
 
 fn main() {
     let args: Vec<String> = std::env::args()

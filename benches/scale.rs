@@ -24,12 +24,12 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use cpt::detect::near::Params;
+use cpt::engine;
+use cpt::engine::similar::{self, Own};
 use cpt::fingerprint::{Hash64, UnitPrint};
 use cpt::index::{self, Access};
-use cpt::lang::UnitKind;
-use cpt::near::Params;
-use cpt::pipeline;
-use cpt::similar::{self, Own};
+use cpt::parse::lang::UnitKind;
 use cpt::store::Store;
 use rusqlite::{Connection, params};
 
@@ -123,7 +123,7 @@ fn generate(from: &Path, target: usize, out: &Path) {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
     }
     let _ = std::fs::remove_file(index::path_for(&db));
-    let _ = std::fs::remove_file(pipeline::delta_path(&db));
+    let _ = std::fs::remove_file(engine::delta_path(&db));
     drop(Store::open(&db).expect("new catalogue"));
     let started = Instant::now();
     let conn = Connection::open(&db).expect("catalogue");
@@ -295,7 +295,7 @@ fn generate(from: &Path, target: usize, out: &Path) {
     index::write_atomically(&index::path_for(&db), &bytes, index::Durability::Fsync)
         .expect("index");
     let total = started.elapsed();
-    let (segments, _) = pipeline::refresh_index(&store, &db, Access::Mapped).expect("index opens");
+    let (segments, _) = engine::refresh_index(&store, &db, Access::Mapped).expect("index opens");
     let base = &segments.base;
     let (bits, probes) = base.bloom_size();
     println!(
@@ -353,10 +353,10 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 fn query(db: &Path, queries: usize, seed: u64, cold: bool) {
     let store = Store::open_existing(db).expect("catalogue");
-    let (segments, how) = pipeline::refresh_index(&store, db, Access::Mapped).expect("index");
+    let (segments, how) = engine::refresh_index(&store, db, Access::Mapped).expect("index");
     assert_eq!(
         how,
-        pipeline::IndexRefresh::UpToDate,
+        engine::IndexRefresh::UpToDate,
         "generate builds the index"
     );
     let params = store.near_params().expect("params");
@@ -411,7 +411,7 @@ fn query(db: &Path, queries: usize, seed: u64, cold: bool) {
     let files = [
         db.to_path_buf(),
         index::path_for(db),
-        pipeline::delta_path(db),
+        engine::delta_path(db),
     ];
     let (mut whole, mut exact, mut found, mut candidates) =
         (Vec::new(), Vec::new(), 0usize, 0usize);
@@ -433,12 +433,12 @@ fn query(db: &Path, queries: usize, seed: u64, cold: bool) {
             .expect("query");
         whole.push(started.elapsed().as_secs_f64() * 1000.0);
         found += matches.len();
-        let shape = cpt::near::Shape {
+        let shape = cpt::detect::near::Shape {
             key: unit.shape.0,
             codes: unit.codes.clone(),
             copies: Vec::new(),
         };
-        candidates += cpt::near::candidates(&segments, &shape, &params)
+        candidates += cpt::detect::near::candidates(&segments, &shape, &params)
             .expect("candidates")
             .len();
     }

@@ -5,9 +5,8 @@ use std::path::Path;
 use serde::Deserialize;
 use thiserror::Error;
 
+use crate::detect::near::Params;
 use crate::fingerprint::Thresholds;
-use crate::near::Params;
-use crate::pipeline::TestPolicy;
 
 /// The configuration file's name, looked up at the scanned root.
 pub const FILE_NAME: &str = "cpt.toml";
@@ -231,4 +230,16 @@ mod tests {
         assert!(err.contains("(line 3)"), "{err}");
         assert!(load(&dir.path().join("missing")).is_ok());
     }
+}
+
+/// Whether test files take part in a report.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TestPolicy {
+    /// Test files are code like any other.
+    #[default]
+    Include,
+    /// Copies in test files are left out.
+    Exclude,
+    /// Only copies in test files.
+    Only,
 }

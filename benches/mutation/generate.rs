@@ -18,7 +18,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use cpt::lang::Language;
+use cpt::parse::lang::Language;
 use rayon::prelude::*;
 
 use super::manifest::{self, Category, Control, LangStats, Manifest, Operator, Pair, Span};
@@ -57,7 +57,7 @@ pub struct Options {
 pub fn generate(opts: &Options, log: &mut dyn Write) -> Result<Manifest> {
     prepare_out(&opts.out)?;
     let mut manifest = Manifest::new(opts.seed, opts.per_category);
-    for lang in cpt::lang::all() {
+    for lang in cpt::parse::lang::all() {
         let files = source_files(opts, lang)?;
         if files.is_empty() {
             continue;

@@ -13,7 +13,7 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use cpt::lang::NodeClass;
+use cpt::parse::lang::NodeClass;
 
 use super::manifest::Operator;
 use super::names::{self, Names};

@@ -14,7 +14,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use cpt::lang::{Language, NodeClass};
+use cpt::parse::lang::{Language, NodeClass};
 use tree_sitter::Node;
 
 use super::mutate::Edit;

@@ -3,7 +3,7 @@
 //! expected lines.
 
 use cpt::fingerprint::{self, Thresholds, UnitPrint};
-use cpt::lang::{Language, UnitKind};
+use cpt::parse::lang::{Language, UnitKind};
 use tree_sitter::{Node, Tree};
 
 use super::names::{self, Tok};

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use cpt::lang::{Language, NodeClass};
+use cpt::parse::lang::{Language, NodeClass};
 use tree_sitter::{Node, Tree};
 
 use super::syntax::walk;

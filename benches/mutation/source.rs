@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use cpt::fingerprint::{self, Thresholds};
-use cpt::lang::{Language, UnitKind};
+use cpt::parse::lang::{Language, UnitKind};
 
 use super::mutate::DONOR_MAX_LINES;
 use super::names::{self, Names};
@@ -102,7 +102,8 @@ pub fn files(dir: &Path, lang: &Language) -> Result<Vec<PathBuf>> {
                 if name != "site-packages" {
                     stack.push(path);
                 }
-            } else if kind.is_file() && cpt::lang::for_path(&path).is_some_and(|l| l.id == lang.id)
+            } else if kind.is_file()
+                && cpt::parse::lang::for_path(&path).is_some_and(|l| l.id == lang.id)
             {
                 out.push(path);
             }

@@ -1,6 +1,6 @@
 //! Syntax-tree helpers over cpt's language tables: walks, tokens, function nodes, statements.
 
-use cpt::lang::{Language, NodeClass, UnitKind};
+use cpt::parse::lang::{Language, NodeClass, UnitKind};
 use tree_sitter::{Node, Tree};
 
 /// Visit a subtree in preorder without recursion; `visit` says whether to descend into a node.

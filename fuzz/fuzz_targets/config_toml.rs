@@ -7,7 +7,7 @@
 use std::sync::OnceLock;
 
 use cpt::config::{self, ScanConfig, Settings};
-use cpt::discover;
+use cpt::scan::discover;
 use libfuzzer_sys::fuzz_target;
 
 fn root() -> &'static tempfile::TempDir {

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use cpt::index::{self, Access, Index};
-use cpt::pipeline;
+use cpt::engine;
 use cpt::store::Store;
 use libfuzzer_sys::fuzz_target;
 
@@ -57,7 +57,7 @@ fuzz_target!(|data: &[u8]| {
                 .expect("append an event");
         }
     }
-    if pipeline::rebuild(&db, &|_| {}).is_err() {
+    if engine::rebuild(&db, &|_| {}).is_err() {
         return;
     }
     let index = Index::open(&index::path_for(&db), Access::Mapped).expect("rebuilt index opens");

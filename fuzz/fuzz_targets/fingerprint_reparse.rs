@@ -16,8 +16,8 @@
 #![no_main]
 
 use cpt::fingerprint::{self, Thresholds};
-use cpt::reparse::{self, Recent};
-use cpt::{lang, parse};
+use cpt::parse::reparse::{self, Recent};
+use cpt::parse::{self, lang};
 use libfuzzer_sys::fuzz_target;
 
 const THRESHOLDS: [Thresholds; 4] = [

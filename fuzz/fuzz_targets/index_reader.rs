@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 
 use cpt::fingerprint::BANDS;
 use cpt::index::{Access, Index, Segments, seal};
-use cpt::near::Buckets;
+use cpt::detect::near::Buckets;
 use libfuzzer_sys::fuzz_target;
 
 fn dir() -> &'static tempfile::TempDir {

@@ -40,7 +40,7 @@ fn unit_names(root: &Path) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
     for entry in std::fs::read_dir(root).unwrap() {
         let path = entry.unwrap().path();
-        if !path.is_file() || cpt::lang::for_path(&path).is_none() {
+        if !path.is_file() || cpt::parse::lang::for_path(&path).is_none() {
             continue;
         }
         let file = path.file_name().unwrap().to_str().unwrap().to_string();
@@ -67,7 +67,7 @@ fn unit_names(root: &Path) -> BTreeSet<String> {
 fn planted_clones_are_found_in_every_built_in_language() {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
     let mut checked = Vec::new();
-    for lang in cpt::lang::all() {
+    for lang in cpt::parse::lang::all() {
         let dir = fixtures.join(lang.id);
         let expected: Expected = toml::from_str(
             &std::fs::read_to_string(dir.join("expected.toml"))

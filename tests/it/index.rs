@@ -5,8 +5,8 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use cpt::engine;
 use cpt::index::{self, Access, Index, Segments};
-use cpt::pipeline;
 use cpt::store::Store;
 
 use crate::common::{NEAR_COPY, cpt, cpt_ok, default_db, path_str, py_function, scan, write};
@@ -235,7 +235,7 @@ fn a_damaged_missing_or_stale_index_is_rebuilt_with_a_warning_and_answers_alike(
     let current = ask();
     assert!(current.stdout.contains("f.py"), "{}", current.stdout);
     std::fs::write(&index, &good).unwrap();
-    let _ = std::fs::remove_file(pipeline::delta_path(&db));
+    let _ = std::fs::remove_file(engine::delta_path(&db));
     let run = ask();
     assert_eq!(run.stdout, current.stdout);
     assert!(
@@ -370,7 +370,7 @@ fn every_answer(segments: &Segments, keys: &Keys) -> Vec<String> {
         }
         // The members with their lengths (their name sketches are compared apart).
         for &key in band_keys {
-            let members = cpt::near::Buckets::bucket_up_to(segments, key, 64).unwrap();
+            let members = cpt::detect::near::Buckets::bucket_up_to(segments, key, 64).unwrap();
             let members: Option<Vec<(u64, u32)>> =
                 members.map(|b| b.iter().map(|m| (m.shape, m.tokens)).collect());
             out.push(format!("bucket {:x}: {members:?}", key as u32));
@@ -495,8 +495,8 @@ fn delta_steps_answer_as_a_fresh_index(in_watcher: bool) {
         },
         |r| write(r, "m1.py", ""),
     ];
-    let warm = pipeline::Warm::new();
-    let options = pipeline::ScanOptions {
+    let warm = engine::Warm::new();
+    let options = engine::ScanOptions {
         root: root.canonicalize().unwrap(),
         db: db.clone(),
         settings: Default::default(),
@@ -513,10 +513,10 @@ fn delta_steps_answer_as_a_fresh_index(in_watcher: bool) {
                 }
             }
             let paths: Vec<String> = named.iter().cloned().collect();
-            pipeline::scan_paths(&options, &paths, Some(&warm), &pipeline::Silent).unwrap();
+            engine::scan_paths(&options, &paths, Some(&warm), &engine::Silent).unwrap();
             // The watcher writes the index after it reports, keeping the delta in memory.
             let store = Store::open_existing(&db).unwrap();
-            pipeline::catch_up_index(&store, &db, &warm).unwrap();
+            engine::catch_up_index(&store, &db, &warm).unwrap();
             // Classified from the index as it was, with the changed shapes laid over it, as
             // a fresh scan classifies.
             let again = fresh_dir.path().join(format!("scan-{n}.db"));
@@ -526,9 +526,9 @@ fn delta_steps_answer_as_a_fresh_index(in_watcher: bool) {
             scan(root, None);
         }
         let store = Store::open_existing(&db).unwrap();
-        saw_delta |= pipeline::delta_path(&db).exists();
+        saw_delta |= engine::delta_path(&db).exists();
         // Base and delta read chunk by chunk, the fresh index mapped: both ways answer alike.
-        let (maintained, _) = pipeline::refresh_index(&store, &db, Access::Read).unwrap();
+        let (maintained, _) = engine::refresh_index(&store, &db, Access::Read).unwrap();
         let contents = store.index_contents(None).unwrap();
         keys.add(&contents);
         let fresh_path = fresh_dir.path().join(format!("fresh-{n}.index"));

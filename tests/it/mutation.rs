@@ -17,7 +17,7 @@ use bench::plant::{self, Layout, Piece};
 use bench::score::{self, CONTROLS_ROW, CloneClass, Member};
 use bench::similarity::{LcsPattern, blind_lines, line_similarity, normalized_lines};
 use cpt::fingerprint::{self, Thresholds, UnitPrint};
-use cpt::lang::{Language, UnitKind};
+use cpt::parse::lang::{Language, UnitKind};
 use tree_sitter::{Node, Tree};
 
 use crate::common::{cpt_ok, path_str};
@@ -87,7 +87,7 @@ fn planted_clones_are_found_and_controls_are_not() {
     let tree = tmp.path().join("tree");
     let manifest = generate::generate(&options(&tree, PER_CATEGORY), &mut std::io::sink())
         .expect("generate the planted tree");
-    for lang in cpt::lang::all() {
+    for lang in cpt::parse::lang::all() {
         for category in Category::ALL {
             let planted = manifest
                 .pairs
@@ -132,7 +132,7 @@ fn planted_clones_are_found_and_controls_are_not() {
     let table = score.table();
     println!("{table}");
     let mut below = Vec::new();
-    for lang in cpt::lang::all() {
+    for lang in cpt::parse::lang::all() {
         let floors = FLOORS
             .iter()
             .find(|f| f.0 == lang.id)
@@ -165,7 +165,7 @@ struct Planted {
 
 impl Planted {
     fn read(tree_dir: &Path, language: &str, span: &Span) -> Planted {
-        let lang = cpt::lang::by_id(language).unwrap();
+        let lang = cpt::parse::lang::by_id(language).unwrap();
         let source = std::fs::read_to_string(tree_dir.join(&span.path)).unwrap();
         let tree = cpt::parse::parse(lang, source.as_bytes()).unwrap();
         let print = fingerprint::fingerprint(lang, &tree, source.as_bytes(), Thresholds::default());
@@ -297,7 +297,7 @@ fn generation_is_deterministic_and_mutants_are_what_their_category_says() {
         .count();
     assert_eq!(
         collisions,
-        cpt::lang::all().len(),
+        cpt::parse::lang::all().len(),
         "one collision per language"
     );
 }
@@ -379,7 +379,7 @@ struct Example {
 
 impl Example {
     fn new(lang: &str, kind: UnitKind, text: &str) -> Example {
-        let lang = cpt::lang::by_id(lang).unwrap();
+        let lang = cpt::parse::lang::by_id(lang).unwrap();
         let layout = plant::layout(lang, &[Piece { text, kind }], 0);
         let tree = cpt::parse::parse(lang, layout.source.as_bytes()).unwrap();
         assert!(!tree.root_node().has_error(), "{}", layout.source);

@@ -527,8 +527,8 @@ fn near_pairs(db: &Path) -> i64 {
 #[test]
 fn a_band_bucket_crossing_its_cap_either_way_re_verifies_its_shapes() {
     use cpt::config::Settings;
-    use cpt::near::Params;
-    use cpt::pipeline::{self, ScanOptions, Silent};
+    use cpt::detect::near::Params;
+    use cpt::engine::{self, ScanOptions, Silent};
 
     let settings = Settings {
         near: Params {
@@ -546,7 +546,7 @@ fn a_band_bucket_crossing_its_cap_either_way_re_verifies_its_shapes() {
             db: dbs.path().join("cpt.db"),
             settings: settings.clone(),
         };
-        let warm = pipeline::Warm::new();
+        let warm = engine::Warm::new();
         let files =
             |ks: &[usize]| -> Vec<String> { ks.iter().map(|k| format!("v{k}.py")).collect() };
         // The variants in the tree after each step, and the pairs a fresh scan finds.
@@ -577,17 +577,17 @@ fn a_band_bucket_crossing_its_cap_either_way_re_verifies_its_shapes() {
             named.dedup();
             present = step.to_vec();
             if in_watcher && n > 0 {
-                pipeline::scan_paths(&options, &named, Some(&warm), &Silent).unwrap();
+                engine::scan_paths(&options, &named, Some(&warm), &Silent).unwrap();
                 let store = cpt::store::Store::open_existing(&options.db).unwrap();
-                pipeline::catch_up_index(&store, &options.db, &warm).unwrap();
+                engine::catch_up_index(&store, &options.db, &warm).unwrap();
             } else {
-                pipeline::scan(&options, &Silent).unwrap();
+                engine::scan(&options, &Silent).unwrap();
             }
             let fresh = ScanOptions {
                 db: dbs.path().join(format!("fresh-{n}.db")),
                 ..options.clone()
             };
-            pipeline::scan(&fresh, &Silent).unwrap();
+            engine::scan(&fresh, &Silent).unwrap();
             crate::common::assert_same_state(&options.db, &fresh.db, &root);
             pairs.push(near_pairs(&fresh.db));
         }
@@ -650,7 +650,7 @@ fn same_sketch_variants(n: usize) -> Vec<String> {
         for b in OPS {
             for c in OPS {
                 let text = long_variant([a, b, c]);
-                let python = cpt::lang::by_id("python").unwrap();
+                let python = cpt::parse::lang::by_id("python").unwrap();
                 let tree = cpt::parse::parse(python, text.as_bytes()).unwrap();
                 let units = cpt::fingerprint::fingerprint(
                     python,

@@ -3,12 +3,15 @@
 //! Parsing never fails on bad syntax: tree-sitter recovers and marks ERROR and MISSING nodes,
 //! which the fingerprinter counts.
 
+pub mod lang;
+pub mod reparse;
+
 use std::cell::RefCell;
 
 use thiserror::Error;
 use tree_sitter::{Parser, Tree};
 
-use crate::lang::Language;
+use crate::parse::lang::Language;
 
 /// The parser returned no tree at all (it only does so when cancelled or misconfigured).
 #[derive(Debug, Error)]
@@ -50,7 +53,7 @@ pub fn parse_from(lang: &Language, source: &[u8], old: Option<&Tree>) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lang;
+    use crate::parse::lang;
 
     #[test]
     fn every_language_parses_on_this_thread_and_others() {

@@ -11,8 +11,8 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::{self, ScanConfig, Settings};
+use crate::engine::{self, Filter, Progress, ScanOptions, TestPolicy};
 use crate::event::CloneType;
-use crate::pipeline::{self, Filter, Progress, ScanOptions, TestPolicy};
 use crate::report::{self, WatchFormat};
 use crate::store::Store;
 use crate::watch::{self, WatchOptions};
@@ -205,8 +205,8 @@ impl ClonesArgs {
         }
         let langs: Vec<String> = self.lang.clone();
         for lang in &langs {
-            if crate::lang::by_id(lang).is_none() {
-                let known: Vec<&str> = crate::lang::all().iter().map(|l| l.id).collect();
+            if crate::parse::lang::by_id(lang).is_none() {
+                let known: Vec<&str> = crate::parse::lang::all().iter().map(|l| l.id).collect();
                 anyhow::bail!(
                     "--lang {lang}: unknown language (known: {})",
                     known.join(", ")
@@ -335,56 +335,11 @@ where
         Ok(()) => 0,
         Err(e) if is_broken_pipe(&e) => 0,
         Err(e) => {
-            let _ = writeln!(stderr, "cpt: {}", one_line(&e));
+            let _ = writeln!(stderr, "cpt: {}", crate::sys::one_line(&e));
             2
         }
     }
 }
-
-/// At most one glibc malloc arena per core. glibc gives threads that allocate at once arenas
-/// of their own, up to eight per core, and memory freed in one arena is not reused by
-/// another: a scan's parse workers, writer and main thread each grow one to its own peak.
-/// With one per core a JDK scan peaks at 186 MB instead of 211 MB, in the same time; with a
-/// single arena the workers wait on its lock (40 s instead of 28 s).
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn limit_allocator_arenas() {
-    const M_ARENA_MAX: std::ffi::c_int = -8;
-    #[allow(unsafe_code)]
-    unsafe extern "C" {
-        fn mallopt(param: std::ffi::c_int, value: std::ffi::c_int) -> std::ffi::c_int;
-    }
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
-    // SAFETY: mallopt only sets a tunable of the allocator; any value is valid, and the
-    // worst a failure (return value 0) leaves is the default.
-    #[allow(unsafe_code)]
-    unsafe {
-        mallopt(M_ARENA_MAX, cores.min(64) as std::ffi::c_int);
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn limit_allocator_arenas() {}
-
-/// Give the memory the allocator holds free back to the system. A long-lived process (the
-/// watcher) calls it after a burst of large allocations, such as rebuilding the index: glibc
-/// keeps freed memory for reuse, so the process would otherwise stay at its peak, and each
-/// rebuild's allocations, laid out differently, would raise that peak a little.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-pub(crate) fn release_free_memory() {
-    #[allow(unsafe_code)]
-    unsafe extern "C" {
-        fn malloc_trim(pad: usize) -> std::ffi::c_int;
-    }
-    // SAFETY: malloc_trim only returns free memory to the system; it takes no pointer and
-    // leaves every allocation in place.
-    #[allow(unsafe_code)]
-    unsafe {
-        malloc_trim(0);
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-pub(crate) fn release_free_memory() {}
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
@@ -393,29 +348,17 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-/// An error chain as one line: outermost context first.
-pub(crate) fn one_line(e: &anyhow::Error) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    for cause in e.chain() {
-        let text = cause.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-    }
-    parts.join(": ").replace('\n', " ")
-}
-
 fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut (dyn Write + Send)) -> Result<()> {
     match cli.command {
         Command::Scan(args) => {
             check_root(&args.path)?;
-            limit_allocator_arenas();
+            crate::sys::limit_allocator_arenas();
             scan(args, stdout, stderr)
         }
         Command::Clones(args) => {
             let store = open_catalogue(&args.catalogue)?;
             let root = store.meta("root")?.unwrap_or_default();
-            let patterns = pipeline::reported_patterns(&store, &args.filter(&root)?)?;
+            let patterns = engine::reported_patterns(&store, &args.filter(&root)?)?;
             match args.format {
                 Format::Text => report::clones_text(stdout, &patterns)?,
                 Format::Json => report::clones_json(stdout, &root, &patterns)?,
@@ -429,7 +372,7 @@ fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut (dyn Write + Send)) -> Res
             let warn = |line: &str| {
                 let _ = writeln!(stderr.lock().expect("stderr lock"), "cpt: warning: {line}");
             };
-            let stats = pipeline::stats(&store, &db, &warn)?;
+            let stats = engine::stats(&store, &db, &warn)?;
             match args.format {
                 Format::Text => report::stats_text(stdout, &stats)?,
                 Format::Json => report::stats_json(stdout, &stats)?,
@@ -439,13 +382,13 @@ fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut (dyn Write + Send)) -> Res
         Command::Similar(args) => similar(args, stdout, stderr),
         Command::Watch(args) => {
             check_root(&args.scan.path)?;
-            limit_allocator_arenas();
+            crate::sys::limit_allocator_arenas();
             watch(args, stdout, stderr)
         }
         Command::Rebuild(args) => {
             let db = catalogue_path(&args)?;
             let stderr = std::cell::RefCell::new(stderr);
-            let events = pipeline::rebuild(&db, &|m| {
+            let events = engine::rebuild(&db, &|m| {
                 let _ = writeln!(stderr.borrow_mut(), "cpt: {m}");
             })?;
             writeln!(stdout, "rebuilt {} from {events} events", db.display())?;
@@ -478,7 +421,7 @@ fn catalogue_path(args: &CatalogueArgs) -> Result<PathBuf> {
         return Ok(db.clone());
     }
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    pipeline::find_db(&cwd).with_context(|| {
+    engine::find_db(&cwd).with_context(|| {
         format!(
             "no catalogue in {} or its parents; run `cpt scan [PATH]` first (or pass --db)",
             cwd.display()
@@ -515,7 +458,7 @@ fn similar(
             std::fs::read(&file).with_context(|| format!("{}: cannot read", file.display()))?;
         let lang = match args.lang {
             Some(lang) => lang,
-            None => crate::lang::for_path(&file)
+            None => crate::parse::lang::for_path(&file)
                 .with_context(|| format!("{}: unknown language; pass --lang", file.display()))?
                 .id
                 .to_string(),
@@ -532,7 +475,7 @@ fn similar(
         Some(rel) => store.has_file(rel)?,
         None => false,
     };
-    let (units, _) = pipeline::query_units(
+    let (units, _) = engine::query_units(
         &store,
         rel.as_deref(),
         &lang,
@@ -551,7 +494,7 @@ fn similar(
             ),
         }
     }
-    let query = pipeline::SimilarQuery {
+    let query = engine::SimilarQuery {
         path,
         in_catalogue,
         units,
@@ -564,7 +507,7 @@ fn similar(
     let warn = |line: &str| {
         let _ = writeln!(stderr.lock().expect("stderr lock"), "cpt: warning: {line}");
     };
-    let answers = pipeline::similar(&store, &db, &query, min_similarity, args.limit, &warn)?;
+    let answers = engine::similar(&store, &db, &query, min_similarity, args.limit, &warn)?;
     match args.format {
         Format::Text => report::similar_text(stdout, &answers)?,
         Format::Json => report::similar_json(stdout, &root.to_string_lossy(), &answers)?,
@@ -601,7 +544,7 @@ impl ScanArgs {
     fn db(&self) -> PathBuf {
         self.db
             .clone()
-            .unwrap_or_else(|| pipeline::default_db(&self.path))
+            .unwrap_or_else(|| engine::default_db(&self.path))
     }
 }
 
@@ -613,7 +556,7 @@ fn scan(args: ScanArgs, stdout: &mut dyn Write, stderr: &mut (dyn Write + Send))
         root: args.path,
     };
     let progress = TerminalProgress::new(args.quiet, stderr);
-    let summary = pipeline::scan(&options, &progress)?;
+    let summary = engine::scan(&options, &progress)?;
     if !args.quiet {
         report::scan_summary(stdout, &summary)?;
     }

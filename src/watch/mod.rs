@@ -18,7 +18,7 @@ use notify::event::{EventKind, ModifyKind};
 use notify::{RecursiveMode, Watcher};
 
 use crate::config::{self, ScanConfig, Settings};
-use crate::pipeline::{self, Filter, IndexRefresh, ScanOptions, ScanSummary, Warm};
+use crate::engine::{self, Filter, IndexRefresh, ScanOptions, ScanSummary, Warm};
 use crate::store::{MemberRow, PatternRow, Store};
 
 /// How soon a failed batch is tried again.
@@ -75,7 +75,7 @@ pub fn classify(root: &Path, own: &Path, path: &Path, kind: &EventKind) -> Chang
     {
         return Change::Ignored;
     }
-    if crate::lang::for_path(rel).is_some() {
+    if crate::parse::lang::for_path(rel).is_some() {
         return match rel.to_str() {
             Some(s) => Change::Source(s.replace(std::path::MAIN_SEPARATOR, "/")),
             None => Change::Tree,
@@ -203,7 +203,7 @@ impl Classes {
         for p in &patterns {
             classes.remember(p);
         }
-        classes.shown = by_id(pipeline::reported_view(patterns, &Filter::default()));
+        classes.shown = by_id(engine::reported_view(patterns, &Filter::default()));
         Ok(classes)
     }
 
@@ -226,10 +226,7 @@ impl Classes {
         }
         let touching = store.patterns_touching(&files.iter().cloned().collect::<Vec<_>>())?;
         let affected: HashSet<String> = touching.iter().map(|p| p.id.clone()).collect();
-        let after = by_id(pipeline::reported_view(
-            touching.clone(),
-            &Filter::default(),
-        ));
+        let after = by_id(engine::reported_view(touching.clone(), &Filter::default()));
         let mut was: HashSet<String> = files
             .iter()
             .flat_map(|f| self.in_file.get(f).into_iter().flatten().cloned())
@@ -362,14 +359,14 @@ pub fn watch(
         .watch(&root, RecursiveMode::Recursive)
         .with_context(|| format!("{}: cannot watch", root.display()))?;
     let warm = Warm::new();
-    let summary = pipeline::rescan(
+    let summary = engine::rescan(
         &ScanOptions {
             root: root.clone(),
             db: options.db.clone(),
             settings: settings()?,
         },
         &warm,
-        &pipeline::Silent,
+        &engine::Silent,
     )?;
     let db = options
         .db
@@ -398,11 +395,11 @@ pub fn watch(
             match scope.filter(|_| same) {
                 Some(paths) => {
                     let summary =
-                        pipeline::scan_paths(&scan_options, paths, Some(&warm), &pipeline::Silent)?;
+                        engine::scan_paths(&scan_options, paths, Some(&warm), &engine::Silent)?;
                     Ok((classes.update(&store, seq, paths)?, summary))
                 }
                 None => {
-                    let summary = pipeline::rescan(&scan_options, &warm, &pipeline::Silent)?;
+                    let summary = engine::rescan(&scan_options, &warm, &engine::Silent)?;
                     store.checkpoint()?;
                     Ok((classes.reload(&store)?, summary))
                 }
@@ -420,7 +417,7 @@ pub fn watch(
     let mut unsynced = 0u32;
     let checkpoint = |unsynced: &mut u32, report: &mut dyn FnMut(Report<'_>) -> Result<()>| {
         *unsynced = 0;
-        crate::cli::release_free_memory();
+        crate::sys::release_free_memory();
         match store.checkpoint() {
             Ok(()) => Ok(()),
             Err(e) => report(Report::Failed(e.to_string())),
@@ -521,10 +518,10 @@ pub fn watch(
                 // brought it up to date itself). Should it fail, the next scan writes it
                 // before classifying.
                 if scope.is_some() {
-                    match pipeline::catch_up_index(&store, &db, &warm) {
-                        Ok(IndexRefresh::Rebuilt(_)) => crate::cli::release_free_memory(),
+                    match engine::catch_up_index(&store, &db, &warm) {
+                        Ok(IndexRefresh::Rebuilt(_)) => crate::sys::release_free_memory(),
                         Ok(_) => {}
-                        Err(e) => report(Report::Failed(crate::cli::one_line(&e)))?,
+                        Err(e) => report(Report::Failed(crate::sys::one_line(&e)))?,
                     }
                     unsynced += 1;
                     if unsynced >= CHECKPOINT_EVERY {
@@ -534,7 +531,7 @@ pub fn watch(
             }
             Err(e) => {
                 failed = true;
-                report(Report::Failed(crate::cli::one_line(&e)))?;
+                report(Report::Failed(crate::sys::one_line(&e)))?;
             }
         }
     }

@@ -1,14 +1,16 @@
 //! Detect: clone classes from fingerprints, the events that move the catalogue from one state
 //! of a class to the next, and which classes a report shows. Pure: no I/O.
 //!
-//! A class is a cluster of shapes ([`crate::near::cluster`]): a representative shape and the
+//! A class is a cluster of shapes ([`crate::detect::near::cluster`]): a representative shape and the
 //! shapes verified similar to it. Its units are every unit of those shapes. One shape whose
 //! units all share the exact hash is type 1, one shape is type 2, several shapes type 3 (the
 //! weakest link names the class). A class's id is derived from its representative's shape,
 //! so it is the same across rescans, rebuilds and fresh scans while the class exists.
 
+pub mod near;
+
+use crate::detect::near::Cluster;
 use crate::event::{CloneType, Event, Hash64, PatternSummary};
-use crate::near::Cluster;
 
 /// A unit as the detector sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -19,13 +19,13 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 use rustc_hash::{FxHashMap, FxHashSet};
 use thiserror::Error;
 
+use crate::detect::near::{self, Params};
 use crate::detect::{self, Class, Member};
 pub use crate::event::FileState;
 use crate::event::{CloneType, Event, FileRecord, Hash64, PatternSummary, UnitRecord};
 use crate::fingerprint::{self, Noise, Sketch, SmallFunction, UnitPrint};
 use crate::index::{self, Segments};
-use crate::lang::UnitKind;
-use crate::near::{self, Params};
+use crate::parse::lang::UnitKind;
 
 #[derive(Debug, Error)]
 pub enum StoreError {

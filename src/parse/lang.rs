@@ -18,47 +18,47 @@ const BUILT_IN: &[BuiltIn] = &[
     (
         "rust",
         || tree_sitter_rust::LANGUAGE.into(),
-        include_str!("../grammars/rust.toml"),
+        include_str!("../../grammars/rust.toml"),
     ),
     (
         "python",
         || tree_sitter_python::LANGUAGE.into(),
-        include_str!("../grammars/python.toml"),
+        include_str!("../../grammars/python.toml"),
     ),
     (
         "javascript",
         || tree_sitter_javascript::LANGUAGE.into(),
-        include_str!("../grammars/javascript.toml"),
+        include_str!("../../grammars/javascript.toml"),
     ),
     (
         "typescript",
         || tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),
-        include_str!("../grammars/typescript.toml"),
+        include_str!("../../grammars/typescript.toml"),
     ),
     (
         "tsx",
         || tree_sitter_typescript::LANGUAGE_TSX.into(),
-        include_str!("../grammars/tsx.toml"),
+        include_str!("../../grammars/tsx.toml"),
     ),
     (
         "go",
         || tree_sitter_go::LANGUAGE.into(),
-        include_str!("../grammars/go.toml"),
+        include_str!("../../grammars/go.toml"),
     ),
     (
         "java",
         || tree_sitter_java::LANGUAGE.into(),
-        include_str!("../grammars/java.toml"),
+        include_str!("../../grammars/java.toml"),
     ),
     (
         "c",
         || tree_sitter_c::LANGUAGE.into(),
-        include_str!("../grammars/c.toml"),
+        include_str!("../../grammars/c.toml"),
     ),
     (
         "cpp",
         || tree_sitter_cpp::LANGUAGE.into(),
-        include_str!("../grammars/cpp.toml"),
+        include_str!("../../grammars/cpp.toml"),
     ),
 ];
 

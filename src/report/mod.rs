@@ -5,8 +5,8 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use crate::engine::{ScanSummary, SimilarAnswer, Stats};
 use crate::event::CloneType;
-use crate::pipeline::{ScanSummary, SimilarAnswer, Stats};
 use crate::store::{MemberRow, PatternRow};
 use crate::watch::{Report, Update};
 

@@ -6,14 +6,8 @@
 //! verifies them ([`near::Verifier`], then [`near::names_in_order`]), reading the candidates'
 //! codes from the catalogue by key.
 
-use anyhow::Result;
-use serde::Serialize;
-
-use crate::event::CloneType;
-use crate::fingerprint::UnitPrint;
-use crate::index::{Damaged, Hit, Segments};
-use crate::near::{self, Matcher, Params};
-use crate::store::Store;
+use crate::detect::near::{self, Matcher, Params};
+use crate::index::{Damaged, Hit};
 
 /// One unit similar to a query.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -164,4 +158,152 @@ pub fn similar_to(
 /// Whether an error came from a damaged index (the caller rebuilds it and asks again).
 pub fn is_damage(e: &anyhow::Error) -> bool {
     e.chain().any(|c| c.downcast_ref::<Damaged>().is_some())
+}
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use crate::event::CloneType;
+use crate::fingerprint::{self, UnitPrint};
+use crate::index::{Access, Segments};
+use crate::parse::lang;
+use crate::store::Store;
+
+use crate::index::refresh::*;
+
+/// A query for `cpt similar`: units of a file in the catalogue's tree, or code on its own.
+pub struct SimilarQuery {
+    /// The path shown for the query, relative to the root when it lies inside it.
+    pub path: String,
+    /// Whether `path` is a file of the catalogue (its own units are left out of the answer).
+    pub in_catalogue: bool,
+    pub units: Vec<UnitPrint>,
+}
+
+/// Where the units of a query came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QueryFrom {
+    /// The catalogue: the file is as the last scan saw it, so it was not parsed again.
+    Catalogue,
+    /// A parse of the source just now.
+    Parse,
+}
+
+/// The units to ask about in `source`, code in language `lang_id` that is the file `rel` of
+/// the catalogue's tree (None for code outside it): every function-level unit, or with
+/// `line` only the innermost function containing that line, whatever its size (the
+/// innermost block when no function contains it). A file unchanged since the last scan (its
+/// hash as the scan recorded it) is answered from the catalogue's units without parsing.
+pub fn query_units(
+    store: &Store,
+    rel: Option<&str>,
+    lang_id: &str,
+    source: &[u8],
+    thresholds: fingerprint::Thresholds,
+    line: Option<u32>,
+) -> Result<(Vec<UnitPrint>, QueryFrom)> {
+    if let Some(rel) = rel
+        && let Some(record) = store.file(rel)?
+        && record.file.status == "indexed"
+        && record.file.lang == lang_id
+        && record.file.hash.0 == fingerprint::hash64(source)
+    {
+        let (units, small) = store.file_units(record.id, line)?;
+        return Ok((pick_query_units(units, small, line), QueryFrom::Catalogue));
+    }
+    let lang = lang::by_id(lang_id).with_context(|| {
+        let known: Vec<&str> = lang::ids().collect();
+        format!("unknown language `{lang_id}` (known: {})", known.join(", "))
+    })?;
+    let tree = crate::parse::parse(lang, source)?;
+    let print = fingerprint::fingerprint(lang, &tree, source, thresholds);
+    let small = print.small.iter().map(|f| f.to_unit()).collect();
+    Ok((pick_query_units(print.units, small, line), QueryFrom::Parse))
+}
+
+/// The query units among a file's `units` and its functions below the thresholds (`small`).
+fn pick_query_units(
+    units: Vec<UnitPrint>,
+    small: Vec<UnitPrint>,
+    line: Option<u32>,
+) -> Vec<UnitPrint> {
+    let Some(line) = line else {
+        // In source order, outer before inner, whichever order the catalogue added them in.
+        let mut functions: Vec<UnitPrint> = units
+            .into_iter()
+            .filter(|u| u.kind != crate::parse::lang::UnitKind::Block)
+            .collect();
+        functions.sort_by_key(|u| (u.start_byte, std::cmp::Reverse(u.end_byte)));
+        return functions;
+    };
+    let span = |u: &&UnitPrint| u.end_line - u.start_line;
+    let containing = || {
+        units
+            .iter()
+            .chain(&small)
+            .filter(move |u| u.start_line <= line && line <= u.end_line)
+    };
+    // The innermost function; blocks only when no function contains the line (statements at
+    // the top level of a script).
+    let innermost = containing()
+        .filter(|u| u.kind != crate::parse::lang::UnitKind::Block)
+        .min_by_key(|u| span(u))
+        .or_else(|| containing().min_by_key(|u| span(u)));
+    innermost.cloned().into_iter().collect()
+}
+
+/// The answer to one query unit.
+#[derive(Clone, Debug, Serialize)]
+pub struct SimilarAnswer {
+    pub path: String,
+    pub start_line: u32,
+    pub end_line: u32,
+    pub kind: String,
+    pub name: String,
+    pub matches: Vec<Match>,
+}
+
+/// Answer `query` from the index of `db` (brought up to date first). `warn` receives one line
+/// when the index had to be rebuilt. A chunk found damaged mid-query is rebuilt and the query
+/// asked again once.
+pub fn similar(
+    store: &Store,
+    db: &Path,
+    query: &SimilarQuery,
+    min_similarity: f64,
+    limit: usize,
+    warn: &dyn Fn(&str),
+) -> Result<Vec<SimilarAnswer>> {
+    let _snapshot = store.snapshot()?;
+    let params = store.near_params()?;
+    let ask = |segments: &Segments| -> Result<Vec<SimilarAnswer>> {
+        if segments.delta.is_some()
+            && let Some(gone) = store.removed_shapes_since(segments.base.last_event)?
+        {
+            segments.know_gone(gone)?;
+        }
+        query
+            .units
+            .iter()
+            .map(|u| {
+                let own = Own {
+                    path: &query.path,
+                    start_line: u.start_line,
+                    end_line: u.end_line,
+                };
+                let own = query.in_catalogue.then_some(&own);
+                Ok(SimilarAnswer {
+                    path: query.path.clone(),
+                    start_line: u.start_line,
+                    end_line: u.end_line,
+                    kind: u.kind.as_str().to_string(),
+                    name: u.name.clone(),
+                    matches: similar_to(segments, store, u, own, &params, min_similarity, limit)?,
+                })
+            })
+            .collect()
+    };
+    with_index(store, db, Access::Read, warn, ask)
 }

@@ -10,7 +10,7 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use tree_sitter::{Node, Tree};
 
-use crate::lang::{Language, NodeClass, UnitKind};
+use crate::parse::lang::{Language, NodeClass, UnitKind};
 
 /// What gets fingerprinted: the smallest unit worth reporting, and whether units carry their
 /// near-miss view (similarity codes and names).
@@ -1187,7 +1187,7 @@ pub fn line_count(source: &[u8]) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{lang, parse};
+    use crate::parse::{self, lang};
 
     const SMALL: Thresholds = Thresholds {
         min_tokens: 5,

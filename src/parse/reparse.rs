@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use tree_sitter::{InputEdit, Point, Tree};
 
 use crate::fingerprint::{self, Earlier, FilePrint, Reusable, Thresholds};
-use crate::lang::Language;
+use crate::parse::lang::Language;
 use crate::parse::{self, ParseError};
 
 /// Files kept at most.
@@ -216,7 +216,7 @@ fn point_after(from: Point, text: &[u8]) -> Point {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lang;
+    use crate::parse::lang;
 
     #[test]
     fn the_edit_is_the_span_between_common_prefix_and_suffix() {

@@ -39,6 +39,8 @@
 //! distribution), so BANDS has a directory: a bucket is one read of the directory and a
 //! bisection of a few dozen entries.
 
+pub mod refresh;
+
 use std::cell::RefCell;
 use std::fs::File;
 use std::io::Write;
@@ -48,8 +50,8 @@ use memmap2::Mmap;
 use rustc_hash::{FxHashMap, FxHashSet};
 use thiserror::Error;
 
+use crate::detect::near::{self, Member};
 use crate::fingerprint::{BANDS, mix64};
-use crate::near::{self, Member};
 
 pub const MAGIC: &[u8; 8] = b"CPTINDEX";
 pub const VERSION: u32 = 5;

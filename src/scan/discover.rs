@@ -8,7 +8,7 @@ use std::time::UNIX_EPOCH;
 use ignore::{WalkBuilder, WalkState, overrides::OverrideBuilder};
 use thiserror::Error;
 
-use crate::lang::{self, Language};
+use crate::parse::lang::{self, Language};
 
 /// A source file found by the walk, with the metadata the incremental scan compares.
 #[derive(Clone, Debug)]
@@ -483,7 +483,7 @@ pub fn is_test_path(path: &str, lang: &str) -> bool {
     let mut parts: Vec<&str> = path.split('/').collect();
     let name = parts.pop().unwrap_or_default();
     parts.iter().any(|p| TEST_DIRS.contains(p))
-        || crate::lang::by_id(lang)
+        || crate::parse::lang::by_id(lang)
             .is_some_and(|l| l.test_files().iter().any(|g| wildcard(g, name)))
 }
 

@@ -1,0 +1,295 @@
+//! The index's lifecycle: bring it up to date with the catalogue (a delta, or a new base), heal damage, and keep a watcher's segments warm.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use crate::engine::similar::{self};
+use crate::index::{self, Access, Index, Segments};
+use crate::parse::reparse::Recent;
+use crate::store::Store;
+
+/// A delta segment larger than this fraction of its base (in units) is merged into a new base.
+const DELTA_FRACTION: usize = 8;
+
+/// How bringing the index up to date went.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IndexRefresh {
+    /// The index already matched the catalogue's last event.
+    UpToDate,
+    /// A delta segment was written beside the base.
+    Delta,
+    /// The base was rebuilt from the catalogue, for this reason (naming the file).
+    Rebuilt(String),
+}
+
+/// Run `read` on the index of `db`, brought up to date first. Chunks are checked when first
+/// read, so damage can surface mid-read: then the index is rebuilt from the catalogue, `warn`
+/// hears one line, and `read` runs again once. Every command that reads the index goes
+/// through here, so each heals it alike.
+pub(crate) fn with_index<T>(
+    store: &Store,
+    db: &Path,
+    access: Access,
+    warn: &dyn Fn(&str),
+    read: impl Fn(&Segments) -> Result<T>,
+) -> Result<T> {
+    let (segments, how) = match refresh_index(store, db, access) {
+        Err(e) if cannot_write_index(&e) => in_memory_index(store, db, &e, warn)?,
+        other => other?,
+    };
+    warn_refresh(db, &how, warn);
+    match read(&segments) {
+        Err(e) if similar::is_damage(&e) => {
+            drop(segments);
+            warn(&format!("{e}; rebuilt from the catalogue"));
+            let segments = match rebuild_index(store, db, access, e.to_string()) {
+                Err(e) if cannot_write_index(&e) => in_memory_index(store, db, &e, warn)?,
+                other => other?,
+            };
+            read(&segments.0)
+        }
+        other => other,
+    }
+}
+
+/// Whether bringing the index up to date failed for want of writing it (a full disk, a
+/// read-only directory).
+fn cannot_write_index(e: &anyhow::Error) -> bool {
+    matches!(
+        e.downcast_ref::<index::IndexError>(),
+        Some(index::IndexError::Write { .. })
+    )
+}
+
+/// An index of the catalogue built in memory, for a query that cannot write the index:
+/// reading a catalogue needs nothing written. `warn` hears why, in one line.
+fn in_memory_index(
+    store: &Store,
+    db: &Path,
+    why: &anyhow::Error,
+    warn: &dyn Fn(&str),
+) -> Result<(Segments, IndexRefresh)> {
+    warn(&format!("{why}; answering from an index built in memory"));
+    let bytes = index::build(&store.index_contents(None)?);
+    let base = Index::in_memory(&index::path_for(db), &bytes)?;
+    let segments = Segments::new(base, None).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((segments, IndexRefresh::UpToDate))
+}
+
+/// Say (in one line) why a query had to bring the index up to date: a scan leaves it up to
+/// date, so a query finding it missing, stale or damaged is worth knowing about.
+fn warn_refresh(db: &Path, how: &IndexRefresh, warn: &dyn Fn(&str)) {
+    let path = index::path_for(db);
+    match how {
+        IndexRefresh::UpToDate => {}
+        IndexRefresh::Delta => warn(&format!(
+            "{}: older than the catalogue; brought up to date from it",
+            path.display()
+        )),
+        IndexRefresh::Rebuilt(why) => warn(&format!("{why}; rebuilt from the catalogue")),
+    }
+}
+
+/// The delta segment beside the index of `db`.
+pub fn delta_path(db: &Path) -> PathBuf {
+    let mut name = index::path_for(db).into_os_string();
+    name.push("-delta");
+    PathBuf::from(name)
+}
+
+/// What a long-lived process (the watcher) keeps between its scans to make the next one
+/// cheap: the last versions of recently changed files, to parse from, and the base index
+/// with its pages mapped and its chunks checked (a fresh mapping pays a page fault and a
+/// check for every chunk a scan's classification touches).
+#[derive(Default)]
+pub struct Warm {
+    pub recent: Recent,
+    base: std::sync::Mutex<Option<Index>>,
+    /// The delta segment this process wrote last, as it reads back, with the file written.
+    delta: std::sync::Mutex<Option<(index::Prior, index::FileIdentity)>>,
+    /// The scans' catalogue connection: its statements prepared and its page cache warm.
+    /// It leaves checkpoints to its owner (`Store::keep_open`).
+    store: std::sync::Mutex<Option<Store>>,
+    /// The files the last walk of the whole tree found, kept up to date by the scans since:
+    /// a scan of a few of them asks the file system only for their status
+    /// (`discover::walk_known`).
+    pub(crate) included: std::sync::Mutex<HashSet<String>>,
+}
+
+impl Warm {
+    pub fn new() -> Warm {
+        Warm::default()
+    }
+
+    /// The kept base, if it is still the file at `path` and was opened the same way.
+    fn take_base(&self, path: &Path, access: Access) -> Option<Index> {
+        let mut base = self.base.lock().unwrap_or_else(|p| p.into_inner());
+        base.take()
+            .filter(|b| b.access() == access && b.is_at(path))
+    }
+
+    /// The delta segment kept, if `delta` is still the file it was written to.
+    fn take_delta(&self, delta: Option<&Index>) -> Option<index::Prior> {
+        let mut kept = self.delta.lock().unwrap_or_else(|p| p.into_inner());
+        let (prior, identity) = kept.take()?;
+        (delta?.identity() == identity).then_some(prior)
+    }
+
+    fn keep_delta(&self, prior: index::Prior, delta: &Index) {
+        *self.delta.lock().unwrap_or_else(|p| p.into_inner()) = Some((prior, delta.identity()));
+    }
+
+    pub(crate) fn take_store(&self, db: &Path) -> Option<Store> {
+        let mut store = self.store.lock().unwrap_or_else(|p| p.into_inner());
+        store.take().filter(|s| s.path() == db)
+    }
+
+    pub(crate) fn keep_store(&self, store: Store) {
+        *self.store.lock().unwrap_or_else(|p| p.into_inner()) = Some(store);
+    }
+
+    fn keep_base(&self, segments: Segments) {
+        *self.base.lock().unwrap_or_else(|p| p.into_inner()) = Some(segments.base);
+    }
+}
+
+/// Bring the index up to date after scans with a `Warm` ([`scan_paths`] leaves it behind by
+/// its own writes, so that the watcher can report before it writes the index), and keep its
+/// base for the next scan.
+pub fn catch_up_index(store: &Store, db: &Path, warm: &Warm) -> Result<IndexRefresh> {
+    let (segments, how) = refresh_index_warm(store, db, Access::Mapped, Some(warm))?;
+    // What the next scan's classification would otherwise find out first, now.
+    segments.prepare()?;
+    release(Some(warm), segments);
+    Ok(how)
+}
+
+/// Hand the base of `segments` back to `warm`, if any, for the next scan.
+pub(crate) fn release(warm: Option<&Warm>, segments: Segments) {
+    if let Some(warm) = warm {
+        warm.keep_base(segments);
+    }
+}
+
+pub(crate) fn open_segments(
+    db: &Path,
+    access: Access,
+    warm: Option<&Warm>,
+) -> std::result::Result<Segments, String> {
+    let kept = warm.and_then(|w| w.take_base(&index::path_for(db), access));
+    let base = match kept {
+        Some(base) => Ok(base),
+        None => Index::open(&index::path_for(db), access),
+    };
+    let base = base.map_err(|e| match &e {
+        index::IndexError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+            format!("{}: no index", index::path_for(db).display())
+        }
+        _ => e.to_string(),
+    })?;
+    let delta_path = delta_path(db);
+    let delta = match Index::open(&delta_path, access) {
+        Ok(d) => Some(d),
+        Err(index::IndexError::Io { source, .. })
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            None
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    Segments::new(base, delta).map_err(|e| e.to_string())
+}
+
+/// Rebuild the index of `db` from the catalogue: a new base, no delta.
+pub fn rebuild_index(
+    store: &Store,
+    db: &Path,
+    access: Access,
+    why: String,
+) -> Result<(Segments, IndexRefresh)> {
+    rebuild_index_warm(store, db, access, why, None)
+}
+
+pub(crate) fn rebuild_index_warm(
+    store: &Store,
+    db: &Path,
+    access: Access,
+    why: String,
+    warm: Option<&Warm>,
+) -> Result<(Segments, IndexRefresh)> {
+    let bytes = index::build(&store.index_contents(None)?);
+    index::write_atomically(&index::path_for(db), &bytes, index::Durability::Fsync)?;
+    // A delta left behind names the old base and would be refused anyway.
+    match std::fs::remove_file(delta_path(db)) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(e).with_context(|| format!("{}: cannot remove", delta_path(db).display()));
+        }
+        _ => {}
+    }
+    let segments = open_segments(db, access, warm).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((segments, IndexRefresh::Rebuilt(why)))
+}
+
+/// Bring the index beside `db` up to date with the catalogue and open it: nothing to do when
+/// it matches the last event; a delta segment over the base when the base is older, unless the
+/// delta would pass a fraction of the base; a rebuild when the index is missing, damaged,
+/// newer than the catalogue or built with another format.
+pub fn refresh_index(store: &Store, db: &Path, access: Access) -> Result<(Segments, IndexRefresh)> {
+    refresh_index_warm(store, db, access, None)
+}
+
+/// [`refresh_index`], starting from the base `warm` kept open, if any.
+pub(crate) fn refresh_index_warm(
+    store: &Store,
+    db: &Path,
+    access: Access,
+    warm: Option<&Warm>,
+) -> Result<(Segments, IndexRefresh)> {
+    let rebuild = |why: String| rebuild_index_warm(store, db, access, why, warm);
+    let last = store.last_event()?;
+    let segments = match open_segments(db, access, warm) {
+        Ok(s) => s,
+        Err(why) => return rebuild(why),
+    };
+    if segments.last_event() == last {
+        return Ok((segments, IndexRefresh::UpToDate));
+    }
+    let base_event = segments.base.last_event;
+    if base_event > last {
+        let why = format!(
+            "{}: newer than the catalogue",
+            index::path_for(db).display()
+        );
+        return rebuild(why);
+    }
+    let base_units = segments.base.units();
+    // A delta ahead of the catalogue (restored from a copy, say), or one that cannot be read
+    // back, is no starting point.
+    let kept = warm.and_then(|w| w.take_delta(segments.delta.as_ref()));
+    let prior = match kept {
+        Some(prior) => Some(prior),
+        None => segments.prior().ok().flatten(),
+    }
+    .filter(|p| p.since < last);
+    release(warm, segments);
+    let contents = store.delta_contents(base_event, prior)?;
+    if contents.units.len() * DELTA_FRACTION > base_units.max(1) {
+        return rebuild(format!(
+            "{}: older than the catalogue by more than a delta segment holds",
+            index::path_for(db).display()
+        ));
+    }
+    let bytes = index::build(&contents);
+    index::write_atomically(&delta_path(db), &bytes, index::Durability::PageCache)?;
+    match open_segments(db, access, warm) {
+        Ok(s) => {
+            if let (Some(warm), Some(delta)) = (warm, &s.delta) {
+                warm.keep_delta(index::Prior::of(contents), delta);
+            }
+            Ok((s, IndexRefresh::Delta))
+        }
+        Err(why) => rebuild(why),
+    }
+}
