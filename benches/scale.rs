@@ -25,7 +25,6 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use cpt::detect::near::Params;
-use cpt::engine;
 use cpt::engine::similar::{self, Own};
 use cpt::fingerprint::{Hash64, UnitPrint};
 use cpt::index::{self, Access};
@@ -123,7 +122,7 @@ fn generate(from: &Path, target: usize, out: &Path) {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
     }
     let _ = std::fs::remove_file(index::path_for(&db));
-    let _ = std::fs::remove_file(engine::delta_path(&db));
+    let _ = std::fs::remove_file(cpt::index::refresh::delta_path(&db));
     drop(Store::open(&db).expect("new catalogue"));
     let started = Instant::now();
     let conn = Connection::open(&db).expect("catalogue");
@@ -295,7 +294,8 @@ fn generate(from: &Path, target: usize, out: &Path) {
     index::write_atomically(&index::path_for(&db), &bytes, index::Durability::Fsync)
         .expect("index");
     let total = started.elapsed();
-    let (segments, _) = engine::refresh_index(&store, &db, Access::Mapped).expect("index opens");
+    let (segments, _) =
+        cpt::index::refresh::refresh_index(&store, &db, Access::Mapped).expect("index opens");
     let base = &segments.base;
     let (bits, probes) = base.bloom_size();
     println!(
@@ -353,10 +353,10 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 fn query(db: &Path, queries: usize, seed: u64, cold: bool) {
     let store = Store::open_existing(db).expect("catalogue");
-    let (segments, how) = engine::refresh_index(&store, db, Access::Mapped).expect("index");
+    let (segments, how) = cpt::index::refresh::refresh_index(&store, db, Access::Mapped).expect("index");
     assert_eq!(
         how,
-        engine::IndexRefresh::UpToDate,
+        cpt::index::refresh::IndexRefresh::UpToDate,
         "generate builds the index"
     );
     let params = store.near_params().expect("params");
@@ -411,7 +411,7 @@ fn query(db: &Path, queries: usize, seed: u64, cold: bool) {
     let files = [
         db.to_path_buf(),
         index::path_for(db),
-        engine::delta_path(db),
+        cpt::index::refresh::delta_path(db),
     ];
     let (mut whole, mut exact, mut found, mut candidates) =
         (Vec::new(), Vec::new(), 0usize, 0usize);

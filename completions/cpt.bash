@@ -135,7 +135,7 @@ _cpt() {
             return 0
             ;;
         cpt__subcmd__completions)
-            opts="-h -V --help --version bash zsh fish powershell"
+            opts="-h -V --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

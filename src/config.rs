@@ -234,6 +234,7 @@ mod tests {
 
 /// Whether test files take part in a report.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum TestPolicy {
     /// Test files are code like any other.
     #[default]

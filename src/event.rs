@@ -6,11 +6,39 @@ use serde::{Deserialize, Serialize};
 pub use crate::fingerprint::Hash64;
 use crate::fingerprint::{SmallFunction, UnitPrint};
 
+/// A clone class's stable id: the 64-bit key of its representative shape, written as 16 hex
+/// digits everywhere it is shown (reports, JSON, the index's answers).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PatternId(pub u64);
+
+impl std::fmt::Display for PatternId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+impl std::str::FromStr for PatternId {
+    type Err = std::num::ParseIntError;
+    fn from_str(s: &str) -> Result<PatternId, Self::Err> {
+        u64::from_str_radix(s, 16).map(PatternId)
+    }
+}
+
+impl Serialize for PatternId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 /// Clone type of a pattern: T1 exact, T2 renamed, T3 near-miss (weakest link of its members).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum CloneType {
+    #[cfg_attr(feature = "cli", value(name = "T1"))]
     T1,
+    #[cfg_attr(feature = "cli", value(name = "T2"))]
     T2,
+    #[cfg_attr(feature = "cli", value(name = "T3"))]
     T3,
 }
 

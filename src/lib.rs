@@ -4,6 +4,7 @@
 //! the one API over all of it, and the front ends (`cli`, with `report` for output, and the
 //! `watch` loop) use only that. See ARCHITECTURE.md.
 
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod config;
 pub mod detect;
@@ -18,4 +19,5 @@ pub mod store;
 pub mod sys;
 pub mod watch;
 
+#[cfg(feature = "cli")]
 pub use cli::run_with_args;

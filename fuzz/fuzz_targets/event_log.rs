@@ -57,7 +57,7 @@ fuzz_target!(|data: &[u8]| {
                 .expect("append an event");
         }
     }
-    if engine::rebuild(&db, &|_| {}).is_err() {
+    if engine::Catalogue::rebuild(&db, &|_| {}).is_err() {
         return;
     }
     let index = Index::open(&index::path_for(&db), Access::Mapped).expect("rebuilt index opens");

@@ -38,7 +38,7 @@ pub struct Class {
 
 /// The stable id of the class whose representative shape is `key`.
 pub fn pattern_id(key: u64) -> String {
-    format!("{key:016x}")
+    crate::event::PatternId(key).to_string()
 }
 
 /// The class of a cluster, given the units of its shapes (in any order); `None` with fewer

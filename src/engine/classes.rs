@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use anyhow::Result;
+use anyhow::{Context, Result, bail};
 use globset::GlobSet;
 
 use crate::detect;
@@ -32,6 +32,40 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// Only copies whose path (relative to the root) matches one of `globs`; none: all.
+    pub fn with_paths(mut self, globs: &[String]) -> Result<Filter> {
+        if globs.is_empty() {
+            return Ok(self);
+        }
+        let mut builder = globset::GlobSetBuilder::new();
+        for glob in globs {
+            builder.add(
+                globset::GlobBuilder::new(glob)
+                    .literal_separator(false)
+                    .build()
+                    .with_context(|| format!("--path {glob}: not a valid glob"))?,
+            );
+        }
+        self.paths = Some(builder.build().context("--path: cannot build the globs")?);
+        Ok(self)
+    }
+
+    /// Only copies in these languages (ids); none: all. An unknown id is an error that lists
+    /// the known ones.
+    pub fn with_langs(mut self, langs: &[String]) -> Result<Filter> {
+        for lang in langs {
+            if crate::parse::lang::by_id(lang).is_none() {
+                let known: Vec<&str> = crate::parse::lang::all().iter().map(|l| l.id).collect();
+                bail!(
+                    "--lang {lang}: unknown language (known: {})",
+                    known.join(", ")
+                );
+            }
+        }
+        self.langs = langs.to_vec();
+        Ok(self)
+    }
+
     fn keeps_member(&self, m: &MemberRow) -> bool {
         (self.noise || m.noise.is_none())
             && self.min_similarity.is_none_or(|min| m.similarity >= min)

@@ -1,34 +1,167 @@
 //! Engine: the one API every front end uses. Everything that is not a front end (scanning,
-//! the catalogue, detection, the index) is reached through [`Catalogue`] and returns plain
-//! view types.
+//! the catalogue, detection, the index) is reached through [`Catalogue`] and returns the plain
+//! types of [`view`]; front ends never see SQL rows or index segments.
 
 pub mod classes;
 pub mod similar;
 pub mod stats;
+pub mod view;
 
-pub use crate::config::TestPolicy;
-pub use crate::index::refresh::*;
-pub use crate::scan::*;
-pub use classes::*;
-pub use similar::*;
-pub use stats::*;
+use std::path::{Path, PathBuf};
 
-use std::path::Path;
+use anyhow::{Context, Result};
 
-use anyhow::Result;
-
+pub use crate::config::ScanConfig as ScanFlags;
+use crate::config::{self, ReportConfig, ScanConfig, Settings};
 use crate::index::Access;
+use crate::index::refresh::rebuild_index;
+use crate::scan;
+pub use crate::scan::{Progress, Silent};
 use crate::store::{Store, WriteLock};
+use view::{Class, SimilarAnswer, Stats};
 
-/// Recreate the catalogue's projections from its event log; returns the events replayed.
-pub fn rebuild(db: &Path, waiting: &dyn Fn(&str)) -> Result<u64> {
-    if !db.is_file() {
-        // Say that there is no catalogue, without making a lock file where there is none.
-        Store::open_existing(db)?;
+// For the watch loop until it moves onto the façade.
+pub use crate::index::refresh::{IndexRefresh, Warm, catch_up_index};
+pub use crate::scan::{ScanOptions, rescan, scan_paths};
+pub use classes::{Filter as ReportFilter, reported_view};
+pub use view::{Filter, ScanSummary};
+
+/// Where a catalogue is kept for a tree: `ROOT/.cpt/cpt.db`.
+pub fn default_db(root: &Path) -> PathBuf {
+    scan::default_db(root)
+}
+
+/// A scan to run: the tree, its catalogue (default: [`default_db`]) and the settings given
+/// on the command line (the root's `cpt.toml` fills in the rest).
+#[derive(Clone, Debug, Default)]
+pub struct ScanRequest {
+    pub root: PathBuf,
+    pub db: Option<PathBuf>,
+    pub flags: ScanConfig,
+}
+
+impl ScanRequest {
+    pub fn db(&self) -> PathBuf {
+        self.db.clone().unwrap_or_else(|| default_db(&self.root))
     }
-    let _lock = WriteLock::take(db, waiting)?;
-    let mut store = Store::open_existing(db)?;
-    let events = store.rebuild()?;
-    rebuild_index(&store, db, Access::Mapped, "rebuild".to_string())?;
-    Ok(events)
+}
+
+/// What `cpt similar` asks about.
+pub enum SimilarTarget {
+    /// The innermost function at `line` of `file`, or every function of it.
+    File {
+        file: PathBuf,
+        line: Option<u32>,
+        /// Language id; default from the file's extension.
+        lang: Option<String>,
+    },
+    /// Code on its own (standard input).
+    Code { source: Vec<u8>, lang: String },
+}
+
+/// A `cpt similar` question.
+pub struct SimilarRequest {
+    pub target: SimilarTarget,
+    /// At most this many matches per query unit.
+    pub limit: usize,
+    /// Default: the catalogue's near-miss threshold.
+    pub min_similarity: Option<f64>,
+}
+
+/// A catalogue opened for reading: every query a front end asks goes through it.
+pub struct Catalogue {
+    store: Store,
+    db: PathBuf,
+    root: PathBuf,
+}
+
+impl Catalogue {
+    /// The catalogue at `db`, or else the nearest one at or above the current directory.
+    pub fn locate(db: Option<&Path>) -> Result<PathBuf> {
+        if let Some(db) = db {
+            return Ok(db.to_path_buf());
+        }
+        let cwd = std::env::current_dir().context("cannot read the current directory")?;
+        scan::find_db(&cwd).with_context(|| {
+            format!(
+                "no catalogue in {} or its parents; run `cpt scan [PATH]` first (or pass --db)",
+                cwd.display()
+            )
+        })
+    }
+
+    /// Open the catalogue at `db` for reading (read-only when this user cannot write it).
+    pub fn open(db: &Path) -> Result<Catalogue> {
+        let store = Store::open_for_reading(db)?;
+        let root = PathBuf::from(store.meta("root")?.unwrap_or_default());
+        Ok(Catalogue {
+            store,
+            db: db.to_path_buf(),
+            root,
+        })
+    }
+
+    /// Scan `request.root` into its catalogue: the files changed since the last scan are
+    /// read again, the rest is trusted.
+    pub fn scan(request: &ScanRequest, progress: &dyn Progress) -> Result<ScanSummary> {
+        let file = config::load(&request.root)?;
+        let options = scan::ScanOptions {
+            db: request.db(),
+            settings: Settings::resolve(file.scan, request.flags.clone()),
+            root: request.root.clone(),
+        };
+        scan::scan(&options, progress)
+    }
+
+    /// Recreate the catalogue's projections from its event log, and its index; returns the
+    /// events replayed. `waiting` hears (once) that another process holds the catalogue.
+    pub fn rebuild(db: &Path, waiting: &dyn Fn(&str)) -> Result<u64> {
+        if !db.is_file() {
+            // Say that there is no catalogue, without making a lock file where there is none.
+            Store::open_existing(db)?;
+        }
+        let _lock = WriteLock::take(db, waiting)?;
+        let mut store = Store::open_existing(db)?;
+        let events = store.rebuild()?;
+        rebuild_index(&store, db, Access::Mapped, "rebuild".to_string())?;
+        Ok(events)
+    }
+
+    pub fn db(&self) -> &Path {
+        &self.db
+    }
+
+    /// The scanned tree's root, as the last scan recorded it (empty when never scanned).
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The `[report]` table of the root's `cpt.toml` (defaults when there is none).
+    pub fn report_config(&self) -> Result<ReportConfig> {
+        if self.root.as_os_str().is_empty() {
+            return Ok(ReportConfig::default());
+        }
+        Ok(config::load(&self.root)?.report)
+    }
+
+    /// The clone classes a report shows, largest first (see [`classes::reported_view`]).
+    pub fn classes(&self, filter: &Filter) -> Result<Vec<Class>> {
+        let rows = classes::reported_patterns(&self.store, filter)?;
+        Ok(rows.iter().map(Class::from).collect())
+    }
+
+    /// The catalogue's figures and its index's; `warn` hears why the index had to be brought
+    /// up to date, if it had.
+    pub fn stats(&self, warn: &dyn Fn(&str)) -> Result<Stats> {
+        stats::stats(&self.store, &self.db, warn)
+    }
+
+    /// What else looks like the code `request` names, from the index.
+    pub fn similar(
+        &self,
+        request: SimilarRequest,
+        warn: &dyn Fn(&str),
+    ) -> Result<Vec<SimilarAnswer>> {
+        similar::answer(&self.store, &self.db, &self.root, request, warn)
+    }
 }

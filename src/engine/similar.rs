@@ -7,6 +7,8 @@
 //! codes from the catalogue by key.
 
 use crate::detect::near::{self, Matcher, Params};
+use crate::engine::{SimilarRequest, SimilarTarget};
+use crate::event::PatternId;
 use crate::index::{Damaged, Hit};
 
 /// One unit similar to a query.
@@ -21,7 +23,7 @@ pub struct Match {
     pub clone_type: CloneType,
     pub similarity: f64,
     /// The clone class the unit belongs to, if any.
-    pub pattern: Option<String>,
+    pub pattern: Option<PatternId>,
 }
 
 /// Where a query unit itself sits in the catalogue, so that neither it nor a unit nested in
@@ -42,7 +44,7 @@ fn to_match(hit: &Hit<'_>, clone_type: CloneType, similarity: f64) -> Match {
         name: hit.name.to_string(),
         clone_type,
         similarity,
-        pattern: hit.pattern.map(|p| format!("{p:016x}")),
+        pattern: hit.pattern.map(PatternId),
     }
 }
 
@@ -162,7 +164,8 @@ pub fn is_damage(e: &anyhow::Error) -> bool {
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use crate::config::Settings;
+use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
 use crate::event::CloneType;
@@ -306,4 +309,72 @@ pub fn similar(
             .collect()
     };
     with_index(store, db, Access::Read, warn, ask)
+}
+
+/// Answer a `cpt similar` request: pick the query units (from the catalogue when the file is
+/// unchanged since the scan, else by fingerprinting it), then ask the index.
+pub(crate) fn answer(
+    store: &Store,
+    db: &Path,
+    root: &Path,
+    request: SimilarRequest,
+    warn: &dyn Fn(&str),
+) -> Result<Vec<SimilarAnswer>> {
+    // One read transaction for the whole query: one state of the catalogue, one lock.
+    let _snapshot = store.snapshot()?;
+    let settings = Settings::resolve(crate::config::load(root)?.scan, Default::default());
+    let (path, rel, source, lang, line) = match request.target {
+        SimilarTarget::Code { source, lang } => (String::from("-"), None, source, lang, None),
+        SimilarTarget::File { file, line, lang } => {
+            let source =
+                std::fs::read(&file).with_context(|| format!("{}: cannot read", file.display()))?;
+            let lang = match lang {
+                Some(lang) => lang,
+                None => crate::parse::lang::for_path(&file)
+                    .with_context(|| format!("{}: unknown language; pass --lang", file.display()))?
+                    .id
+                    .to_string(),
+            };
+            let rel = file.canonicalize().ok().and_then(|f| {
+                f.strip_prefix(root)
+                    .ok()
+                    .map(|r| r.to_string_lossy().replace('\\', "/"))
+            });
+            let shown = rel.clone().unwrap_or_else(|| file.display().to_string());
+            (shown, rel, source, lang, line)
+        }
+    };
+    let in_catalogue = match &rel {
+        Some(rel) => store.has_file(rel)?,
+        None => false,
+    };
+    let (units, _) = query_units(
+        store,
+        rel.as_deref(),
+        &lang,
+        &source,
+        settings.thresholds,
+        line,
+    )?;
+    if units.is_empty() {
+        match line {
+            Some(line) => bail!("{path}:{line}: no function there"),
+            None => bail!(
+                "{path}: no units (functions of at least {} tokens and {} lines); ask for one \
+                 with {path}:LINE",
+                settings.thresholds.min_tokens,
+                settings.thresholds.min_lines
+            ),
+        }
+    }
+    let query = SimilarQuery {
+        path,
+        in_catalogue,
+        units,
+    };
+    let min_similarity = match request.min_similarity {
+        Some(m) => m,
+        None => store.near_params()?.min_similarity,
+    };
+    similar(store, db, &query, min_similarity, request.limit, warn)
 }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use cpt::config::Settings;
-use cpt::engine::{self, Progress, ScanOptions};
+use cpt::scan::{Progress, ScanOptions};
 
 use crate::common::{
     classes, clones, default_db, path_str, py_function, scan, stats, unprivileged, write,
@@ -110,11 +110,11 @@ fn a_file_deleted_mid_scan_is_counted_as_vanished() {
         db: default_db(dir.path()),
         settings: Settings::default(),
     };
-    let summary = engine::scan(&options, &DeleteOnStart(dir.path().join("b.py"))).unwrap();
+    let summary = cpt::scan::scan(&options, &DeleteOnStart(dir.path().join("b.py"))).unwrap();
     assert_eq!(summary.skipped.get("vanished"), Some(&1));
     assert_eq!((summary.files, summary.units), (2, 1));
     // The next scan no longer sees it at all.
-    let summary = engine::scan(&options, &engine::Silent).unwrap();
+    let summary = cpt::scan::scan(&options, &cpt::scan::Silent).unwrap();
     assert_eq!((summary.files, summary.skipped.get("vanished")), (1, None));
 }
 

@@ -10,6 +10,7 @@ fn committed_completions_match_the_command_line() {
         ("zsh", "_cpt"),
         ("fish", "cpt.fish"),
         ("powershell", "_cpt.ps1"),
+        ("elvish", "cpt.elv"),
     ] {
         let mut generated = Vec::new();
         cpt::cli::completions(shell, &mut generated).unwrap();

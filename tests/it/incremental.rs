@@ -218,7 +218,7 @@ fn pattern_ids_are_stable_across_rescans() {
 /// near-miss and block copies sharing files.
 #[test]
 fn the_watchers_partial_class_updates_equal_a_full_read() {
-    use cpt::engine::{ScanOptions, Silent};
+    use cpt::scan::{ScanOptions, Silent};
     use cpt::watch::{Classes, diff};
 
     let dir = tempfile::tempdir().unwrap();
@@ -251,7 +251,7 @@ fn the_watchers_partial_class_updates_equal_a_full_read() {
         db: db_dir.path().join("cpt.db"),
         settings: Default::default(),
     };
-    cpt::engine::scan(&options, &Silent).unwrap();
+    cpt::scan::scan(&options, &Silent).unwrap();
     let store = Store::open_existing(&options.db).unwrap();
     let mut classes = Classes::load(&store).unwrap();
     assert!(classes.shown().len() >= 8, "{}", classes.shown().len());
@@ -264,7 +264,7 @@ fn the_watchers_partial_class_updates_equal_a_full_read() {
         state
     };
     let mut seen = std::collections::BTreeSet::new();
-    let warm = cpt::engine::Warm::new();
+    let warm = cpt::index::refresh::Warm::new();
     for _ in 0..40 {
         let mut paths = Vec::new();
         for _ in 0..1 + next() % 3 {
@@ -281,9 +281,9 @@ fn the_watchers_partial_class_updates_equal_a_full_read() {
         paths.dedup();
         let before = Classes::load(&store).unwrap();
         let seq = store.last_event().unwrap();
-        cpt::engine::scan_paths(&options, &paths, Some(&warm), &Silent).unwrap();
+        cpt::scan::scan_paths(&options, &paths, Some(&warm), &Silent).unwrap();
         let updates = classes.update(&store, seq, &paths).unwrap();
-        cpt::engine::catch_up_index(&store, &options.db, &warm).unwrap();
+        cpt::index::refresh::catch_up_index(&store, &options.db, &warm).unwrap();
         let full = Classes::load(&store).unwrap();
         assert_eq!(classes.shown(), full.shown(), "after changes to {paths:?}");
         assert_eq!(updates, diff(before.shown(), full.shown()), "{paths:?}");

@@ -5,7 +5,6 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use cpt::engine;
 use cpt::index::{self, Access, Index, Segments};
 use cpt::store::Store;
 
@@ -235,7 +234,7 @@ fn a_damaged_missing_or_stale_index_is_rebuilt_with_a_warning_and_answers_alike(
     let current = ask();
     assert!(current.stdout.contains("f.py"), "{}", current.stdout);
     std::fs::write(&index, &good).unwrap();
-    let _ = std::fs::remove_file(engine::delta_path(&db));
+    let _ = std::fs::remove_file(cpt::index::refresh::delta_path(&db));
     let run = ask();
     assert_eq!(run.stdout, current.stdout);
     assert!(
@@ -495,8 +494,8 @@ fn delta_steps_answer_as_a_fresh_index(in_watcher: bool) {
         },
         |r| write(r, "m1.py", ""),
     ];
-    let warm = engine::Warm::new();
-    let options = engine::ScanOptions {
+    let warm = cpt::index::refresh::Warm::new();
+    let options = cpt::scan::ScanOptions {
         root: root.canonicalize().unwrap(),
         db: db.clone(),
         settings: Default::default(),
@@ -513,10 +512,10 @@ fn delta_steps_answer_as_a_fresh_index(in_watcher: bool) {
                 }
             }
             let paths: Vec<String> = named.iter().cloned().collect();
-            engine::scan_paths(&options, &paths, Some(&warm), &engine::Silent).unwrap();
+            cpt::scan::scan_paths(&options, &paths, Some(&warm), &cpt::scan::Silent).unwrap();
             // The watcher writes the index after it reports, keeping the delta in memory.
             let store = Store::open_existing(&db).unwrap();
-            engine::catch_up_index(&store, &db, &warm).unwrap();
+            cpt::index::refresh::catch_up_index(&store, &db, &warm).unwrap();
             // Classified from the index as it was, with the changed shapes laid over it, as
             // a fresh scan classifies.
             let again = fresh_dir.path().join(format!("scan-{n}.db"));
@@ -526,9 +525,9 @@ fn delta_steps_answer_as_a_fresh_index(in_watcher: bool) {
             scan(root, None);
         }
         let store = Store::open_existing(&db).unwrap();
-        saw_delta |= engine::delta_path(&db).exists();
+        saw_delta |= cpt::index::refresh::delta_path(&db).exists();
         // Base and delta read chunk by chunk, the fresh index mapped: both ways answer alike.
-        let (maintained, _) = engine::refresh_index(&store, &db, Access::Read).unwrap();
+        let (maintained, _) = cpt::index::refresh::refresh_index(&store, &db, Access::Read).unwrap();
         let contents = store.index_contents(None).unwrap();
         keys.add(&contents);
         let fresh_path = fresh_dir.path().join(format!("fresh-{n}.index"));

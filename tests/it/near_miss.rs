@@ -528,7 +528,7 @@ fn near_pairs(db: &Path) -> i64 {
 fn a_band_bucket_crossing_its_cap_either_way_re_verifies_its_shapes() {
     use cpt::config::Settings;
     use cpt::detect::near::Params;
-    use cpt::engine::{self, ScanOptions, Silent};
+    use cpt::scan::{ScanOptions, Silent};
 
     let settings = Settings {
         near: Params {
@@ -546,7 +546,7 @@ fn a_band_bucket_crossing_its_cap_either_way_re_verifies_its_shapes() {
             db: dbs.path().join("cpt.db"),
             settings: settings.clone(),
         };
-        let warm = engine::Warm::new();
+        let warm = cpt::index::refresh::Warm::new();
         let files =
             |ks: &[usize]| -> Vec<String> { ks.iter().map(|k| format!("v{k}.py")).collect() };
         // The variants in the tree after each step, and the pairs a fresh scan finds.
@@ -577,17 +577,17 @@ fn a_band_bucket_crossing_its_cap_either_way_re_verifies_its_shapes() {
             named.dedup();
             present = step.to_vec();
             if in_watcher && n > 0 {
-                engine::scan_paths(&options, &named, Some(&warm), &Silent).unwrap();
+                cpt::scan::scan_paths(&options, &named, Some(&warm), &Silent).unwrap();
                 let store = cpt::store::Store::open_existing(&options.db).unwrap();
-                engine::catch_up_index(&store, &options.db, &warm).unwrap();
+                cpt::index::refresh::catch_up_index(&store, &options.db, &warm).unwrap();
             } else {
-                engine::scan(&options, &Silent).unwrap();
+                cpt::scan::scan(&options, &Silent).unwrap();
             }
             let fresh = ScanOptions {
                 db: dbs.path().join(format!("fresh-{n}.db")),
                 ..options.clone()
             };
-            engine::scan(&fresh, &Silent).unwrap();
+            cpt::scan::scan(&fresh, &Silent).unwrap();
             crate::common::assert_same_state(&options.db, &fresh.db, &root);
             pairs.push(near_pairs(&fresh.db));
         }

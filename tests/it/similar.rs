@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use cpt::engine::{self, QueryFrom};
+use cpt::engine::{self, similar::QueryFrom};
 use cpt::fingerprint::Thresholds;
 use cpt::store::Store;
 
@@ -195,7 +195,7 @@ fn an_unchanged_file_is_answered_from_the_catalogue_as_a_parse_would() {
     let thresholds = Thresholds::default();
     let lines = text.lines().count() as u32;
     for line in (1..=lines).map(Some).chain([None]) {
-        let (from_catalogue, from) = engine::query_units(
+        let (from_catalogue, from) = engine::similar::query_units(
             &store,
             Some("m.py"),
             "python",
@@ -206,13 +206,14 @@ fn an_unchanged_file_is_answered_from_the_catalogue_as_a_parse_would() {
         .unwrap();
         assert_eq!(from, QueryFrom::Catalogue);
         let (parsed, from) =
-            engine::query_units(&store, None, "python", text.as_bytes(), thresholds, line).unwrap();
+            engine::similar::query_units(&store, None, "python", text.as_bytes(), thresholds, line)
+                .unwrap();
         assert_eq!(from, QueryFrom::Parse);
         assert_eq!(from_catalogue, parsed, "line {line:?}");
     }
     // Changed since the scan: parsed again, and the answer is about the new text.
     let edited = text.replace("return a + 1", "return a + 2");
-    let (units, from) = engine::query_units(
+    let (units, from) = engine::similar::query_units(
         &store,
         Some("m.py"),
         "python",

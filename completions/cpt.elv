@@ -1,0 +1,144 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[cpt] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'cpt'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'cpt'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand scan 'Index or refresh a source tree (incremental: only changed files are read again)'
+            cand clones 'List clone classes: every copy of each repeated function'
+            cand stats 'Files, units and languages in the catalogue; skipped files; duplicated lines'
+            cand similar 'Units similar to a function (FILE:LINE), to every function of a file, or to code on standard input (-), from the index'
+            cand rebuild 'Recreate the catalogue''s tables from its event log, and its index'
+            cand watch 'Scan a tree, then keep its catalogue up to date as files change and print what changed: new clones, resolved clones, classes that grew or shrank'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'cpt;scan'= {
+            cand --db 'Catalogue database [default: PATH/.cpt/cpt.db]'
+            cand --exclude 'Leave out paths matching GLOB (gitignore syntax, relative to the root; repeatable)'
+            cand --max-file-size 'Skip files larger than BYTES [default: 1048576, or cpt.toml]'
+            cand --max-line-length 'Skip files with a line longer than BYTES as minified [default: 1000, or cpt.toml]'
+            cand --min-tokens 'Smallest unit in tokens [default: 50, or cpt.toml]'
+            cand --min-lines 'Smallest unit in lines [default: 6, or cpt.toml]'
+            cand --min-similarity 'Near-miss copies need this token similarity to the copy they pair with [default: 0.65, or cpt.toml]'
+            cand --no-near-miss 'Exact and renamed copies only: skip near-miss (type-3) detection [or cpt.toml `near_miss = false`]'
+            cand -q 'No progress bar, warnings or summary'
+            cand --quiet 'No progress bar, warnings or summary'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'cpt;clones'= {
+            cand --db 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]'
+            cand --format 'Output format'
+            cand --type 'Only classes of this clone type (repeatable)'
+            cand --min-similarity 'Only copies at least this similar to their class''s representative'
+            cand --min-lines 'Only classes of at least N lines'
+            cand --min-tokens 'Only classes of at least N tokens'
+            cand --lang 'Only copies in this language (id such as python or cpp; repeatable)'
+            cand --path 'Only copies whose path (relative to the root) matches GLOB (repeatable)'
+            cand --tests 'Copies in test files: include them, exclude them, or show only them [default: include, or `tests` in cpt.toml''s [report]]'
+            cand --noise 'Also show trivial shapes: accessors and one-liners, import runs, literal tables'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'cpt;stats'= {
+            cand --db 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]'
+            cand --format 'Output format'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'cpt;similar'= {
+            cand --db 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]'
+            cand --lang 'Language of the code (id such as python or java) [default: from the file''s extension]'
+            cand --format 'Output format'
+            cand --limit 'At most N matches per unit'
+            cand --min-similarity 'Only matches at least this similar [default: the catalogue''s near-miss threshold]'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'cpt;rebuild'= {
+            cand --db 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'cpt;watch'= {
+            cand --db 'Catalogue database [default: PATH/.cpt/cpt.db]'
+            cand --exclude 'Leave out paths matching GLOB (gitignore syntax, relative to the root; repeatable)'
+            cand --max-file-size 'Skip files larger than BYTES [default: 1048576, or cpt.toml]'
+            cand --max-line-length 'Skip files with a line longer than BYTES as minified [default: 1000, or cpt.toml]'
+            cand --min-tokens 'Smallest unit in tokens [default: 50, or cpt.toml]'
+            cand --min-lines 'Smallest unit in lines [default: 6, or cpt.toml]'
+            cand --min-similarity 'Near-miss copies need this token similarity to the copy they pair with [default: 0.65, or cpt.toml]'
+            cand --format 'text for people; jsonl: one JSON object per change (schema in README); gnu: `path:line:col: warning: …` lines for editors'' problem matchers'
+            cand --debounce 'Quiet time after a change, in milliseconds, before it is applied'
+            cand --no-near-miss 'Exact and renamed copies only: skip near-miss (type-3) detection [or cpt.toml `near_miss = false`]'
+            cand -q 'No progress bar, warnings or summary'
+            cand --quiet 'No progress bar, warnings or summary'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'cpt;completions'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'cpt;help'= {
+            cand scan 'Index or refresh a source tree (incremental: only changed files are read again)'
+            cand clones 'List clone classes: every copy of each repeated function'
+            cand stats 'Files, units and languages in the catalogue; skipped files; duplicated lines'
+            cand similar 'Units similar to a function (FILE:LINE), to every function of a file, or to code on standard input (-), from the index'
+            cand rebuild 'Recreate the catalogue''s tables from its event log, and its index'
+            cand watch 'Scan a tree, then keep its catalogue up to date as files change and print what changed: new clones, resolved clones, classes that grew or shrank'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'cpt;help;scan'= {
+        }
+        &'cpt;help;clones'= {
+        }
+        &'cpt;help;stats'= {
+        }
+        &'cpt;help;similar'= {
+        }
+        &'cpt;help;rebuild'= {
+        }
+        &'cpt;help;watch'= {
+        }
+        &'cpt;help;completions'= {
+        }
+        &'cpt;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,107 @@
+//! What the engine hands its front ends: plain data, never SQL rows or index segments.
+
+use serde::Serialize;
+
+pub use crate::config::TestPolicy;
+pub use crate::engine::classes::Filter;
+pub use crate::engine::similar::{Match as SimilarMatch, SimilarAnswer};
+pub use crate::engine::stats::{IndexStats, LanguageStats, Stats};
+pub use crate::event::{CloneType, PatternId};
+pub use crate::parse::lang::UnitKind;
+pub use crate::scan::ScanSummary;
+use crate::store::{MemberRow, PatternRow};
+
+/// A clone class as a report shows it: its copies, largest class first.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Class {
+    pub id: PatternId,
+    pub kind: UnitKind,
+    pub clone_type: CloneType,
+    pub lines: u32,
+    pub tokens: u32,
+    /// Lowest similarity of a copy to the representative.
+    pub similarity: f32,
+    pub copies: Vec<Copy>,
+}
+
+/// One copy in a clone class.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Copy {
+    pub path: String,
+    /// Language id (`python`, `cpp`…).
+    pub lang: String,
+    /// The function's name; empty for a block of statements.
+    pub name: String,
+    pub start_line: u32,
+    pub end_line: u32,
+    /// Similarity to the class's representative (1 for its own shape).
+    pub similarity: f32,
+}
+
+impl From<&MemberRow> for Copy {
+    fn from(m: &MemberRow) -> Copy {
+        Copy {
+            path: m.path.clone(),
+            lang: m.lang.clone(),
+            name: m.name.clone(),
+            start_line: m.start_line,
+            end_line: m.end_line,
+            similarity: m.similarity,
+        }
+    }
+}
+
+impl From<&PatternRow> for Class {
+    fn from(p: &PatternRow) -> Class {
+        Class {
+            id: p.id.parse().unwrap_or(PatternId(0)),
+            kind: UnitKind::parse(&p.kind).unwrap_or(UnitKind::Function),
+            clone_type: p.clone_type,
+            lines: p.lines,
+            tokens: p.tokens,
+            similarity: p.similarity,
+            copies: p.members.iter().map(Copy::from).collect(),
+        }
+    }
+}
+
+/// What changed in one clone class after a batch of `cpt watch`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum WatchUpdate {
+    /// A class that did not exist before.
+    New(Class),
+    /// A class that no longer exists (as it was).
+    Resolved(Class),
+    /// A class that gained copies (and may have lost some).
+    Grew {
+        class: Class,
+        added: Vec<Copy>,
+        removed: Vec<Copy>,
+    },
+    /// A class that lost copies and gained none.
+    Shrank { class: Class, removed: Vec<Copy> },
+}
+
+/// One report of `cpt watch`.
+#[derive(Clone, Debug)]
+pub enum WatchReport<'a> {
+    /// The first scan is done and changes are being watched.
+    Ready {
+        root: &'a std::path::Path,
+        summary: &'a ScanSummary,
+        /// Every reported class, by id.
+        classes: &'a [Class],
+    },
+    /// A batch of changes was applied.
+    Applied {
+        updates: &'a [WatchUpdate],
+        /// The scan that applied them (of the files the batch named, or the whole tree).
+        summary: &'a ScanSummary,
+        /// Every reported class after the batch, by id.
+        classes: &'a [Class],
+        /// From the first event of the batch to the catalogue being up to date.
+        elapsed: std::time::Duration,
+    },
+    /// A batch could not be applied (the next one retries); one line.
+    Failed(String),
+}

@@ -1,0 +1,155 @@
+//! Text for people.
+
+use std::io::{self, Write};
+
+use crate::engine::view::{Class, CloneType, ScanSummary, SimilarAnswer, Stats};
+
+/// `cpt clones`: each class, its copies, and a count.
+pub fn clones(out: &mut dyn Write, patterns: &[Class]) -> io::Result<()> {
+    for p in patterns {
+        let similar = if p.clone_type == CloneType::T3 {
+            format!(", {:.0}% similar", f64::from(p.similarity) * 100.0)
+        } else {
+            String::new()
+        };
+        writeln!(
+            out,
+            "{} {}  {}, {} lines, {} tokens, {} copies{similar}",
+            p.clone_type.as_str(),
+            p.id,
+            p.kind.as_str(),
+            p.lines,
+            p.tokens,
+            p.copies.len()
+        )?;
+        for m in &p.copies {
+            let mut line = format!("  {}:{}-{}", m.path, m.start_line, m.end_line);
+            if !m.name.is_empty() {
+                line.push_str("  ");
+                line.push_str(&m.name);
+            }
+            if m.similarity < 1.0 {
+                line.push_str(&format!("  ({:.0}%)", f64::from(m.similarity) * 100.0));
+            }
+            writeln!(out, "{line}")?;
+        }
+        writeln!(out)?;
+    }
+    let copies: usize = patterns.iter().map(|p| p.copies.len()).sum();
+    match patterns.len() {
+        0 => writeln!(out, "no clones found"),
+        1 => writeln!(out, "1 clone class, {copies} copies"),
+        n => writeln!(out, "{n} clone classes, {copies} copies"),
+    }
+}
+
+/// The line `cpt scan` ends with.
+pub fn scan_summary(out: &mut dyn Write, s: &ScanSummary) -> io::Result<()> {
+    write!(out, "scanned {} files ({} read", s.files, s.read)?;
+    if s.removed > 0 {
+        write!(out, ", {} removed", s.removed)?;
+    }
+    write!(
+        out,
+        "): {} units, {} patterns, {} skipped",
+        s.units,
+        s.patterns,
+        s.skipped_total()
+    )?;
+    if s.syntax_errors > 0 {
+        write!(out, ", {} with syntax errors", s.syntax_errors)?;
+    }
+    writeln!(out, " in {:.2}s", s.elapsed_ms as f64 / 1000.0)
+}
+
+/// `cpt stats`.
+pub fn stats(out: &mut dyn Write, s: &Stats) -> io::Result<()> {
+    writeln!(out, "root             {}", s.root)?;
+    writeln!(out, "files            {}", s.files)?;
+    writeln!(out, "lines            {}", s.lines)?;
+    writeln!(out, "units            {}", s.units)?;
+    writeln!(out, "clone classes    {}", s.patterns)?;
+    writeln!(
+        out,
+        "duplicated lines {} ({:.1}%)",
+        s.duplicated_lines,
+        s.duplicated_share * 100.0
+    )?;
+    writeln!(out, "syntax errors    {} files", s.files_with_syntax_errors)?;
+    writeln!(out, "events           {}", s.events)?;
+    let i = &s.index;
+    writeln!(
+        out,
+        "index            {} bytes, {} units + {} in the delta, {:.1} bytes per unit",
+        i.bytes, i.units, i.delta_units, i.bytes_per_unit
+    )?;
+    writeln!(
+        out,
+        "bloom filter     {} bits, {} probes; false positives: sized for {:.2}%, expected {:.2}%, measured {:.2}%",
+        i.bloom_bits,
+        i.bloom_hashes,
+        i.bloom_configured_rate * 100.0,
+        i.bloom_expected_rate * 100.0,
+        i.bloom_measured_rate * 100.0
+    )?;
+    if !s.languages.is_empty() {
+        writeln!(
+            out,
+            "\n{:<12} {:>8} {:>10} {:>8}",
+            "language", "files", "lines", "units"
+        )?;
+        for (lang, l) in &s.languages {
+            writeln!(
+                out,
+                "{lang:<12} {:>8} {:>10} {:>8}",
+                l.files, l.lines, l.units
+            )?;
+        }
+    }
+    if !s.skipped.is_empty() {
+        writeln!(out, "\n{:<12} {:>8}", "skipped", "files")?;
+        for (reason, n) in &s.skipped {
+            writeln!(out, "{reason:<12} {n:>8}")?;
+        }
+    }
+    Ok(())
+}
+
+/// `cpt similar` for people: each query unit, then its matches best first.
+pub fn similar(out: &mut dyn Write, answers: &[SimilarAnswer]) -> io::Result<()> {
+    for (i, a) in answers.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        writeln!(
+            out,
+            "{}:{}-{} {} ({})",
+            a.path, a.start_line, a.end_line, a.name, a.kind
+        )?;
+        if a.matches.is_empty() {
+            writeln!(out, "  no similar units")?;
+        }
+        for m in &a.matches {
+            write!(
+                out,
+                "  {} {:>3.0}%  {}:{}-{} {}",
+                m.clone_type.as_str(),
+                (m.similarity * 100.0).floor(),
+                m.path,
+                m.start_line,
+                m.end_line,
+                m.name
+            )?;
+            match &m.pattern {
+                Some(p) => writeln!(out, "  [{p}]")?,
+                None => writeln!(out)?,
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The line `cpt rebuild` ends with.
+pub fn rebuilt(out: &mut dyn Write, db: &std::path::Path, events: u64) -> io::Result<()> {
+    writeln!(out, "rebuilt {} from {events} events", db.display())
+}
