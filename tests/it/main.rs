@@ -15,4 +15,5 @@ mod index;
 mod mutation;
 mod near_miss;
 mod similar;
+mod snapshots;
 mod watch;
