@@ -58,16 +58,16 @@ set edit:completion:arg-completer[cpt] = {|@words|
             cand --path 'Only copies whose path (relative to the root) matches GLOB (repeatable)'
             cand --tests 'Copies in test files: include them, exclude them, or show only them [default: include, or `tests` in cpt.toml''s [report]]'
             cand --noise 'Also show trivial shapes: accessors and one-liners, import runs, literal tables'
-            cand -h 'Print help (see more with ''--help'')'
-            cand --help 'Print help (see more with ''--help'')'
+            cand -h 'Print help'
+            cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
         }
         &'cpt;stats'= {
             cand --db 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]'
             cand --format 'Output format'
-            cand -h 'Print help (see more with ''--help'')'
-            cand --help 'Print help (see more with ''--help'')'
+            cand -h 'Print help'
+            cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -77,8 +77,8 @@ set edit:completion:arg-completer[cpt] = {|@words|
             cand --format 'Output format'
             cand --limit 'At most N matches per unit'
             cand --min-similarity 'Only matches at least this similar [default: the catalogue''s near-miss threshold]'
-            cand -h 'Print help (see more with ''--help'')'
-            cand --help 'Print help (see more with ''--help'')'
+            cand -h 'Print help'
+            cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -102,8 +102,8 @@ set edit:completion:arg-completer[cpt] = {|@words|
             cand --no-near-miss 'Exact and renamed copies only: skip near-miss (type-3) detection [or cpt.toml `near_miss = false`]'
             cand -q 'No progress bar, warnings or summary'
             cand --quiet 'No progress bar, warnings or summary'
-            cand -h 'Print help (see more with ''--help'')'
-            cand --help 'Print help (see more with ''--help'')'
+            cand -h 'Print help'
+            cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
         }

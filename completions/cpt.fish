@@ -46,8 +46,8 @@ complete -c cpt -n "__fish_cpt_using_subcommand scan" -s q -l quiet -d 'No progr
 complete -c cpt -n "__fish_cpt_using_subcommand scan" -s h -l help -d 'Print help'
 complete -c cpt -n "__fish_cpt_using_subcommand scan" -s V -l version -d 'Print version'
 complete -c cpt -n "__fish_cpt_using_subcommand clones" -l db -d 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]' -r -F
-complete -c cpt -n "__fish_cpt_using_subcommand clones" -l format -d 'Output format' -r -f -a "text\t'For people'
-json\t'For programs (schemas in README)'"
+complete -c cpt -n "__fish_cpt_using_subcommand clones" -l format -d 'Output format' -r -f -a "text\t''
+json\t''"
 complete -c cpt -n "__fish_cpt_using_subcommand clones" -l type -d 'Only classes of this clone type (repeatable)' -r -f -a "T1\t''
 T2\t''
 T3\t''"
@@ -56,24 +56,24 @@ complete -c cpt -n "__fish_cpt_using_subcommand clones" -l min-lines -d 'Only cl
 complete -c cpt -n "__fish_cpt_using_subcommand clones" -l min-tokens -d 'Only classes of at least N tokens' -r
 complete -c cpt -n "__fish_cpt_using_subcommand clones" -l lang -d 'Only copies in this language (id such as python or cpp; repeatable)' -r
 complete -c cpt -n "__fish_cpt_using_subcommand clones" -l path -d 'Only copies whose path (relative to the root) matches GLOB (repeatable)' -r
-complete -c cpt -n "__fish_cpt_using_subcommand clones" -l tests -d 'Copies in test files: include them, exclude them, or show only them [default: include, or `tests` in cpt.toml\'s [report]]' -r -f -a "include\t'Test files are code like any other'
-exclude\t'Copies in test files are left out'
-only\t'Only copies in test files'"
+complete -c cpt -n "__fish_cpt_using_subcommand clones" -l tests -d 'Copies in test files: include them, exclude them, or show only them [default: include, or `tests` in cpt.toml\'s [report]]' -r -f -a "include\t''
+exclude\t''
+only\t''"
 complete -c cpt -n "__fish_cpt_using_subcommand clones" -l noise -d 'Also show trivial shapes: accessors and one-liners, import runs, literal tables'
-complete -c cpt -n "__fish_cpt_using_subcommand clones" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cpt -n "__fish_cpt_using_subcommand clones" -s h -l help -d 'Print help'
 complete -c cpt -n "__fish_cpt_using_subcommand clones" -s V -l version -d 'Print version'
 complete -c cpt -n "__fish_cpt_using_subcommand stats" -l db -d 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]' -r -F
-complete -c cpt -n "__fish_cpt_using_subcommand stats" -l format -d 'Output format' -r -f -a "text\t'For people'
-json\t'For programs (schemas in README)'"
-complete -c cpt -n "__fish_cpt_using_subcommand stats" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cpt -n "__fish_cpt_using_subcommand stats" -l format -d 'Output format' -r -f -a "text\t''
+json\t''"
+complete -c cpt -n "__fish_cpt_using_subcommand stats" -s h -l help -d 'Print help'
 complete -c cpt -n "__fish_cpt_using_subcommand stats" -s V -l version -d 'Print version'
 complete -c cpt -n "__fish_cpt_using_subcommand similar" -l db -d 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]' -r -F
 complete -c cpt -n "__fish_cpt_using_subcommand similar" -l lang -d 'Language of the code (id such as python or java) [default: from the file\'s extension]' -r
-complete -c cpt -n "__fish_cpt_using_subcommand similar" -l format -d 'Output format' -r -f -a "text\t'For people'
-json\t'For programs (schemas in README)'"
+complete -c cpt -n "__fish_cpt_using_subcommand similar" -l format -d 'Output format' -r -f -a "text\t''
+json\t''"
 complete -c cpt -n "__fish_cpt_using_subcommand similar" -l limit -d 'At most N matches per unit' -r
 complete -c cpt -n "__fish_cpt_using_subcommand similar" -l min-similarity -d 'Only matches at least this similar [default: the catalogue\'s near-miss threshold]' -r
-complete -c cpt -n "__fish_cpt_using_subcommand similar" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cpt -n "__fish_cpt_using_subcommand similar" -s h -l help -d 'Print help'
 complete -c cpt -n "__fish_cpt_using_subcommand similar" -s V -l version -d 'Print version'
 complete -c cpt -n "__fish_cpt_using_subcommand rebuild" -l db -d 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]' -r -F
 complete -c cpt -n "__fish_cpt_using_subcommand rebuild" -s h -l help -d 'Print help'
@@ -86,12 +86,12 @@ complete -c cpt -n "__fish_cpt_using_subcommand watch" -l min-tokens -d 'Smalles
 complete -c cpt -n "__fish_cpt_using_subcommand watch" -l min-lines -d 'Smallest unit in lines [default: 6, or cpt.toml]' -r
 complete -c cpt -n "__fish_cpt_using_subcommand watch" -l min-similarity -d 'Near-miss copies need this token similarity to the copy they pair with [default: 0.65, or cpt.toml]' -r
 complete -c cpt -n "__fish_cpt_using_subcommand watch" -l format -d 'text for people; jsonl: one JSON object per change (schema in README); gnu: `path:line:col: warning: …` lines for editors\' problem matchers' -r -f -a "text\t''
-jsonl\t'One JSON object per line, schema `cpt.watch/1` (README)'
-gnu\t'`path:line:col: warning: message` for editors\' problem matchers: after every batch, every copy of every class between a start and an end line'"
+jsonl\t''
+gnu\t''"
 complete -c cpt -n "__fish_cpt_using_subcommand watch" -l debounce -d 'Quiet time after a change, in milliseconds, before it is applied' -r
 complete -c cpt -n "__fish_cpt_using_subcommand watch" -l no-near-miss -d 'Exact and renamed copies only: skip near-miss (type-3) detection [or cpt.toml `near_miss = false`]'
 complete -c cpt -n "__fish_cpt_using_subcommand watch" -s q -l quiet -d 'No progress bar, warnings or summary'
-complete -c cpt -n "__fish_cpt_using_subcommand watch" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c cpt -n "__fish_cpt_using_subcommand watch" -s h -l help -d 'Print help'
 complete -c cpt -n "__fish_cpt_using_subcommand watch" -s V -l version -d 'Print version'
 complete -c cpt -n "__fish_cpt_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c cpt -n "__fish_cpt_using_subcommand completions" -s V -l version -d 'Print version'

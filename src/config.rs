@@ -236,11 +236,11 @@ mod tests {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum TestPolicy {
-    /// Test files are code like any other.
+    // Test files are code like any other.
     #[default]
     Include,
-    /// Copies in test files are left out.
+    // Copies in test files are left out.
     Exclude,
-    /// Only copies in test files.
+    // Only copies in test files.
     Only,
 }

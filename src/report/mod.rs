@@ -9,10 +9,10 @@ pub mod watch;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Format {
-    /// For people.
+    // For people.
     #[default]
     Text,
-    /// For programs (schemas in README).
+    // For programs (schemas in README).
     Json,
 }
 

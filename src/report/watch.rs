@@ -13,10 +13,10 @@ use crate::engine::view::{Class, CloneType, Copy, WatchReport, WatchUpdate as Up
 pub enum WatchFormat {
     #[default]
     Text,
-    /// One JSON object per line, schema `cpt.watch/1` (README).
+    // One JSON object per line, schema `cpt.watch/1` (README).
     Jsonl,
-    /// `path:line:col: warning: message` for editors' problem matchers: after every batch,
-    /// every copy of every class between a start and an end line.
+    // `path:line:col: warning: message` for editors' problem matchers: after every batch,
+    // every copy of every class between a start and an end line.
     Gnu,
 }
 

@@ -637,17 +637,11 @@ fn watch_gnu() {
 
 #[test]
 fn completions_of_every_shell() {
-    for shell in ["bash", "zsh", "fish", "powershell"] {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
         let args = ["completions", shell];
         let run = cpt(&args);
         assert_snap(&format!("completions_{shell}"), &shown_run(&args, &run));
     }
-}
-
-/// Elvish is not one of the shells `cpt` completes: a usage error.
-#[test]
-fn completions_elvish_is_a_usage_error() {
-    snap_binary("completions_elvish", &["completions", "elvish"]);
 }
 
 // --- help and version -------------------------------------------------------------------
