@@ -353,7 +353,8 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 fn query(db: &Path, queries: usize, seed: u64, cold: bool) {
     let store = Store::open_existing(db).expect("catalogue");
-    let (segments, how) = cpt::index::refresh::refresh_index(&store, db, Access::Mapped).expect("index");
+    let (segments, how) =
+        cpt::index::refresh::refresh_index(&store, db, Access::Mapped).expect("index");
     assert_eq!(
         how,
         cpt::index::refresh::IndexRefresh::UpToDate,

@@ -7,6 +7,8 @@ pub mod similar;
 pub mod stats;
 pub mod view;
 
+pub use similar::{SimilarRequest, SimilarTarget};
+
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -21,8 +23,8 @@ use crate::store::{Store, WriteLock};
 use view::{Class, SimilarAnswer, Stats};
 
 // For the watch loop until it moves onto the façade.
-pub use crate::index::refresh::{IndexRefresh, Warm, catch_up_index};
-pub use crate::scan::{ScanOptions, rescan, scan_paths};
+pub use crate::index::refresh::IndexRefresh;
+pub use crate::scan::{ScanOptions, Warm, catch_up_index, rescan, scan_paths};
 pub use classes::{Filter as ReportFilter, reported_view};
 pub use view::{Filter, ScanSummary};
 
@@ -44,28 +46,6 @@ impl ScanRequest {
     pub fn db(&self) -> PathBuf {
         self.db.clone().unwrap_or_else(|| default_db(&self.root))
     }
-}
-
-/// What `cpt similar` asks about.
-pub enum SimilarTarget {
-    /// The innermost function at `line` of `file`, or every function of it.
-    File {
-        file: PathBuf,
-        line: Option<u32>,
-        /// Language id; default from the file's extension.
-        lang: Option<String>,
-    },
-    /// Code on its own (standard input).
-    Code { source: Vec<u8>, lang: String },
-}
-
-/// A `cpt similar` question.
-pub struct SimilarRequest {
-    pub target: SimilarTarget,
-    /// At most this many matches per query unit.
-    pub limit: usize,
-    /// Default: the catalogue's near-miss threshold.
-    pub min_similarity: Option<f64>,
 }
 
 /// A catalogue opened for reading: every query a front end asks goes through it.

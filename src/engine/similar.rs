@@ -7,9 +7,8 @@
 //! codes from the catalogue by key.
 
 use crate::detect::near::{self, Matcher, Params};
-use crate::engine::{SimilarRequest, SimilarTarget};
 use crate::event::PatternId;
-use crate::index::{Damaged, Hit};
+use crate::index::Hit;
 
 /// One unit similar to a query.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -157,12 +156,7 @@ pub fn similar_to(
     Ok(out)
 }
 
-/// Whether an error came from a damaged index (the caller rebuilds it and asks again).
-pub fn is_damage(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| c.downcast_ref::<Damaged>().is_some())
-}
-
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::config::Settings;
 use anyhow::{Context, Result, bail};
@@ -309,6 +303,28 @@ pub fn similar(
             .collect()
     };
     with_index(store, db, Access::Read, warn, ask)
+}
+
+/// What `cpt similar` asks about.
+pub enum SimilarTarget {
+    /// The innermost function at `line` of `file`, or every function of it.
+    File {
+        file: PathBuf,
+        line: Option<u32>,
+        /// Language id; default from the file's extension.
+        lang: Option<String>,
+    },
+    /// Code on its own (standard input).
+    Code { source: Vec<u8>, lang: String },
+}
+
+/// A `cpt similar` question.
+pub struct SimilarRequest {
+    pub target: SimilarTarget,
+    /// At most this many matches per query unit.
+    pub limit: usize,
+    /// Default: the catalogue's near-miss threshold.
+    pub min_similarity: Option<f64>,
 }
 
 /// Answer a `cpt similar` request: pick the query units (from the catalogue when the file is

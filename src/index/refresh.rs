@@ -1,13 +1,10 @@
 //! The index's lifecycle: bring it up to date with the catalogue (a delta, or a new base), heal damage, and keep a watcher's segments warm.
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::engine::similar::{self};
 use crate::index::{self, Access, Index, Segments};
-use crate::parse::reparse::Recent;
 use crate::store::Store;
 
 /// A delta segment larger than this fraction of its base (in units) is merged into a new base.
@@ -41,7 +38,7 @@ pub(crate) fn with_index<T>(
     };
     warn_refresh(db, &how, warn);
     match read(&segments) {
-        Err(e) if similar::is_damage(&e) => {
+        Err(e) if is_damage(&e) => {
             drop(segments);
             warn(&format!("{e}; rebuilt from the catalogue"));
             let segments = match rebuild_index(store, db, access, e.to_string()) {
@@ -99,30 +96,17 @@ pub fn delta_path(db: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// What a long-lived process (the watcher) keeps between its scans to make the next one
-/// cheap: the last versions of recently changed files, to parse from, and the base index
-/// with its pages mapped and its chunks checked (a fresh mapping pays a page fault and a
-/// check for every chunk a scan's classification touches).
+/// The index a long-lived process (the watcher) keeps between its scans: the base with its
+/// pages mapped and its chunks checked (a fresh mapping pays a page fault and a check for
+/// every chunk a scan's classification touches), and the delta it wrote last.
 #[derive(Default)]
-pub struct Warm {
-    pub recent: Recent,
+pub struct WarmIndex {
     base: std::sync::Mutex<Option<Index>>,
     /// The delta segment this process wrote last, as it reads back, with the file written.
     delta: std::sync::Mutex<Option<(index::Prior, index::FileIdentity)>>,
-    /// The scans' catalogue connection: its statements prepared and its page cache warm.
-    /// It leaves checkpoints to its owner (`Store::keep_open`).
-    store: std::sync::Mutex<Option<Store>>,
-    /// The files the last walk of the whole tree found, kept up to date by the scans since:
-    /// a scan of a few of them asks the file system only for their status
-    /// (`discover::walk_known`).
-    pub(crate) included: std::sync::Mutex<HashSet<String>>,
 }
 
-impl Warm {
-    pub fn new() -> Warm {
-        Warm::default()
-    }
-
+impl WarmIndex {
     /// The kept base, if it is still the file at `path` and was opened the same way.
     fn take_base(&self, path: &Path, access: Access) -> Option<Index> {
         let mut base = self.base.lock().unwrap_or_else(|p| p.into_inner());
@@ -141,24 +125,13 @@ impl Warm {
         *self.delta.lock().unwrap_or_else(|p| p.into_inner()) = Some((prior, delta.identity()));
     }
 
-    pub(crate) fn take_store(&self, db: &Path) -> Option<Store> {
-        let mut store = self.store.lock().unwrap_or_else(|p| p.into_inner());
-        store.take().filter(|s| s.path() == db)
-    }
-
-    pub(crate) fn keep_store(&self, store: Store) {
-        *self.store.lock().unwrap_or_else(|p| p.into_inner()) = Some(store);
-    }
-
     fn keep_base(&self, segments: Segments) {
         *self.base.lock().unwrap_or_else(|p| p.into_inner()) = Some(segments.base);
     }
 }
 
-/// Bring the index up to date after scans with a `Warm` ([`scan_paths`] leaves it behind by
-/// its own writes, so that the watcher can report before it writes the index), and keep its
-/// base for the next scan.
-pub fn catch_up_index(store: &Store, db: &Path, warm: &Warm) -> Result<IndexRefresh> {
+/// Bring the index up to date and keep its base in `warm` for the next scan.
+pub fn catch_up_index(store: &Store, db: &Path, warm: &WarmIndex) -> Result<IndexRefresh> {
     let (segments, how) = refresh_index_warm(store, db, Access::Mapped, Some(warm))?;
     // What the next scan's classification would otherwise find out first, now.
     segments.prepare()?;
@@ -167,7 +140,7 @@ pub fn catch_up_index(store: &Store, db: &Path, warm: &Warm) -> Result<IndexRefr
 }
 
 /// Hand the base of `segments` back to `warm`, if any, for the next scan.
-pub(crate) fn release(warm: Option<&Warm>, segments: Segments) {
+pub(crate) fn release(warm: Option<&WarmIndex>, segments: Segments) {
     if let Some(warm) = warm {
         warm.keep_base(segments);
     }
@@ -176,7 +149,7 @@ pub(crate) fn release(warm: Option<&Warm>, segments: Segments) {
 pub(crate) fn open_segments(
     db: &Path,
     access: Access,
-    warm: Option<&Warm>,
+    warm: Option<&WarmIndex>,
 ) -> std::result::Result<Segments, String> {
     let kept = warm.and_then(|w| w.take_base(&index::path_for(db), access));
     let base = match kept {
@@ -217,7 +190,7 @@ pub(crate) fn rebuild_index_warm(
     db: &Path,
     access: Access,
     why: String,
-    warm: Option<&Warm>,
+    warm: Option<&WarmIndex>,
 ) -> Result<(Segments, IndexRefresh)> {
     let bytes = index::build(&store.index_contents(None)?);
     index::write_atomically(&index::path_for(db), &bytes, index::Durability::Fsync)?;
@@ -245,7 +218,7 @@ pub(crate) fn refresh_index_warm(
     store: &Store,
     db: &Path,
     access: Access,
-    warm: Option<&Warm>,
+    warm: Option<&WarmIndex>,
 ) -> Result<(Segments, IndexRefresh)> {
     let rebuild = |why: String| rebuild_index_warm(store, db, access, why, warm);
     let last = store.last_event()?;
@@ -292,4 +265,10 @@ pub(crate) fn refresh_index_warm(
         }
         Err(why) => rebuild(why),
     }
+}
+
+/// Whether an error came from a damaged index (the caller rebuilds it and asks again).
+fn is_damage(e: &anyhow::Error) -> bool {
+    e.chain()
+        .any(|c| c.downcast_ref::<index::Damaged>().is_some())
 }

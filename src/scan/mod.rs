@@ -14,7 +14,9 @@ use serde::Serialize;
 
 use crate::config::Settings;
 use crate::fingerprint::{self, Hash64};
-use crate::index::refresh::{Warm, open_segments, rebuild_index_warm, refresh_index_warm, release};
+use crate::index::refresh::{
+    self, IndexRefresh, WarmIndex, open_segments, rebuild_index_warm, refresh_index_warm, release,
+};
 use crate::index::{self, Access};
 use crate::parse::reparse::{self, Recent};
 use crate::store::{Candidates, Change, FileState, KnownFile, Store, WriteLock};
@@ -253,14 +255,14 @@ fn scan_locked(
     // bring the index up to date with the new units first. A first scan has no index yet,
     // and classifies every shape from memory anyway.
     let before = match (warm, scope) {
-        (Some(warm), Some(_)) => open_segments(&options.db, Access::Mapped, Some(warm))
+        (Some(warm), Some(_)) => open_segments(&options.db, Access::Mapped, Some(&warm.index))
             .ok()
             .filter(|s| s.last_event() == seq_before),
         _ => None,
     };
     let segments = match &before {
         None if index::path_for(&options.db).exists() => {
-            Some(refresh_index_warm(&store, &options.db, Access::Mapped, warm)?.0)
+            Some(refresh_index_warm(&store, &options.db, Access::Mapped, warm.map(|w| &w.index))?.0)
         }
         _ => None,
     };
@@ -273,29 +275,30 @@ fn scan_locked(
         .classify(scan_id, &options.settings.near, candidates)?
         .events;
     for segments in before.into_iter().chain(segments) {
-        release(warm, segments);
+        release(warm.map(|w| &w.index), segments);
     }
     // The watcher reports a scan of a few files first and then catches up
     // (`catch_up_index`): the index is not part of what it reports.
     if warm.is_none() || scope.is_none() {
-        let mut segments = refresh_index_warm(&store, &options.db, Access::Mapped, warm)?.0;
+        let mut segments =
+            refresh_index_warm(&store, &options.db, Access::Mapped, warm.map(|w| &w.index))?.0;
         // Queries check the chunks they read; a scan of the whole tree checks them all, so
         // damage is healed here rather than found by some later query.
         if scope.is_none()
             && let Err(damage) = segments.verify()
         {
             progress.warn(&format!("{damage}; rebuilt from the catalogue"));
-            release(warm, segments);
+            release(warm.map(|w| &w.index), segments);
             segments = rebuild_index_warm(
                 &store,
                 &options.db,
                 Access::Mapped,
                 damage.to_string(),
-                warm,
+                warm.map(|w| &w.index),
             )?
             .0;
         }
-        release(warm, segments);
+        release(warm.map(|w| &w.index), segments);
     }
     progress.finish();
 
@@ -553,4 +556,42 @@ fn write_all(
         tally.events += store.apply_changes(scan, batch)?.events;
     }
     Ok(())
+}
+
+/// What a long-lived process (the watcher) keeps between its scans to make the next one
+/// cheap: the last versions of recently changed files, to parse from, the index warm, the
+/// catalogue connection, and the files the last walk found.
+#[derive(Default)]
+pub struct Warm {
+    pub recent: Recent,
+    pub index: WarmIndex,
+    /// The scans' catalogue connection: its statements prepared and its page cache warm.
+    /// It leaves checkpoints to its owner (`Store::keep_open`).
+    store: std::sync::Mutex<Option<Store>>,
+    /// The files the last walk of the whole tree found, kept up to date by the scans since:
+    /// a scan of a few of them asks the file system only for their status
+    /// (`discover::walk_known`).
+    included: std::sync::Mutex<HashSet<String>>,
+}
+
+impl Warm {
+    pub fn new() -> Warm {
+        Warm::default()
+    }
+
+    fn take_store(&self, db: &Path) -> Option<Store> {
+        let mut store = self.store.lock().unwrap_or_else(|p| p.into_inner());
+        store.take().filter(|s| s.path() == db)
+    }
+
+    fn keep_store(&self, store: Store) {
+        *self.store.lock().unwrap_or_else(|p| p.into_inner()) = Some(store);
+    }
+}
+
+/// Bring the index up to date after scans with a `Warm` ([`scan_paths`] leaves it behind by
+/// its own writes, so that the watcher can report before it writes the index), and keep its
+/// base for the next scan.
+pub fn catch_up_index(store: &Store, db: &Path, warm: &Warm) -> Result<IndexRefresh> {
+    refresh::catch_up_index(store, db, &warm.index)
 }

@@ -264,7 +264,7 @@ fn the_watchers_partial_class_updates_equal_a_full_read() {
         state
     };
     let mut seen = std::collections::BTreeSet::new();
-    let warm = cpt::index::refresh::Warm::new();
+    let warm = cpt::scan::Warm::new();
     for _ in 0..40 {
         let mut paths = Vec::new();
         for _ in 0..1 + next() % 3 {
@@ -283,7 +283,7 @@ fn the_watchers_partial_class_updates_equal_a_full_read() {
         let seq = store.last_event().unwrap();
         cpt::scan::scan_paths(&options, &paths, Some(&warm), &Silent).unwrap();
         let updates = classes.update(&store, seq, &paths).unwrap();
-        cpt::index::refresh::catch_up_index(&store, &options.db, &warm).unwrap();
+        cpt::scan::catch_up_index(&store, &options.db, &warm).unwrap();
         let full = Classes::load(&store).unwrap();
         assert_eq!(classes.shown(), full.shown(), "after changes to {paths:?}");
         assert_eq!(updates, diff(before.shown(), full.shown()), "{paths:?}");

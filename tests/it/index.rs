@@ -494,7 +494,7 @@ fn delta_steps_answer_as_a_fresh_index(in_watcher: bool) {
         },
         |r| write(r, "m1.py", ""),
     ];
-    let warm = cpt::index::refresh::Warm::new();
+    let warm = cpt::scan::Warm::new();
     let options = cpt::scan::ScanOptions {
         root: root.canonicalize().unwrap(),
         db: db.clone(),
@@ -515,7 +515,7 @@ fn delta_steps_answer_as_a_fresh_index(in_watcher: bool) {
             cpt::scan::scan_paths(&options, &paths, Some(&warm), &cpt::scan::Silent).unwrap();
             // The watcher writes the index after it reports, keeping the delta in memory.
             let store = Store::open_existing(&db).unwrap();
-            cpt::index::refresh::catch_up_index(&store, &db, &warm).unwrap();
+            cpt::scan::catch_up_index(&store, &db, &warm).unwrap();
             // Classified from the index as it was, with the changed shapes laid over it, as
             // a fresh scan classifies.
             let again = fresh_dir.path().join(format!("scan-{n}.db"));
@@ -527,7 +527,8 @@ fn delta_steps_answer_as_a_fresh_index(in_watcher: bool) {
         let store = Store::open_existing(&db).unwrap();
         saw_delta |= cpt::index::refresh::delta_path(&db).exists();
         // Base and delta read chunk by chunk, the fresh index mapped: both ways answer alike.
-        let (maintained, _) = cpt::index::refresh::refresh_index(&store, &db, Access::Read).unwrap();
+        let (maintained, _) =
+            cpt::index::refresh::refresh_index(&store, &db, Access::Read).unwrap();
         let contents = store.index_contents(None).unwrap();
         keys.add(&contents);
         let fresh_path = fresh_dir.path().join(format!("fresh-{n}.index"));

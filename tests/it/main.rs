@@ -16,4 +16,5 @@ mod mutation;
 mod near_miss;
 mod similar;
 mod snapshots;
+mod tidy;
 mod watch;

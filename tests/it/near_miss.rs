@@ -546,7 +546,7 @@ fn a_band_bucket_crossing_its_cap_either_way_re_verifies_its_shapes() {
             db: dbs.path().join("cpt.db"),
             settings: settings.clone(),
         };
-        let warm = cpt::index::refresh::Warm::new();
+        let warm = cpt::scan::Warm::new();
         let files =
             |ks: &[usize]| -> Vec<String> { ks.iter().map(|k| format!("v{k}.py")).collect() };
         // The variants in the tree after each step, and the pairs a fresh scan finds.
@@ -579,7 +579,7 @@ fn a_band_bucket_crossing_its_cap_either_way_re_verifies_its_shapes() {
             if in_watcher && n > 0 {
                 cpt::scan::scan_paths(&options, &named, Some(&warm), &Silent).unwrap();
                 let store = cpt::store::Store::open_existing(&options.db).unwrap();
-                cpt::index::refresh::catch_up_index(&store, &options.db, &warm).unwrap();
+                cpt::scan::catch_up_index(&store, &options.db, &warm).unwrap();
             } else {
                 cpt::scan::scan(&options, &Silent).unwrap();
             }
