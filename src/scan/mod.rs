@@ -105,12 +105,14 @@ pub fn find_db(start: &Path) -> Option<PathBuf> {
 
 /// Index or refresh `options.root` into the catalogue at `options.db`.
 pub fn scan(options: &ScanOptions, progress: &dyn Progress) -> Result<ScanSummary> {
-    scan_scope(options, None, None, progress)
+    let (root, _lock) = lock(options, progress)?;
+    scan_locked(&root, options, Scope::Tree, None, progress)
 }
 
 /// [`scan`] of a watched tree: with what the watcher keeps between scans.
 pub fn rescan(options: &ScanOptions, warm: &Warm, progress: &dyn Progress) -> Result<ScanSummary> {
-    scan_scope(options, None, Some(warm), progress)
+    let (root, _lock) = lock(options, progress)?;
+    scan_locked(&root, options, Scope::Tree, Some(warm), progress)
 }
 
 /// Bring the catalogue up to date with changes to these files only (relative to the root,
@@ -127,35 +129,39 @@ pub fn scan_paths(
     warm: Option<&Warm>,
     progress: &dyn Progress,
 ) -> Result<ScanSummary> {
-    scan_scope(options, Some(paths), warm, progress)
+    let (root, _lock) = lock(options, progress)?;
+    scan_locked(&root, options, Scope::Paths(paths), warm, progress)
 }
 
-fn scan_scope(
-    options: &ScanOptions,
-    scope: Option<&[String]>,
-    warm: Option<&Warm>,
-    progress: &dyn Progress,
-) -> Result<ScanSummary> {
+/// What a scan reads: the whole tree, or the named files.
+#[derive(Clone, Copy)]
+enum Scope<'a> {
+    Tree,
+    Paths(&'a [String]),
+}
+
+/// The canonical root, and the catalogue's write lock held.
+fn lock(options: &ScanOptions, progress: &dyn Progress) -> Result<(PathBuf, WriteLock)> {
     let root = options
         .root
         .canonicalize()
         .with_context(|| format!("{}: cannot scan", options.root.display()))?;
-    let _lock = WriteLock::take(&options.db, &|m| progress.warn(m))?;
-    scan_locked(&root, options, scope, warm, progress)
+    let lock = WriteLock::take(&options.db, &|m| progress.warn(m))?;
+    Ok((root, lock))
 }
 
-/// [`scan_scope`], holding the catalogue's write lock.
+/// A scan of `scope`, holding the catalogue's write lock.
 fn scan_locked(
     root: &Path,
     options: &ScanOptions,
-    scope: Option<&[String]>,
+    scope: Scope<'_>,
     warm: Option<&Warm>,
     progress: &dyn Progress,
 ) -> Result<ScanSummary> {
     let started = Instant::now();
     // A watcher's scans of a few files share one connection; a scan of the whole tree wants
     // the page cache and automatic checkpoints of a connection of its own.
-    let keep = warm.filter(|_| scope.is_some());
+    let keep = warm.filter(|_| matches!(scope, Scope::Paths(_)));
     let mut store = match keep.and_then(|w| w.take_store(&options.db)) {
         Some(store) => store,
         None => {
@@ -168,17 +174,18 @@ fn scan_locked(
     };
     let fingerprint_key = options.settings.fingerprint_key();
     let refingerprint = store.meta("fingerprint")?.as_deref() != Some(fingerprint_key.as_str());
-    if refingerprint && scope.is_some() {
+    if refingerprint && let Scope::Paths(_) = scope {
+        // Everything is read again: a scan of the whole tree, with what the watcher keeps.
         drop(store);
-        return scan_locked(root, options, None, None, progress);
+        return scan_locked(root, options, Scope::Tree, warm, progress);
     }
 
     let (known, walk) = match scope {
-        None => (
+        Scope::Tree => (
             store.known_files()?,
             discover::walk(root, &options.settings.exclude)?,
         ),
-        Some(paths) => (
+        Scope::Paths(paths) => (
             store.known_files_among(paths)?,
             match warm.map(|w| w.included.lock().unwrap_or_else(|p| p.into_inner())) {
                 Some(included) if !included.is_empty() => {
@@ -191,8 +198,8 @@ fn scan_locked(
     if let Some(warm) = warm {
         let mut included = warm.included.lock().unwrap_or_else(|p| p.into_inner());
         match scope {
-            None => included.clear(),
-            Some(paths) => {
+            Scope::Tree => included.clear(),
+            Scope::Paths(paths) => {
                 for path in paths {
                     included.remove(path);
                 }
@@ -255,9 +262,11 @@ fn scan_locked(
     // bring the index up to date with the new units first. A first scan has no index yet,
     // and classifies every shape from memory anyway.
     let before = match (warm, scope) {
-        (Some(warm), Some(_)) => open_segments(&options.db, Access::Mapped, Some(&warm.index))
-            .ok()
-            .filter(|s| s.last_event() == seq_before),
+        (Some(warm), Scope::Paths(_)) => {
+            open_segments(&options.db, Access::Mapped, Some(&warm.index))
+                .ok()
+                .filter(|s| s.last_event() == seq_before)
+        }
         _ => None,
     };
     let segments = match &before {
@@ -279,12 +288,12 @@ fn scan_locked(
     }
     // The watcher reports a scan of a few files first and then catches up
     // (`catch_up_index`): the index is not part of what it reports.
-    if warm.is_none() || scope.is_none() {
+    if warm.is_none() || matches!(scope, Scope::Tree) {
         let mut segments =
             refresh_index_warm(&store, &options.db, Access::Mapped, warm.map(|w| &w.index))?.0;
         // Queries check the chunks they read; a scan of the whole tree checks them all, so
         // damage is healed here rather than found by some later query.
-        if scope.is_none()
+        if let Scope::Tree = scope
             && let Err(damage) = segments.verify()
         {
             progress.warn(&format!("{damage}; rebuilt from the catalogue"));
@@ -304,13 +313,12 @@ fn scan_locked(
 
     store.set_meta("fingerprint", &fingerprint_key)?;
     // Counting the whole catalogue costs more than a scan of a few paths.
-    let (units, patterns) = match scope {
-        None => store.unit_and_pattern_counts()?,
-        Some(_) => (0, 0),
-    };
-    let mut skipped = match scope {
-        None => store.skipped()?,
-        Some(_) => BTreeMap::new(),
+    let (units, patterns, mut skipped) = match scope {
+        Scope::Tree => {
+            let (units, patterns) = store.unit_and_pattern_counts()?;
+            (units, patterns, store.skipped()?)
+        }
+        Scope::Paths(_) => (0, 0, BTreeMap::new()),
     };
     if tally.vanished > 0 {
         skipped.insert(SkipReason::Vanished.as_str().to_string(), tally.vanished);
