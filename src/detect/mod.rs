@@ -7,6 +7,7 @@
 //! weakest link names the class). A class's id is derived from its representative's shape,
 //! so it is the same across rescans, rebuilds and fresh scans while the class exists.
 
+pub mod classify;
 pub mod near;
 
 use crate::detect::near::Cluster;

@@ -39,6 +39,7 @@
 //! distribution), so BANDS has a directory: a bucket is one read of the directory and a
 //! bisection of a few dozen entries.
 
+pub mod contents;
 pub mod refresh;
 
 use std::cell::RefCell;

@@ -1,0 +1,368 @@
+//! Reads for reports and queries: clone classes with their members, counts, a file's units
+//! and the functions below the unit size.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{FileState, Store, StoreError, units_of};
+use crate::event::{CloneType, FileRecord, Hash64};
+use crate::fingerprint::{SmallFunction, UnitPrint};
+use crate::parse::lang::UnitKind;
+
+/// A function below the unit thresholds, found by [`Store::small_copies`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SmallCopy {
+    pub path: String,
+    pub lang: String,
+    pub kind: String,
+    pub name: String,
+    pub start_line: u32,
+    pub end_line: u32,
+    pub exact: u64,
+}
+
+/// A clone class as reports see it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PatternRow {
+    pub id: String,
+    pub kind: String,
+    pub clone_type: CloneType,
+    pub lines: u32,
+    pub tokens: u32,
+    /// Lowest similarity of a member to the representative.
+    pub similarity: f32,
+    pub members: Vec<MemberRow>,
+}
+
+/// One copy in a clone class.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MemberRow {
+    pub file_id: i64,
+    pub path: String,
+    pub lang: String,
+    pub name: String,
+    pub start_line: u32,
+    pub end_line: u32,
+    pub start_byte: u32,
+    pub end_byte: u32,
+    pub tokens: u32,
+    /// Similarity to the class's representative (1 for its own shape).
+    pub similarity: f32,
+    /// Why the unit is a trivial shape, if it is.
+    pub noise: Option<String>,
+    /// Its exact hash: copies that differ only in layout and comments share it.
+    pub exact: u64,
+}
+
+/// Catalogue-wide counts for `cpt stats`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Per language: (indexed files, lines in them, units).
+    pub languages: BTreeMap<String, (u64, u64, u64)>,
+    /// Skipped files still in the tree, by reason.
+    pub skipped: BTreeMap<String, u64>,
+    pub files_with_syntax_errors: u64,
+    pub events: u64,
+}
+
+impl Store {
+    /// A file of the catalogue by its root-relative path, with what a scan recorded of it
+    /// (its functions below the unit size are not read: [`Store::file_units`] has them).
+    pub fn file(&self, path: &str) -> Result<Option<FileRecord>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT id, path, lang, size, mtime_ns, hash, lines, syntax_errors, status FROM files \
+                 WHERE path = ?1",
+                [path],
+                |r| {
+                    Ok(FileRecord {
+                        id: r.get(0)?,
+                        file: FileState {
+                            path: r.get(1)?,
+                            lang: r.get(2)?,
+                            size: r.get::<_, i64>(3)? as u64,
+                            mtime_ns: r.get(4)?,
+                            hash: Hash64(r.get::<_, i64>(5)? as u64),
+                            lines: r.get(6)?,
+                            syntax_errors: r.get(7)?,
+                            status: r.get(8)?,
+                        },
+                        small: Vec::new(),
+                    })
+                },
+            )
+            .optional()
+            .map_err(self.err())
+    }
+
+    /// A file's units as the last scan fingerprinted them (blocks included), and its
+    /// functions below the unit thresholds as query units ([`SmallFunction::to_unit`]); with
+    /// `line`, only those containing it.
+    pub fn file_units(
+        &self,
+        file_id: i64,
+        line: Option<u32>,
+    ) -> Result<(Vec<UnitPrint>, Vec<UnitPrint>), StoreError> {
+        let units = units_of(&self.conn, file_id, line)
+            .map_err(self.err())?
+            .into_iter()
+            .map(|r| r.unit)
+            .collect();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT kind, name, start_line, end_line, exact_hash, shape_hash FROM small_functions \
+                 WHERE file_id = ?1 AND (?2 IS NULL OR (start_line <= ?2 AND end_line >= ?2)) \
+                 ORDER BY start_line, end_line",
+            )
+            .map_err(self.err())?;
+        let small = stmt
+            .query_map(params![file_id, line], |r| {
+                let kind: String = r.get(0)?;
+                Ok(SmallFunction(
+                    UnitKind::parse(&kind).unwrap_or(UnitKind::Function),
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    Hash64(r.get::<_, i64>(4)? as u64),
+                    Hash64(r.get::<_, i64>(5)? as u64),
+                )
+                .to_unit())
+            })
+            .map_err(self.err())?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(self.err())?;
+        Ok((units, small))
+    }
+
+    /// Functions below the unit thresholds with this shape (renamed copies) or, when `exact`
+    /// is given, only those with this exact hash too (exact copies); at most `limit`, the
+    /// first in the index's order (exact hash, file, line), so that a shape shared by
+    /// thousands of accessors costs `limit` rows, not a sort of thousands.
+    pub fn small_copies(
+        &self,
+        shape: u64,
+        exact: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<SmallCopy>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT f.path, f.lang, s.kind, s.name, s.start_line, s.end_line, s.exact_hash \
+                 FROM (SELECT * FROM small_functions WHERE shape_hash = ?1 AND exact_hash >= ?2 \
+                       AND exact_hash <= ?3 ORDER BY exact_hash, file_id, start_line LIMIT ?4) s \
+                 JOIN files f ON f.id = s.file_id ORDER BY s.exact_hash, s.file_id, s.start_line",
+            )
+            .map_err(self.err())?;
+        let (low, high) = match exact {
+            Some(e) => (e as i64, e as i64),
+            None => (i64::MIN, i64::MAX),
+        };
+        let rows = stmt
+            .query_map(params![shape as i64, low, high, limit as i64], |r| {
+                Ok(SmallCopy {
+                    path: r.get(0)?,
+                    lang: r.get(1)?,
+                    kind: r.get(2)?,
+                    name: r.get(3)?,
+                    start_line: r.get(4)?,
+                    end_line: r.get(5)?,
+                    exact: r.get::<_, i64>(6)? as u64,
+                })
+            })
+            .map_err(self.err())?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(self.err())
+    }
+
+    /// The shapes of the units removed after event `since`, or None when the log does not
+    /// name them all (events written before removals named their shape).
+    pub fn removed_shapes_since(&self, since: i64) -> Result<Option<Vec<u64>>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT json_extract(data, '$.shape') FROM events \
+                 WHERE seq > ?1 AND kind = 'unit_removed'",
+            )
+            .map_err(self.err())?;
+        let mut rows = stmt.query([since]).map_err(self.err())?;
+        let mut shapes = Vec::new();
+        while let Some(row) = rows.next().map_err(self.err())? {
+            let hex: Option<String> = row.get(0).map_err(self.err())?;
+            match hex.and_then(|h| u64::from_str_radix(&h, 16).ok()) {
+                Some(shape) => shapes.push(shape),
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(shapes))
+    }
+
+    /// Every clone class with its members (sorted by path and line).
+    pub fn patterns(&self) -> Result<Vec<PatternRow>, StoreError> {
+        self.patterns_where("", [])
+    }
+
+    /// The clone classes with a member in one of these files (root-relative paths).
+    pub fn patterns_touching(&self, paths: &[String]) -> Result<Vec<PatternRow>, StoreError> {
+        let paths = serde_json::to_string(paths).expect("strings serialize");
+        self.patterns_where(
+            "WHERE p.id IN (SELECT pm.pattern_id FROM files pf \
+                            JOIN units pu ON pu.file_id = pf.id \
+                            JOIN pattern_members pm ON pm.unit_id = pu.id \
+                            WHERE pf.path IN (SELECT value FROM json_each(?1)))",
+            [paths],
+        )
+    }
+
+    /// The clone classes with these ids (those that exist).
+    pub fn patterns_among(&self, ids: &[String]) -> Result<Vec<PatternRow>, StoreError> {
+        let ids = serde_json::to_string(ids).expect("strings serialize");
+        self.patterns_where("WHERE p.id IN (SELECT value FROM json_each(?1))", [ids])
+    }
+
+    /// The ids of the clone classes that events after `seq` created, changed or dissolved.
+    pub fn patterns_changed_since(&self, seq: i64) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT DISTINCT json_extract(data, '$.id') FROM events \
+                 WHERE seq > ?1 AND kind LIKE 'pattern_%'",
+            )
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([seq], |r| r.get::<_, String>(0))
+            .map_err(self.err())?;
+        rows.collect::<Result<_, _>>().map_err(self.err())
+    }
+
+    fn patterns_where(
+        &self,
+        filter: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<Vec<PatternRow>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT p.id, p.kind, p.clone_type, p.lines, p.tokens, u.file_id, f.path, f.lang, u.name, \
+                        u.start_line, u.end_line, u.start_byte, u.end_byte, p.similarity, u.tokens, u.noise, \
+                        CASE WHEN u.shape_hash = p.key THEN 1.0 ELSE \
+                          (SELECT n.similarity FROM near n WHERE (n.a = u.shape_hash AND n.b = p.key) \
+                                                            OR (n.a = p.key AND n.b = u.shape_hash)) END, \
+                        u.exact_hash \
+                 FROM patterns p \
+                 JOIN pattern_members m ON m.pattern_id = p.id \
+                 JOIN units u ON u.id = m.unit_id \
+                 JOIN files f ON f.id = u.file_id \
+                 {filter} \
+                 ORDER BY p.id, f.path, u.start_line, u.start_byte",
+            ))
+            .map_err(self.err())?;
+        let mut rows = stmt.query(params).map_err(self.err())?;
+        let mut patterns: Vec<PatternRow> = Vec::new();
+        while let Some(r) = rows.next().map_err(self.err())? {
+            let id: String = r.get(0).map_err(self.err())?;
+            if patterns.last().is_none_or(|p| p.id != id) {
+                let clone_type: String = r.get(2).map_err(self.err())?;
+                patterns.push(PatternRow {
+                    id,
+                    kind: r.get(1).map_err(self.err())?,
+                    clone_type: CloneType::parse(&clone_type).unwrap_or(CloneType::T2),
+                    lines: r.get(3).map_err(self.err())?,
+                    tokens: r.get(4).map_err(self.err())?,
+                    similarity: r.get::<_, f64>(13).map_err(self.err())? as f32,
+                    members: Vec::new(),
+                });
+            }
+            let member = MemberRow {
+                file_id: r.get(5).map_err(self.err())?,
+                path: r.get(6).map_err(self.err())?,
+                lang: r.get(7).map_err(self.err())?,
+                name: r.get(8).map_err(self.err())?,
+                start_line: r.get(9).map_err(self.err())?,
+                end_line: r.get(10).map_err(self.err())?,
+                start_byte: r.get(11).map_err(self.err())?,
+                end_byte: r.get(12).map_err(self.err())?,
+                tokens: r.get(14).map_err(self.err())?,
+                noise: r.get(15).map_err(self.err())?,
+                similarity: r
+                    .get::<_, Option<f64>>(16)
+                    .map_err(self.err())?
+                    .unwrap_or(0.0) as f32,
+                exact: r.get::<_, i64>(17).map_err(self.err())? as u64,
+            };
+            patterns
+                .last_mut()
+                .expect("pushed above")
+                .members
+                .push(member);
+        }
+        Ok(patterns)
+    }
+
+    /// Skipped files in the catalogue, by reason.
+    pub fn skipped(&self) -> Result<BTreeMap<String, u64>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT status, count(*) FROM files WHERE status != 'indexed' GROUP BY status")
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+            })
+            .map_err(self.err())?;
+        rows.collect::<Result<_, _>>().map_err(self.err())
+    }
+
+    /// Catalogue-wide counts.
+    pub fn counts(&self) -> Result<Counts, StoreError> {
+        let mut counts = Counts::default();
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT f.lang, count(*), sum(f.lines), \
+                        (SELECT count(*) FROM units u JOIN files g ON g.id = u.file_id WHERE g.lang = f.lang AND u.kind != 'block') \
+                 FROM files f WHERE f.status = 'indexed' GROUP BY f.lang",
+            )
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    (
+                        r.get::<_, i64>(1)? as u64,
+                        r.get::<_, i64>(2)? as u64,
+                        r.get::<_, i64>(3)? as u64,
+                    ),
+                ))
+            })
+            .map_err(self.err())?;
+        counts.languages = rows.collect::<Result<_, _>>().map_err(self.err())?;
+        counts.skipped = self.skipped()?;
+        counts.files_with_syntax_errors = self
+            .conn
+            .query_row(
+                "SELECT count(*) FROM files WHERE syntax_errors > 0",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map_err(self.err())? as u64;
+        counts.events = self
+            .conn
+            .query_row("SELECT count(*) FROM events", [], |r| r.get::<_, i64>(0))
+            .map_err(self.err())? as u64;
+        Ok(counts)
+    }
+
+    /// Numbers of function-level units and of their clone classes (blocks not counted).
+    pub fn unit_and_pattern_counts(&self) -> Result<(u64, u64), StoreError> {
+        self.conn
+            .query_row(
+                "SELECT (SELECT count(*) FROM units WHERE kind != 'block'), \
+                 (SELECT count(*) FROM patterns WHERE kind != 'block')",
+                [],
+                |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+            )
+            .map_err(self.err())
+    }
+}

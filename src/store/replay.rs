@@ -1,0 +1,300 @@
+//! Projection replay: [`apply`], the only code that writes projections (live writes and
+//! rebuilds alike), and [`Store::rebuild`], which replays the whole log.
+
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+
+use super::classify::stored_params;
+use super::schema::{DERIVED, PROJECTIONS};
+use super::writer::Writer;
+use super::{Store, StoreError, codes_to_blob, decode_event, sqlite_error};
+use crate::detect::classify as detect;
+use crate::event::{Event, FileRecord, PatternSummary, UnitRecord};
+use crate::fingerprint::{Noise, SmallFunction};
+
+impl Store {
+    /// Recreate every projection from the event log. Returns the number of events replayed.
+    pub fn rebuild(&mut self) -> Result<u64, StoreError> {
+        let err = sqlite_error(&self.path);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(err)?;
+        for (table, _) in PROJECTIONS.iter().chain(DERIVED) {
+            tx.execute(&format!("DELETE FROM {table}"), [])
+                .map_err(err)?;
+        }
+        let mut replayed = 0u64;
+        {
+            let mut stmt = tx
+                .prepare("SELECT seq, data FROM events ORDER BY seq")
+                .map_err(err)?;
+            let mut rows = stmt.query([]).map_err(err)?;
+            while let Some(row) = rows.next().map_err(err)? {
+                let seq: i64 = row.get(0).map_err(err)?;
+                let event = decode_event(&self.path, seq, &row.get::<_, String>(1).map_err(err)?)?;
+                apply(&tx, &event).map_err(err)?;
+                replayed += 1;
+            }
+        }
+        // The replayed patterns are the classes; only the detector's edges need recomputing.
+        let params = stored_params(&tx).map_err(err)?;
+        let mut writer = Writer::new(&tx, 0, self.next_file_id, self.next_unit_id);
+        detect::classify(&mut writer, &params, true, false, None).map_err(err)?;
+        tx.commit().map_err(err)?;
+        Ok(replayed)
+    }
+
+    /// Every row of every projection table, one line per row, for equivalence checks.
+    pub fn projection_snapshot(&self) -> Result<Vec<String>, StoreError> {
+        let mut lines = Vec::new();
+        for (table, query) in PROJECTIONS.iter().chain(DERIVED) {
+            let mut stmt = self.conn.prepare(query).map_err(self.err())?;
+            let columns = stmt.column_count();
+            let mut rows = stmt.query([]).map_err(self.err())?;
+            while let Some(row) = rows.next().map_err(self.err())? {
+                let mut line = format!("{table}:");
+                for i in 0..columns {
+                    let value: rusqlite::types::Value = row.get(i).map_err(self.err())?;
+                    line.push_str(&format!(" {value:?}"));
+                }
+                lines.push(line);
+            }
+        }
+        Ok(lines)
+    }
+}
+
+/// Apply one event to the projection tables. The only code that writes projections.
+pub(super) fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()> {
+    match event {
+        Event::FileAdded(record) | Event::FileChanged(record) => {
+            let FileRecord { id, file: f, small } = record;
+            tx.prepare_cached("DELETE FROM small_functions WHERE file_id = ?1")?
+                .execute([id])?;
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO small_functions (file_id, kind, name, start_line, end_line, exact_hash, \
+                 shape_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            for SmallFunction(kind, name, start, end, exact, shape) in small {
+                insert.execute(params![
+                    id,
+                    kind.as_str(),
+                    name,
+                    start,
+                    end,
+                    exact.0 as i64,
+                    shape.0 as i64
+                ])?;
+            }
+            tx.prepare_cached(
+                "INSERT INTO files (id, path, lang, size, mtime_ns, hash, lines, syntax_errors, status) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+                 ON CONFLICT(id) DO UPDATE SET path = ?2, lang = ?3, size = ?4, mtime_ns = ?5, hash = ?6, \
+                 lines = ?7, syntax_errors = ?8, status = ?9",
+            )?
+            .execute(params![
+                id,
+                f.path,
+                f.lang,
+                f.size as i64,
+                f.mtime_ns,
+                f.hash.0 as i64,
+                f.lines,
+                f.syntax_errors,
+                f.status
+            ])?;
+        }
+        Event::FileTouched { id, size, mtime_ns } => {
+            tx.prepare_cached("UPDATE files SET size = ?2, mtime_ns = ?3 WHERE id = ?1")?
+                .execute(params![id, *size as i64, mtime_ns])?;
+        }
+        Event::FileRemoved { id, .. } => {
+            tx.prepare_cached("DELETE FROM files WHERE id = ?1")?
+                .execute([id])?;
+            tx.prepare_cached("DELETE FROM small_functions WHERE file_id = ?1")?
+                .execute([id])?;
+        }
+        Event::UnitAdded(record) => {
+            let UnitRecord {
+                id,
+                file_id,
+                unit: u,
+            } = record;
+            let codes = codes_to_blob(&u.codes);
+            tx.prepare_cached(
+                "INSERT INTO units (id, file_id, kind, name, start_line, end_line, start_byte, end_byte, tokens, \
+                 exact_hash, shape_hash, codes, noise, content) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            )?
+            .execute(params![
+                id,
+                file_id,
+                u.kind.as_str(),
+                u.name,
+                u.start_line,
+                u.end_line,
+                u.start_byte,
+                u.end_byte,
+                u.tokens,
+                u.exact.0 as i64,
+                u.shape.0 as i64,
+                codes,
+                u.noise.map(Noise::as_str),
+                codes_to_blob(&u.content)
+            ])?;
+            // The codes are a function of the shape, except across settings and versions: the
+            // latest unit's win, and a shape that leaves or changes in the near-miss graph is
+            // re-verified (`rekey`).
+            if u.codes.is_empty() {
+                // Not a near-miss node (a block or a table): only the count matters.
+                tx.prepare_cached(
+                    "INSERT INTO shapes (key, units, tokens) VALUES (?1, 1, ?2) \
+                     ON CONFLICT(key) DO UPDATE SET units = units + 1, touched = 1, \
+                     rekey = rekey OR codes IS NOT NULL, codes = NULL",
+                )?
+                .execute(params![u.shape.0 as i64, u.tokens])?;
+                return Ok(());
+            }
+            // A copy with other names or values (a new exact hash) re-verifies the shape's
+            // edges: verification compares the content of its first distinct copies.
+            let known: Option<Option<Vec<u8>>> = tx
+                .prepare_cached("SELECT codes FROM shapes WHERE key = ?1")?
+                .query_row([u.shape.0 as i64], |r| r.get(0))
+                .optional()?;
+            match known {
+                None => {
+                    tx.prepare_cached(
+                        "INSERT INTO shapes (key, units, tokens, codes) VALUES (?1, 1, ?2, ?3)",
+                    )?
+                    .execute(params![u.shape.0 as i64, u.tokens, codes])?;
+                }
+                Some(old_codes) => {
+                    let rekey =
+                        old_codes != codes || !has_copy(tx, u.shape.0, u.exact.0, Some(*id))?;
+                    tx.prepare_cached(
+                        "UPDATE shapes SET units = units + 1, touched = 1, rekey = rekey OR ?2, codes = ?3 \
+                         WHERE key = ?1",
+                    )?
+                    .execute(params![u.shape.0 as i64, rekey, codes])?;
+                }
+            }
+        }
+        Event::UnitMoved {
+            id,
+            start_line,
+            end_line,
+            start_byte,
+            end_byte,
+        } => {
+            tx.prepare_cached(
+                "UPDATE units SET start_line = ?2, end_line = ?3, start_byte = ?4, end_byte = ?5 \
+                 WHERE id = ?1",
+            )?
+            .execute(params![id, start_line, end_line, start_byte, end_byte])?;
+        }
+        Event::UnitRemoved { id, .. } => {
+            let found: Option<(i64, i64, bool)> = tx
+                .prepare_cached(
+                    "SELECT shape_hash, exact_hash, codes IS NOT NULL FROM units WHERE id = ?1",
+                )?
+                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .optional()?;
+            tx.prepare_cached("DELETE FROM units WHERE id = ?1")?
+                .execute([id])?;
+            if let Some((shape, _, false)) = found {
+                // Not a near-miss node (a block or a table): only the count matters.
+                tx.prepare_cached(
+                    "UPDATE shapes SET units = units - 1, touched = 1 WHERE key = ?1",
+                )?
+                .execute([shape])?;
+            } else if let Some((shape, exact, true)) = found {
+                // The last copy with these names and values went: the copies compared changed.
+                let rekey = !has_copy(tx, shape as u64, exact as u64, None)?;
+                tx.prepare_cached(
+                    "UPDATE shapes SET units = units - 1, touched = 1, rekey = rekey OR ?2 WHERE key = ?1",
+                )?
+                .execute(params![shape, rekey])?;
+            }
+        }
+        Event::PatternCreated {
+            id,
+            key,
+            kind,
+            summary,
+            members,
+        } => {
+            tx.prepare_cached(
+                "INSERT INTO patterns (id, key, kind, clone_type, lines, tokens, similarity) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![id, key.0 as i64, kind, summary.clone_type.as_str(), summary.lines, summary.tokens,
+                f64::from(summary.similarity)])?;
+            add_members(tx, id, members)?;
+        }
+        Event::PatternGrown { id, summary, added } => {
+            update_summary(tx, id, summary)?;
+            add_members(tx, id, added)?;
+        }
+        Event::PatternShrunk {
+            id,
+            summary,
+            removed,
+        } => {
+            update_summary(tx, id, summary)?;
+            let mut stmt = tx.prepare_cached(
+                "DELETE FROM pattern_members WHERE pattern_id = ?1 AND unit_id = ?2",
+            )?;
+            for unit in removed {
+                stmt.execute(params![id, unit])?;
+            }
+        }
+        Event::PatternDissolved { id } => {
+            tx.prepare_cached("DELETE FROM pattern_members WHERE pattern_id = ?1")?
+                .execute([id])?;
+            tx.prepare_cached("DELETE FROM patterns WHERE id = ?1")?
+                .execute([id])?;
+        }
+    }
+    Ok(())
+}
+
+fn update_summary(
+    tx: &Transaction<'_>,
+    id: &str,
+    summary: &PatternSummary,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "UPDATE patterns SET clone_type = ?2, lines = ?3, tokens = ?4, similarity = ?5 WHERE id = ?1",
+    )?
+    .execute(params![
+        id,
+        summary.clone_type.as_str(),
+        summary.lines,
+        summary.tokens,
+        f64::from(summary.similarity)
+    ])?;
+    Ok(())
+}
+
+fn add_members(tx: &Transaction<'_>, id: &str, units: &[i64]) -> rusqlite::Result<()> {
+    let mut stmt =
+        tx.prepare_cached("INSERT INTO pattern_members (pattern_id, unit_id) VALUES (?1, ?2)")?;
+    for unit in units {
+        stmt.execute(params![id, unit])?;
+    }
+    Ok(())
+}
+
+/// Whether the shape has a unit with this exact hash (other than `except`).
+fn has_copy(
+    tx: &Transaction<'_>,
+    shape: u64,
+    exact: u64,
+    except: Option<i64>,
+) -> rusqlite::Result<bool> {
+    tx.prepare_cached(
+        "SELECT 1 FROM units WHERE shape_hash = ?1 AND exact_hash = ?2 AND id IS NOT ?3 LIMIT 1",
+    )?
+    .query_row(params![shape as i64, exact as i64, except], |_| Ok(()))
+    .optional()
+    .map(|found| found.is_some())
+}

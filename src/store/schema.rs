@@ -1,0 +1,172 @@
+//! The catalogue's schema: its migrations, and the tables dumped for equivalence checks and
+//! cleared by a rebuild.
+
+/// Schema migrations, applied in order; `PRAGMA user_version` counts how many have run.
+pub(super) const MIGRATIONS: &[&str] = &[
+    r#"
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE scans (
+    id INTEGER PRIMARY KEY,
+    started_ms INTEGER NOT NULL,
+    finished_ms INTEGER,
+    summary TEXT
+);
+CREATE TABLE events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    scan_id INTEGER NOT NULL,
+    at_ms INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE TRIGGER events_are_append_only_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE TRIGGER events_are_append_only_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE TABLE files (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    lang TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    hash INTEGER NOT NULL,
+    lines INTEGER NOT NULL,
+    syntax_errors INTEGER NOT NULL,
+    status TEXT NOT NULL
+);
+CREATE TABLE units (
+    id INTEGER PRIMARY KEY,
+    file_id INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    start_line INTEGER NOT NULL,
+    end_line INTEGER NOT NULL,
+    start_byte INTEGER NOT NULL,
+    end_byte INTEGER NOT NULL,
+    tokens INTEGER NOT NULL,
+    exact_hash INTEGER NOT NULL,
+    shape_hash INTEGER NOT NULL
+);
+CREATE INDEX units_by_file ON units(file_id);
+CREATE INDEX units_by_shape ON units(shape_hash);
+CREATE TABLE patterns (
+    id TEXT PRIMARY KEY,
+    key INTEGER NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    clone_type TEXT NOT NULL,
+    lines INTEGER NOT NULL,
+    tokens INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE pattern_members (
+    pattern_id TEXT NOT NULL,
+    unit_id INTEGER NOT NULL,
+    PRIMARY KEY (pattern_id, unit_id)
+) WITHOUT ROWID;
+CREATE INDEX members_by_unit ON pattern_members(unit_id);
+"#,
+    r#"
+ALTER TABLE units ADD COLUMN codes BLOB;
+ALTER TABLE units ADD COLUMN names BLOB;
+ALTER TABLE units ADD COLUMN noise TEXT;
+ALTER TABLE patterns ADD COLUMN similarity REAL NOT NULL DEFAULT 1.0;
+CREATE TABLE shapes (
+    key INTEGER PRIMARY KEY,
+    units INTEGER NOT NULL,
+    tokens INTEGER NOT NULL,
+    codes BLOB,
+    names BLOB,
+    rekey INTEGER NOT NULL DEFAULT 0,
+    seen INTEGER
+);
+INSERT INTO shapes (key, units, tokens, codes, seen)
+    SELECT shape_hash, count(*), max(tokens), NULL, count(*) FROM units GROUP BY shape_hash;
+CREATE INDEX shapes_pending ON shapes(key) WHERE seen IS NOT units OR rekey = 1;
+CREATE TABLE near (
+    a INTEGER NOT NULL,
+    b INTEGER NOT NULL,
+    similarity REAL NOT NULL,
+    PRIMARY KEY (a, b)
+) WITHOUT ROWID;
+CREATE INDEX near_by_b ON near(b);
+"#,
+    r#"
+ALTER TABLE units ADD COLUMN idents BLOB;
+DROP INDEX units_by_shape;
+CREATE INDEX units_by_shape ON units(shape_hash, exact_hash);
+"#,
+    // A shape whose units changed while their count came back to where it was (a copy moved
+    // to another file) is pending too.
+    r#"
+ALTER TABLE shapes ADD COLUMN touched INTEGER NOT NULL DEFAULT 0;
+DROP INDEX shapes_pending;
+CREATE INDEX shapes_pending ON shapes(key) WHERE seen IS NOT units OR rekey = 1 OR touched = 1;
+"#,
+    // Near-miss verification compares the content of a shape's copies (names and literals in
+    // order) instead of name sets, and edges carry the score that decides clone edges.
+    r#"
+ALTER TABLE units DROP COLUMN names;
+ALTER TABLE units RENAME COLUMN idents TO content;
+ALTER TABLE shapes DROP COLUMN names;
+ALTER TABLE near ADD COLUMN score REAL NOT NULL DEFAULT 0;
+ALTER TABLE near ADD COLUMN copy INTEGER NOT NULL DEFAULT 0;
+"#,
+    // Functions below the unit thresholds, for `cpt similar` on any function. One index
+    // serves both lookups: an exact copy has the query's shape too.
+    r#"
+CREATE TABLE small_functions (
+    file_id INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    start_line INTEGER NOT NULL,
+    end_line INTEGER NOT NULL,
+    exact_hash INTEGER NOT NULL,
+    shape_hash INTEGER NOT NULL
+);
+CREATE INDEX small_by_file ON small_functions(file_id);
+CREATE INDEX small_by_shape ON small_functions(shape_hash, exact_hash, file_id, start_line);
+"#,
+];
+
+/// The projection tables, in the order they are dumped and cleared.
+pub(super) const PROJECTIONS: &[(&str, &str)] = &[
+    (
+        "files",
+        "SELECT id, path, lang, size, mtime_ns, hash, lines, syntax_errors, status FROM files ORDER BY id",
+    ),
+    (
+        "units",
+        "SELECT id, file_id, kind, name, start_line, end_line, start_byte, end_byte, tokens, exact_hash, shape_hash, \
+         codes, noise, content FROM units ORDER BY id",
+    ),
+    (
+        "small_functions",
+        "SELECT file_id, kind, name, start_line, end_line, exact_hash, shape_hash FROM small_functions \
+         ORDER BY file_id, start_line, end_line, name",
+    ),
+    (
+        "patterns",
+        "SELECT id, key, kind, clone_type, lines, tokens, similarity FROM patterns ORDER BY id",
+    ),
+    (
+        "pattern_members",
+        "SELECT pattern_id, unit_id FROM pattern_members ORDER BY pattern_id, unit_id",
+    ),
+];
+
+/// The near-miss parameters the catalogue's edges were computed with ([`crate::detect::near::Params::key`]).
+pub(super) const NEAR_PARAMS: &str = "SELECT value FROM meta WHERE key = 'near'";
+
+/// The sequence number of the last event, 0 for an empty log.
+pub(super) const LAST_EVENT: &str = "SELECT coalesce(max(seq), 0) FROM events";
+
+/// Detector state derived from the units, dumped with the projections and recomputed by
+/// `rebuild`.
+pub(super) const DERIVED: &[(&str, &str)] = &[
+    (
+        "shapes",
+        "SELECT key, units, tokens, codes, rekey, seen, touched FROM shapes ORDER BY key",
+    ),
+    (
+        "near",
+        "SELECT a, b, similarity, score, copy FROM near ORDER BY a, b",
+    ),
+];
