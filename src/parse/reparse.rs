@@ -147,8 +147,11 @@ pub fn fingerprint(
                 line_delta: edit.new_end_position.row as i64 - edit.old_end_position.row as i64,
                 changed,
             };
-            let (print, reusable, reused) =
-                fingerprint::fingerprint_from(lang, &tree, source, thresholds, Some(&earlier));
+            let fingerprint::Fingerprinted {
+                print,
+                reusable,
+                reused,
+            } = fingerprint::fingerprint_from(lang, &tree, source, thresholds, Some(&earlier));
             let how = Reparse {
                 incremental: true,
                 reused,
@@ -157,8 +160,9 @@ pub fn fingerprint(
         }
         None => {
             let tree = parse::parse(lang, source)?;
-            let (print, reusable, _) =
-                fingerprint::fingerprint_from(lang, &tree, source, thresholds, None);
+            let fingerprint::Fingerprinted {
+                print, reusable, ..
+            } = fingerprint::fingerprint_from(lang, &tree, source, thresholds, None);
             (print, reusable, Reparse::default(), tree)
         }
     };

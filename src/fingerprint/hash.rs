@@ -1,0 +1,197 @@
+//! The exact and shape hashes of a token range, and the fast hashes of single tokens.
+
+use rustc_hash::FxHashMap;
+
+use super::Hash64;
+use super::tokens::Token;
+use crate::parse::lang::NodeClass;
+
+/// A token as the shape hash sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShapeToken<'s> {
+    /// Structure, keywords, operators: kept as written.
+    Verbatim(&'s [u8]),
+    /// The n-th distinct identifier or type name of the unit.
+    Name(u32),
+    /// The n-th distinct member name of the unit (numbered apart from other names).
+    Member(u32),
+    /// A literal, reduced to its node kind.
+    Literal(u16),
+}
+
+/// The shape view of a token stream: identifiers numbered by first appearance.
+pub fn shape_tokens<'s>(tokens: &[Token], source: &'s [u8]) -> Vec<ShapeToken<'s>> {
+    let mut names = Names::default();
+    tokens
+        .iter()
+        .map(|t| shape_token(t, source, &mut names))
+        .collect()
+}
+
+// Always inlined: per token on the hot path, and out of line it cost 3% of fingerprinting.
+#[inline(always)]
+fn shape_token<'s>(t: &Token, source: &'s [u8], names: &mut Names<'s>) -> ShapeToken<'s> {
+    let text = &source[t.start as usize..t.end as usize];
+    match t.class {
+        NodeClass::Identifier | NodeClass::Type => {
+            let next = names.names.len() as u32;
+            ShapeToken::Name(*names.names.entry(text).or_insert(next))
+        }
+        NodeClass::Member => {
+            let next = names.members.len() as u32;
+            ShapeToken::Member(*names.members.entry(text).or_insert(next))
+        }
+        NodeClass::Literal => ShapeToken::Literal(t.kind),
+        NodeClass::Other | NodeClass::Skip => ShapeToken::Verbatim(text),
+    }
+}
+
+/// The numbers given to a unit's names so far, by first appearance: members apart from the
+/// other names.
+#[derive(Default)]
+struct Names<'s> {
+    names: FxHashMap<&'s [u8], u32>,
+    members: FxHashMap<&'s [u8], u32>,
+}
+
+impl Names<'_> {
+    fn clear(&mut self) {
+        self.names.clear();
+        self.members.clear();
+    }
+}
+
+/// Reusable buffers for hashing units.
+#[derive(Default)]
+pub(super) struct UnitHasher<'s> {
+    exact: Vec<u8>,
+    shape: Vec<u8>,
+    names: Names<'s>,
+}
+
+impl<'s> UnitHasher<'s> {
+    pub(super) fn hash(&mut self, tokens: &[Token], source: &'s [u8]) -> (Hash64, Hash64) {
+        (self.exact(tokens, source), self.shape(tokens, source))
+    }
+
+    /// The exact hash: every token's text.
+    pub(super) fn exact(&mut self, tokens: &[Token], source: &[u8]) -> Hash64 {
+        self.exact.clear();
+        for t in tokens {
+            self.exact
+                .extend_from_slice(&source[t.start as usize..t.end as usize]);
+            self.exact.push(0);
+        }
+        Hash64(hash64(&self.exact))
+    }
+
+    /// The shape hash: names numbered by first appearance, literals by kind.
+    pub(super) fn shape(&mut self, tokens: &[Token], source: &'s [u8]) -> Hash64 {
+        self.shape.clear();
+        self.names.clear();
+        for t in tokens {
+            match shape_token(t, source, &mut self.names) {
+                ShapeToken::Verbatim(text) => {
+                    self.shape.push(0);
+                    self.shape.extend_from_slice(text);
+                    self.shape.push(0);
+                }
+                ShapeToken::Name(n) => {
+                    self.shape.push(1);
+                    self.shape.extend_from_slice(&n.to_le_bytes());
+                }
+                ShapeToken::Member(n) => {
+                    self.shape.push(3);
+                    self.shape.extend_from_slice(&n.to_le_bytes());
+                }
+                ShapeToken::Literal(kind) => {
+                    self.shape.push(2);
+                    self.shape.extend_from_slice(&kind.to_le_bytes());
+                }
+            }
+        }
+        Hash64(hash64(&self.shape))
+    }
+}
+
+/// The first 64 bits of a blake3 hash.
+pub fn hash64(bytes: &[u8]) -> u64 {
+    let hash = blake3::hash(bytes);
+    u64::from_le_bytes(
+        hash.as_bytes()[..8]
+            .try_into()
+            .expect("blake3 gives 32 bytes"),
+    )
+}
+
+/// A fast hash of one token's text, for the 16-bit similarity codes and name sets: these are
+/// hashed per token, where blake3's setup cost dominated fingerprinting.
+pub(super) fn token_hash(text: &[u8]) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64 ^ text.len() as u64;
+    let mut chunks = text.chunks_exact(8);
+    for chunk in &mut chunks {
+        h = mix64(h ^ u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
+    }
+    let mut last = 0u64;
+    for (i, &b) in chunks.remainder().iter().enumerate() {
+        last |= u64::from(b) << (8 * i);
+    }
+    mix64(h ^ last)
+}
+
+/// A fast 64-bit mixer (splitmix64's finalizer).
+pub fn mix64(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::fingerprint::testing::*;
+
+    #[test]
+    fn layout_and_comments_keep_the_exact_hash() {
+        for &(id, original, layout, _, _) in CASES {
+            let (a, b) = (one(id, original), one(id, layout));
+            assert_eq!(a.exact, b.exact, "{id}: layout changed the exact hash");
+            assert_eq!(a.shape, b.shape, "{id}: layout changed the shape hash");
+            assert_eq!(a.tokens, b.tokens, "{id}");
+        }
+    }
+
+    #[test]
+    fn renames_and_literals_keep_only_the_shape_hash() {
+        for &(id, original, _, renamed, _) in CASES {
+            let (a, b) = (one(id, original), one(id, renamed));
+            assert_ne!(
+                a.exact, b.exact,
+                "{id}: renamed copy has the same exact hash"
+            );
+            assert_eq!(
+                a.shape, b.shape,
+                "{id}: renamed copy has a different shape hash"
+            );
+        }
+    }
+
+    #[test]
+    fn different_code_changes_both_hashes() {
+        for &(id, original, _, _, different) in CASES {
+            let (a, b) = (one(id, original), one(id, different));
+            assert_ne!(a.exact, b.exact, "{id}");
+            assert_ne!(
+                a.shape, b.shape,
+                "{id}: a changed operator kept the shape hash"
+            );
+        }
+    }
+
+    #[test]
+    fn inconsistent_renaming_is_not_a_type_2_clone() {
+        let a = one("python", "def f(a, b):\n    return a + b\n");
+        let b = one("python", "def f(a, b):\n    return a + a\n");
+        assert_ne!(a.shape, b.shape);
+    }
+}
