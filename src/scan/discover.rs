@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::UNIX_EPOCH;
 
+use globset::{Glob, GlobSet, GlobSetBuilder};
 use ignore::{WalkBuilder, WalkState, overrides::OverrideBuilder};
 use thiserror::Error;
 
@@ -483,31 +484,24 @@ pub fn is_test_path(path: &str, lang: &str) -> bool {
     let mut parts: Vec<&str> = path.split('/').collect();
     let name = parts.pop().unwrap_or_default();
     parts.iter().any(|p| TEST_DIRS.contains(p))
-        || crate::parse::lang::by_id(lang)
-            .is_some_and(|l| l.test_files().iter().any(|g| wildcard(g, name)))
+        || test_file_names(lang).is_some_and(|globs| globs.is_match(name))
 }
 
-/// `*` (any run) and `?` (one character) matching of a whole file name.
-fn wildcard(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    let (mut pi, mut ti) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ti));
-            pi += 1;
-        } else if let Some((sp, st)) = star {
-            pi = sp + 1;
-            ti = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
+/// The `test_files` globs of a language, compiled on first use.
+fn test_file_names(id: &str) -> Option<&'static GlobSet> {
+    static SETS: std::sync::OnceLock<Vec<std::sync::OnceLock<GlobSet>>> =
+        std::sync::OnceLock::new();
+    let sets = SETS.get_or_init(|| lang::ids().map(|_| std::sync::OnceLock::new()).collect());
+    let index = lang::ids().position(|i| i == id)?;
+    let language = lang::by_id(id)?;
+    Some(sets[index].get_or_init(|| {
+        let mut builder = GlobSetBuilder::new();
+        for glob in language.test_files() {
+            // Grammar data is checked by the tests: a bad glob is a bug, not input.
+            builder.add(Glob::new(glob).expect("test_files globs are valid"));
         }
-    }
-    p[pi..].iter().all(|&c| c == '*')
+        builder.build().expect("test_files globs build")
+    }))
 }
 
 #[cfg(test)]
@@ -525,8 +519,12 @@ mod test_paths {
         assert!(!is_test_path("pkg/testing_utils.py", "python"));
         assert!(!is_test_path("src/Tester.java", "java"));
         assert!(!is_test_path("src/contest/main.rs", "rust"));
-        assert!(wildcard("*_test.go", "a_test.go"));
-        assert!(!wildcard("*_test.go", "a_test.go.bak"));
-        assert!(wildcard("test_*.py", "test_.py"));
+        assert!(is_test_path("a_test.go", "go"));
+        assert!(!is_test_path("a_test.go.bak", "go"));
+        assert!(is_test_path("test_.py", "python"));
+        // Every language's globs compile.
+        for id in lang::ids() {
+            assert!(test_file_names(id).is_some(), "{id}");
+        }
     }
 }
