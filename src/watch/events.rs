@@ -1,9 +1,10 @@
-//! What one file-system event means for the catalogue ([`classify`]).
+//! What one file-system event means for the catalogue ([`classify`], [`input`]).
 
 use std::path::Path;
 
 use notify::event::{EventKind, ModifyKind};
 
+use super::debounce::Input;
 use crate::config;
 
 /// What one file-system event means for the catalogue.
@@ -63,6 +64,22 @@ pub fn classify(root: &Path, own: &Path, path: &Path, kind: &EventKind) -> Chang
         return Change::Tree;
     }
     Change::Ignored
+}
+
+/// What notify's `event` means for the debounce, for a tree at `root` whose catalogue lives in
+/// `own` (both canonical).
+pub fn input(root: &Path, own: &Path, event: &notify::Event) -> Input {
+    // The watcher lost track (a queue overflow, say): only a scan can tell.
+    if event.need_rescan() {
+        return Input::Lost;
+    }
+    Input::Event(
+        event
+            .paths
+            .iter()
+            .map(|path| classify(root, own, path, &event.kind))
+            .collect(),
+    )
 }
 
 #[cfg(test)]

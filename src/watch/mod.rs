@@ -7,11 +7,18 @@
 //! brings the catalogue up to date with an incremental scan, which re-reads only files whose
 //! size or modification time moved. Pure [`diff`] compares the reported classes before and after and
 //! names what changed: a new clone, a clone resolved, a class grown or shrunk.
+//!
+//! The parts, by job: `events` (what an event means), `debounce` (when a batch is due and
+//! what it holds, when to checkpoint, when to stop: a state machine without I/O or clock),
+//! `session` (the catalogue: scans, the index's catch-up, checkpoints), `classes` (the
+//! reported classes and their diff); this module runs the loop.
 
 mod classes;
+mod debounce;
 mod events;
+mod session;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -19,23 +26,14 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use notify::{RecursiveMode, Watcher};
 
-use crate::config::{self, ScanConfig, Settings};
-use crate::engine::{self, IndexRefresh, ScanOptions, ScanSummary, Warm};
-use crate::store::{PatternRow, Store};
+use crate::config::ScanConfig;
+use crate::engine::ScanSummary;
+use crate::store::PatternRow;
+use debounce::{Action, Batch, Debounce, Input};
+use session::Session;
 
 pub use classes::{Classes, Update, diff};
 pub use events::{Change, classify};
-
-/// How soon a failed batch is tried again.
-const RETRY: Duration = Duration::from_secs(1);
-/// Longest a batch gathers events that keep coming (a long `git checkout`, say) before it is
-/// applied; the rest make the next batch.
-const MAX_GATHER: Duration = Duration::from_secs(1);
-/// The scans of a watch session leave checkpoints of the write-ahead log to the watcher,
-/// which copies the log into the database once nothing has changed for this long...
-const IDLE_CHECKPOINT: Duration = Duration::from_millis(500);
-/// ...or, while changes keep coming, after this many batches.
-const CHECKPOINT_EVERY: u32 = 200;
 
 /// What the watcher tells its caller.
 pub enum Report<'a> {
@@ -74,17 +72,6 @@ pub enum Message {
     Stop,
 }
 
-/// The changes one batch applies.
-#[derive(Default)]
-struct Batch {
-    /// Source files named (relative paths).
-    paths: BTreeSet<String>,
-    /// The whole tree must be scanned.
-    whole: bool,
-    /// When the first change that matters arrived.
-    first: Option<Instant>,
-}
-
 /// Scan, then apply every batch of file-system events until `Message::Stop` arrives on
 /// `inbox` (whose sender the caller keeps, for a signal handler). `report` hears about each
 /// batch.
@@ -98,195 +85,118 @@ pub fn watch(
         .root
         .canonicalize()
         .with_context(|| format!("{}: cannot watch", options.root.display()))?;
-    let settings = || -> Result<Settings> {
-        let file = config::load(&root)?;
-        Ok(Settings::resolve(file.scan, options.flags.clone()))
-    };
     // Watch before the first scan: what is saved while it runs (seconds on a large tree)
     // queues as events and is applied as soon as it ends, instead of being missed.
+    let _watcher = start_watching(&root, sender)?;
+    let (mut session, summary) = Session::start(&root, &options.db, &options.flags)?;
+    report(Report::Ready {
+        root: &root,
+        summary: &summary,
+        classes: session.classes(),
+    })?;
+    let mut debounce = Debounce::new(options.debounce);
+    loop {
+        // Wait for a message, or until the debounce's deadline (none while nothing changes).
+        let (input, at) = match receive(&receiver, debounce.deadline()) {
+            Received::Message(Message::Event(Ok(event), at)) => {
+                (events::input(session.root(), session.own(), &event), at)
+            }
+            Received::Message(Message::Event(Err(e), at)) => {
+                report(Report::Failed(format!("watcher: {e}")))?;
+                (Input::Lost, at)
+            }
+            Received::Message(Message::Stop) | Received::Closed => (Input::Stop, Instant::now()),
+            Received::Timeout => (Input::Timeout, Instant::now()),
+        };
+        // Debounce, then apply and report the batch, catch up the index, checkpoint.
+        match debounce.on(input, at) {
+            Action::Wait => {}
+            Action::Stop => return Ok(()),
+            Action::Checkpoint => checkpoint(&session, report)?,
+            Action::Apply(batch) => {
+                let ok = apply(&mut session, batch, report)?;
+                if debounce.finished(ok, Instant::now()) {
+                    checkpoint(&session, report)?;
+                }
+            }
+        }
+    }
+}
+
+/// Start notify on `root`: its events go to `sender`, stamped with when they arrived.
+fn start_watching(root: &Path, sender: mpsc::Sender<Message>) -> Result<impl Watcher> {
     let mut watcher = notify::recommended_watcher(move |event| {
         let _ = sender.send(Message::Event(event, Instant::now()));
     })
     .context("cannot start watching the file system")?;
     watcher
-        .watch(&root, RecursiveMode::Recursive)
+        .watch(root, RecursiveMode::Recursive)
         .with_context(|| format!("{}: cannot watch", root.display()))?;
-    let warm = Warm::new();
-    let summary = engine::rescan(
-        &ScanOptions {
-            root: root.clone(),
-            db: options.db.clone(),
-            settings: settings()?,
+    Ok(watcher)
+}
+
+/// What waiting for a message gave.
+enum Received {
+    Message(Message),
+    /// The deadline passed first.
+    Timeout,
+    /// Every sender is gone.
+    Closed,
+}
+
+/// The next message on `receiver`, waiting until `deadline` at most (`None`: without limit).
+fn receive(receiver: &mpsc::Receiver<Message>, deadline: Option<Instant>) -> Received {
+    match deadline {
+        None => match receiver.recv() {
+            Ok(message) => Received::Message(message),
+            Err(mpsc::RecvError) => Received::Closed,
         },
-        &warm,
-        &engine::Silent,
-    )?;
-    let db = options
-        .db
-        .canonicalize()
-        .with_context(|| format!("{}: cannot open", options.db.display()))?;
-    let own = db.parent().map_or_else(|| db.clone(), Path::to_path_buf);
-    // One connection for the watcher's life, to read classes and write the index (its scans
-    // keep another in `warm`), and to checkpoint the write-ahead log.
-    let store = Store::open_existing(&db)?;
-    store.keep_open(false)?;
-    store.checkpoint()?;
-    let mut classes = Classes::load(&store)?;
-    // Scan the whole tree, or only the files a batch names, and catch up with the classes.
-    let apply =
-        |classes: &mut Classes, scope: Option<&[String]>| -> Result<(Vec<Update>, ScanSummary)> {
-            let scan_options = ScanOptions {
-                root: root.clone(),
-                db: db.clone(),
-                settings: settings()?,
-            };
-            let seq = store.last_event()?;
-            // Settings that changed since the last scan (flags of another `cpt scan`) make a
-            // scan of a few files one of the whole tree.
-            let key = scan_options.settings.fingerprint_key();
-            let same = store.meta("fingerprint")?.as_deref() == Some(key.as_str());
-            match scope.filter(|_| same) {
-                Some(paths) => {
-                    let summary =
-                        engine::scan_paths(&scan_options, paths, Some(&warm), &engine::Silent)?;
-                    Ok((classes.update(&store, seq, paths)?, summary))
-                }
-                None => {
-                    let summary = engine::rescan(&scan_options, &warm, &engine::Silent)?;
-                    store.checkpoint()?;
-                    Ok((classes.reload(&store)?, summary))
-                }
-            }
-        };
-    report(Report::Ready {
-        root: &root,
-        summary: &summary,
-        classes: classes.shown(),
-    })?;
-    // After a batch failed (the catalogue locked by another writer, say), the whole tree is
-    // scanned again within a second, event or not: the failed batch's files are not lost.
-    let mut failed = false;
-    // Batches written since the last checkpoint.
-    let mut unsynced = 0u32;
-    let checkpoint = |unsynced: &mut u32, report: &mut dyn FnMut(Report<'_>) -> Result<()>| {
-        *unsynced = 0;
-        crate::sys::release_free_memory();
-        match store.checkpoint() {
-            Ok(()) => Ok(()),
-            Err(e) => report(Report::Failed(e.to_string())),
-        }
-    };
-    'batches: loop {
-        // Debounce: block until a change that matters, then gather until `debounce` passes
-        // without another (events of ignored paths and of the catalogue itself do not count).
-        // No timer runs while nothing changes.
-        let mut batch = Batch {
-            whole: failed,
-            ..Batch::default()
-        };
-        let retry_at = failed.then(|| Instant::now() + RETRY);
-        let checkpoint_at = (unsynced > 0).then(|| Instant::now() + IDLE_CHECKPOINT);
-        // When the last change that matters arrived: events that queued while the last batch
-        // was applied have waited part of their quiet time already.
-        let mut last: Option<Instant> = None;
-        loop {
-            let wait = match (batch.first, last) {
-                (Some(first), Some(last)) => Some(
-                    (last + options.debounce)
-                        .min(first + MAX_GATHER)
-                        .saturating_duration_since(Instant::now()),
-                ),
-                _ => retry_at
-                    .or(checkpoint_at.filter(|_| unsynced > 0))
-                    .map(|at| at.saturating_duration_since(Instant::now())),
-            };
-            let message = match wait {
-                None => receiver.recv().ok(),
-                Some(wait) => match receiver.recv_timeout(wait) {
-                    Ok(message) => Some(message),
-                    // Quiet since the last batch: time to checkpoint, then wait again.
-                    Err(mpsc::RecvTimeoutError::Timeout)
-                        if batch.first.is_none() && retry_at.is_none() =>
-                    {
-                        checkpoint(&mut unsynced, report)?;
-                        continue;
-                    }
-                    Err(mpsc::RecvTimeoutError::Timeout) => break,
-                    Err(mpsc::RecvTimeoutError::Disconnected) => None,
-                },
-            };
-            let (event, at) = match message {
-                None | Some(Message::Stop) => break 'batches,
-                Some(Message::Event(event, at)) => (event, at),
-            };
-            let matters = match event {
-                // The watcher lost track (a queue overflow, say): only a scan can tell.
-                Ok(event) if event.need_rescan() => {
-                    batch.whole = true;
-                    true
-                }
-                Ok(event) => {
-                    let mut matters = false;
-                    for path in &event.paths {
-                        match classify(&root, &own, path, &event.kind) {
-                            Change::Source(path) => {
-                                batch.paths.insert(path);
-                                matters = true;
-                            }
-                            Change::Tree | Change::Config => {
-                                batch.whole = true;
-                                matters = true;
-                            }
-                            Change::Own | Change::Ignored => {}
-                        }
-                    }
-                    matters
-                }
-                Err(e) => {
-                    report(Report::Failed(format!("watcher: {e}")))?;
-                    batch.whole = true;
-                    true
-                }
-            };
-            if matters {
-                batch.first.get_or_insert(at);
-                last = Some(at);
-            }
-        }
-        let first = batch.first;
-        let whole = batch.whole;
-        let paths: Vec<String> = batch.paths.into_iter().collect();
-        let scope = (!whole).then_some(paths.as_slice());
-        match apply(&mut classes, scope) {
-            Ok((updates, summary)) => {
-                failed = false;
-                let elapsed = first.map_or(Duration::ZERO, |t| Instant::now() - t);
-                report(Report::Applied {
-                    updates: &updates,
-                    summary: &summary,
-                    classes: classes.shown(),
-                    elapsed,
-                })?;
-                // The index follows once the batch is reported (a scan of the whole tree
-                // brought it up to date itself). Should it fail, the next scan writes it
-                // before classifying.
-                if scope.is_some() {
-                    match engine::catch_up_index(&store, &db, &warm) {
-                        Ok(IndexRefresh::Rebuilt(_)) => crate::sys::release_free_memory(),
-                        Ok(_) => {}
-                        Err(e) => report(Report::Failed(crate::sys::one_line(&e)))?,
-                    }
-                    unsynced += 1;
-                    if unsynced >= CHECKPOINT_EVERY {
-                        checkpoint(&mut unsynced, report)?;
-                    }
-                }
-            }
-            Err(e) => {
-                failed = true;
+        Some(at) => match receiver.recv_timeout(at.saturating_duration_since(Instant::now())) {
+            Ok(message) => Received::Message(message),
+            Err(mpsc::RecvTimeoutError::Timeout) => Received::Timeout,
+            Err(mpsc::RecvTimeoutError::Disconnected) => Received::Closed,
+        },
+    }
+}
+
+/// Apply `batch` and report it (then, after a batch of files, bring the index up to date);
+/// returns whether it was applied. A batch that fails is reported, and the debounce retries.
+fn apply(
+    session: &mut Session,
+    batch: Batch,
+    report: &mut dyn FnMut(Report<'_>) -> Result<()>,
+) -> Result<bool> {
+    let paths: Vec<String> = batch.paths.into_iter().collect();
+    let scope = (!batch.whole).then_some(paths.as_slice());
+    match session.apply(scope) {
+        Ok((updates, summary)) => {
+            let elapsed = batch.first.map_or(Duration::ZERO, |t| Instant::now() - t);
+            report(Report::Applied {
+                updates: &updates,
+                summary: &summary,
+                classes: session.classes(),
+                elapsed,
+            })?;
+            // The index follows once the batch is reported (a scan of the whole tree
+            // brought it up to date itself).
+            if scope.is_some()
+                && let Err(e) = session.catch_up_index()
+            {
                 report(Report::Failed(crate::sys::one_line(&e)))?;
             }
+            Ok(true)
+        }
+        Err(e) => {
+            report(Report::Failed(crate::sys::one_line(&e)))?;
+            Ok(false)
         }
     }
-    Ok(())
+}
+
+/// Checkpoint the write-ahead log; a failure is reported, and the watch goes on.
+fn checkpoint(session: &Session, report: &mut dyn FnMut(Report<'_>) -> Result<()>) -> Result<()> {
+    match session.checkpoint() {
+        Ok(()) => Ok(()),
+        Err(e) => report(Report::Failed(e.to_string())),
+    }
 }
