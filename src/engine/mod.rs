@@ -20,13 +20,7 @@ use crate::index::refresh::rebuild_index;
 use crate::scan;
 pub use crate::scan::{Progress, Silent};
 use crate::store::{Store, WriteLock};
-use view::{Class, SimilarAnswer, Stats};
-
-// For the watch loop until it moves onto the façade.
-pub use crate::index::refresh::IndexRefresh;
-pub use crate::scan::{ScanOptions, Warm, catch_up_index, rescan, scan_paths};
-pub use classes::{Filter as ReportFilter, reported_view};
-pub use view::{Filter, ScanSummary};
+use view::{Class, Filter, ScanSummary, SimilarAnswer, Stats};
 
 /// Where a catalogue is kept for a tree: `ROOT/.cpt/cpt.db`.
 pub fn default_db(root: &Path) -> PathBuf {

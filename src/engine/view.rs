@@ -83,14 +83,14 @@ pub enum WatchUpdate {
 }
 
 /// One report of `cpt watch`.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub enum WatchReport<'a> {
     /// The first scan is done and changes are being watched.
     Ready {
         root: &'a std::path::Path,
         summary: &'a ScanSummary,
         /// Every reported class, by id.
-        classes: &'a [Class],
+        classes: &'a std::collections::BTreeMap<PatternId, Class>,
     },
     /// A batch of changes was applied.
     Applied {
@@ -98,7 +98,7 @@ pub enum WatchReport<'a> {
         /// The scan that applied them (of the files the batch named, or the whole tree).
         summary: &'a ScanSummary,
         /// Every reported class after the batch, by id.
-        classes: &'a [Class],
+        classes: &'a std::collections::BTreeMap<PatternId, Class>,
         /// From the first event of the batch to the catalogue being up to date.
         elapsed: std::time::Duration,
     },

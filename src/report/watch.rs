@@ -253,7 +253,7 @@ fn watch_gnu(out: &mut dyn Write, err: &mut dyn Write, report: &WatchReport<'_>)
         WatchReport::Failed(why) => return writeln!(err, "cpt: warning: {why}"),
     };
     writeln!(out, "{GNU_BEGIN}")?;
-    for p in classes.iter() {
+    for p in classes.values() {
         for m in &p.copies {
             let others: Vec<String> = p
                 .copies

@@ -5,32 +5,14 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use anyhow::Result;
 
-use crate::engine::{self, Filter};
-use crate::store::{MemberRow, PatternRow, Store};
-
-/// A change in the reported clone classes.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Update {
-    /// A class that was not there before.
-    New(PatternRow),
-    /// A class that is gone, as it was.
-    Resolved(PatternRow),
-    /// A class with copies added (and perhaps some removed), as it is now.
-    Grew {
-        pattern: PatternRow,
-        added: Vec<MemberRow>,
-        removed: Vec<MemberRow>,
-    },
-    /// A class with copies removed only, as it is now.
-    Shrank {
-        pattern: PatternRow,
-        removed: Vec<MemberRow>,
-    },
-}
+use crate::engine::classes::{Filter, reported_view};
+pub use crate::engine::view::WatchUpdate as Update;
+use crate::engine::view::{Class, Copy, PatternId};
+use crate::store::{PatternRow, Store};
 
 /// A copy's identity across edits: its file and name (lines move when code above them does),
 /// with a count for same-named copies in one file.
-fn member_keys(members: &[MemberRow]) -> Vec<(&str, &str, usize)> {
+fn member_keys(members: &[Copy]) -> Vec<(&str, &str, usize)> {
     let mut seen: BTreeMap<(&str, &str), usize> = BTreeMap::new();
     members
         .iter()
@@ -46,8 +28,8 @@ fn member_keys(members: &[MemberRow]) -> Vec<(&str, &str, usize)> {
 /// classes whose copies changed. Classes whose copies only moved within their files are not
 /// a change.
 pub fn diff(
-    before: &BTreeMap<String, PatternRow>,
-    after: &BTreeMap<String, PatternRow>,
+    before: &BTreeMap<PatternId, Class>,
+    after: &BTreeMap<PatternId, Class>,
 ) -> Vec<Update> {
     let mut out = Vec::new();
     for (id, old) in before {
@@ -60,16 +42,16 @@ pub fn diff(
             out.push(Update::New(new.clone()));
             continue;
         };
-        let (old_keys, new_keys) = (member_keys(&old.members), member_keys(&new.members));
-        let added: Vec<MemberRow> = new
-            .members
+        let (old_keys, new_keys) = (member_keys(&old.copies), member_keys(&new.copies));
+        let added: Vec<Copy> = new
+            .copies
             .iter()
             .zip(&new_keys)
             .filter(|(_, k)| !old_keys.contains(k))
             .map(|(m, _)| m.clone())
             .collect();
-        let removed: Vec<MemberRow> = old
-            .members
+        let removed: Vec<Copy> = old
+            .copies
             .iter()
             .zip(&old_keys)
             .filter(|(_, k)| !new_keys.contains(k))
@@ -77,13 +59,13 @@ pub fn diff(
             .collect();
         if !added.is_empty() {
             out.push(Update::Grew {
-                pattern: new.clone(),
+                class: new.clone(),
                 added,
                 removed,
             });
         } else if !removed.is_empty() {
             out.push(Update::Shrank {
-                pattern: new.clone(),
+                class: new.clone(),
                 removed,
             });
         }
@@ -104,7 +86,7 @@ pub fn diff(
 #[derive(Default)]
 pub struct Classes {
     /// The reported classes, by id.
-    shown: BTreeMap<String, PatternRow>,
+    shown: BTreeMap<PatternId, Class>,
     /// Every class's files (of all its copies, trivial ones included), by class id.
     files_of: HashMap<String, Vec<String>>,
     /// The inverse: class ids by file.
@@ -120,12 +102,12 @@ impl Classes {
         for p in &patterns {
             classes.remember(p);
         }
-        classes.shown = by_id(engine::reported_view(patterns, &Filter::default()));
+        classes.shown = by_id(reported_view(patterns, &Filter::default()));
         Ok(classes)
     }
 
     /// The reported classes, by id.
-    pub fn shown(&self) -> &BTreeMap<String, PatternRow> {
+    pub fn shown(&self) -> &BTreeMap<PatternId, Class> {
         &self.shown
     }
 
@@ -143,15 +125,15 @@ impl Classes {
         }
         let touching = store.patterns_touching(&files.iter().cloned().collect::<Vec<_>>())?;
         let affected: HashSet<String> = touching.iter().map(|p| p.id.clone()).collect();
-        let after = by_id(engine::reported_view(touching.clone(), &Filter::default()));
+        let after = by_id(reported_view(touching.clone(), &Filter::default()));
         let mut was: HashSet<String> = files
             .iter()
             .flat_map(|f| self.in_file.get(f).into_iter().flatten().cloned())
             .collect();
         was.extend(affected.iter().cloned());
-        let before: BTreeMap<String, PatternRow> = was
+        let before: BTreeMap<PatternId, Class> = was
             .iter()
-            .filter_map(|id| self.shown.remove_entry(id))
+            .filter_map(|id| self.shown.remove_entry(&pattern_id(id)))
             .collect();
         let updates = diff(&before, &after);
         for id in &was {
@@ -197,68 +179,73 @@ impl Classes {
     }
 }
 
-fn by_id(patterns: Vec<PatternRow>) -> BTreeMap<String, PatternRow> {
-    patterns.into_iter().map(|p| (p.id.clone(), p)).collect()
+/// Classes as reports see them, by id.
+fn by_id(patterns: Vec<PatternRow>) -> BTreeMap<PatternId, Class> {
+    patterns
+        .iter()
+        .map(Class::from)
+        .map(|c| (c.id, c))
+        .collect()
+}
+
+/// A class id as the catalogue writes it (16 hex digits, as `PatternId` shows it).
+fn pattern_id(id: &str) -> PatternId {
+    id.parse().unwrap_or(PatternId(0))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::view::{CloneType, UnitKind};
 
-    fn member(path: &str, name: &str, line: u32) -> MemberRow {
-        MemberRow {
-            file_id: 1,
+    fn member(path: &str, name: &str, line: u32) -> Copy {
+        Copy {
             path: path.to_string(),
             lang: "python".to_string(),
             name: name.to_string(),
             start_line: line,
             end_line: line + 9,
-            start_byte: 0,
-            end_byte: 100,
-            tokens: 60,
             similarity: 1.0,
-            noise: None,
-            exact: 0,
         }
     }
 
-    fn class(id: &str, members: Vec<MemberRow>) -> (String, PatternRow) {
+    fn class(id: u64, copies: Vec<Copy>) -> (PatternId, Class) {
         (
-            id.to_string(),
-            PatternRow {
-                id: id.to_string(),
-                kind: "function".to_string(),
-                clone_type: crate::event::CloneType::T1,
+            PatternId(id),
+            Class {
+                id: PatternId(id),
+                kind: UnitKind::Function,
+                clone_type: CloneType::T1,
                 lines: 10,
                 tokens: 60,
                 similarity: 1.0,
-                members,
+                copies,
             },
         )
     }
 
     #[test]
     fn a_diff_names_new_resolved_grown_and_shrunk_classes() {
-        let before: BTreeMap<String, PatternRow> = [
-            class("a", vec![member("x.py", "f", 1), member("y.py", "f", 1)]),
-            class("b", vec![member("x.py", "g", 20), member("y.py", "g", 20)]),
+        let before: BTreeMap<PatternId, Class> = [
+            class(0xa, vec![member("x.py", "f", 1), member("y.py", "f", 1)]),
+            class(0xb, vec![member("x.py", "g", 20), member("y.py", "g", 20)]),
             class(
-                "c",
+                0xc,
                 vec![
                     member("x.py", "h", 40),
                     member("y.py", "h", 40),
                     member("z.py", "h", 1),
                 ],
             ),
-            class("d", vec![member("x.py", "k", 60), member("y.py", "k", 60)]),
+            class(0xd, vec![member("x.py", "k", 60), member("y.py", "k", 60)]),
         ]
         .into();
-        let after: BTreeMap<String, PatternRow> = [
+        let after: BTreeMap<PatternId, Class> = [
             // Moved down by an edit above it: no change.
-            class("a", vec![member("x.py", "f", 5), member("y.py", "f", 1)]),
+            class(0xa, vec![member("x.py", "f", 5), member("y.py", "f", 1)]),
             // Grew by a copy.
             class(
-                "b",
+                0xb,
                 vec![
                     member("x.py", "g", 20),
                     member("y.py", "g", 20),
@@ -266,28 +253,28 @@ mod tests {
                 ],
             ),
             // Lost a copy.
-            class("c", vec![member("x.py", "h", 40), member("y.py", "h", 40)]),
+            class(0xc, vec![member("x.py", "h", 40), member("y.py", "h", 40)]),
             // New.
-            class("e", vec![member("x.py", "m", 80), member("v.py", "m", 1)]),
+            class(0xe, vec![member("x.py", "m", 80), member("v.py", "m", 1)]),
         ]
         .into();
         let updates = diff(&before, &after);
         let names: Vec<String> = updates
             .iter()
             .map(|u| match u {
-                Update::New(p) => format!("new {}", p.id),
-                Update::Resolved(p) => format!("resolved {}", p.id),
-                Update::Grew { pattern, added, .. } => {
-                    format!("grew {} +{}", pattern.id, added[0].path)
+                Update::New(p) => format!("new {}", p.id.0),
+                Update::Resolved(p) => format!("resolved {}", p.id.0),
+                Update::Grew { class, added, .. } => {
+                    format!("grew {} +{}", class.id.0, added[0].path)
                 }
-                Update::Shrank { pattern, removed } => {
-                    format!("shrank {} -{}", pattern.id, removed[0].path)
+                Update::Shrank { class, removed } => {
+                    format!("shrank {} -{}", class.id.0, removed[0].path)
                 }
             })
             .collect();
         assert_eq!(
             names,
-            ["resolved d", "grew b +w.py", "shrank c -z.py", "new e"]
+            ["resolved 13", "grew 11 +w.py", "shrank 12 -z.py", "new 14"]
         );
         assert!(diff(&after, &after).is_empty());
     }

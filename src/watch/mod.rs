@@ -18,7 +18,6 @@ mod debounce;
 mod events;
 mod session;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -27,34 +26,14 @@ use anyhow::{Context, Result};
 use notify::{RecursiveMode, Watcher};
 
 use crate::config::ScanConfig;
-use crate::engine::ScanSummary;
-use crate::store::PatternRow;
 use debounce::{Action, Batch, Debounce, Input};
 use session::Session;
 
 pub use classes::{Classes, Update, diff};
 pub use events::{Change, classify};
 
-/// What the watcher tells its caller.
-pub enum Report<'a> {
-    /// The first scan is done and events are being watched.
-    Ready {
-        root: &'a Path,
-        summary: &'a ScanSummary,
-        classes: &'a BTreeMap<String, PatternRow>,
-    },
-    /// A batch of changes was applied.
-    Applied {
-        updates: &'a [Update],
-        /// The scan that applied them (of the files the batch named, or the whole tree).
-        summary: &'a ScanSummary,
-        classes: &'a BTreeMap<String, PatternRow>,
-        /// From the first event of the batch to the catalogue being up to date.
-        elapsed: Duration,
-    },
-    /// A batch could not be applied (the next one retries); one line.
-    Failed(String),
-}
+/// What the watcher tells its caller: the engine's [`WatchReport`].
+pub use crate::engine::view::WatchReport as Report;
 
 pub struct WatchOptions {
     pub root: PathBuf,

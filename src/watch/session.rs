@@ -8,8 +8,10 @@ use anyhow::{Context, Result};
 
 use super::{Classes, Update};
 use crate::config::{self, ScanConfig, Settings};
-use crate::engine::{self, IndexRefresh, ScanOptions, ScanSummary, Warm};
-use crate::store::{PatternRow, Store, StoreError};
+use crate::engine::view::{Class, PatternId};
+use crate::index::refresh::IndexRefresh;
+use crate::scan::{self, ScanOptions, ScanSummary, Silent, Warm};
+use crate::store::{Store, StoreError};
 
 /// The catalogue of a watched tree, with what the watcher keeps between batches.
 pub struct Session {
@@ -33,14 +35,14 @@ impl Session {
     /// Scan the tree at `root` (canonical) into the catalogue `db`, and read its classes.
     pub fn start(root: &Path, db: &Path, flags: &ScanConfig) -> Result<(Session, ScanSummary)> {
         let warm = Warm::new();
-        let summary = engine::rescan(
+        let summary = scan::rescan(
             &ScanOptions {
                 root: root.to_path_buf(),
                 db: db.to_path_buf(),
                 settings: settings(root, flags)?,
             },
             &warm,
-            &engine::Silent,
+            &Silent,
         )?;
         let db = db
             .canonicalize()
@@ -73,7 +75,7 @@ impl Session {
     }
 
     /// The reported classes, by id.
-    pub fn classes(&self) -> &BTreeMap<String, PatternRow> {
+    pub fn classes(&self) -> &BTreeMap<PatternId, Class> {
         self.classes.shown()
     }
 
@@ -92,12 +94,11 @@ impl Session {
         let same = self.store.meta("fingerprint")?.as_deref() == Some(key.as_str());
         match scope.filter(|_| same) {
             Some(paths) => {
-                let summary =
-                    engine::scan_paths(&scan_options, paths, Some(&self.warm), &engine::Silent)?;
+                let summary = scan::scan_paths(&scan_options, paths, Some(&self.warm), &Silent)?;
                 Ok((self.classes.update(&self.store, seq, paths)?, summary))
             }
             None => {
-                let summary = engine::rescan(&scan_options, &self.warm, &engine::Silent)?;
+                let summary = scan::rescan(&scan_options, &self.warm, &Silent)?;
                 self.store.checkpoint()?;
                 Ok((self.classes.reload(&self.store)?, summary))
             }
@@ -107,8 +108,7 @@ impl Session {
     /// Bring the index up to date with the catalogue (after a batch of files; a scan of the
     /// whole tree did so itself). Should it fail, the next scan writes it before classifying.
     pub fn catch_up_index(&self) -> Result<()> {
-        if let IndexRefresh::Rebuilt(_) = engine::catch_up_index(&self.store, &self.db, &self.warm)?
-        {
+        if let IndexRefresh::Rebuilt(_) = scan::catch_up_index(&self.store, &self.db, &self.warm)? {
             crate::sys::release_free_memory();
         }
         Ok(())

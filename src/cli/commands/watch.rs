@@ -7,9 +7,8 @@ use clap::Args;
 
 use super::scan::{ScanArgs, check_root};
 use crate::cli::ExitStatus;
-use crate::engine::view::{Class, Copy, WatchReport, WatchUpdate};
 use crate::report::watch::WatchFormat;
-use crate::watch::{self, Report, Update, WatchOptions};
+use crate::watch::{self, Report, WatchOptions};
 
 #[derive(Debug, Args)]
 pub struct WatchArgs {
@@ -51,82 +50,9 @@ pub fn run(
         if quiet && matches!(report, Report::Failed(_)) {
             return Ok(());
         }
-        Ok(print(stdout, stderr, format, &report)?)
+        Ok(crate::report::watch::report(
+            stdout, stderr, format, &report,
+        )?)
     })?;
     Ok(ExitStatus::Success)
-}
-
-/// Report what the watcher says, as the engine's view types.
-fn print(
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-    format: WatchFormat,
-    report: &Report<'_>,
-) -> std::io::Result<()> {
-    let all = |rows: &std::collections::BTreeMap<String, crate::store::PatternRow>| -> Vec<Class> {
-        rows.values().map(Class::from).collect()
-    };
-    let copies =
-        |rows: &[crate::store::MemberRow]| -> Vec<Copy> { rows.iter().map(Copy::from).collect() };
-    match report {
-        Report::Ready {
-            root,
-            summary,
-            classes,
-        } => {
-            let classes = all(classes);
-            crate::report::watch::report(
-                out,
-                err,
-                format,
-                &WatchReport::Ready {
-                    root,
-                    summary,
-                    classes: &classes,
-                },
-            )
-        }
-        Report::Applied {
-            updates,
-            summary,
-            classes,
-            elapsed,
-        } => {
-            let classes = all(classes);
-            let updates: Vec<WatchUpdate> = updates
-                .iter()
-                .map(|u| match u {
-                    Update::New(p) => WatchUpdate::New(Class::from(p)),
-                    Update::Resolved(p) => WatchUpdate::Resolved(Class::from(p)),
-                    Update::Grew {
-                        pattern,
-                        added,
-                        removed,
-                    } => WatchUpdate::Grew {
-                        class: Class::from(pattern),
-                        added: copies(added),
-                        removed: copies(removed),
-                    },
-                    Update::Shrank { pattern, removed } => WatchUpdate::Shrank {
-                        class: Class::from(pattern),
-                        removed: copies(removed),
-                    },
-                })
-                .collect();
-            crate::report::watch::report(
-                out,
-                err,
-                format,
-                &WatchReport::Applied {
-                    updates: &updates,
-                    summary,
-                    classes: &classes,
-                    elapsed: *elapsed,
-                },
-            )
-        }
-        Report::Failed(why) => {
-            crate::report::watch::report(out, err, format, &WatchReport::Failed(why.clone()))
-        }
-    }
 }
