@@ -1,4 +1,4 @@
-//! Scale benchmark for the index and `cpt similar` (run by `benches/scale.sh`, or directly).
+//! Scale benchmark for the index and `cpt similar` (run directly, or end to end by `benches/scale/e2e.py`).
 //!
 //! ```text
 //! cargo bench --bench scale -- generate --from JDK.db --units N --out DIR

@@ -40,6 +40,16 @@ impl ScanRequest {
     pub fn db(&self) -> PathBuf {
         self.db.clone().unwrap_or_else(|| default_db(&self.root))
     }
+
+    /// The scan's settings: these flags over the root's `cpt.toml`.
+    fn options(&self) -> Result<scan::ScanOptions> {
+        let file = config::load(&self.root)?;
+        Ok(scan::ScanOptions {
+            db: self.db(),
+            settings: Settings::resolve(file.scan, self.flags.clone()),
+            root: self.root.clone(),
+        })
+    }
 }
 
 /// A catalogue opened for reading: every query a front end asks goes through it.
@@ -78,13 +88,18 @@ impl Catalogue {
     /// Scan `request.root` into its catalogue: the files changed since the last scan are
     /// read again, the rest is trusted.
     pub fn scan(request: &ScanRequest, progress: &dyn Progress) -> Result<ScanSummary> {
-        let file = config::load(&request.root)?;
-        let options = scan::ScanOptions {
-            db: request.db(),
-            settings: Settings::resolve(file.scan, request.flags.clone()),
-            root: request.root.clone(),
-        };
-        scan::scan(&options, progress)
+        scan::scan(&request.options()?, progress)
+    }
+
+    /// Bring the catalogue of `request.root` up to date with changes to these files only
+    /// (relative to the root, `/`-separated), as a scan of the whole tree would; the summary
+    /// counts only them. For an editor that knows which files it saved.
+    pub fn scan_paths(
+        request: &ScanRequest,
+        paths: &[String],
+        progress: &dyn Progress,
+    ) -> Result<ScanSummary> {
+        scan::scan_paths(&request.options()?, paths, None, progress)
     }
 
     /// Recreate the catalogue's projections from its event log, and its index; returns the

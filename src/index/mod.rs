@@ -2,7 +2,7 @@
 //! `cpt` process maps into memory and queries without loading it.
 //!
 //! SQLite stays the source of truth; the index is derived from it ([`build`]) and written
-//! atomically (temporary file, fsync, rename). The layout (all integers little-endian):
+//! atomically (temporary file, rename; a base is fsynced, a delta left to the page cache). The layout (all integers little-endian):
 //!
 //! ```text
 //! header   (HEADER_LEN bytes)
@@ -29,7 +29,7 @@
 //! A reader checks magic, version, sizes, section bounds and the header's hash when it opens
 //! the file. Every chunk of the body is checked against its hash in the chunk table the first
 //! time a query touches it (a damaged hash fails that check as surely as a damaged chunk), so
-//! opening hashes 240 bytes and a query a few hundred chunks, never the whole file, and a
+//! opening hashes the header (`HEADER_LEN` bytes) and a query a few hundred chunks, never the whole file, and a
 //! damaged byte is never used. [`Index::verify`] checks every chunk. The body is mapped or read
 //! chunk by chunk ([`Access`]).
 //!
@@ -498,7 +498,7 @@ pub enum Access {
     Mapped,
     /// Read the chunks a query touches with positioned reads, into a per-process cache. For a
     /// process that asks once (`cpt similar`): mapping a page costs a page fault and, at exit,
-    /// its unmapping, several times a positioned read (see ARCHITECTURE.md).
+    /// its unmapping, several times a positioned read (see docs/decisions.md).
     Read,
 }
 

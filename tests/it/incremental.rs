@@ -407,3 +407,27 @@ fn code_that_only_moved_keeps_its_units_and_classes() {
         .unwrap();
     assert_eq!(rebuilt, live);
 }
+
+/// The engine's `Catalogue::scan_paths` (what an editor that knows its saves calls) reads the
+/// named files alone and leaves the catalogue as a fresh scan would.
+#[test]
+fn the_catalogues_scan_of_named_paths_reads_them_alone_and_equals_a_fresh_scan() {
+    use cpt::engine::{Catalogue, ScanRequest, Silent};
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    build_tree(root);
+    age_tree(root);
+    let db = default_db(root);
+    scan(root, None);
+    write(root, "pkg/m2.py", py_function("bfs_again", 5));
+    write(root, "pkg/new.py", py_function("f1_m9", 1));
+    std::fs::remove_file(root.join("pkg/exact.py")).unwrap();
+    let request = ScanRequest {
+        root: root.to_path_buf(),
+        ..ScanRequest::default()
+    };
+    let paths = ["pkg/m2.py", "pkg/new.py", "pkg/exact.py"].map(String::from);
+    let summary = Catalogue::scan_paths(&request, &paths, &Silent).unwrap();
+    assert_eq!((summary.read, summary.removed), (2, 1));
+    assert_equals_fresh_state(&db, root);
+}
