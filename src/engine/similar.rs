@@ -339,6 +339,7 @@ pub(crate) fn answer(
     // One read transaction for the whole query: one state of the catalogue, one lock.
     let _snapshot = store.snapshot()?;
     let settings = Settings::resolve(crate::config::load(root)?.scan, Default::default());
+    let on_stdin = matches!(request.target, SimilarTarget::Code { .. });
     let (path, rel, source, lang, line) = match request.target {
         SimilarTarget::Code { source, lang } => (String::from("-"), None, source, lang, None),
         SimilarTarget::File { file, line, lang } => {
@@ -375,6 +376,13 @@ pub(crate) fn answer(
     if units.is_empty() {
         match line {
             Some(line) => bail!("{path}:{line}: no function there"),
+            // Standard input has no lines to name.
+            None if on_stdin => bail!(
+                "-: no units (functions of at least {} tokens and {} lines) in the code on \
+                 standard input",
+                settings.thresholds.min_tokens,
+                settings.thresholds.min_lines
+            ),
             None => bail!(
                 "{path}: no units (functions of at least {} tokens and {} lines); ask for one \
                  with {path}:LINE",

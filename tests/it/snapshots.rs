@@ -769,6 +769,9 @@ fn error_similar_stdin_without_units() {
     let db = tree.db();
     let args = ["similar", "-", "--lang", "python", "--db", path_str(&db)];
     let (code, stdout, stderr) = run_binary(&args, "x = 1\n", None);
+    // Standard input has no lines to name: the error must not suggest `-:LINE`, which would
+    // be read as a file named `-`.
+    assert!(!stderr.contains("-:LINE"), "{stderr}");
     assert_snap(
         "error_similar_stdin_without_units",
         &tree.normalize(&shown(&args, code, &stdout, &stderr)),
