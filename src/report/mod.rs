@@ -20,3 +20,9 @@ pub enum Format {
 pub(crate) fn round3(x: f32) -> f64 {
     (f64::from(x) * 1000.0).round() / 1000.0
 }
+
+/// A similarity as a whole percentage, rounded down, as every text report shows it: a copy
+/// shown at 80% is at least 0.8 similar, whichever command shows it.
+pub(crate) fn percent(similarity: f64) -> f64 {
+    (similarity * 100.0).floor()
+}

@@ -2,13 +2,14 @@
 
 use std::io::{self, Write};
 
+use super::percent;
 use crate::engine::view::{Class, CloneType, ScanSummary, SimilarAnswer, Stats};
 
 /// `cpt clones`: each class, its copies, and a count.
 pub fn clones(out: &mut dyn Write, patterns: &[Class]) -> io::Result<()> {
     for p in patterns {
         let similar = if p.clone_type == CloneType::T3 {
-            format!(", {:.0}% similar", f64::from(p.similarity) * 100.0)
+            format!(", {:.0}% similar", percent(f64::from(p.similarity)))
         } else {
             String::new()
         };
@@ -29,7 +30,7 @@ pub fn clones(out: &mut dyn Write, patterns: &[Class]) -> io::Result<()> {
                 line.push_str(&m.name);
             }
             if m.similarity < 1.0 {
-                line.push_str(&format!("  ({:.0}%)", f64::from(m.similarity) * 100.0));
+                line.push_str(&format!("  ({:.0}%)", percent(f64::from(m.similarity))));
             }
             writeln!(out, "{line}")?;
         }
@@ -134,7 +135,7 @@ pub fn similar(out: &mut dyn Write, answers: &[SimilarAnswer]) -> io::Result<()>
                 out,
                 "  {} {:>3.0}%  {}:{}-{} {}",
                 m.clone_type.as_str(),
-                (m.similarity * 100.0).floor(),
+                percent(m.similarity),
                 m.path,
                 m.start_line,
                 m.end_line,
@@ -152,4 +153,59 @@ pub fn similar(out: &mut dyn Write, answers: &[SimilarAnswer]) -> io::Result<()>
 /// The line `cpt rebuild` ends with.
 pub fn rebuilt(out: &mut dyn Write, db: &std::path::Path, events: u64) -> io::Result<()> {
     writeln!(out, "rebuilt {} from {events} events", db.display())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::view::{Copy, PatternId, SimilarMatch, UnitKind};
+
+    /// One pair shown by `cpt clones` and by `cpt similar` gets one percentage.
+    #[test]
+    fn clones_and_similar_show_one_pair_at_the_same_percentage() {
+        let copy = |path: &str, similarity: f32| Copy {
+            path: path.to_string(),
+            lang: "python".to_string(),
+            name: "f".to_string(),
+            start_line: 1,
+            end_line: 9,
+            similarity,
+        };
+        let class = Class {
+            id: PatternId(1),
+            kind: UnitKind::Function,
+            clone_type: CloneType::T3,
+            lines: 9,
+            tokens: 60,
+            similarity: 0.797,
+            copies: vec![copy("a.py", 1.0), copy("b.py", 0.797)],
+        };
+        let mut clones_text = Vec::new();
+        clones(&mut clones_text, &[class]).unwrap();
+        let clones_text = String::from_utf8(clones_text).unwrap();
+        let answer = SimilarAnswer {
+            path: "a.py".to_string(),
+            start_line: 1,
+            end_line: 9,
+            kind: "function".to_string(),
+            name: "f".to_string(),
+            matches: vec![SimilarMatch {
+                path: "b.py".to_string(),
+                start_line: 1,
+                end_line: 9,
+                lang: "python".to_string(),
+                kind: "function".to_string(),
+                name: "f".to_string(),
+                clone_type: CloneType::T3,
+                similarity: f64::from(0.797f32),
+                pattern: Some(PatternId(1)),
+            }],
+        };
+        let mut similar_text = Vec::new();
+        similar(&mut similar_text, &[answer]).unwrap();
+        let similar_text = String::from_utf8(similar_text).unwrap();
+        assert!(clones_text.contains("79% similar"), "{clones_text}");
+        assert!(clones_text.contains("(79%)"), "{clones_text}");
+        assert!(similar_text.contains(" 79%"), "{similar_text}");
+    }
 }

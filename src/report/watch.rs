@@ -31,7 +31,7 @@ fn copy(m: &Copy) -> String {
 
 fn class_title(p: &Class) -> String {
     let similar = if p.clone_type == CloneType::T3 {
-        format!(", {:.0}% similar", f64::from(p.similarity) * 100.0)
+        format!(", {:.0}% similar", super::percent(f64::from(p.similarity)))
     } else {
         String::new()
     };
