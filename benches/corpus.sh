@@ -9,7 +9,9 @@
 # (the walk, read and parse of `cpt scan` without fingerprinting or storing), a rescan with no
 # change, a rescan with one file changed, and the cold scan's peak RSS. With jscpd 5.3.3
 # installed (PEERS=DIR holding node_modules from `npm install jscpd@5.3.3
-# jscpd-linux-x64-gnu@5.3.3`), also jscpd's time and peak RSS on the same files.
+# jscpd-linux-x64-gnu@5.3.3`), also jscpd's time and peak RSS on the same files; with
+# dupehound 0.1.2 installed there (`cargo install --no-default-features dupehound --root DIR`),
+# its time and peak RSS too. Last, the catalogue's size against the source bytes.
 set -euo pipefail
 
 corpus=${1:?usage: benches/corpus.sh python|jdk [RUNS]}
@@ -57,6 +59,7 @@ measure() {
 }
 
 cold=() cold_rss=() cold_cpu=() exact=() parse=() parse_cpu=() rescan=() one=() jscpd_t=() jscpd_rss=()
+dupe_t=() dupe_rss=()
 files=$(find "$tree" -name "*.${jscpd_format/python/py}" | wc -l)
 bytes=$(find "$tree" -name "*.${jscpd_format/python/py}" -printf '%s\n' | awk '{s+=$1} END {print s}')
 for i in $(seq "$runs"); do
@@ -87,6 +90,10 @@ for i in $(seq "$runs"); do
     read -r t m < <(measure "$peers/node_modules/.bin/jscpd" --format "$jscpd_format" --reporters silent "$tree")
     jscpd_t+=("$t"); jscpd_rss+=("$m")
   fi
+  if [ -x "$peers/bin/dupehound" ]; then
+    read -r t m < <(measure "$peers/bin/dupehound" scan --json "$tree")
+    dupe_t+=("$t"); dupe_rss+=("$m")
+  fi
 done
 
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
@@ -110,4 +117,9 @@ if [ ${#jscpd_t[@]} -gt 0 ]; then
   j=$(median "${jscpd_t[@]}")
   echo "jscpd 5.3.3:        ${j}s, peak RSS $(( $(median "${jscpd_rss[@]}") / 1024 )) MB  runs: ${jscpd_t[*]}"
   echo "jscpd / cpt cold:   $(awk -v j="$j" -v c="$c" 'BEGIN{printf "%.2f", j/c}')"
+fi
+if [ ${#dupe_t[@]} -gt 0 ]; then
+  d=$(median "${dupe_t[@]}")
+  echo "dupehound 0.1.2:    ${d}s, peak RSS $(( $(median "${dupe_rss[@]}") / 1024 )) MB  runs: ${dupe_t[*]}"
+  echo "dupehound / cpt:    $(awk -v d="$d" -v c="$c" 'BEGIN{printf "%.2f", d/c}')"
 fi
