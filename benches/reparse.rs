@@ -20,7 +20,7 @@ use std::time::Instant;
 use cpt::fingerprint::{self, Thresholds};
 use cpt::parse;
 use cpt::parse::lang::{self, UnitKind};
-use cpt::parse::reparse::{self, Recent};
+use cpt::scan::reparse::{self, Recent};
 
 fn main() {
     let args: Vec<String> = std::env::args()

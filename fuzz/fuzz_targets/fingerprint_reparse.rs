@@ -16,7 +16,7 @@
 #![no_main]
 
 use cpt::fingerprint::{self, Thresholds};
-use cpt::parse::reparse::{self, Recent};
+use cpt::scan::reparse::{self, Recent};
 use cpt::parse::{self, lang};
 use libfuzzer_sys::fuzz_target;
 

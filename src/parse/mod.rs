@@ -4,7 +4,6 @@
 //! which the fingerprinter counts.
 
 pub mod lang;
-pub mod reparse;
 
 use std::cell::RefCell;
 

@@ -2,6 +2,7 @@
 //! the catalogue and writes in batches.
 
 pub mod discover;
+pub mod reparse;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -18,9 +19,9 @@ use crate::index::refresh::{
     self, IndexRefresh, WarmIndex, open_segments, rebuild_index_warm, refresh_index_warm, release,
 };
 use crate::index::{self, Access};
-use crate::parse::reparse::{self, Recent};
 use crate::store::{Candidates, Change, FileState, KnownFile, Store, WriteLock};
 use discover::{Candidate, SkipReason};
+use reparse::Recent;
 
 /// Directory of the catalogue at a scanned root.
 pub const CATALOGUE_DIR: &str = ".cpt";
