@@ -109,8 +109,9 @@ echo "one file changed:   $(median "${one[@]}")s  runs: ${one[*]}  ($changed)"
 echo "cold scan peak RSS: $(( $(median "${cold_rss[@]}") / 1024 )) MB"
 # The catalogue of the last run: database (with its write-ahead log) and index, against the
 # source bytes it describes.
-db_bytes=$(cat "$db" "$db-wal" 2>/dev/null | wc -c)
-index_bytes=$(cat "${db%.db}.index" "${db%.db}.index-delta" 2>/dev/null | wc -c)
+size() { local n=0 f; for f in "$@"; do [ -f "$f" ] && n=$((n + $(stat -c %s "$f"))); done; echo "$n"; }
+db_bytes=$(size "$db" "$db-wal")
+index_bytes=$(size "${db%.db}.index" "${db%.db}.index-delta")
 units=$("$cpt" stats --db "$db" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["units"])')
 echo "catalogue:          $(( (db_bytes + index_bytes) / 1000000 )) MB ($(( db_bytes / 1000000 )) MB database, $(( index_bytes / 1000000 )) MB index), $(awk -v b="$((db_bytes + index_bytes))" -v u="$units" 'BEGIN{printf "%.0f", b/u}') bytes per unit ($units units), $(awk -v c="$((db_bytes + index_bytes))" -v s="$bytes" 'BEGIN{printf "%.0f", c/s*100}')% of the source bytes"
 if [ ${#jscpd_t[@]} -gt 0 ]; then
