@@ -1,7 +1,5 @@
 //! What the engine hands its front ends: plain data, never SQL rows or index segments.
 
-use serde::Serialize;
-
 pub use crate::config::TestPolicy;
 pub use crate::engine::classes::Filter;
 pub use crate::engine::similar::{Match as SimilarMatch, SimilarAnswer};
@@ -12,7 +10,7 @@ pub use crate::scan::ScanSummary;
 use crate::store::{MemberRow, PatternRow};
 
 /// A clone class as a report shows it: its copies, largest class first.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Class {
     pub id: PatternId,
     pub kind: UnitKind,
@@ -25,7 +23,7 @@ pub struct Class {
 }
 
 /// One copy in a clone class.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Copy {
     pub path: String,
     /// Language id (`python`, `cpp`…).
