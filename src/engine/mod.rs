@@ -22,12 +22,7 @@ pub use crate::scan::{Progress, Silent};
 use crate::store::{Store, WriteLock};
 use view::{Class, Filter, ScanSummary, SimilarAnswer, Stats};
 
-/// Where a catalogue is kept for a tree: `ROOT/.cpt/cpt.db`.
-pub fn default_db(root: &Path) -> PathBuf {
-    scan::default_db(root)
-}
-
-/// A scan to run: the tree, its catalogue (default: [`default_db`]) and the settings given
+/// A scan to run: the tree, its catalogue (default: `ROOT/.cpt/cpt.db`) and the settings given
 /// on the command line (the root's `cpt.toml` fills in the rest).
 #[derive(Clone, Debug, Default)]
 pub struct ScanRequest {
@@ -38,7 +33,9 @@ pub struct ScanRequest {
 
 impl ScanRequest {
     pub fn db(&self) -> PathBuf {
-        self.db.clone().unwrap_or_else(|| default_db(&self.root))
+        self.db
+            .clone()
+            .unwrap_or_else(|| scan::default_db(&self.root))
     }
 
     /// The scan's settings: these flags over the root's `cpt.toml`.

@@ -64,7 +64,7 @@ impl ClonesArgs {
 }
 
 pub fn run(args: ClonesArgs, stdout: &mut dyn Write) -> Result<ExitStatus> {
-    let catalogue = Catalogue::open(&Catalogue::locate(args.catalogue.db.as_deref())?)?;
+    let catalogue = args.catalogue.open()?;
     let classes = catalogue.classes(&args.filter(&catalogue)?)?;
     match args.format {
         Format::Text => report::text::clones(stdout, &classes)?,

@@ -21,6 +21,14 @@ pub struct CatalogueArgs {
     pub db: Option<PathBuf>,
 }
 
+impl CatalogueArgs {
+    /// The catalogue these arguments name (or the nearest one), opened for reading.
+    pub fn open(&self) -> anyhow::Result<crate::engine::Catalogue> {
+        use crate::engine::Catalogue;
+        Catalogue::open(&Catalogue::locate(self.db.as_deref())?)
+    }
+}
+
 /// A similarity ratio: above 0, at most 1.
 pub fn ratio(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {

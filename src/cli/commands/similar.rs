@@ -10,7 +10,7 @@ use clap::Args;
 use super::{CatalogueArgs, ratio};
 use crate::cli::ExitStatus;
 use crate::cli::progress::warnings;
-use crate::engine::{Catalogue, SimilarRequest, SimilarTarget};
+use crate::engine::{SimilarRequest, SimilarTarget};
 use crate::report::{self, Format};
 
 #[derive(Debug, Args)]
@@ -40,7 +40,7 @@ pub fn run(
     stdout: &mut dyn Write,
     stderr: &mut (dyn Write + Send),
 ) -> Result<ExitStatus> {
-    let catalogue = Catalogue::open(&Catalogue::locate(args.catalogue.db.as_deref())?)?;
+    let catalogue = args.catalogue.open()?;
     let target = if args.target == "-" {
         let lang = args
             .lang

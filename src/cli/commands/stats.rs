@@ -9,7 +9,6 @@ use clap::Args;
 use super::CatalogueArgs;
 use crate::cli::ExitStatus;
 use crate::cli::progress::warnings;
-use crate::engine::Catalogue;
 use crate::report::{self, Format};
 
 #[derive(Debug, Args)]
@@ -26,7 +25,7 @@ pub fn run(
     stdout: &mut dyn Write,
     stderr: &mut (dyn Write + Send),
 ) -> Result<ExitStatus> {
-    let catalogue = Catalogue::open(&Catalogue::locate(args.catalogue.db.as_deref())?)?;
+    let catalogue = args.catalogue.open()?;
     let stderr = Mutex::new(stderr);
     let stats = catalogue.stats(&warnings(&stderr))?;
     match args.format {
