@@ -13,7 +13,7 @@ use crate::parse::lang::{Language, UnitKind};
 
 mod blocks;
 mod codes;
-mod codes_text;
+pub(crate) mod codes_text;
 mod hash;
 mod noise;
 mod reuse;

@@ -54,6 +54,7 @@ impl Store {
             // in a file that changed or went.
             Event::FileTouched { .. } | Event::UnitMoved { .. } | Event::UnitRemoved { .. } => {}
             Event::UnitAdded(r) => file_ids.push(r.file_id),
+            Event::UnitsAdded { file_id, .. } => file_ids.push(file_id),
             Event::PatternCreated { members, .. } => unit_ids.extend(members),
             Event::PatternGrown { added, .. } => unit_ids.extend(added),
             Event::PatternShrunk { removed, .. } => unit_ids.extend(removed),

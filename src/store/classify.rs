@@ -9,7 +9,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::schema::{LAST_EVENT, NEAR_PARAMS};
 use super::writer::{BatchReport, Writer};
-use super::{Store, StoreError, codes_from_blob, sqlite_error};
+use super::{Store, StoreError, codes_from_blob, sqlite_error, unpack_codes};
 use crate::detect::classify::{
     self as detect, Candidates, ClassState, NearEdge, ShapeRow, Span, StoredEdge,
 };
@@ -79,7 +79,7 @@ impl Store {
         let mut out = Vec::new();
         for &key in keys {
             if let Some(codes) = stmt
-                .query_row([key as i64], |r| Ok(codes_from_blob(r.get(0)?)))
+                .query_row([key as i64], |r| Ok(unpack_codes(r.get(0)?)))
                 .optional()
                 .map_err(&err)?
             {
@@ -128,7 +128,7 @@ impl ClassState for Writer<'_> {
             Ok(ShapeRow {
                 key: r.get::<_, i64>(0)? as u64,
                 units: r.get(1)?,
-                codes: codes_from_blob(r.get(2)?),
+                codes: unpack_codes(r.get(2)?),
                 rekey: r.get::<_, i64>(3)? != 0,
                 seen: r.get(4)?,
             })
@@ -186,7 +186,7 @@ impl ClassState for Writer<'_> {
 
     fn every_span(&self, mut f: impl FnMut(u64, Span)) -> rusqlite::Result<()> {
         let mut stmt = self.tx.prepare(
-            "SELECT shape_hash, file_id, start_byte, end_byte FROM units WHERE codes IS NOT NULL",
+            "SELECT shape_hash, file_id, start_byte, end_byte FROM units WHERE near = 1",
         )?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
@@ -218,7 +218,7 @@ impl ClassState for Writer<'_> {
 
     fn spans(&self, key: u64) -> rusqlite::Result<Vec<Span>> {
         let mut stmt = self.tx.prepare_cached(
-            "SELECT file_id, start_byte, end_byte FROM units WHERE shape_hash = ?1 AND codes IS NOT NULL",
+            "SELECT file_id, start_byte, end_byte FROM units WHERE shape_hash = ?1 AND near = 1",
         )?;
         let rows = stmt.query_map([key as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         rows.collect()
@@ -360,7 +360,7 @@ fn shapes_by_key(conn: &Connection, keys: &[u64]) -> rusqlite::Result<FxHashMap<
     let mut out = FxHashMap::default();
     for &key in keys {
         if let Some(codes) = stmt
-            .query_row([key as i64], |r| Ok(codes_from_blob(r.get(0)?)))
+            .query_row([key as i64], |r| Ok(unpack_codes(r.get(0)?)))
             .optional()?
         {
             let copies = copy_content(conn, key)?;
@@ -378,7 +378,7 @@ fn live_shapes(conn: &Connection) -> rusqlite::Result<FxHashMap<u64, near::Shape
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
         let key = r.get::<_, i64>(0)? as u64;
-        let codes = codes_from_blob(r.get(1)?);
+        let codes = unpack_codes(r.get(1)?);
         shapes.insert(
             key,
             near::Shape {
@@ -390,7 +390,7 @@ fn live_shapes(conn: &Connection) -> rusqlite::Result<FxHashMap<u64, near::Shape
     }
     // The copies compared are the first distinct ones by exact hash, as `copy_content` reads.
     let mut stmt = conn.prepare(
-        "SELECT shape_hash, exact_hash, content FROM units WHERE codes IS NOT NULL \
+        "SELECT shape_hash, exact_hash, content FROM units WHERE near = 1 \
          ORDER BY shape_hash, exact_hash",
     )?;
     let mut rows = stmt.query([])?;
@@ -415,7 +415,7 @@ fn live_shapes(conn: &Connection) -> rusqlite::Result<FxHashMap<u64, near::Shape
 /// depend on arrival order ([`near::COPIES`] at most).
 fn copy_content(conn: &Connection, shape: u64) -> rusqlite::Result<Vec<Vec<u16>>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT exact_hash, min(content) FROM units WHERE shape_hash = ?1 AND codes IS NOT NULL \
+        "SELECT exact_hash, min(content) FROM units WHERE shape_hash = ?1 AND near = 1 \
          GROUP BY exact_hash ORDER BY exact_hash LIMIT ?2",
     )?;
     let rows = stmt.query_map(params![shape as i64, near::COPIES as i64], |r| {

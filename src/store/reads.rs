@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{FileState, Store, StoreError, units_of};
-use crate::event::{CloneType, FileRecord, Hash64};
+use super::{FileState, Store, StoreError, decode_event, units_of};
+use crate::event::{CloneType, Event, FileRecord, Hash64};
 use crate::fingerprint::{SmallFunction, UnitPrint};
 use crate::parse::lang::UnitKind;
 
@@ -179,23 +179,15 @@ impl Store {
     /// The shapes of the units removed after event `since`, or None when the log does not
     /// name them all (events written before removals named their shape).
     pub fn removed_shapes_since(&self, since: i64) -> Result<Option<Vec<u64>>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT json_extract(data, '$.shape') FROM events \
-                 WHERE seq > ?1 AND kind = 'unit_removed'",
-            )
-            .map_err(self.err())?;
-        let mut rows = stmt.query([since]).map_err(self.err())?;
         let mut shapes = Vec::new();
-        while let Some(row) = rows.next().map_err(self.err())? {
-            let hex: Option<String> = row.get(0).map_err(self.err())?;
-            match hex.and_then(|h| u64::from_str_radix(&h, 16).ok()) {
-                Some(shape) => shapes.push(shape),
-                None => return Ok(None),
-            }
-        }
-        Ok(Some(shapes))
+        let mut complete = true;
+        self.events_of_kind(since, "unit_removed", |event| match event {
+            Event::UnitRemoved {
+                shape: Some(shape), ..
+            } => shapes.push(shape.0),
+            _ => complete = false,
+        })?;
+        Ok(complete.then_some(shapes))
     }
 
     /// Every clone class with its members (sorted by path and line).
@@ -223,17 +215,43 @@ impl Store {
 
     /// The ids of the clone classes that events after `seq` created, changed or dissolved.
     pub fn patterns_changed_since(&self, seq: i64) -> Result<Vec<String>, StoreError> {
+        let mut ids = std::collections::BTreeSet::new();
+        self.events_of_kind(seq, "pattern_%", |event| match event {
+            Event::PatternCreated { id, .. }
+            | Event::PatternGrown { id, .. }
+            | Event::PatternShrunk { id, .. }
+            | Event::PatternDissolved { id } => {
+                ids.insert(id);
+            }
+            _ => {}
+        })?;
+        Ok(ids.into_iter().collect())
+    }
+
+    /// The events after `since` whose kind is LIKE `kind`, in order.
+    fn events_of_kind(
+        &self,
+        since: i64,
+        kind: &str,
+        mut f: impl FnMut(Event),
+    ) -> Result<(), StoreError> {
+        let err = self.err();
         let mut stmt = self
             .conn
-            .prepare(
-                "SELECT DISTINCT json_extract(data, '$.id') FROM events \
-                 WHERE seq > ?1 AND kind LIKE 'pattern_%'",
+            .prepare_cached(
+                "SELECT seq, data FROM events WHERE seq > ?1 AND kind LIKE ?2 ORDER BY seq",
             )
-            .map_err(self.err())?;
-        let rows = stmt
-            .query_map([seq], |r| r.get::<_, String>(0))
-            .map_err(self.err())?;
-        rows.collect::<Result<_, _>>().map_err(self.err())
+            .map_err(&err)?;
+        let mut rows = stmt.query(params![since, kind]).map_err(&err)?;
+        while let Some(row) = rows.next().map_err(&err)? {
+            let seq: i64 = row.get(0).map_err(&err)?;
+            f(decode_event(
+                &self.path,
+                seq,
+                row.get_ref(1).map_err(&err)?,
+            )?);
+        }
+        Ok(())
     }
 
     fn patterns_where(

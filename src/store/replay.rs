@@ -6,10 +6,10 @@ use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use super::classify::stored_params;
 use super::schema::{DERIVED, PROJECTIONS};
 use super::writer::Writer;
-use super::{Store, StoreError, codes_to_blob, decode_event, sqlite_error};
+use super::{Store, StoreError, codes_to_blob, decode_event, pack_codes, sqlite_error};
 use crate::detect::classify as detect;
 use crate::event::{Event, FileRecord, PatternSummary, UnitRecord};
-use crate::fingerprint::{Noise, SmallFunction};
+use crate::fingerprint::{Noise, SmallFunction, UnitPrint};
 
 impl Store {
     /// Recreate every projection from the event log. Returns the number of events replayed.
@@ -31,7 +31,7 @@ impl Store {
             let mut rows = stmt.query([]).map_err(err)?;
             while let Some(row) = rows.next().map_err(err)? {
                 let seq: i64 = row.get(0).map_err(err)?;
-                let event = decode_event(&self.path, seq, &row.get::<_, String>(1).map_err(err)?)?;
+                let event = decode_event(&self.path, seq, row.get_ref(1).map_err(err)?)?;
                 apply(&tx, &event).map_err(err)?;
                 replayed += 1;
             }
@@ -115,68 +115,16 @@ pub(super) fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()>
                 .execute([id])?;
         }
         Event::UnitAdded(record) => {
-            let UnitRecord {
-                id,
-                file_id,
-                unit: u,
-            } = record;
-            let codes = codes_to_blob(&u.codes);
-            tx.prepare_cached(
-                "INSERT INTO units (id, file_id, kind, name, start_line, end_line, start_byte, end_byte, tokens, \
-                 exact_hash, shape_hash, codes, noise, content) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-            )?
-            .execute(params![
-                id,
-                file_id,
-                u.kind.as_str(),
-                u.name,
-                u.start_line,
-                u.end_line,
-                u.start_byte,
-                u.end_byte,
-                u.tokens,
-                u.exact.0 as i64,
-                u.shape.0 as i64,
-                codes,
-                u.noise.map(Noise::as_str),
-                codes_to_blob(&u.content)
-            ])?;
-            // The codes are a function of the shape, except across settings and versions: the
-            // latest unit's win, and a shape that leaves or changes in the near-miss graph is
-            // re-verified (`rekey`).
-            if u.codes.is_empty() {
-                // Not a near-miss node (a block or a table): only the count matters.
-                tx.prepare_cached(
-                    "INSERT INTO shapes (key, units, tokens) VALUES (?1, 1, ?2) \
-                     ON CONFLICT(key) DO UPDATE SET units = units + 1, touched = 1, \
-                     rekey = rekey OR codes IS NOT NULL, codes = NULL",
-                )?
-                .execute(params![u.shape.0 as i64, u.tokens])?;
-                return Ok(());
-            }
-            // A copy with other names or values (a new exact hash) re-verifies the shape's
-            // edges: verification compares the content of its first distinct copies.
-            let known: Option<Option<Vec<u8>>> = tx
-                .prepare_cached("SELECT codes FROM shapes WHERE key = ?1")?
-                .query_row([u.shape.0 as i64], |r| r.get(0))
-                .optional()?;
-            match known {
-                None => {
-                    tx.prepare_cached(
-                        "INSERT INTO shapes (key, units, tokens, codes) VALUES (?1, 1, ?2, ?3)",
-                    )?
-                    .execute(params![u.shape.0 as i64, u.tokens, codes])?;
-                }
-                Some(old_codes) => {
-                    let rekey =
-                        old_codes != codes || !has_copy(tx, u.shape.0, u.exact.0, Some(*id))?;
-                    tx.prepare_cached(
-                        "UPDATE shapes SET units = units + 1, touched = 1, rekey = rekey OR ?2, codes = ?3 \
-                         WHERE key = ?1",
-                    )?
-                    .execute(params![u.shape.0 as i64, rekey, codes])?;
-                }
+            let UnitRecord { id, file_id, unit } = record;
+            add_unit(tx, *id, *file_id, unit, !unit.codes.is_empty())?;
+        }
+        Event::UnitsAdded {
+            file_id,
+            first_id,
+            units,
+        } => {
+            for (id, logged) in (*first_id..).zip(units) {
+                add_unit(tx, id, *file_id, &logged.unit, logged.near)?;
             }
         }
         Event::UnitMoved {
@@ -194,9 +142,7 @@ pub(super) fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()>
         }
         Event::UnitRemoved { id, .. } => {
             let found: Option<(i64, i64, bool)> = tx
-                .prepare_cached(
-                    "SELECT shape_hash, exact_hash, codes IS NOT NULL FROM units WHERE id = ?1",
-                )?
+                .prepare_cached("SELECT shape_hash, exact_hash, near FROM units WHERE id = ?1")?
                 .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                 .optional()?;
             tx.prepare_cached("DELETE FROM units WHERE id = ?1")?
@@ -252,6 +198,80 @@ pub(super) fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()>
                 .execute([id])?;
             tx.prepare_cached("DELETE FROM patterns WHERE id = ?1")?
                 .execute([id])?;
+        }
+    }
+    Ok(())
+}
+
+/// Add a unit to `units` and count it in its shape. A near-miss unit logged without codes has
+/// its shape's.
+fn add_unit(
+    tx: &Transaction<'_>,
+    id: i64,
+    file_id: i64,
+    u: &UnitPrint,
+    near: bool,
+) -> rusqlite::Result<()> {
+    let known: Option<Option<Vec<u8>>> = tx
+        .prepare_cached("SELECT codes FROM shapes WHERE key = ?1")?
+        .query_row([u.shape.0 as i64], |r| r.get(0))
+        .optional()?;
+    let codes = match (near, u.codes.is_empty()) {
+        (false, _) => None,
+        (true, false) => pack_codes(&u.codes),
+        (true, true) => known.clone().flatten(),
+    };
+    tx.prepare_cached(
+        "INSERT INTO units (id, file_id, kind, name, start_line, end_line, start_byte, end_byte, tokens, \
+         exact_hash, shape_hash, near, noise, content) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    )?
+    .execute(params![
+        id,
+        file_id,
+        u.kind.as_str(),
+        u.name,
+        u.start_line,
+        u.end_line,
+        u.start_byte,
+        u.end_byte,
+        u.tokens,
+        u.exact.0 as i64,
+        u.shape.0 as i64,
+        codes.is_some(),
+        u.noise.map(Noise::as_str),
+        codes_to_blob(&u.content)
+    ])?;
+    // The codes are a function of the shape, except across settings and versions: the
+    // latest unit's win, and a shape that leaves or changes in the near-miss graph is
+    // re-verified (`rekey`).
+    let Some(codes) = codes else {
+        // Not a near-miss node (a block or a table): only the count matters.
+        tx.prepare_cached(
+            "INSERT INTO shapes (key, units, tokens) VALUES (?1, 1, ?2) \
+             ON CONFLICT(key) DO UPDATE SET units = units + 1, touched = 1, \
+             rekey = rekey OR codes IS NOT NULL, codes = NULL",
+        )?
+        .execute(params![u.shape.0 as i64, u.tokens])?;
+        return Ok(());
+    };
+    // A copy with other names or values (a new exact hash) re-verifies the shape's
+    // edges: verification compares the content of its first distinct copies.
+    match known {
+        None => {
+            tx.prepare_cached(
+                "INSERT INTO shapes (key, units, tokens, codes) VALUES (?1, 1, ?2, ?3)",
+            )?
+            .execute(params![u.shape.0 as i64, u.tokens, codes])?;
+        }
+        Some(old_codes) => {
+            let rekey = old_codes.as_ref() != Some(&codes)
+                || !has_copy(tx, u.shape.0, u.exact.0, Some(id))?;
+            tx.prepare_cached(
+                "UPDATE shapes SET units = units + 1, touched = 1, rekey = rekey OR ?2, codes = ?3 \
+                 WHERE key = ?1",
+            )?
+            .execute(params![u.shape.0 as i64, rekey, codes])?;
         }
     }
     Ok(())

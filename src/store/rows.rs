@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use rusqlite::OptionalExtension;
 
 use super::schema::LAST_EVENT;
-use super::{Store, StoreError, codes_from_blob, decode_event};
+use super::{Store, StoreError, decode_event, unpack_codes};
 use crate::event::Event;
 
 /// A unit as an index records it.
@@ -138,7 +138,7 @@ impl Store {
                         .optional()
                         .map_err(&err)?
                     {
-                        f(key, codes_from_blob(codes));
+                        f(key, unpack_codes(codes));
                     }
                 }
             }
@@ -151,7 +151,7 @@ impl Store {
                 while let Some(r) = rows.next().map_err(&err)? {
                     f(
                         r.get::<_, i64>(0).map_err(&err)? as u64,
-                        codes_from_blob(r.get(1).map_err(&err)?),
+                        unpack_codes(r.get(1).map_err(&err)?),
                     );
                 }
             }
@@ -175,7 +175,7 @@ impl Store {
             f(decode_event(
                 &self.path,
                 seq,
-                &row.get::<_, String>(1).map_err(&err)?,
+                row.get_ref(1).map_err(&err)?,
             )?);
         }
         Ok(last)

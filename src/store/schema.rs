@@ -124,7 +124,19 @@ CREATE TABLE small_functions (
 CREATE INDEX small_by_file ON small_functions(file_id);
 CREATE INDEX small_by_shape ON small_functions(shape_hash, exact_hash, file_id, start_line);
 "#,
+    // Similarity codes are a function of the shape: held once, in `shapes` (packed, by the
+    // code that runs after this migration), and a unit says only whether it is a near-miss
+    // node. (Events are written in a binary encoding from here on; the JSON ones before
+    // still read.)
+    r#"
+ALTER TABLE units ADD COLUMN near INTEGER NOT NULL DEFAULT 0;
+UPDATE units SET near = 1 WHERE codes IS NOT NULL;
+ALTER TABLE units DROP COLUMN codes;
+"#,
 ];
+
+/// The migration after which `shapes.codes` are packed ([`super::pack_codes`]).
+pub(super) const SHAPE_CODES_PACKED: usize = 6;
 
 /// The projection tables, in the order they are dumped and cleared.
 pub(super) const PROJECTIONS: &[(&str, &str)] = &[
@@ -135,7 +147,7 @@ pub(super) const PROJECTIONS: &[(&str, &str)] = &[
     (
         "units",
         "SELECT id, file_id, kind, name, start_line, end_line, start_byte, end_byte, tokens, exact_hash, shape_hash, \
-         codes, noise, content FROM units ORDER BY id",
+         near, noise, content FROM units ORDER BY id",
     ),
     (
         "small_functions",

@@ -4,8 +4,8 @@ use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use rustc_hash::FxHashMap;
 
 use super::replay::apply;
-use super::{FileState, Store, StoreError, now_ms, sqlite_error, units_of};
-use crate::event::{Event, FileRecord, UnitRecord};
+use super::{FileState, Store, StoreError, now_ms, sqlite_error, units_of, unpack_codes};
+use crate::event::{Event, FileRecord, LoggedUnit, UnitRecord, codec};
 use crate::fingerprint::{SmallFunction, UnitPrint};
 
 /// One change for the writer.
@@ -118,7 +118,7 @@ impl<'t> Writer<'t> {
     }
 
     pub(super) fn emit(&mut self, event: Event) -> rusqlite::Result<()> {
-        let data = serde_json::to_string(&event).expect("events serialize");
+        let data = codec::encode(&event);
         self.tx
             .prepare_cached(
                 "INSERT INTO events (scan_id, at_ms, kind, data) VALUES (?1, ?2, ?3, ?4)",
@@ -223,15 +223,50 @@ impl<'t> Writer<'t> {
                 })?,
             }
         }
-        for (unit, kept) in new.into_iter().zip(kept) {
+        // The added units, numbered in order, in one event; a near-miss unit's codes only
+        // when the catalogue (or a unit before it in this event) does not hold them already.
+        let first_id = self.next_unit_id;
+        let mut carried: FxHashMap<u64, usize> = FxHashMap::default();
+        let mut units: Vec<LoggedUnit> = Vec::new();
+        for (mut unit, kept) in new.into_iter().zip(kept) {
             if kept {
                 continue;
             }
-            let id = self.next_unit_id;
-            self.next_unit_id += 1;
-            self.emit(Event::UnitAdded(UnitRecord { id, file_id, unit }))?;
+            let near = !unit.codes.is_empty();
+            if near {
+                let known = match carried.get(&unit.shape.0) {
+                    Some(&i) => units[i].unit.codes == unit.codes,
+                    None => self
+                        .shape_codes(unit.shape.0)?
+                        .is_some_and(|c| c == unit.codes),
+                };
+                if known {
+                    unit.codes = Vec::new();
+                } else {
+                    carried.insert(unit.shape.0, units.len());
+                }
+            }
+            units.push(LoggedUnit { unit, near });
         }
-        Ok(())
+        if units.is_empty() {
+            return Ok(());
+        }
+        self.next_unit_id += units.len() as i64;
+        self.emit(Event::UnitsAdded {
+            file_id,
+            first_id,
+            units,
+        })
+    }
+
+    /// The similarity codes the catalogue holds for a shape.
+    fn shape_codes(&self, key: u64) -> rusqlite::Result<Option<Vec<u16>>> {
+        let blob: Option<Option<Vec<u8>>> = self
+            .tx
+            .prepare_cached("SELECT codes FROM shapes WHERE key = ?1")?
+            .query_row([key as i64], |r| r.get(0))
+            .optional()?;
+        Ok(blob.flatten().map(|b| unpack_codes(Some(b))))
     }
 }
 

@@ -400,7 +400,7 @@ pub fn catalogue_state_with(db: &Path, root: &Path, stride: usize) -> Vec<String
         &conn,
         "unit",
         "SELECT f.path, u.kind, u.name, u.start_line, u.end_line, u.start_byte, u.end_byte, \
-         u.tokens, u.exact_hash, u.shape_hash, hex(u.codes), u.noise, hex(u.content), \
+         u.tokens, u.exact_hash, u.shape_hash, u.near, u.noise, hex(u.content), \
          (SELECT group_concat(pattern_id) FROM pattern_members pm WHERE pm.unit_id = u.id) \
          FROM units u JOIN files f ON f.id = u.file_id \
          ORDER BY f.path, u.start_byte, u.end_byte, u.kind",

@@ -332,7 +332,7 @@ fn a_copy_moved_to_another_file_keeps_its_class() {
 fn event_kinds_after(db: &Path, after: i64) -> Vec<String> {
     let conn = rusqlite::Connection::open(db).unwrap();
     let mut stmt = conn
-        .prepare("SELECT json_extract(data, '$.event') FROM events WHERE seq > ?1 ORDER BY seq")
+        .prepare("SELECT kind FROM events WHERE seq > ?1 ORDER BY seq")
         .unwrap();
     stmt.query_map([after], |r| r.get(0))
         .unwrap()
@@ -430,4 +430,65 @@ fn the_catalogues_scan_of_named_paths_reads_them_alone_and_equals_a_fresh_scan()
     let summary = Catalogue::scan_paths(&request, &paths, &Silent).unwrap();
     assert_eq!((summary.read, summary.removed), (2, 1));
     assert_equals_fresh_state(&db, root);
+}
+
+#[test]
+fn a_catalogue_written_before_the_binary_event_log_migrates_rescans_and_rebuilds() {
+    // `fixtures/catalogues/v6-python.db`: `fixtures/python` scanned by the cpt of commit
+    // 79f2c34 (schema 6: JSON events, similarity codes per unit), rooted at /tmp/oldcat/tree.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("tree");
+    for entry in std::fs::read_dir("fixtures/python").unwrap() {
+        let entry = entry.unwrap();
+        write(
+            &root,
+            entry.file_name().to_str().unwrap(),
+            std::fs::read(entry.path()).unwrap(),
+        );
+    }
+    age_tree(&root);
+    let db = dir.path().join("old.db");
+    std::fs::copy("fixtures/catalogues/v6-python.db", &db).unwrap();
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute(
+            "UPDATE meta SET value = ?1 WHERE key = 'root'",
+            [path_str(&root)],
+        )
+        .unwrap();
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 6);
+    }
+    // Opened, migrated, and up to date with its tree: what a fresh scan would hold.
+    assert_incremental_equals_fresh(&root, &db);
+    let before = classes(&clones(&db));
+    assert_eq!(before.len(), 3, "{before:?}");
+    // A change is logged in the binary encoding after the old JSON events.
+    let original = std::fs::read_to_string(root.join("original.py")).unwrap();
+    write(
+        &root,
+        "original.py",
+        original.replace("render_table", "draw_table"),
+    );
+    assert_incremental_equals_fresh(&root, &db);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let (text, blob): (i64, i64) = conn
+        .query_row(
+            "SELECT sum(typeof(data) = 'text'), sum(typeof(data) = 'blob') FROM events",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!(text > 0 && blob > 0, "{text} JSON and {blob} binary events");
+    drop(conn);
+    // The mixed log replays to the same projections.
+    let live = Store::open(&db).unwrap().projection_snapshot().unwrap();
+    cpt_ok(&["rebuild", "--db", path_str(&db)]);
+    assert_eq!(
+        Store::open(&db).unwrap().projection_snapshot().unwrap(),
+        live
+    );
+    assert_eq!(classes(&clones(&db)).len(), 3);
 }

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod codec;
+
 pub use crate::fingerprint::Hash64;
 use crate::fingerprint::{SmallFunction, UnitPrint};
 
@@ -95,6 +97,18 @@ pub struct UnitRecord {
     pub unit: UnitPrint,
 }
 
+/// A unit as a `units_added` event records it. Its similarity codes are a function of its
+/// shape, so the log holds them once per shape: a near-miss unit carries them only when the
+/// catalogue does not have them for its shape yet (or has others, from another version or
+/// setting); otherwise they are empty and are its shape's.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoggedUnit {
+    #[serde(flatten)]
+    pub unit: UnitPrint,
+    /// Whether the unit takes part in near-miss detection (it has similarity codes).
+    pub near: bool,
+}
+
 /// A pattern's summary fields, carried by every event that may change them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PatternSummary {
@@ -126,7 +140,14 @@ pub enum Event {
         id: i64,
         path: String,
     },
+    /// One unit (logs written before units were logged per file, with their codes).
     UnitAdded(UnitRecord),
+    /// A file's new units, numbered from `first_id` in order.
+    UnitsAdded {
+        file_id: i64,
+        first_id: i64,
+        units: Vec<LoggedUnit>,
+    },
     UnitRemoved {
         id: i64,
         /// The unit's shape (absent from logs written before it was recorded): whose
@@ -177,6 +198,7 @@ impl Event {
             Event::FileTouched { .. } => "file_touched",
             Event::FileRemoved { .. } => "file_removed",
             Event::UnitAdded(_) => "unit_added",
+            Event::UnitsAdded { .. } => "units_added",
             Event::UnitRemoved { .. } => "unit_removed",
             Event::UnitMoved { .. } => "unit_moved",
             Event::PatternCreated { .. } => "pattern_created",
