@@ -21,7 +21,10 @@ use crate::fingerprint::{self, Sketch};
 pub struct ShapeRow {
     pub key: u64,
     pub units: i64,
-    pub codes: Vec<u16>,
+    /// The shape has codes (it takes part in near-miss detection). The codes themselves
+    /// are read only when needed ([`ClassState::shape_codes`]): a first scan holds every
+    /// shape's row.
+    pub near: bool,
     /// The shape's codes or its set of distinct copies changed since the last
     /// classification.
     pub rekey: bool,
@@ -49,6 +52,9 @@ pub trait ClassState {
     fn shape_rows(&self) -> Result<Vec<ShapeRow>, Self::Error>;
     /// The last event of the log (what an index up to date with the catalogue has seen).
     fn last_event(&self) -> Result<i64, Self::Error>;
+    /// A shape's codes as the catalogue holds them, whether it has units or not (empty
+    /// when it has none).
+    fn shape_codes(&self, key: u64) -> Result<Vec<u16>, Self::Error>;
     /// The live near-miss shapes among these keys, with their copies' content.
     fn shapes(&self, keys: &[u64]) -> Result<FxHashMap<u64, near::Shape>, Self::Error>;
     /// Every live near-miss shape, with its copies' content.
@@ -144,11 +150,7 @@ pub fn classify<S: ClassState>(
     // too (see `near::ClonePolicy`).
     let mut changed: FxHashSet<u64> = FxHashSet::default();
     // (A shape re-keyed without codes has just left the graph: its edges go.)
-    if all
-        || appeared_or_gone
-            .iter()
-            .any(|r| !r.codes.is_empty() || r.rekey)
-    {
+    if all || appeared_or_gone.iter().any(|r| r.near || r.rekey) {
         let plan = edge_plan(
             &*state,
             params,
@@ -168,7 +170,7 @@ pub fn classify<S: ClassState>(
             }
         }
         changed.extend(plan.stale.iter().copied());
-        let edges = near::edges(&plan.from, &plan.candidates, &plan.shapes, params);
+        let edges = plan.edges;
         state.record_edges(&edges)?;
         for e in &edges {
             changed.insert(e.a);
@@ -192,7 +194,7 @@ pub fn classify<S: ClassState>(
     state.mark_classified()
 }
 
-/// The stale shapes, their candidates and every shape those name: from the index when it
+/// The stale shapes and their edges, with candidates from the index when it
 /// is up to date with the catalogue (the scan refreshes it before classifying), or is
 /// the watcher's index from before the pending shapes changed; when every shape is
 /// classified, or the index cannot answer, from band buckets of every live shape held in
@@ -249,10 +251,12 @@ fn edge_plan<S: ClassState>(
     }
 }
 
-/// Everything the edge computation reads, gathered before anything is written: the stale
-/// shapes (those given, plus the members of band buckets whose size crossed the cap), the
-/// live ones among them (`from`), their candidates, and every shape those name. `live`
-/// holds every live shape already; without it shapes are read by key.
+/// The stale shapes (those given, plus the members of band buckets whose size crossed the
+/// cap) and the edges of the live ones among them, computed before anything is written:
+/// their candidates are gathered, the shapes those name read, and the pairs verified
+/// [`CANDIDATE_CHUNK`] shapes at a time, so that memory holds one chunk's candidate lists
+/// (a first scan of the standard library has 4.4 million). `live` holds every live shape
+/// already; without it shapes are read by key.
 fn plan_edges<S: ClassState, B: near::Buckets>(
     state: &S,
     buckets: &B,
@@ -262,9 +266,16 @@ fn plan_edges<S: ClassState, B: near::Buckets>(
     params: &Params,
 ) -> Result<Result<EdgePlan, B::Error>, S::Error> {
     let mut stale = stale.clone();
-    match crossed_cap(appeared_or_gone, buckets, params.bucket_cap) {
-        Ok(crossed) => stale.extend(crossed),
-        Err(e) => return Ok(Err(e)),
+    // Buckets hold live shapes only: when every one is stale already (a first scan), none
+    // that crossed the cap can be added.
+    let all_stale = live
+        .as_ref()
+        .is_some_and(|live| live.keys().all(|k| stale.contains(k)));
+    if !all_stale {
+        match crossed_cap(state, appeared_or_gone, buckets, params.bucket_cap)? {
+            Ok(crossed) => stale.extend(crossed),
+            Err(e) => return Ok(Err(e)),
+        }
     }
     let mut stale_sorted: Vec<u64> = stale.iter().copied().collect();
     stale_sorted.sort_unstable();
@@ -277,27 +288,39 @@ fn plan_edges<S: ClassState, B: near::Buckets>(
         .copied()
         .filter(|k| shapes.contains_key(k))
         .collect();
-    let of: Vec<&near::Shape> = from.iter().map(|key| &shapes[key]).collect();
-    let candidates = match buckets.candidates_of(&of, params) {
-        Ok(c) => c,
-        Err(e) => return Ok(Err(e)),
-    };
-    let missing: Vec<u64> = candidates
-        .iter()
-        .flatten()
-        .copied()
-        .filter(|k| !shapes.contains_key(k))
-        .collect::<FxHashSet<u64>>()
-        .into_iter()
-        .collect();
-    shapes.extend(state.shapes(&missing)?);
-    Ok(Ok(EdgePlan {
-        stale,
-        from,
-        candidates,
-        shapes,
-    }))
+    let in_from: FxHashSet<u64> = from.iter().copied().collect();
+    // Candidates a chunk at a time: a first scan's shapes have millions between them.
+    let mut edges = Vec::new();
+    for chunk in from.chunks(CANDIDATE_CHUNK) {
+        let of: Vec<&near::Shape> = chunk.iter().map(|key| &shapes[key]).collect();
+        let candidates = match buckets.candidates_of(&of, params) {
+            Ok(c) => c,
+            Err(e) => return Ok(Err(e)),
+        };
+        let missing: Vec<u64> = candidates
+            .iter()
+            .flatten()
+            .copied()
+            .filter(|k| !shapes.contains_key(k))
+            .collect::<FxHashSet<u64>>()
+            .into_iter()
+            .collect();
+        shapes.extend(state.shapes(&missing)?);
+        edges.extend(near::edges_among(
+            chunk,
+            &in_from,
+            &candidates,
+            &shapes,
+            params,
+        ));
+    }
+    edges.sort_unstable_by_key(|e: &near::Edge| (e.a, e.b));
+    edges.dedup_by_key(|e| (e.a, e.b));
+    Ok(Ok(EdgePlan { stale, edges }))
 }
+
+/// How many stale shapes have their candidates gathered and verified at a time.
+const CANDIDATE_CHUNK: usize = 2048;
 
 /// Every shape connected to a seed by clone edges, seeds included.
 fn components<S: ClassState>(
@@ -406,7 +429,7 @@ fn rerecorded(before: &dyn CandidateIndex, pending: &[ShapeRow]) -> Result<Vec<u
     for r in pending {
         // Without codes a shape is in no bucket, then or now. Otherwise it changed if it has
         // units now and had none then, or the other way.
-        if !r.codes.is_empty() && (r.units > 0) != before.holds_shape(r.key)? {
+        if r.near && (r.units > 0) != before.holds_shape(r.key)? {
             out.push(r.key);
         }
     }
@@ -493,23 +516,31 @@ impl near::Buckets for Overlay<'_> {
 
 /// Shapes (present now) in a band bucket whose size crossed the cap because of the shapes that
 /// appeared or went since the last classification: their candidates changed.
-fn crossed_cap<B: near::Buckets>(
+fn crossed_cap<S: ClassState, B: near::Buckets>(
+    state: &S,
     changed: &[&ShapeRow],
     buckets: &B,
     cap: usize,
-) -> Result<Vec<u64>, B::Error> {
+) -> Result<Result<Vec<u64>, B::Error>, S::Error> {
     let mut delta: FxHashMap<u32, i64> = FxHashMap::default();
-    for r in changed.iter().filter(|r| !r.codes.is_empty()) {
+    for r in changed.iter().filter(|r| r.near) {
         let sign = if r.units > 0 { 1 } else { -1 };
-        for key in Sketch::of(&r.codes).band_keys() {
+        let codes = state.shape_codes(r.key)?;
+        if codes.is_empty() {
+            continue;
+        }
+        for key in Sketch::of(&codes).band_keys() {
             *delta.entry(key as u32).or_default() += sign;
         }
     }
     let mut out = Vec::new();
     for (key, d) in delta {
         // A bucket holding more than `cap + |d|` shapes now held more than `cap` before too.
-        let Some(bucket) = buckets.bucket_up_to(u64::from(key), cap + d.unsigned_abs() as usize)?
-        else {
+        let bucket = match buckets.bucket_up_to(u64::from(key), cap + d.unsigned_abs() as usize) {
+            Ok(b) => b,
+            Err(e) => return Ok(Err(e)),
+        };
+        let Some(bucket) = bucket else {
             continue;
         };
         let now = bucket.len();
@@ -518,15 +549,14 @@ fn crossed_cap<B: near::Buckets>(
             out.extend(bucket.into_iter().map(|m| m.shape));
         }
     }
-    Ok(out)
+    Ok(Ok(out))
 }
 
 /// What computing the edges of the stale shapes reads; see [`plan_edges`].
 struct EdgePlan {
     stale: FxHashSet<u64>,
-    from: Vec<u64>,
-    candidates: Vec<Vec<u64>>,
-    shapes: FxHashMap<u64, near::Shape>,
+    /// The verified edges of the stale shapes, sorted by their ends.
+    edges: Vec<near::Edge>,
 }
 
 /// The near-miss graph as classification walks it: each shape's edges (other end,

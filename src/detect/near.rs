@@ -18,7 +18,7 @@
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::fingerprint::{MEMBER, NAME, Sketch, VALUE, has_content};
+use crate::fingerprint::{BANDS, MEMBER, NAME, Sketch, VALUE, has_content};
 
 /// What decides the edges. Part of the catalogue's settings: changing any recomputes them.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -153,7 +153,11 @@ pub trait Buckets {
 /// (key, shape, tokens), as the index lays out its band table (most buckets hold one shape,
 /// so a map of vectors would spend more on allocations than on entries).
 pub struct MemoryBuckets {
-    entries: Vec<(u32, u64, u32)>,
+    /// (low half of the band key, position in `shapes`), sorted: 8 bytes an entry, and a
+    /// first scan has a million.
+    entries: Vec<(u32, u32)>,
+    /// The bucketed shapes by key: (key, tokens).
+    shapes: Vec<(u64, u32)>,
     /// Where the entries whose key has each top 16 bits start (one more at the end): a
     /// lookup searches a few dozen entries instead of millions.
     starts: Vec<u32>,
@@ -162,22 +166,35 @@ pub struct MemoryBuckets {
 impl MemoryBuckets {
     /// Bucket every shape that has codes by its band keys.
     pub fn build(shapes: &[&Shape]) -> MemoryBuckets {
-        let mut entries: Vec<(u32, u64, u32)> = shapes
+        let mut with_codes: Vec<&&Shape> = shapes.iter().filter(|s| !s.codes.is_empty()).collect();
+        // Positions in key order, so that entries sorted by position are sorted by shape.
+        with_codes.sort_unstable_by_key(|s| s.key);
+        with_codes.dedup_by_key(|s| s.key);
+        let keys: Vec<[u64; BANDS]> = with_codes
             .par_iter()
-            .filter(|s| !s.codes.is_empty())
-            .flat_map_iter(|s| {
-                let tokens = s.codes.len() as u32;
-                Sketch::of(&s.codes)
-                    .band_keys()
-                    .map(|k| (k as u32, s.key, tokens))
-            })
+            .map(|s| Sketch::of(&s.codes).band_keys())
             .collect();
+        // One table of exactly the size needed (a parallel flat collect would hold it twice
+        // over at a first scan's peak).
+        let mut entries: Vec<(u32, u32)> = Vec::with_capacity(keys.len() * BANDS);
+        for (i, keys) in keys.iter().enumerate() {
+            entries.extend(keys.iter().map(|&k| (k as u32, i as u32)));
+        }
+        drop(keys);
         entries.par_sort_unstable();
         entries.dedup();
         let starts = (0..=1u32 << 16)
             .map(|top| entries.partition_point(|e| e.0 >> 16 < top) as u32)
             .collect();
-        MemoryBuckets { entries, starts }
+        let shapes = with_codes
+            .iter()
+            .map(|s| (s.key, s.codes.len() as u32))
+            .collect();
+        MemoryBuckets {
+            entries,
+            shapes,
+            starts,
+        }
     }
 }
 
@@ -199,7 +216,10 @@ impl Buckets for MemoryBuckets {
     fn bucket(&self, key: u64) -> Result<Vec<Member>, Self::Error> {
         Ok(self.entries[self.range(key)]
             .iter()
-            .map(|&(_, shape, tokens)| Member { shape, tokens })
+            .map(|&(_, i)| {
+                let (shape, tokens) = self.shapes[i as usize];
+                Member { shape, tokens }
+            })
             .collect())
     }
 
@@ -282,8 +302,22 @@ pub fn edges(
     params: &Params,
 ) -> Vec<Edge> {
     let in_from: FxHashSet<u64> = from.iter().copied().collect();
-    let mut edges: Vec<Edge> = from
-        .par_iter()
+    let mut edges = edges_among(from, &in_from, candidates, shapes, params);
+    edges.sort_unstable_by_key(|e| (e.a, e.b));
+    edges.dedup_by_key(|e| (e.a, e.b));
+    edges
+}
+
+/// [`edges`] of a part of the shapes verified together (`in_from` holds them all: a pair
+/// with both ends there is verified from its larger key only), unsorted.
+pub fn edges_among(
+    from: &[u64],
+    in_from: &FxHashSet<u64>,
+    candidates: &[Vec<u64>],
+    shapes: &FxHashMap<u64, Shape>,
+    params: &Params,
+) -> Vec<Edge> {
+    from.par_iter()
         .zip(candidates.par_iter())
         .with_min_len(16)
         .map_init(Matcher::default, |matcher, (&key, candidates)| {
@@ -314,10 +348,7 @@ pub fn edges(
             found
         })
         .flatten()
-        .collect();
-    edges.sort_unstable_by_key(|e| (e.a, e.b));
-    edges.dedup_by_key(|e| (e.a, e.b));
-    edges
+        .collect()
 }
 
 /// What verification found of a pair.

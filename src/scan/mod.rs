@@ -257,6 +257,9 @@ fn scan_locked(
             });
         writer.join().expect("writer thread panicked")
     })?;
+    // What the parsers held (trees, buffers, the channel's batches) is free: give it back
+    // before classification builds its working set.
+    crate::sys::release_free_memory();
     // Classification reads near-miss candidates from the index. The watcher's scans of a few
     // files take the index as it was before their writes, with the shapes they changed read
     // from the catalogue and laid over it, so the index is written once, after. Other scans
@@ -284,6 +287,9 @@ fn scan_locked(
     tally.events += store
         .classify(scan_id, &options.settings.near, candidates)?
         .events;
+    // Classification's working set (every shape's codes on a first scan) is free now; the
+    // index build that follows peaks on its own.
+    crate::sys::release_free_memory();
     for segments in before.into_iter().chain(segments) {
         release(warm.map(|w| &w.index), segments);
     }

@@ -121,14 +121,14 @@ impl ClassState for Writer<'_> {
 
     fn shape_rows(&self) -> rusqlite::Result<Vec<ShapeRow>> {
         let mut stmt = self.tx.prepare_cached(
-            "SELECT key, units, codes, rekey, seen FROM shapes \
+            "SELECT key, units, codes IS NOT NULL, rekey, seen FROM shapes \
              WHERE seen IS NOT units OR rekey = 1 OR touched = 1 ORDER BY key",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok(ShapeRow {
                 key: r.get::<_, i64>(0)? as u64,
                 units: r.get(1)?,
-                codes: unpack_codes(r.get(2)?),
+                near: r.get::<_, bool>(2)?,
                 rekey: r.get::<_, i64>(3)? != 0,
                 seen: r.get(4)?,
             })
@@ -138,6 +138,10 @@ impl ClassState for Writer<'_> {
 
     fn last_event(&self) -> rusqlite::Result<i64> {
         self.tx.query_row(LAST_EVENT, [], |r| r.get(0))
+    }
+
+    fn shape_codes(&self, key: u64) -> rusqlite::Result<Vec<u16>> {
+        Ok(self.known_codes(key)?.unwrap_or_default())
     }
 
     fn shapes(&self, keys: &[u64]) -> rusqlite::Result<FxHashMap<u64, near::Shape>> {

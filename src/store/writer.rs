@@ -237,7 +237,7 @@ impl<'t> Writer<'t> {
                 let known = match carried.get(&unit.shape.0) {
                     Some(&i) => units[i].unit.codes == unit.codes,
                     None => self
-                        .shape_codes(unit.shape.0)?
+                        .known_codes(unit.shape.0)?
                         .is_some_and(|c| c == unit.codes),
                 };
                 if known {
@@ -260,7 +260,7 @@ impl<'t> Writer<'t> {
     }
 
     /// The similarity codes the catalogue holds for a shape.
-    fn shape_codes(&self, key: u64) -> rusqlite::Result<Option<Vec<u16>>> {
+    pub(super) fn known_codes(&self, key: u64) -> rusqlite::Result<Option<Vec<u16>>> {
         let blob: Option<Option<Vec<u8>>> = self
             .tx
             .prepare_cached("SELECT codes FROM shapes WHERE key = ?1")?
