@@ -39,7 +39,7 @@ pub(super) fn block_units<'s>(
     let earlier_runs = earlier.filter(|e| e.ignored_alike(ignored_ranges));
     let mut runs: Vec<Run> = Vec::new();
     let mut blocks: Vec<UnitPrint> = Vec::new();
-    for statements in &flat.blocks {
+    for statements in flat.blocks() {
         let (Some(first), Some(last)) = (statements.first(), statements.last()) else {
             continue;
         };
