@@ -92,8 +92,7 @@ pub(super) fn block_units<'s>(
             {
                 continue;
             }
-            let range = &tokens[first.first_token..last.end_token];
-            windows.push((i, j, hasher.shape(range, source)));
+            windows.push((i, j, hasher.shape(first.first_token..last.end_token)));
         }
         // Windows of one statement list with one shape are the list repeating itself (a long
         // repetitive `switch`), not copies of each other: the first stands for them.
@@ -120,7 +119,7 @@ pub(super) fn block_units<'s>(
                 start_byte: tokens[first.first_token].start,
                 end_byte: tokens[last.end_token - 1].end,
                 tokens: range.len() as u32,
-                exact: hasher.exact(range, source),
+                exact: hasher.exact(first.first_token..last.end_token),
                 shape,
                 codes: Vec::new(),
                 content: content_codes(range, source),

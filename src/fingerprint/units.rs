@@ -62,7 +62,7 @@ pub(super) fn function_units<'s>(
                 UnitKind::Function | UnitKind::Method | UnitKind::Constructor
             ) && !range.is_empty()
             {
-                let (exact, shape) = hasher.hash(range, source);
+                let (exact, shape) = hasher.hash(raw.first_token..raw.end_token);
                 found.small.push(SmallFunction(
                     raw.kind,
                     unit_name(lang, raw, source),
@@ -92,7 +92,7 @@ pub(super) fn function_units<'s>(
             found.reused += 1;
             continue;
         }
-        let (exact, shape) = hasher.hash(range, source);
+        let (exact, shape) = hasher.hash(raw.first_token..raw.end_token);
         // Without the near-miss view a unit is no node of the near-miss graph.
         let near = thresholds.near_miss && !is_table(range, raw.tables, source);
         let body = flat
