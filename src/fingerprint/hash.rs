@@ -159,23 +159,29 @@ impl<'s> UnitHasher<'s> {
     }
 
     /// The number of token `i`'s text among the file's names.
-    #[inline]
+    #[inline(always)]
     fn name(&mut self, i: usize) -> usize {
         if self.name_of[i] == UNSEEN {
-            let t = self.tokens[i];
-            let next = self.names.len() as u32;
-            let name = *self
-                .names
-                .entry(&self.source[t.start as usize..t.end as usize])
-                .or_insert(next);
-            if name == next {
-                // Stamp 0 is no shape's: a new name is unnumbered in every shape.
-                self.as_name.push((0, 0));
-                self.as_member.push((0, 0));
-            }
-            self.name_of[i] = name;
+            self.number_name(i);
         }
         self.name_of[i] as usize
+    }
+
+    /// Number token `i`'s text among the file's names: once per token.
+    #[inline(never)]
+    fn number_name(&mut self, i: usize) {
+        let t = self.tokens[i];
+        let next = self.names.len() as u32;
+        let name = *self
+            .names
+            .entry(&self.source[t.start as usize..t.end as usize])
+            .or_insert(next);
+        if name == next {
+            // Stamp 0 is no shape's: a new name is unnumbered in every shape.
+            self.as_name.push((0, 0));
+            self.as_member.push((0, 0));
+        }
+        self.name_of[i] = name;
     }
 }
 
