@@ -39,7 +39,7 @@ pub(super) fn block_units<'s>(
     let earlier_runs = earlier.filter(|e| e.ignored_alike(ignored_ranges));
     let mut runs: Vec<Run> = Vec::new();
     let mut blocks: Vec<UnitPrint> = Vec::new();
-    for statements in &flat.blocks {
+    for statements in flat.blocks() {
         let (Some(first), Some(last)) = (statements.first(), statements.last()) else {
             continue;
         };
@@ -65,9 +65,9 @@ pub(super) fn block_units<'s>(
             continue;
         }
         let kept_from = blocks.len();
-        // Each window with its first token: the exact hash waits until winnowing has chosen
-        // the windows kept.
-        let mut windows: Vec<(usize, UnitPrint)> = Vec::new();
+        // Each window's first and last statement and its shape: the rest of its print waits
+        // until winnowing has chosen the windows kept.
+        let mut windows: Vec<(usize, usize, Hash64)> = Vec::new();
         for (i, first) in statements.iter().enumerate() {
             // The smallest window starting here that meets the thresholds.
             let Some(j) = (i..statements.len()).find(|&j| {
@@ -92,44 +92,39 @@ pub(super) fn block_units<'s>(
             {
                 continue;
             }
-            let range = &tokens[first.first_token..last.end_token];
-            let shape = hasher.shape(range, source);
-            let run = &statements[i..=j];
-            let noise = if generated.is_some() {
-                generated
-            } else if run.iter().all(|s| s.import) {
-                Some(Noise::Imports)
-            } else {
-                literal_noise(range)
-            };
-            windows.push((
-                first.first_token,
-                UnitPrint {
-                    kind: UnitKind::Block,
-                    name: String::new(),
-                    start_line: first.start_row + 1,
-                    end_line: last.end_row + 1,
-                    start_byte,
-                    end_byte,
-                    tokens: range.len() as u32,
-                    exact: Hash64(0),
-                    shape,
-                    codes: Vec::new(),
-                    content: content_codes(range, source),
-                    noise,
-                },
-            ));
+            windows.push((i, j, hasher.shape(first.first_token..last.end_token)));
         }
         // Windows of one statement list with one shape are the list repeating itself (a long
         // repetitive `switch`), not copies of each other: the first stands for them.
         let mut shapes_here: Vec<Hash64> = Vec::new();
-        for (first, mut w) in winnow(windows) {
-            if shapes_here.contains(&w.shape) {
+        for (i, j, shape) in winnow(windows) {
+            if shapes_here.contains(&shape) {
                 continue;
             }
-            shapes_here.push(w.shape);
-            w.exact = hasher.exact(&tokens[first..first + w.tokens as usize], source);
-            blocks.push(w);
+            shapes_here.push(shape);
+            let (first, last) = (statements[i], statements[j]);
+            let range = &tokens[first.first_token..last.end_token];
+            let noise = if generated.is_some() {
+                generated
+            } else if statements[i..=j].iter().all(|s| s.import) {
+                Some(Noise::Imports)
+            } else {
+                literal_noise(range)
+            };
+            blocks.push(UnitPrint {
+                kind: UnitKind::Block,
+                name: String::new(),
+                start_line: first.start_row + 1,
+                end_line: last.end_row + 1,
+                start_byte: tokens[first.first_token].start,
+                end_byte: tokens[last.end_token - 1].end,
+                tokens: range.len() as u32,
+                exact: hasher.exact(first.first_token..last.end_token),
+                shape,
+                codes: Vec::new(),
+                content: content_codes(range, source),
+                noise,
+            });
         }
         if let Some(key) = span {
             runs.push((key, blocks[kept_from..].to_vec()));
@@ -161,13 +156,13 @@ pub const WINNOW: usize = 4;
 /// of [`WINNOW`] consecutive windows the one with the smallest shape hash (the last on ties)
 /// is kept. Two copies of a run of statements holding at least `WINNOW` windows keep the same
 /// window, so the copy is still found, at about `2/(WINNOW+1)` of the windows' cost.
-fn winnow<T>(windows: Vec<(T, UnitPrint)>) -> Vec<(T, UnitPrint)> {
+fn winnow<T>(windows: Vec<(T, T, Hash64)>) -> Vec<(T, T, Hash64)> {
     if windows.len() <= WINNOW {
         // A short block: its smallest window stands for it.
         return windows
             .into_iter()
             .rev()
-            .min_by_key(|w| w.1.shape)
+            .min_by_key(|w| w.2)
             .into_iter()
             .collect();
     }
@@ -175,7 +170,7 @@ fn winnow<T>(windows: Vec<(T, UnitPrint)>) -> Vec<(T, UnitPrint)> {
     for start in 0..=windows.len() - WINNOW {
         let chosen = (start..start + WINNOW)
             .rev()
-            .min_by_key(|&i| windows[i].1.shape)
+            .min_by_key(|&i| windows[i].2)
             .expect("non-empty range");
         keep[chosen] = true;
     }

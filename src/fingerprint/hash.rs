@@ -1,5 +1,7 @@
 //! The exact and shape hashes of a token range, and the fast hashes of single tokens.
 
+use std::ops::Range;
+
 use rustc_hash::FxHashMap;
 
 use super::Hash64;
@@ -54,63 +56,132 @@ struct Names<'s> {
     members: FxHashMap<&'s [u8], u32>,
 }
 
-impl Names<'_> {
-    fn clear(&mut self) {
-        self.names.clear();
-        self.members.clear();
-    }
-}
-
-/// Reusable buffers for hashing units.
-#[derive(Default)]
+/// Hashes the units of one file: reusable buffers, and the file's names numbered once.
+///
+/// A unit's shape numbers its names by first appearance. Each name token is given the number
+/// of its text among the file's names once (on the first unit that holds it); a unit then
+/// numbers names through a table indexed by that number, instead of hashing every name's text
+/// again in every unit and block window that holds it.
 pub(super) struct UnitHasher<'s> {
+    tokens: &'s [Token],
+    source: &'s [u8],
     exact: Vec<u8>,
     shape: Vec<u8>,
-    names: Names<'s>,
+    /// Each token's name in `names` (identifiers, types and members), [`UNSEEN`] until a
+    /// unit holding it is hashed.
+    name_of: Vec<u32>,
+    /// The file's distinct name texts, numbered by first use.
+    names: FxHashMap<&'s [u8], u32>,
+    /// Per name of the file: the last shape that numbered it as an identifier or type, and
+    /// its number there.
+    as_name: Vec<(u32, u32)>,
+    /// The same for names used as members (numbered apart).
+    as_member: Vec<(u32, u32)>,
+    /// Shapes computed so far: the stamp of the current one.
+    shapes: u32,
 }
 
+const UNSEEN: u32 = u32::MAX;
+
 impl<'s> UnitHasher<'s> {
-    pub(super) fn hash(&mut self, tokens: &[Token], source: &'s [u8]) -> (Hash64, Hash64) {
-        (self.exact(tokens, source), self.shape(tokens, source))
+    pub(super) fn new(tokens: &'s [Token], source: &'s [u8]) -> UnitHasher<'s> {
+        UnitHasher {
+            tokens,
+            source,
+            exact: Vec::new(),
+            shape: Vec::new(),
+            name_of: vec![UNSEEN; tokens.len()],
+            names: FxHashMap::default(),
+            as_name: Vec::new(),
+            as_member: Vec::new(),
+            shapes: 0,
+        }
+    }
+
+    pub(super) fn hash(&mut self, range: Range<usize>) -> (Hash64, Hash64) {
+        (self.exact(range.clone()), self.shape(range))
     }
 
     /// The exact hash: every token's text.
-    pub(super) fn exact(&mut self, tokens: &[Token], source: &[u8]) -> Hash64 {
+    pub(super) fn exact(&mut self, range: Range<usize>) -> Hash64 {
         self.exact.clear();
-        for t in tokens {
+        for t in &self.tokens[range] {
             self.exact
-                .extend_from_slice(&source[t.start as usize..t.end as usize]);
+                .extend_from_slice(&self.source[t.start as usize..t.end as usize]);
             self.exact.push(0);
         }
         Hash64(hash64(&self.exact))
     }
 
-    /// The shape hash: names numbered by first appearance, literals by kind.
-    pub(super) fn shape(&mut self, tokens: &[Token], source: &'s [u8]) -> Hash64 {
+    /// The shape hash: names numbered by first appearance, literals by kind (the bytes of
+    /// [`shape_tokens`]' view).
+    pub(super) fn shape(&mut self, range: Range<usize>) -> Hash64 {
         self.shape.clear();
-        self.names.clear();
-        for t in tokens {
-            match shape_token(t, source, &mut self.names) {
-                ShapeToken::Verbatim(text) => {
-                    self.shape.push(0);
-                    self.shape.extend_from_slice(text);
-                    self.shape.push(0);
-                }
-                ShapeToken::Name(n) => {
+        self.shapes += 1;
+        let stamp = self.shapes;
+        let (mut names, mut members) = (0u32, 0u32);
+        for i in range {
+            let t = self.tokens[i];
+            match t.class {
+                NodeClass::Identifier | NodeClass::Type => {
+                    let name = self.name(i);
+                    let slot = &mut self.as_name[name];
+                    if slot.0 != stamp {
+                        *slot = (stamp, names);
+                        names += 1;
+                    }
                     self.shape.push(1);
-                    self.shape.extend_from_slice(&n.to_le_bytes());
+                    self.shape.extend_from_slice(&slot.1.to_le_bytes());
                 }
-                ShapeToken::Member(n) => {
+                NodeClass::Member => {
+                    let name = self.name(i);
+                    let slot = &mut self.as_member[name];
+                    if slot.0 != stamp {
+                        *slot = (stamp, members);
+                        members += 1;
+                    }
                     self.shape.push(3);
-                    self.shape.extend_from_slice(&n.to_le_bytes());
+                    self.shape.extend_from_slice(&slot.1.to_le_bytes());
                 }
-                ShapeToken::Literal(kind) => {
+                NodeClass::Literal => {
                     self.shape.push(2);
-                    self.shape.extend_from_slice(&kind.to_le_bytes());
+                    self.shape.extend_from_slice(&t.kind.to_le_bytes());
+                }
+                NodeClass::Other | NodeClass::Skip => {
+                    self.shape.push(0);
+                    self.shape
+                        .extend_from_slice(&self.source[t.start as usize..t.end as usize]);
+                    self.shape.push(0);
                 }
             }
         }
         Hash64(hash64(&self.shape))
+    }
+
+    /// The number of token `i`'s text among the file's names.
+    #[inline(always)]
+    fn name(&mut self, i: usize) -> usize {
+        if self.name_of[i] == UNSEEN {
+            self.number_name(i);
+        }
+        self.name_of[i] as usize
+    }
+
+    /// Number token `i`'s text among the file's names: once per token.
+    #[inline(never)]
+    fn number_name(&mut self, i: usize) {
+        let t = self.tokens[i];
+        let next = self.names.len() as u32;
+        let name = *self
+            .names
+            .entry(&self.source[t.start as usize..t.end as usize])
+            .or_insert(next);
+        if name == next {
+            // Stamp 0 is no shape's: a new name is unnumbered in every shape.
+            self.as_name.push((0, 0));
+            self.as_member.push((0, 0));
+        }
+        self.name_of[i] = name;
     }
 }
 

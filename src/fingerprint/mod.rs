@@ -224,7 +224,7 @@ pub fn fingerprint_from(
     let flat = flatten(lang, tree, source);
     // Prints of the earlier version can be reused only in the same file-wide context.
     let earlier = earlier.filter(|e| e.reusable.generated == flat.generated);
-    let mut hasher = UnitHasher::default();
+    let mut hasher = UnitHasher::new(&flat.tokens, source);
     let functions = units::function_units(lang, &flat, source, thresholds, earlier, &mut hasher);
     let blocks = blocks::block_units(&flat, source, thresholds, earlier, &functions, &mut hasher);
     let FunctionUnits {

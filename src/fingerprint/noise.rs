@@ -50,12 +50,12 @@ pub(super) fn literal_noise(tokens: &[Token]) -> Option<Noise> {
 /// from names (`.field = field`) is code; so is code heavy with literals outside
 /// collections, whose values verification compares.
 pub(super) fn is_table(tokens: &[Token], around: u16, source: &[u8]) -> bool {
-    let inside: Vec<&Token> = tokens.iter().filter(|t| t.tables > around).collect();
-    if inside.len() * 2 < tokens.len() {
+    let inside = || tokens.iter().filter(|t| t.tables > around);
+    if inside().count() * 2 < tokens.len() {
         return false;
     }
     let (mut literals, mut counted) = (0usize, 0usize);
-    for t in inside {
+    for t in inside() {
         match t.class {
             NodeClass::Literal => literals += 1,
             NodeClass::Other | NodeClass::Skip

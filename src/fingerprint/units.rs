@@ -7,7 +7,7 @@ use super::codes::{content_codes, similarity_codes};
 use super::hash::UnitHasher;
 use super::noise::{is_table, literal_noise, trivial_noise};
 use super::reuse::{Earlier, line_above};
-use super::tokens::{Flat, end_row};
+use super::tokens::{Flat, RawUnit, end_row};
 use super::{Noise, SmallFunction, Thresholds, UnitPrint};
 use crate::parse::lang::{Language, UnitKind};
 
@@ -45,10 +45,11 @@ pub(super) fn function_units<'s>(
         ranges: Vec::with_capacity(flat.units.len()),
         reused: 0,
     };
-    for (node, raw) in &flat.units {
+    for raw in &flat.units {
+        let node = raw.node;
         found.ranges.push((raw.first_token, raw.end_token));
-        let (start_row, last_row) = (node.start_position().row as u32, end_row(*node));
-        if flat.ignored(outer_start_row(*node)) {
+        let (start_row, last_row) = (node.start_position().row as u32, end_row(node));
+        if flat.ignored(raw.outer_start_row) {
             found
                 .ignored
                 .push((node.start_byte() as u32, node.end_byte() as u32));
@@ -61,10 +62,10 @@ pub(super) fn function_units<'s>(
                 UnitKind::Function | UnitKind::Method | UnitKind::Constructor
             ) && !range.is_empty()
             {
-                let (exact, shape) = hasher.hash(range, source);
+                let (exact, shape) = hasher.hash(raw.first_token..raw.end_token);
                 found.small.push(SmallFunction(
                     raw.kind,
-                    unit_name(lang, *node, source),
+                    unit_name(lang, raw, source),
                     start_row + 1,
                     last_row + 1,
                     exact,
@@ -91,12 +92,11 @@ pub(super) fn function_units<'s>(
             found.reused += 1;
             continue;
         }
-        let (exact, shape) = hasher.hash(range, source);
+        let (exact, shape) = hasher.hash(raw.first_token..raw.end_token);
         // Without the near-miss view a unit is no node of the near-miss graph.
         let near = thresholds.near_miss && !is_table(range, raw.tables, source);
         let body = flat
-            .blocks
-            .iter()
+            .blocks()
             .filter(|b| {
                 b.first().is_some_and(|s| {
                     s.first_token >= raw.first_token && s.end_token <= raw.end_token
@@ -105,7 +105,7 @@ pub(super) fn function_units<'s>(
             .min_by_key(|b| b[0].first_token);
         found.units.push(UnitPrint {
             kind: raw.kind,
-            name: unit_name(lang, *node, source),
+            name: unit_name(lang, raw, source),
             start_line: start_row + 1,
             end_line: last_row + 1,
             start_byte: node.start_byte() as u32,
@@ -125,27 +125,16 @@ pub(super) fn function_units<'s>(
             },
             noise: generated
                 .or_else(|| literal_noise(range))
-                .or_else(|| trivial_noise(range.len(), body.map(Vec::as_slice))),
+                .or_else(|| trivial_noise(range.len(), body)),
         });
     }
     found
 }
 
-/// The first row of a unit including wrappers that end with it (decorators, `export`).
-fn outer_start_row(node: Node<'_>) -> u32 {
-    let mut outer = node;
-    while let Some(parent) = outer.parent() {
-        if parent.parent().is_none() || parent.end_byte() != node.end_byte() {
-            break;
-        }
-        outer = parent;
-    }
-    outer.start_position().row as u32
-}
-
 /// A unit's name: followed through the language's name fields, or taken from the parent
 /// (`const f = () => …`); empty for anonymous units.
-fn unit_name(lang: &Language, node: Node<'_>, source: &[u8]) -> String {
+fn unit_name(lang: &Language, raw: &RawUnit<'_>, source: &[u8]) -> String {
+    let node = raw.node;
     let mut named = node;
     'follow: loop {
         for &field in lang.name_fields() {
@@ -159,7 +148,7 @@ fn unit_name(lang: &Language, node: Node<'_>, source: &[u8]) -> String {
     if named.id() != node.id() {
         return node_text(named, source);
     }
-    if let Some(parent) = node.parent() {
+    if let Some(parent) = raw.parent {
         for &field in lang.parent_name_fields() {
             if let Some(child) = parent.child_by_field_id(field)
                 && child.id() != node.id()

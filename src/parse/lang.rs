@@ -297,10 +297,12 @@ impl Language {
             .unwrap_or_default()
     }
 
-    /// Whether an identifier in field `field` of a node of kind `parent` names a member.
+    /// Whether an identifier in field `field` of a node of kind `parent` names a member. The
+    /// field is asked only of parents that have member fields: finding it costs a walk.
     #[inline]
-    pub fn member_in(&self, parent: u16, field: Option<u16>) -> bool {
-        field.is_some_and(|f| self.member_fields.contains(&(parent, f)))
+    pub fn member_in(&self, parent: u16, field: impl FnOnce() -> Option<u16>) -> bool {
+        self.member_fields.iter().any(|&(p, _)| p == parent)
+            && field().is_some_and(|f| self.member_fields.contains(&(parent, f)))
     }
 
     /// The unit category of a node kind, if nodes of that kind are units.
