@@ -15,6 +15,9 @@ use cpt::detect::near::Matcher;
 use cpt::fingerprint::{self, BANDS, Sketch, Thresholds};
 use rayon::prelude::*;
 
+// The same allocator as `cpt`, so that the floor is parsing as `cpt` parses.
+cpt::use_mimalloc!();
+
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)

@@ -1,5 +1,7 @@
 //! The `cpt` binary: everything is in the library; this only connects it to the process.
 
+cpt::use_mimalloc!();
+
 fn main() {
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     let mut stderr = std::io::stderr();
