@@ -11,7 +11,9 @@
 # installed (PEERS=DIR holding node_modules from `npm install jscpd@5.3.3
 # jscpd-linux-x64-gnu@5.3.3`), also jscpd's time and peak RSS on the same files; with
 # dupehound 0.1.2 installed there (`cargo install --no-default-features dupehound --root DIR`),
-# its time and peak RSS too. Last, the catalogue's size against the source bytes.
+# its time and peak RSS too. With BASE=BINARY (an earlier build of cpt), that build's cold
+# scan too, for a before/after in the same sitting. Last, the catalogue's size against the
+# source bytes.
 set -euo pipefail
 
 corpus=${1:?usage: benches/corpus.sh python|jdk [RUNS]}
@@ -59,7 +61,7 @@ measure() {
 }
 
 cold=() cold_rss=() cold_cpu=() exact=() parse=() parse_cpu=() rescan=() one=() jscpd_t=() jscpd_rss=()
-dupe_t=() dupe_rss=()
+dupe_t=() dupe_rss=() base_t=() base_rss=()
 files=$(find "$tree" -name "*.${jscpd_format/python/py}" | wc -l)
 bytes=$(find "$tree" -name "*.${jscpd_format/python/py}" -printf '%s\n' | awk '{s+=$1} END {print s}')
 for i in $(seq "$runs"); do
@@ -94,6 +96,12 @@ for i in $(seq "$runs"); do
     read -r t m < <(measure "$peers/bin/dupehound" scan --json "$tree")
     dupe_t+=("$t"); dupe_rss+=("$m")
   fi
+  if [ -n "${BASE:-}" ]; then
+    rm -rf "$work/base" && mkdir -p "$work/base"
+    read -r t m < <(measure "$BASE" scan "$tree" --db "$work/base/$corpus.db" --quiet "${exclude[@]}")
+    base_t+=("$t"); base_rss+=("$m")
+    rm -rf "$work/base"
+  fi
 done
 
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
@@ -123,4 +131,9 @@ if [ ${#dupe_t[@]} -gt 0 ]; then
   d=$(median "${dupe_t[@]}")
   echo "dupehound 0.1.2:    ${d}s, peak RSS $(( $(median "${dupe_rss[@]}") / 1024 )) MB  runs: ${dupe_t[*]}"
   echo "dupehound / cpt:    $(awk -v d="$d" -v c="$c" 'BEGIN{printf "%.2f", d/c}')"
+fi
+if [ ${#base_t[@]} -gt 0 ]; then
+  b=$(median "${base_t[@]}")
+  echo "base cold scan:     ${b}s, peak RSS $(( $(median "${base_rss[@]}") / 1024 )) MB  runs: ${base_t[*]}  ($BASE)"
+  echo "base / cpt cold:    $(awk -v b="$b" -v c="$c" 'BEGIN{printf "%.2f", b/c}')"
 fi
