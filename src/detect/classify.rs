@@ -139,9 +139,12 @@ pub fn classify<S: ClassState>(
     }
     // Shapes that appeared or went get their edges recomputed; shapes whose unit count
     // merely changed keep their edges and are only re-clustered. A shape whose copies
-    // or codes changed (`rekey`) is verified again like a new shape.
+    // or codes changed (`rekey`) is verified again like a new shape. A shape without codes
+    // that never had any (a block's: two thirds of a first scan's) has no edges to
+    // recompute, and is only re-clustered.
     let appeared_or_gone: Vec<&ShapeRow> = pending
         .iter()
+        .filter(|r| r.near || r.rekey)
         .filter(|r| r.seen.is_some_and(|n| n > 0) != (r.units > 0) || r.rekey)
         .collect();
     let stale: FxHashSet<u64> = appeared_or_gone.iter().map(|r| r.key).collect();

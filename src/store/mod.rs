@@ -181,9 +181,11 @@ impl Store {
         let conn = Connection::open(path).map_err(err)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(err)?;
+        // An 8 MB page cache: with 16 MB a first scan of the standard library peaked 8 MB
+        // higher, in the same time within the machine's noise.
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; \
-             PRAGMA cache_size = -16000;",
+             PRAGMA cache_size = -8000;",
         )
         .map_err(err)?;
         let mut store = Store {
@@ -350,7 +352,7 @@ impl Store {
     }
 
     /// Settings for a connection a long-lived process keeps (the watcher): a page cache of
-    /// 2 MB, not the 16 MB a scan of a whole tree wants, so that the process stays its size;
+    /// 2 MB, not the 8 MB a scan of a whole tree wants, so that the process stays its size;
     /// and with `manual_checkpoints`, checkpoints left to [`Store::checkpoint`] (called when
     /// the owner has time) instead of the commit that finds the log long.
     pub fn keep_open(&self, manual_checkpoints: bool) -> Result<(), StoreError> {
