@@ -65,7 +65,9 @@ dupe_t=() dupe_rss=() base_t=() base_rss=()
 files=$(find "$tree" -name "*.${jscpd_format/python/py}" | wc -l)
 bytes=$(find "$tree" -name "*.${jscpd_format/python/py}" -printf '%s\n' | awk '{s+=$1} END {print s}')
 for i in $(seq "$runs"); do
-  rm -f "$db" "$db-wal" "$db-shm"
+  # A cold scan: no catalogue and no index (a leftover index of the last run would be
+  # rebuilt before classification, and classification would take its candidates from it).
+  rm -f "$db" "$db-wal" "$db-shm" "$db.lock" "${db%.db}.index" "${db%.db}.index-delta"
   read -r t m u s < <(measure "$cpt" scan "$tree" --db "$db" --quiet "${exclude[@]}")
   cold+=("$t"); cold_rss+=("$m"); cold_cpu+=("$(awk -v u="$u" -v s="$s" 'BEGIN{print u+s}')")
   rm -f "$db.exact"*

@@ -89,7 +89,13 @@ def index_and_events(cpt):
                     delta = f.read()
                 write(index_dir, f"{name}-delta", b"\x03" + struct.pack("<I", len(base)) + base + delta)
             db = sqlite3.connect(os.path.join(cat, "cpt.db"))
-            events = [row[0].encode() for row in db.execute("SELECT data FROM events ORDER BY seq")]
+            # JSON events are text, binary ones bytes; the target splits its input on
+            # newlines, so binary events holding a newline byte are left out.
+            events = [
+                row[0] if isinstance(row[0], bytes) else row[0].encode()
+                for row in db.execute("SELECT data FROM events ORDER BY seq")
+            ]
+            events = [e for e in events if b"\n" not in e]
             db.close()
             for i in range(0, len(events), 64):
                 write(event_dir, f"{name}-{i // 64}", b"\n".join(events[i : i + 64]))

@@ -51,10 +51,15 @@ fuzz_target!(|data: &[u8]| {
         let mut insert = conn
             .prepare("INSERT INTO events (scan_id, at_ms, kind, data) VALUES (0, 0, 'fuzz', ?1)")
             .expect("prepare");
+        // A line that starts as JSON is an event of a log written before the binary
+        // encoding (text); any other is a binary event (a blob), as `cpt` writes them now.
         for line in data.split(|&b| b == b'\n').take(64) {
-            insert
-                .execute([String::from_utf8_lossy(line)])
-                .expect("append an event");
+            if line.first() == Some(&b'{') {
+                insert.execute([String::from_utf8_lossy(line)])
+            } else {
+                insert.execute([line])
+            }
+            .expect("append an event");
         }
     }
     if engine::Catalogue::rebuild(&db, &|_| {}).is_err() {
