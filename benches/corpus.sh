@@ -70,10 +70,10 @@ for i in $(seq "$runs"); do
   rm -f "$db" "$db-wal" "$db-shm" "$db.lock" "${db%.db}.index" "${db%.db}.index-delta"
   read -r t m u s < <(measure "$cpt" scan "$tree" --db "$db" --quiet "${exclude[@]}")
   cold+=("$t"); cold_rss+=("$m"); cold_cpu+=("$(awk -v u="$u" -v s="$s" 'BEGIN{print u+s}')")
-  rm -f "$db.exact"*
+  rm -f "$db.exact"* "$db.index"*
   read -r t _ < <(measure "$cpt" scan "$tree" --db "$db.exact" --quiet --no-near-miss "${exclude[@]}")
   exact+=("$t")
-  rm -f "$db.exact"*
+  rm -f "$db.exact"* "$db.index"*
   read -r t _ u s < <(measure "$parse_only" parse-only "$tree" "${exclude[@]}")
   parse+=("$t"); parse_cpu+=("$(awk -v u="$u" -v s="$s" 'BEGIN{print u+s}')")
   # Let the racy-timestamp window pass so the rescans trust the files' stat.
