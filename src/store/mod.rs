@@ -678,6 +678,59 @@ mod tests {
     }
 
     #[test]
+    fn a_unit_logged_without_its_shapes_codes_keeps_them_after_a_unit_without_codes() {
+        // A shape's codes are logged once; a unit without codes (a block) of the same shape
+        // clears them in `shapes`, so a near-miss unit after it in the same event must carry
+        // them again, or it would replay as a unit without codes.
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("c.db")).unwrap();
+        let near = |name: &str, line: u32| UnitPrint {
+            codes: vec![7, 8, 9, 7],
+            ..unit(name, line, 10, 100)
+        };
+        let scan = store.begin_scan().unwrap();
+        let upsert = |path: &str, units: Vec<UnitPrint>| Change::Upsert {
+            file: file(path),
+            units,
+            small: vec![],
+        };
+        store
+            .apply_changes(scan, vec![upsert("a.py", vec![near("f", 1)])])
+            .unwrap();
+        let block = UnitPrint {
+            kind: UnitKind::Block,
+            ..unit("", 1, 11, 100)
+        };
+        store
+            .apply_changes(scan, vec![upsert("b.py", vec![block, near("g", 20)])])
+            .unwrap();
+        let near_flags = |store: &Store| -> Vec<(String, bool)> {
+            let mut stmt = store
+                .conn
+                .prepare("SELECT name, near FROM units ORDER BY id")
+                .unwrap();
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        let expected = vec![
+            ("f".to_string(), true),
+            (String::new(), false),
+            ("g".to_string(), true),
+        ];
+        assert_eq!(near_flags(&store), expected);
+        let b = store
+            .conn
+            .query_row("SELECT id FROM files WHERE path = 'b.py'", [], |r| r.get(0))
+            .unwrap();
+        let g = units_of(&store.conn, b, Some(25)).unwrap();
+        assert_eq!(g[0].unit.codes, vec![7, 8, 9, 7]);
+        store.rebuild().unwrap();
+        assert_eq!(near_flags(&store), expected);
+    }
+
+    #[test]
     fn events_cannot_be_updated_or_deleted() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("c.db")).unwrap();

@@ -1,7 +1,7 @@
 //! The writer: one batch of changes in one transaction, as events applied to the projections.
 
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::replay::apply;
 use super::{FileState, Store, StoreError, now_ms, sqlite_error, units_of, unpack_codes};
@@ -225,17 +225,24 @@ impl<'t> Writer<'t> {
         }
         // The added units, numbered in order, in one event; a near-miss unit's codes only
         // when the catalogue (or a unit before it in this event) does not hold them already.
+        // A unit without codes clears its shape's (see `replay::add_unit`), so after one the
+        // catalogue's codes for that shape no longer count.
         let first_id = self.next_unit_id;
         let mut carried: FxHashMap<u64, usize> = FxHashMap::default();
+        let mut cleared: FxHashSet<u64> = FxHashSet::default();
         let mut units: Vec<LoggedUnit> = Vec::new();
         for (mut unit, kept) in new.into_iter().zip(kept) {
             if kept {
                 continue;
             }
             let near = !unit.codes.is_empty();
-            if near {
+            if !near {
+                carried.remove(&unit.shape.0);
+                cleared.insert(unit.shape.0);
+            } else {
                 let known = match carried.get(&unit.shape.0) {
                     Some(&i) => units[i].unit.codes == unit.codes,
+                    None if cleared.contains(&unit.shape.0) => false,
                     None => self
                         .known_codes(unit.shape.0)?
                         .is_some_and(|c| c == unit.codes),
