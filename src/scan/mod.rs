@@ -258,8 +258,12 @@ fn scan_locked(
         writer.join().expect("writer thread panicked")
     })?;
     // What the parsers held (trees, buffers, the channel's batches) is free: give it back
-    // before classification builds its working set.
-    crate::sys::release_free_memory();
+    // before classification builds its working set. (Not after a few paths: a watched
+    // save frees little, and walking the allocator's heaps would be on its latency.)
+    let whole_tree = matches!(scope, Scope::Tree);
+    if whole_tree {
+        crate::sys::release_free_memory();
+    }
     // Classification reads near-miss candidates from the index. The watcher's scans of a few
     // files take the index as it was before their writes, with the shapes they changed read
     // from the catalogue and laid over it, so the index is written once, after. Other scans
@@ -289,7 +293,9 @@ fn scan_locked(
         .events;
     // Classification's working set (every shape's codes on a first scan) is free now; the
     // index build that follows peaks on its own.
-    crate::sys::release_free_memory();
+    if whole_tree {
+        crate::sys::release_free_memory();
+    }
     for segments in before.into_iter().chain(segments) {
         release(warm.map(|w| &w.index), segments);
     }
