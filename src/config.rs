@@ -35,6 +35,30 @@ pub struct FileConfig {
     pub scan: ScanConfig,
     #[serde(default)]
     pub report: ReportConfig,
+    #[serde(default)]
+    pub check: CheckConfig,
+}
+
+/// The `[check]` table: the gates `cpt check` applies unless flags say otherwise.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckConfig {
+    /// Fail when more than this percentage of the lines is duplicated.
+    pub max_duplication: Option<f64>,
+    /// `new` or `any`.
+    pub fail_on: Option<String>,
+    pub min_lines: Option<u32>,
+    pub min_tokens: Option<u32>,
+    /// Clone types that count (`T1`, `T2`, `T3`); none: all.
+    #[serde(default)]
+    pub types: Vec<String>,
+    /// `include`, `exclude` or `only` copies in test files.
+    #[serde(default, deserialize_with = "test_policy")]
+    pub tests: Option<TestPolicy>,
+    /// The baseline file, relative to the root.
+    pub baseline: Option<std::path::PathBuf>,
+    /// The revision whose merge base with HEAD new code is measured from (`--base`).
+    pub base: Option<String>,
 }
 
 /// The `[report]` table: what `cpt clones` shows unless flags say otherwise.
@@ -186,6 +210,35 @@ pub fn load(root: &Path) -> Result<FileConfig, ConfigError> {
             path: path.display().to_string(),
             message: format!("min_similarity must be above 0 and at most 1, not {sim}"),
         });
+    }
+    let invalid = |message: String| ConfigError::Invalid {
+        path: path.display().to_string(),
+        message,
+    };
+    let check = &config.check;
+    if let Some(max) = check.max_duplication
+        && !(0.0..=100.0).contains(&max)
+    {
+        return Err(invalid(format!(
+            "[check] max_duplication is a percentage from 0 to 100, not {max}"
+        )));
+    }
+    if let Some(f) = &check.fail_on
+        && f != "new"
+        && f != "any"
+    {
+        return Err(invalid(format!(
+            "[check] fail_on must be new or any, not `{f}`"
+        )));
+    }
+    if let Some(t) = check
+        .types
+        .iter()
+        .find(|t| !["T1", "T2", "T3"].contains(&t.as_str()))
+    {
+        return Err(invalid(format!(
+            "[check] types are T1, T2 or T3, not `{t}`"
+        )));
     }
     Ok(config)
 }

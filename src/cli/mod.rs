@@ -12,7 +12,13 @@ use anyhow::Result;
 use clap::{CommandFactory, Parser, Subcommand};
 
 use commands::{
-    CatalogueArgs, clones::ClonesArgs, scan::ScanArgs, similar::SimilarArgs, stats::StatsArgs,
+    CatalogueArgs,
+    accept::{AcceptArgs, UnacceptArgs},
+    check::CheckArgs,
+    clones::ClonesArgs,
+    scan::ScanArgs,
+    similar::SimilarArgs,
+    stats::StatsArgs,
     watch::WatchArgs,
 };
 
@@ -40,6 +46,12 @@ enum Command {
     /// Scan a tree, then keep its catalogue up to date as files change and print what
     /// changed: new clones, resolved clones, classes that grew or shrank
     Watch(WatchArgs),
+    /// CI gate: scan, then fail (exit 1) on new clone classes or too much duplication
+    Check(CheckArgs),
+    /// Accept a clone class as it is: `check` does not fail on it while its copies stay
+    Accept(AcceptArgs),
+    /// Withdraw the acceptance of a clone class
+    Unaccept(UnacceptArgs),
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]
@@ -123,7 +135,10 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut (dyn Write + Send)) -> Result<ExitStatus> {
     match cli.command {
         Command::Scan(args) => commands::scan::run(args, stdout, stderr),
-        Command::Clones(args) => commands::clones::run(args, stdout),
+        Command::Clones(args) => commands::clones::run(args, stdout, stderr),
+        Command::Check(args) => commands::check::run(args, stdout, stderr),
+        Command::Accept(args) => commands::accept::accept(args, stdout),
+        Command::Unaccept(args) => commands::accept::unaccept(args, stdout),
         Command::Stats(args) => commands::stats::run(args, stdout, stderr),
         Command::Similar(args) => commands::similar::run(args, stdout, stderr),
         Command::Rebuild(args) => commands::rebuild::run(args, stdout, stderr),

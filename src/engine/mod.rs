@@ -2,7 +2,10 @@
 //! the catalogue, detection, the index) is reached through [`Catalogue`] and returns the plain
 //! types of [`view`]; front ends never see SQL rows or index segments.
 
+pub mod accept;
+pub mod check;
 pub mod classes;
+pub mod git;
 pub mod similar;
 pub mod stats;
 pub mod view;
@@ -130,10 +133,61 @@ impl Catalogue {
         Ok(config::load(&self.root)?.report)
     }
 
-    /// The clone classes a report shows, largest first (see [`classes::reported_view`]).
+    /// The `[check]` table of the root's `cpt.toml` (defaults when there is none).
+    pub fn check_config(&self) -> Result<config::CheckConfig> {
+        if self.root.as_os_str().is_empty() {
+            return Ok(config::CheckConfig::default());
+        }
+        Ok(config::load(&self.root)?.check)
+    }
+
+    /// The clone classes a report shows, largest first (see [`classes::reported_view`]), those
+    /// accepted as they are marked.
     pub fn classes(&self, filter: &Filter) -> Result<Vec<Class>> {
         let rows = classes::reported_patterns(&self.store, filter)?;
-        Ok(rows.iter().map(Class::from).collect())
+        let mut classes: Vec<Class> = rows.iter().map(Class::from).collect();
+        accept::mark(&mut classes, &accept::all(&self.store, &self.root)?);
+        Ok(classes)
+    }
+
+    /// Apply `cpt check`'s gates to the catalogue as it stands.
+    pub fn check(&self, request: &check::CheckRequest) -> Result<check::CheckReport> {
+        let classes = self.classes(&request.filter)?;
+        let lines = self.store.counts()?.languages.values().map(|l| l.1).sum();
+        check::check(&self.root, classes, lines, request)
+    }
+
+    /// Accept the class `id` (its 16 hex digits or a unique prefix) as it is: recorded in the
+    /// log of the catalogue at `db` and in the root's `cpt-accepted.toml`.
+    pub fn accept(db: &Path, id: &str, reason: &str) -> Result<accept::Acceptance> {
+        let catalogue = Catalogue::open(db)?;
+        let root = catalogue.writable_root()?;
+        let classes = catalogue.classes(&Filter {
+            noise: true,
+            ..Filter::default()
+        })?;
+        let class = accept::find(&classes, id)?;
+        let mut store = Store::open_existing(db)?;
+        accept::accept(&mut store, &root, class, reason)
+    }
+
+    /// Withdraw the acceptance of class `id` (16 hex digits).
+    pub fn unaccept(db: &Path, id: &str) -> Result<()> {
+        let root = Catalogue::open(db)?.writable_root()?;
+        let mut store = Store::open_existing(db)?;
+        accept::unaccept(&mut store, &root, id)
+    }
+
+    /// The root, which a decision's file goes in: an error when the catalogue was never
+    /// scanned.
+    fn writable_root(&self) -> Result<PathBuf> {
+        if self.root.as_os_str().is_empty() {
+            anyhow::bail!(
+                "{}: the catalogue has not been scanned yet; run `cpt scan` first",
+                self.db.display()
+            );
+        }
+        Ok(self.root.clone())
     }
 
     /// The catalogue's figures and its index's; `warn` hears why the index had to be brought

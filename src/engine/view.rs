@@ -1,7 +1,12 @@
 //! What the engine hands its front ends: plain data, never SQL rows or index segments.
 
 pub use crate::config::TestPolicy;
+pub use crate::engine::accept::Acceptance;
+pub use crate::engine::check::{
+    BaselineUse, CheckReport, CheckRequest, CheckedClass, DiffBase, Duplication, FailOn,
+};
 pub use crate::engine::classes::Filter;
+pub use crate::engine::git::ChangedLines;
 pub use crate::engine::similar::{Match as SimilarMatch, SimilarAnswer};
 pub use crate::engine::stats::{IndexStats, LanguageStats, Stats};
 pub use crate::event::{CloneType, PatternId};
@@ -20,6 +25,9 @@ pub struct Class {
     /// Lowest similarity of a copy to the representative.
     pub similarity: f32,
     pub copies: Vec<Copy>,
+    /// Why the class was accepted as it is (`cpt accept`), while its copies are still the ones
+    /// accepted.
+    pub accepted: Option<String>,
 }
 
 /// One copy in a clone class.
@@ -34,6 +42,8 @@ pub struct Copy {
     pub end_line: u32,
     /// Similarity to the class's representative (1 for its own shape).
     pub similarity: f32,
+    /// Its content hash: copies that differ only in layout and comments share it.
+    pub exact: u64,
 }
 
 impl From<&MemberRow> for Copy {
@@ -45,6 +55,7 @@ impl From<&MemberRow> for Copy {
             start_line: m.start_line,
             end_line: m.end_line,
             similarity: m.similarity,
+            exact: m.exact,
         }
     }
 }
@@ -59,6 +70,7 @@ impl From<&PatternRow> for Class {
             tokens: p.tokens,
             similarity: p.similarity,
             copies: p.members.iter().map(Copy::from).collect(),
+            accepted: None,
         }
     }
 }

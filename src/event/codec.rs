@@ -156,6 +156,25 @@ fn plain(event: &Event) -> Vec<u8> {
             w.byte(12);
             w.str(id);
         }
+        Event::PatternAccepted {
+            id,
+            reason,
+            copies,
+            at_ms,
+        } => {
+            w.byte(13);
+            w.str(id);
+            w.str(reason);
+            w.uint(copies.len() as u64);
+            for h in copies {
+                w.hash(*h);
+            }
+            w.int(*at_ms);
+        }
+        Event::PatternUnaccepted { id } => {
+            w.byte(14);
+            w.str(id);
+        }
     }
     w.0
 }
@@ -257,6 +276,21 @@ fn decode_body(mut r: In<'_>) -> Result<Event, DecodeError> {
             removed: r.ids()?,
         },
         12 => Event::PatternDissolved { id: r.str()? },
+        13 => {
+            let (id, reason) = (r.str()?, r.str()?);
+            let n = r.len()?;
+            let mut copies = Vec::with_capacity(n.min(1 << 16));
+            for _ in 0..n {
+                copies.push(r.hash()?);
+            }
+            Event::PatternAccepted {
+                id,
+                reason,
+                copies,
+                at_ms: r.int()?,
+            }
+        }
+        14 => Event::PatternUnaccepted { id: r.str()? },
         kind => return Err(DecodeError(format!("unknown event kind {kind}"))),
     };
     if r.at != bytes.len() {
@@ -695,6 +729,13 @@ mod tests {
                 removed: vec![5],
             },
             Event::PatternDissolved { id: "c".into() },
+            Event::PatternAccepted {
+                id: "00000000000000ff".into(),
+                reason: "generated bindings, regenerated together".into(),
+                copies: vec![Hash64(1), Hash64(u64::MAX)],
+                at_ms: 1_765_000_000_000,
+            },
+            Event::PatternUnaccepted { id: "d".into() },
         ]
     }
 

@@ -187,6 +187,20 @@ pub enum Event {
     PatternDissolved {
         id: String,
     },
+    /// A person decided that a class is acceptable as it is (`cpt accept`): it does not fail
+    /// `cpt check` while its copies are among these (their content hashes, sorted; a copy
+    /// that was not there, or whose code changed, ends the acceptance).
+    PatternAccepted {
+        id: String,
+        reason: String,
+        copies: Vec<Hash64>,
+        /// When, in milliseconds since the Unix epoch.
+        at_ms: i64,
+    },
+    /// An acceptance withdrawn (`cpt unaccept`).
+    PatternUnaccepted {
+        id: String,
+    },
 }
 
 impl Event {
@@ -205,6 +219,8 @@ impl Event {
             Event::PatternGrown { .. } => "pattern_grown",
             Event::PatternShrunk { .. } => "pattern_shrunk",
             Event::PatternDissolved { .. } => "pattern_dissolved",
+            Event::PatternAccepted { .. } => "pattern_accepted",
+            Event::PatternUnaccepted { .. } => "pattern_unaccepted",
         }
     }
 }

@@ -53,6 +53,8 @@ impl Store {
             // The file of a moved unit changed: named by its own event; a unit gone is
             // in a file that changed or went.
             Event::FileTouched { .. } | Event::UnitMoved { .. } | Event::UnitRemoved { .. } => {}
+            // Decisions about classes are not in the index.
+            Event::PatternAccepted { .. } | Event::PatternUnaccepted { .. } => {}
             Event::UnitAdded(r) => file_ids.push(r.file_id),
             Event::UnitsAdded { file_id, .. } => file_ids.push(file_id),
             Event::PatternCreated { members, .. } => unit_ids.extend(members),

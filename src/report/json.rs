@@ -24,6 +24,9 @@ pub(crate) struct PatternJson<'a> {
     lines: u32,
     tokens: u32,
     members: Vec<MemberJson<'a>>,
+    /// Why the class was accepted as it is (`cpt accept`), while it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    accepted: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -46,6 +49,7 @@ pub(crate) fn pattern_json(p: &Class) -> PatternJson<'_> {
         lines: p.lines,
         tokens: p.tokens,
         members: members_json(&p.copies),
+        accepted: p.accepted.as_deref(),
     }
 }
 

@@ -1,6 +1,8 @@
 //! Report: renders the engine's views as text for people or JSON for programs. The only layer
 //! that formats output; it writes to whatever the caller hands it.
 
+pub mod check;
+pub mod ci;
 pub mod json;
 pub mod text;
 pub mod watch;
@@ -14,6 +16,26 @@ pub enum Format {
     Text,
     // For programs (schemas in README).
     Json,
+}
+
+/// Output format of `clones` and `check`: the formats of [`Format`], and those of CI and code
+/// review ([`ci`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+pub enum ReportFormat {
+    // For people.
+    #[default]
+    Text,
+    // For programs (schemas in README).
+    Json,
+    // SARIF 2.1.0, for code scanning (GitHub, GitLab, editors).
+    Sarif,
+    // FILE:LINE:1: warning: ... lines, for problem matchers.
+    Gnu,
+    // GitHub Actions workflow commands: annotations on the pull request.
+    Github,
+    // A short summary for a pull-request comment.
+    Markdown,
 }
 
 /// A similarity with three decimals, as reports show it.

@@ -23,6 +23,9 @@ pub fn clones(out: &mut dyn Write, patterns: &[Class]) -> io::Result<()> {
             p.tokens,
             p.copies.len()
         )?;
+        if let Some(reason) = &p.accepted {
+            writeln!(out, "  accepted: {reason}")?;
+        }
         for m in &p.copies {
             let mut line = format!("  {}:{}-{}", m.path, m.start_line, m.end_line);
             if !m.name.is_empty() {
@@ -170,6 +173,7 @@ mod tests {
             start_line: 1,
             end_line: 9,
             similarity,
+            exact: 0,
         };
         let class = Class {
             id: PatternId(1),
@@ -179,6 +183,7 @@ mod tests {
             tokens: 60,
             similarity: 0.797,
             copies: vec![copy("a.py", 1.0), copy("b.py", 0.797)],
+            accepted: None,
         };
         let mut clones_text = Vec::new();
         clones(&mut clones_text, &[class]).unwrap();

@@ -255,26 +255,8 @@ fn watch_gnu(out: &mut dyn Write, err: &mut dyn Write, report: &WatchReport<'_>)
     writeln!(out, "{GNU_BEGIN}")?;
     for p in classes.values() {
         for m in &p.copies {
-            let others: Vec<String> = p
-                .copies
-                .iter()
-                .filter(|o| !std::ptr::eq(*o, m))
-                .map(|o| format!("{}:{}", o.path, o.start_line))
-                .collect();
-            writeln!(
-                out,
-                "{}:{}:1: warning: {} clone {} ({}): also at {}",
-                m.path,
-                m.start_line,
-                p.clone_type.as_str(),
-                p.id,
-                if m.name.is_empty() {
-                    p.kind.as_str()
-                } else {
-                    &m.name
-                },
-                others.join(", ")
-            )?;
+            let others = p.copies.iter().filter(|o| !std::ptr::eq(*o, m));
+            writeln!(out, "{}", super::ci::gnu_line(p, m, others, ""))?;
         }
     }
     writeln!(out, "{GNU_END}")

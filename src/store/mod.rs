@@ -38,7 +38,7 @@ use crate::event::{Event, Hash64, UnitRecord, codec};
 use crate::fingerprint::{Noise, UnitPrint};
 use crate::parse::lang::UnitKind;
 pub use lock::WriteLock;
-pub use reads::{Counts, MemberRow, PatternRow, SmallCopy};
+pub use reads::{AcceptedRow, Counts, MemberRow, PatternRow, SmallCopy};
 pub use rows::IndexUnit;
 use schema::MIGRATIONS;
 pub use writer::{BatchReport, Change};
@@ -596,7 +596,7 @@ fn sqlite_error(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + Copy + 
     }
 }
 
-fn now_ms() -> i64 {
+pub fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)

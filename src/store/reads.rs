@@ -55,6 +55,16 @@ pub struct MemberRow {
     pub exact: u64,
 }
 
+/// A class accepted as it is (`cpt accept`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AcceptedRow {
+    pub id: String,
+    pub reason: String,
+    /// Content hashes of its copies when accepted, sorted.
+    pub copies: Vec<u64>,
+    pub at_ms: i64,
+}
+
 /// Catalogue-wide counts for `cpt stats`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -211,6 +221,29 @@ impl Store {
     pub fn patterns_among(&self, ids: &[String]) -> Result<Vec<PatternRow>, StoreError> {
         let ids = serde_json::to_string(ids).expect("strings serialize");
         self.patterns_where("WHERE p.id IN (SELECT value FROM json_each(?1))", [ids])
+    }
+
+    /// Every class accepted as it is, by id.
+    pub fn accepted(&self) -> Result<Vec<AcceptedRow>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, reason, copies, at_ms FROM accepted ORDER BY id")
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([], |r| {
+                let copies: String = r.get(2)?;
+                Ok(AcceptedRow {
+                    id: r.get(0)?,
+                    reason: r.get(1)?,
+                    copies: copies
+                        .split_ascii_whitespace()
+                        .filter_map(|h| u64::from_str_radix(h, 16).ok())
+                        .collect(),
+                    at_ms: r.get(3)?,
+                })
+            })
+            .map_err(self.err())?;
+        rows.collect::<Result<_, _>>().map_err(self.err())
     }
 
     /// The ids of the clone classes that events after `seq` created, changed or dissolved.

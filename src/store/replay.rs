@@ -199,6 +199,23 @@ pub(super) fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()>
             tx.prepare_cached("DELETE FROM patterns WHERE id = ?1")?
                 .execute([id])?;
         }
+        Event::PatternAccepted {
+            id,
+            reason,
+            copies,
+            at_ms,
+        } => {
+            let copies: Vec<String> = copies.iter().map(|h| format!("{:016x}", h.0)).collect();
+            tx.prepare_cached(
+                "INSERT INTO accepted (id, reason, copies, at_ms) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT(id) DO UPDATE SET reason = ?2, copies = ?3, at_ms = ?4",
+            )?
+            .execute(params![id, reason, copies.join(" "), at_ms])?;
+        }
+        Event::PatternUnaccepted { id } => {
+            tx.prepare_cached("DELETE FROM accepted WHERE id = ?1")?
+                .execute([id])?;
+        }
     }
     Ok(())
 }

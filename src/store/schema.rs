@@ -133,6 +133,16 @@ ALTER TABLE units ADD COLUMN near INTEGER NOT NULL DEFAULT 0;
 UPDATE units SET near = 1 WHERE codes IS NOT NULL;
 ALTER TABLE units DROP COLUMN codes;
 "#,
+    // Decisions people made about classes (`cpt accept`): the class, why, and the content
+    // hashes of its copies when it was accepted (sorted, 16 hex digits each, space-separated).
+    r#"
+CREATE TABLE accepted (
+    id TEXT PRIMARY KEY,
+    reason TEXT NOT NULL,
+    copies TEXT NOT NULL,
+    at_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+"#,
 ];
 
 /// The migration after which `shapes.codes` are packed ([`super::pack_codes`]).
@@ -161,6 +171,10 @@ pub(super) const PROJECTIONS: &[(&str, &str)] = &[
     (
         "pattern_members",
         "SELECT pattern_id, unit_id FROM pattern_members ORDER BY pattern_id, unit_id",
+    ),
+    (
+        "accepted",
+        "SELECT id, reason, copies, at_ms FROM accepted ORDER BY id",
     ),
 ];
 

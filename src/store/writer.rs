@@ -90,6 +90,28 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Append events that are decisions rather than scan results (`cpt accept`), in one
+    /// transaction, tagged with the last scan. Returns how many were written.
+    pub fn record(&mut self, events: Vec<Event>) -> Result<u64, StoreError> {
+        let err = sqlite_error(&self.path);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(err)?;
+        let scan: i64 = tx
+            .query_row("SELECT coalesce(max(id), 0) FROM scans", [], |r| r.get(0))
+            .map_err(err)?;
+        let mut writer = Writer::new(&tx, scan, self.next_file_id, self.next_unit_id);
+        for event in events {
+            writer.emit(event).map_err(err)?;
+        }
+        let events = writer.events;
+        tx.commit().map_err(err)?;
+        Ok(events)
+    }
+}
+
 /// The writer's state inside one batch transaction.
 pub(super) struct Writer<'t> {
     pub(super) tx: &'t Transaction<'t>,

@@ -206,6 +206,7 @@ mod tests {
             start_line: line,
             end_line: line + 9,
             similarity: 1.0,
+            exact: 0,
         }
     }
 
@@ -220,6 +221,7 @@ mod tests {
                 tokens: 60,
                 similarity: 1.0,
                 copies,
+                accepted: None,
             },
         )
     }
