@@ -31,6 +31,9 @@ Register-ArgumentCompleter -Native -CommandName 'cpt' -ScriptBlock {
             [CompletionResult]::new('similar', 'similar', [CompletionResultType]::ParameterValue, 'Units similar to a function (FILE:LINE), to every function of a file, or to code on standard input (-), from the index')
             [CompletionResult]::new('rebuild', 'rebuild', [CompletionResultType]::ParameterValue, 'Recreate the catalogue''s tables from its event log, and its index')
             [CompletionResult]::new('watch', 'watch', [CompletionResultType]::ParameterValue, 'Scan a tree, then keep its catalogue up to date as files change and print what changed: new clones, resolved clones, classes that grew or shrank')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'CI gate: scan, then fail (exit 1) on new clone classes or too much duplication')
+            [CompletionResult]::new('accept', 'accept', [CompletionResultType]::ParameterValue, 'Accept a clone class as it is: `check` does not fail on it while its copies stay')
+            [CompletionResult]::new('unaccept', 'unaccept', [CompletionResultType]::ParameterValue, 'Withdraw the acceptance of a clone class')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -61,7 +64,7 @@ Register-ArgumentCompleter -Native -CommandName 'cpt' -ScriptBlock {
             [CompletionResult]::new('--min-tokens', '--min-tokens', [CompletionResultType]::ParameterName, 'Only classes of at least N tokens')
             [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Only copies in this language (id such as python or cpp; repeatable)')
             [CompletionResult]::new('--path', '--path', [CompletionResultType]::ParameterName, 'Only copies whose path (relative to the root) matches GLOB (repeatable)')
-            [CompletionResult]::new('--tests', '--tests', [CompletionResultType]::ParameterName, 'Copies in test files: include them, exclude them, or show only them [default: include, or `tests` in cpt.toml''s [report]]')
+            [CompletionResult]::new('--tests', '--tests', [CompletionResultType]::ParameterName, 'Copies in test files: include them, exclude them, or show only them [default: include, or `tests` in cpt.toml]')
             [CompletionResult]::new('--noise', '--noise', [CompletionResultType]::ParameterName, 'Also show trivial shapes: accessors and one-liners, import runs, literal tables')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -117,6 +120,49 @@ Register-ArgumentCompleter -Native -CommandName 'cpt' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'cpt;check' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Catalogue database [default: PATH/.cpt/cpt.db]')
+            [CompletionResult]::new('--exclude', '--exclude', [CompletionResultType]::ParameterName, 'Leave out paths matching GLOB when scanning (gitignore syntax; repeatable)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--max-duplication', '--max-duplication', [CompletionResultType]::ParameterName, 'Fail when more than PCT percent of the lines are duplicated [or cpt.toml [check]]')
+            [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Fail on new classes only, or on any class [default: new with --baseline, --diff or --base, else any]')
+            [CompletionResult]::new('--diff', '--diff', [CompletionResultType]::ParameterName, 'New code is what changed since REV (committed, staged and not; untracked files too)')
+            [CompletionResult]::new('--base', '--base', [CompletionResultType]::ParameterName, 'New code is what changed since HEAD forked from REV (a pull request''s changes) [or cpt.toml [check] base]')
+            [CompletionResult]::new('--baseline', '--baseline', [CompletionResultType]::ParameterName, 'The classes that already exist: only classes absent from FILE, or with more copies, are new [or cpt.toml [check] baseline]')
+            [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'Only classes of this clone type (repeatable)')
+            [CompletionResult]::new('--min-similarity', '--min-similarity', [CompletionResultType]::ParameterName, 'Only copies at least this similar to their class''s representative')
+            [CompletionResult]::new('--min-lines', '--min-lines', [CompletionResultType]::ParameterName, 'Only classes of at least N lines')
+            [CompletionResult]::new('--min-tokens', '--min-tokens', [CompletionResultType]::ParameterName, 'Only classes of at least N tokens')
+            [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Only copies in this language (id such as python or cpp; repeatable)')
+            [CompletionResult]::new('--path', '--path', [CompletionResultType]::ParameterName, 'Only copies whose path (relative to the root) matches GLOB (repeatable)')
+            [CompletionResult]::new('--tests', '--tests', [CompletionResultType]::ParameterName, 'Copies in test files: include them, exclude them, or show only them [default: include, or `tests` in cpt.toml]')
+            [CompletionResult]::new('--update-baseline', '--update-baseline', [CompletionResultType]::ParameterName, 'Write the baseline file from the classes found now (then check against it)')
+            [CompletionResult]::new('--noise', '--noise', [CompletionResultType]::ParameterName, 'Also show trivial shapes: accessors and one-liners, import runs, literal tables')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No progress bar or warnings')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No progress bar or warnings')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'cpt;accept' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]')
+            [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why the copies may stay (kept with the decision)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'cpt;unaccept' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'cpt;completions' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -131,6 +177,9 @@ Register-ArgumentCompleter -Native -CommandName 'cpt' -ScriptBlock {
             [CompletionResult]::new('similar', 'similar', [CompletionResultType]::ParameterValue, 'Units similar to a function (FILE:LINE), to every function of a file, or to code on standard input (-), from the index')
             [CompletionResult]::new('rebuild', 'rebuild', [CompletionResultType]::ParameterValue, 'Recreate the catalogue''s tables from its event log, and its index')
             [CompletionResult]::new('watch', 'watch', [CompletionResultType]::ParameterValue, 'Scan a tree, then keep its catalogue up to date as files change and print what changed: new clones, resolved clones, classes that grew or shrank')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'CI gate: scan, then fail (exit 1) on new clone classes or too much duplication')
+            [CompletionResult]::new('accept', 'accept', [CompletionResultType]::ParameterValue, 'Accept a clone class as it is: `check` does not fail on it while its copies stay')
+            [CompletionResult]::new('unaccept', 'unaccept', [CompletionResultType]::ParameterValue, 'Withdraw the acceptance of a clone class')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -151,6 +200,15 @@ Register-ArgumentCompleter -Native -CommandName 'cpt' -ScriptBlock {
             break
         }
         'cpt;help;watch' {
+            break
+        }
+        'cpt;help;check' {
+            break
+        }
+        'cpt;help;accept' {
+            break
+        }
+        'cpt;help;unaccept' {
             break
         }
         'cpt;help;completions' {

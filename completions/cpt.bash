@@ -16,6 +16,12 @@ _cpt() {
             ",$1")
                 cmd="cpt"
                 ;;
+            cpt,accept)
+                cmd="cpt__subcmd__accept"
+                ;;
+            cpt,check)
+                cmd="cpt__subcmd__check"
+                ;;
             cpt,clones)
                 cmd="cpt__subcmd__clones"
                 ;;
@@ -37,8 +43,17 @@ _cpt() {
             cpt,stats)
                 cmd="cpt__subcmd__stats"
                 ;;
+            cpt,unaccept)
+                cmd="cpt__subcmd__unaccept"
+                ;;
             cpt,watch)
                 cmd="cpt__subcmd__watch"
+                ;;
+            cpt__subcmd__help,accept)
+                cmd="cpt__subcmd__help__subcmd__accept"
+                ;;
+            cpt__subcmd__help,check)
+                cmd="cpt__subcmd__help__subcmd__check"
                 ;;
             cpt__subcmd__help,clones)
                 cmd="cpt__subcmd__help__subcmd__clones"
@@ -61,6 +76,9 @@ _cpt() {
             cpt__subcmd__help,stats)
                 cmd="cpt__subcmd__help__subcmd__stats"
                 ;;
+            cpt__subcmd__help,unaccept)
+                cmd="cpt__subcmd__help__subcmd__unaccept"
+                ;;
             cpt__subcmd__help,watch)
                 cmd="cpt__subcmd__help__subcmd__watch"
                 ;;
@@ -71,12 +89,108 @@ _cpt() {
 
     case "${cmd}" in
         cpt)
-            opts="-h -V --help --version scan clones stats similar rebuild watch completions help"
+            opts="-h -V --help --version scan clones stats similar rebuild watch check accept unaccept completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cpt__subcmd__accept)
+            opts="-h -V --db --reason --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cpt__subcmd__check)
+            opts="-q -h -V --db --exclude --format --max-duplication --fail-on --diff --base --baseline --update-baseline --type --min-similarity --min-lines --min-tokens --lang --path --tests --noise --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exclude)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json sarif gnu github markdown" -- "${cur}"))
+                    return 0
+                    ;;
+                --max-duplication)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fail-on)
+                    COMPREPLY=($(compgen -W "new any" -- "${cur}"))
+                    return 0
+                    ;;
+                --diff)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --base)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --baseline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --type)
+                    COMPREPLY=($(compgen -W "T1 T2 T3" -- "${cur}"))
+                    return 0
+                    ;;
+                --min-similarity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-lines)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-tokens)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lang)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tests)
+                    COMPREPLY=($(compgen -W "include exclude only" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -96,7 +210,7 @@ _cpt() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "text json sarif gnu github markdown" -- "${cur}"))
                     return 0
                     ;;
                 --type)
@@ -149,8 +263,36 @@ _cpt() {
             return 0
             ;;
         cpt__subcmd__help)
-            opts="scan clones stats similar rebuild watch completions help"
+            opts="scan clones stats similar rebuild watch check accept unaccept completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cpt__subcmd__help__subcmd__accept)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cpt__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -247,6 +389,20 @@ _cpt() {
             return 0
             ;;
         cpt__subcmd__help__subcmd__stats)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cpt__subcmd__help__subcmd__unaccept)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -381,6 +537,24 @@ _cpt() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cpt__subcmd__unaccept)
+            opts="-h -V --db --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

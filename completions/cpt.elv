@@ -28,6 +28,9 @@ set edit:completion:arg-completer[cpt] = {|@words|
             cand similar 'Units similar to a function (FILE:LINE), to every function of a file, or to code on standard input (-), from the index'
             cand rebuild 'Recreate the catalogue''s tables from its event log, and its index'
             cand watch 'Scan a tree, then keep its catalogue up to date as files change and print what changed: new clones, resolved clones, classes that grew or shrank'
+            cand check 'CI gate: scan, then fail (exit 1) on new clone classes or too much duplication'
+            cand accept 'Accept a clone class as it is: `check` does not fail on it while its copies stay'
+            cand unaccept 'Withdraw the acceptance of a clone class'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -56,7 +59,7 @@ set edit:completion:arg-completer[cpt] = {|@words|
             cand --min-tokens 'Only classes of at least N tokens'
             cand --lang 'Only copies in this language (id such as python or cpp; repeatable)'
             cand --path 'Only copies whose path (relative to the root) matches GLOB (repeatable)'
-            cand --tests 'Copies in test files: include them, exclude them, or show only them [default: include, or `tests` in cpt.toml''s [report]]'
+            cand --tests 'Copies in test files: include them, exclude them, or show only them [default: include, or `tests` in cpt.toml]'
             cand --noise 'Also show trivial shapes: accessors and one-liners, import runs, literal tables'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -107,6 +110,46 @@ set edit:completion:arg-completer[cpt] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'cpt;check'= {
+            cand --db 'Catalogue database [default: PATH/.cpt/cpt.db]'
+            cand --exclude 'Leave out paths matching GLOB when scanning (gitignore syntax; repeatable)'
+            cand --format 'Output format'
+            cand --max-duplication 'Fail when more than PCT percent of the lines are duplicated [or cpt.toml [check]]'
+            cand --fail-on 'Fail on new classes only, or on any class [default: new with --baseline, --diff or --base, else any]'
+            cand --diff 'New code is what changed since REV (committed, staged and not; untracked files too)'
+            cand --base 'New code is what changed since HEAD forked from REV (a pull request''s changes) [or cpt.toml [check] base]'
+            cand --baseline 'The classes that already exist: only classes absent from FILE, or with more copies, are new [or cpt.toml [check] baseline]'
+            cand --type 'Only classes of this clone type (repeatable)'
+            cand --min-similarity 'Only copies at least this similar to their class''s representative'
+            cand --min-lines 'Only classes of at least N lines'
+            cand --min-tokens 'Only classes of at least N tokens'
+            cand --lang 'Only copies in this language (id such as python or cpp; repeatable)'
+            cand --path 'Only copies whose path (relative to the root) matches GLOB (repeatable)'
+            cand --tests 'Copies in test files: include them, exclude them, or show only them [default: include, or `tests` in cpt.toml]'
+            cand --update-baseline 'Write the baseline file from the classes found now (then check against it)'
+            cand --noise 'Also show trivial shapes: accessors and one-liners, import runs, literal tables'
+            cand -q 'No progress bar or warnings'
+            cand --quiet 'No progress bar or warnings'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'cpt;accept'= {
+            cand --db 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]'
+            cand --reason 'Why the copies may stay (kept with the decision)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'cpt;unaccept'= {
+            cand --db 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'cpt;completions'= {
             cand -h 'Print help'
             cand --help 'Print help'
@@ -120,6 +163,9 @@ set edit:completion:arg-completer[cpt] = {|@words|
             cand similar 'Units similar to a function (FILE:LINE), to every function of a file, or to code on standard input (-), from the index'
             cand rebuild 'Recreate the catalogue''s tables from its event log, and its index'
             cand watch 'Scan a tree, then keep its catalogue up to date as files change and print what changed: new clones, resolved clones, classes that grew or shrank'
+            cand check 'CI gate: scan, then fail (exit 1) on new clone classes or too much duplication'
+            cand accept 'Accept a clone class as it is: `check` does not fail on it while its copies stay'
+            cand unaccept 'Withdraw the acceptance of a clone class'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -134,6 +180,12 @@ set edit:completion:arg-completer[cpt] = {|@words|
         &'cpt;help;rebuild'= {
         }
         &'cpt;help;watch'= {
+        }
+        &'cpt;help;check'= {
+        }
+        &'cpt;help;accept'= {
+        }
+        &'cpt;help;unaccept'= {
         }
         &'cpt;help;completions'= {
         }

@@ -32,6 +32,9 @@ complete -c cpt -n "__fish_cpt_needs_command" -f -a "stats" -d 'Files, units and
 complete -c cpt -n "__fish_cpt_needs_command" -f -a "similar" -d 'Units similar to a function (FILE:LINE), to every function of a file, or to code on standard input (-), from the index'
 complete -c cpt -n "__fish_cpt_needs_command" -f -a "rebuild" -d 'Recreate the catalogue\'s tables from its event log, and its index'
 complete -c cpt -n "__fish_cpt_needs_command" -f -a "watch" -d 'Scan a tree, then keep its catalogue up to date as files change and print what changed: new clones, resolved clones, classes that grew or shrank'
+complete -c cpt -n "__fish_cpt_needs_command" -f -a "check" -d 'CI gate: scan, then fail (exit 1) on new clone classes or too much duplication'
+complete -c cpt -n "__fish_cpt_needs_command" -f -a "accept" -d 'Accept a clone class as it is: `check` does not fail on it while its copies stay'
+complete -c cpt -n "__fish_cpt_needs_command" -f -a "unaccept" -d 'Withdraw the acceptance of a clone class'
 complete -c cpt -n "__fish_cpt_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c cpt -n "__fish_cpt_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c cpt -n "__fish_cpt_using_subcommand scan" -l db -d 'Catalogue database [default: PATH/.cpt/cpt.db]' -r -F
@@ -47,7 +50,11 @@ complete -c cpt -n "__fish_cpt_using_subcommand scan" -s h -l help -d 'Print hel
 complete -c cpt -n "__fish_cpt_using_subcommand scan" -s V -l version -d 'Print version'
 complete -c cpt -n "__fish_cpt_using_subcommand clones" -l db -d 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]' -r -F
 complete -c cpt -n "__fish_cpt_using_subcommand clones" -l format -d 'Output format' -r -f -a "text\t''
-json\t''"
+json\t''
+sarif\t''
+gnu\t''
+github\t''
+markdown\t''"
 complete -c cpt -n "__fish_cpt_using_subcommand clones" -l type -d 'Only classes of this clone type (repeatable)' -r -f -a "T1\t''
 T2\t''
 T3\t''"
@@ -56,7 +63,7 @@ complete -c cpt -n "__fish_cpt_using_subcommand clones" -l min-lines -d 'Only cl
 complete -c cpt -n "__fish_cpt_using_subcommand clones" -l min-tokens -d 'Only classes of at least N tokens' -r
 complete -c cpt -n "__fish_cpt_using_subcommand clones" -l lang -d 'Only copies in this language (id such as python or cpp; repeatable)' -r
 complete -c cpt -n "__fish_cpt_using_subcommand clones" -l path -d 'Only copies whose path (relative to the root) matches GLOB (repeatable)' -r
-complete -c cpt -n "__fish_cpt_using_subcommand clones" -l tests -d 'Copies in test files: include them, exclude them, or show only them [default: include, or `tests` in cpt.toml\'s [report]]' -r -f -a "include\t''
+complete -c cpt -n "__fish_cpt_using_subcommand clones" -l tests -d 'Copies in test files: include them, exclude them, or show only them [default: include, or `tests` in cpt.toml]' -r -f -a "include\t''
 exclude\t''
 only\t''"
 complete -c cpt -n "__fish_cpt_using_subcommand clones" -l noise -d 'Also show trivial shapes: accessors and one-liners, import runs, literal tables'
@@ -93,13 +100,53 @@ complete -c cpt -n "__fish_cpt_using_subcommand watch" -l no-near-miss -d 'Exact
 complete -c cpt -n "__fish_cpt_using_subcommand watch" -s q -l quiet -d 'No progress bar, warnings or summary'
 complete -c cpt -n "__fish_cpt_using_subcommand watch" -s h -l help -d 'Print help'
 complete -c cpt -n "__fish_cpt_using_subcommand watch" -s V -l version -d 'Print version'
+complete -c cpt -n "__fish_cpt_using_subcommand check" -l db -d 'Catalogue database [default: PATH/.cpt/cpt.db]' -r -F
+complete -c cpt -n "__fish_cpt_using_subcommand check" -l exclude -d 'Leave out paths matching GLOB when scanning (gitignore syntax; repeatable)' -r
+complete -c cpt -n "__fish_cpt_using_subcommand check" -l format -d 'Output format' -r -f -a "text\t''
+json\t''
+sarif\t''
+gnu\t''
+github\t''
+markdown\t''"
+complete -c cpt -n "__fish_cpt_using_subcommand check" -l max-duplication -d 'Fail when more than PCT percent of the lines are duplicated [or cpt.toml [check]]' -r
+complete -c cpt -n "__fish_cpt_using_subcommand check" -l fail-on -d 'Fail on new classes only, or on any class [default: new with --baseline, --diff or --base, else any]' -r -f -a "new\t''
+any\t''"
+complete -c cpt -n "__fish_cpt_using_subcommand check" -l diff -d 'New code is what changed since REV (committed, staged and not; untracked files too)' -r
+complete -c cpt -n "__fish_cpt_using_subcommand check" -l base -d 'New code is what changed since HEAD forked from REV (a pull request\'s changes) [or cpt.toml [check] base]' -r
+complete -c cpt -n "__fish_cpt_using_subcommand check" -l baseline -d 'The classes that already exist: only classes absent from FILE, or with more copies, are new [or cpt.toml [check] baseline]' -r -F
+complete -c cpt -n "__fish_cpt_using_subcommand check" -l type -d 'Only classes of this clone type (repeatable)' -r -f -a "T1\t''
+T2\t''
+T3\t''"
+complete -c cpt -n "__fish_cpt_using_subcommand check" -l min-similarity -d 'Only copies at least this similar to their class\'s representative' -r
+complete -c cpt -n "__fish_cpt_using_subcommand check" -l min-lines -d 'Only classes of at least N lines' -r
+complete -c cpt -n "__fish_cpt_using_subcommand check" -l min-tokens -d 'Only classes of at least N tokens' -r
+complete -c cpt -n "__fish_cpt_using_subcommand check" -l lang -d 'Only copies in this language (id such as python or cpp; repeatable)' -r
+complete -c cpt -n "__fish_cpt_using_subcommand check" -l path -d 'Only copies whose path (relative to the root) matches GLOB (repeatable)' -r
+complete -c cpt -n "__fish_cpt_using_subcommand check" -l tests -d 'Copies in test files: include them, exclude them, or show only them [default: include, or `tests` in cpt.toml]' -r -f -a "include\t''
+exclude\t''
+only\t''"
+complete -c cpt -n "__fish_cpt_using_subcommand check" -l update-baseline -d 'Write the baseline file from the classes found now (then check against it)'
+complete -c cpt -n "__fish_cpt_using_subcommand check" -l noise -d 'Also show trivial shapes: accessors and one-liners, import runs, literal tables'
+complete -c cpt -n "__fish_cpt_using_subcommand check" -s q -l quiet -d 'No progress bar or warnings'
+complete -c cpt -n "__fish_cpt_using_subcommand check" -s h -l help -d 'Print help'
+complete -c cpt -n "__fish_cpt_using_subcommand check" -s V -l version -d 'Print version'
+complete -c cpt -n "__fish_cpt_using_subcommand accept" -l db -d 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]' -r -F
+complete -c cpt -n "__fish_cpt_using_subcommand accept" -l reason -d 'Why the copies may stay (kept with the decision)' -r
+complete -c cpt -n "__fish_cpt_using_subcommand accept" -s h -l help -d 'Print help'
+complete -c cpt -n "__fish_cpt_using_subcommand accept" -s V -l version -d 'Print version'
+complete -c cpt -n "__fish_cpt_using_subcommand unaccept" -l db -d 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]' -r -F
+complete -c cpt -n "__fish_cpt_using_subcommand unaccept" -s h -l help -d 'Print help'
+complete -c cpt -n "__fish_cpt_using_subcommand unaccept" -s V -l version -d 'Print version'
 complete -c cpt -n "__fish_cpt_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c cpt -n "__fish_cpt_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch completions help" -f -a "scan" -d 'Index or refresh a source tree (incremental: only changed files are read again)'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch completions help" -f -a "clones" -d 'List clone classes: every copy of each repeated function'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch completions help" -f -a "stats" -d 'Files, units and languages in the catalogue; skipped files; duplicated lines'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch completions help" -f -a "similar" -d 'Units similar to a function (FILE:LINE), to every function of a file, or to code on standard input (-), from the index'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch completions help" -f -a "rebuild" -d 'Recreate the catalogue\'s tables from its event log, and its index'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch completions help" -f -a "watch" -d 'Scan a tree, then keep its catalogue up to date as files change and print what changed: new clones, resolved clones, classes that grew or shrank'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept completions help" -f -a "scan" -d 'Index or refresh a source tree (incremental: only changed files are read again)'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept completions help" -f -a "clones" -d 'List clone classes: every copy of each repeated function'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept completions help" -f -a "stats" -d 'Files, units and languages in the catalogue; skipped files; duplicated lines'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept completions help" -f -a "similar" -d 'Units similar to a function (FILE:LINE), to every function of a file, or to code on standard input (-), from the index'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept completions help" -f -a "rebuild" -d 'Recreate the catalogue\'s tables from its event log, and its index'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept completions help" -f -a "watch" -d 'Scan a tree, then keep its catalogue up to date as files change and print what changed: new clones, resolved clones, classes that grew or shrank'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept completions help" -f -a "check" -d 'CI gate: scan, then fail (exit 1) on new clone classes or too much duplication'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept completions help" -f -a "accept" -d 'Accept a clone class as it is: `check` does not fail on it while its copies stay'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept completions help" -f -a "unaccept" -d 'Withdraw the acceptance of a clone class'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

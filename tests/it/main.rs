@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one module per area.
 
 mod bad_inputs;
+mod check;
 mod cli;
 mod common;
 mod completions;

@@ -341,6 +341,63 @@ fn clones_json() {
     );
 }
 
+/// The CI formats of `cpt clones`: every copy of every class.
+#[test]
+fn clones_ci_formats() {
+    let tree = Tree::scanned();
+    for format in ["sarif", "gnu", "github", "markdown"] {
+        let (args, run) = tree.with_db(&["clones", "--format", format]);
+        let text = tree
+            .normalize(&shown_run(&args, &run))
+            .replace(env!("CARGO_PKG_VERSION"), "[VERSION]");
+        assert_snap(&format!("clones_{format}"), &text);
+    }
+}
+
+// --- check ------------------------------------------------------------------------------
+
+/// `cpt check` of the tree without a baseline or a diff base (every class fails), in every
+/// format, and with gates that pass.
+#[test]
+fn check_every_format() {
+    let tree = Tree::scanned();
+    for format in ["text", "json", "sarif", "gnu", "github", "markdown"] {
+        let args = [
+            "check",
+            "[ROOT]",
+            "--max-duplication",
+            "5",
+            "--type",
+            "T2",
+            "--format",
+            format,
+        ];
+        let root = tree.root();
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| a.replace("[ROOT]", path_str(&root)))
+            .collect();
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let run = cpt(&argv);
+        let text = tree
+            .normalize(&shown_run(&args, &run))
+            .replace(env!("CARGO_PKG_VERSION"), "[VERSION]");
+        assert_snap(&format!("check_{format}"), &text);
+    }
+    snap_in(
+        &tree,
+        "check_passes",
+        &[
+            "check",
+            "[ROOT]",
+            "--min-lines",
+            "1000",
+            "--max-duplication",
+            "60",
+        ],
+    );
+}
+
 #[test]
 fn clones_noise_text() {
     snap_db(
@@ -656,6 +713,9 @@ fn help_of_every_command() {
         "similar",
         "rebuild",
         "watch",
+        "check",
+        "accept",
+        "unaccept",
         "completions",
         "help",
     ] {
@@ -716,6 +776,31 @@ fn errors_of_catalogue_queries() {
         &tree,
         "error_clones_bad_path_glob",
         &["clones", "--path", "python/[oops"],
+    );
+    snap_in(
+        &tree,
+        "error_check_not_a_git_checkout",
+        &["check", "[ROOT]", "--base", "main"],
+    );
+    snap_in(
+        &tree,
+        "error_check_missing_baseline",
+        &["check", "[ROOT]", "--baseline", "[ROOT]/nope.txt"],
+    );
+    snap_in(
+        &tree,
+        "error_check_bad_percentage",
+        &["check", "[ROOT]", "--max-duplication", "120"],
+    );
+    snap_db(
+        &tree,
+        "error_accept_unknown_class",
+        &["accept", "0123", "--reason", "x"],
+    );
+    snap_db(
+        &tree,
+        "error_unaccept_not_accepted",
+        &["unaccept", "0123456789abcdef"],
     );
 }
 

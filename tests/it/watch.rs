@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::common::{
     NEAR_COPY, age_tree, assert_equals_fresh_state, assert_same_clones, binary, classes, clones,
-    default_db, path_str, py_function, scan, stats, write,
+    default_db, git, path_str, py_function, scan, stats, write,
 };
 
 /// A running `cpt watch` and the lines it prints.
@@ -474,24 +474,6 @@ fn module(i: usize, version: usize) -> String {
         text.push_str(&py_function(&format!("f{i}"), i / 10 % 8 + 4 * version));
     }
     text
-}
-
-/// Run `git` in `root`, away from the user's and the system's configuration.
-fn git(root: &Path, args: &[&str]) {
-    let output = std::process::Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@t"])
-        .args(["-c", "commit.gpgsign=false"])
-        .args(args)
-        .current_dir(root)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .expect("git runs");
-    assert!(
-        output.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
 }
 
 /// Whether some line is a `event` line whose class has a copy in `path`.
