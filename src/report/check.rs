@@ -7,8 +7,7 @@ use serde::Serialize;
 
 use super::ci::{self, Flagged};
 use super::json::{PatternJson, pattern_json};
-use super::percent;
-use crate::engine::view::{CheckReport, CheckedClass, CloneType, FailOn};
+use crate::engine::view::{CheckReport, CheckedClass, FailOn};
 
 /// Why a failing class fails, in a few words.
 fn why(report: &CheckReport, c: &CheckedClass) -> String {
@@ -104,22 +103,7 @@ fn summary_lines(report: &CheckReport) -> Vec<String> {
 pub fn text(out: &mut dyn Write, report: &CheckReport) -> io::Result<()> {
     for f in flagged(report) {
         let class = f.class;
-        let similar = if class.clone_type == CloneType::T3 {
-            format!(", {:.0}% similar", percent(f64::from(class.similarity)))
-        } else {
-            String::new()
-        };
-        writeln!(
-            out,
-            "{} {}  {}, {} lines, {} tokens, {} copies{similar}: {}",
-            class.clone_type.as_str(),
-            class.id,
-            class.kind.as_str(),
-            class.lines,
-            class.tokens,
-            class.copies.len(),
-            f.why
-        )?;
+        writeln!(out, "{}: {}", super::text::class_line(class), f.why)?;
         for (i, m) in class.copies.iter().enumerate() {
             let mark = if f.copies.contains(&i) { '+' } else { ' ' };
             let mut line = format!("  {mark} {}:{}-{}", m.path, m.start_line, m.end_line);

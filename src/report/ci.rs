@@ -7,7 +7,6 @@ use std::io::{self, Write};
 
 use serde_json::{Value, json};
 
-use super::percent;
 use crate::engine::view::{Class, CloneType, Copy};
 
 /// GitHub shows at most this many results of a SARIF run.
@@ -80,12 +79,7 @@ fn headline(f: &Flagged<'_>, copy: &Copy) -> String {
         class.lines,
         class.copies.len()
     );
-    if class.clone_type == CloneType::T3 {
-        s.push_str(&format!(
-            ", {:.0}% similar",
-            percent(f64::from(class.similarity))
-        ));
-    }
+    s.push_str(&super::text::similar_suffix(class));
     if !f.why.is_empty() {
         s.push_str(", ");
         s.push_str(&f.why);
@@ -214,18 +208,14 @@ pub fn markdown(
             .find(|n| !n.is_empty())
             .map(|n| format!(" `{}`", md_code(n)))
             .unwrap_or_default();
-        let similar = if class.clone_type == CloneType::T3 {
-            format!(", {:.0}% similar", percent(f64::from(class.similarity)))
-        } else {
-            String::new()
-        };
         writeln!(
             out,
-            "| {} | `{}` {}{name} | {} lines{similar} | {} |",
+            "| {} | `{}` {}{name} | {} lines{} | {} |",
             class.clone_type.as_str(),
             class.id,
             class.kind.as_str(),
             class.lines,
+            super::text::similar_suffix(class),
             copies.join("<br>")
         )?;
     }

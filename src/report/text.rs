@@ -5,24 +5,33 @@ use std::io::{self, Write};
 use super::percent;
 use crate::engine::view::{Class, CloneType, ScanSummary, SimilarAnswer, Stats};
 
+/// A class's first line: `T3 ID  function, 20 lines, 205 tokens, 3 copies, 70% similar`.
+pub(crate) fn class_line(p: &Class) -> String {
+    format!(
+        "{} {}  {}, {} lines, {} tokens, {} copies{}",
+        p.clone_type.as_str(),
+        p.id,
+        p.kind.as_str(),
+        p.lines,
+        p.tokens,
+        p.copies.len(),
+        similar_suffix(p)
+    )
+}
+
+/// `, 70% similar` for a near-miss class, nothing for the others.
+pub(crate) fn similar_suffix(p: &Class) -> String {
+    if p.clone_type == CloneType::T3 {
+        format!(", {:.0}% similar", percent(f64::from(p.similarity)))
+    } else {
+        String::new()
+    }
+}
+
 /// `cpt clones`: each class, its copies, and a count.
 pub fn clones(out: &mut dyn Write, patterns: &[Class]) -> io::Result<()> {
     for p in patterns {
-        let similar = if p.clone_type == CloneType::T3 {
-            format!(", {:.0}% similar", percent(f64::from(p.similarity)))
-        } else {
-            String::new()
-        };
-        writeln!(
-            out,
-            "{} {}  {}, {} lines, {} tokens, {} copies{similar}",
-            p.clone_type.as_str(),
-            p.id,
-            p.kind.as_str(),
-            p.lines,
-            p.tokens,
-            p.copies.len()
-        )?;
+        writeln!(out, "{}", class_line(p))?;
         if let Some(reason) = &p.accepted {
             writeln!(out, "  accepted: {reason}")?;
         }
