@@ -12,6 +12,8 @@ pub mod engine;
 pub mod event;
 pub mod fingerprint;
 pub mod index;
+#[cfg(feature = "cli")]
+pub mod lsp;
 pub mod parse;
 pub mod report;
 pub mod scan;

@@ -16,6 +16,7 @@ use commands::{
     accept::{AcceptArgs, UnacceptArgs},
     check::CheckArgs,
     clones::ClonesArgs,
+    lsp::LspArgs,
     scan::ScanArgs,
     similar::SimilarArgs,
     stats::StatsArgs,
@@ -52,6 +53,8 @@ enum Command {
     Accept(AcceptArgs),
     /// Withdraw the acceptance of a clone class
     Unaccept(UnacceptArgs),
+    /// Language server over stdio: copies as diagnostics, code lenses and actions in the editor
+    Lsp(LspArgs),
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]
@@ -139,6 +142,7 @@ fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut (dyn Write + Send)) -> Res
         Command::Check(args) => commands::check::run(args, stdout, stderr),
         Command::Accept(args) => commands::accept::accept(args, stdout),
         Command::Unaccept(args) => commands::accept::unaccept(args, stdout),
+        Command::Lsp(args) => commands::lsp::run(args, stderr),
         Command::Stats(args) => commands::stats::run(args, stdout, stderr),
         Command::Similar(args) => commands::similar::run(args, stdout, stderr),
         Command::Rebuild(args) => commands::rebuild::run(args, stdout, stderr),

@@ -260,6 +260,10 @@ pub struct SimilarAnswer {
     pub kind: String,
     pub name: String,
     pub matches: Vec<Match>,
+    /// The query unit's content hash (not part of the JSON contract): an editor tells a unit
+    /// it has not changed from the catalogue's by it.
+    #[serde(skip)]
+    pub exact: u64,
 }
 
 /// Answer `query` from the index of `db` (brought up to date first). `warn` receives one line
@@ -298,6 +302,7 @@ pub fn similar(
                     kind: u.kind.as_str().to_string(),
                     name: u.name.clone(),
                     matches: similar_to(segments, store, u, own, &params, min_similarity, limit)?,
+                    exact: u.exact.0,
                 })
             })
             .collect()
@@ -316,6 +321,13 @@ pub enum SimilarTarget {
     },
     /// Code on its own (standard input).
     Code { source: Vec<u8>, lang: String },
+    /// An editor's unsaved version of `file`: its `source` stands for what is on disk.
+    Buffer {
+        file: PathBuf,
+        source: Vec<u8>,
+        line: Option<u32>,
+        lang: Option<String>,
+    },
 }
 
 /// A `cpt similar` question.
@@ -342,9 +354,21 @@ pub(crate) fn answer(
     let on_stdin = matches!(request.target, SimilarTarget::Code { .. });
     let (path, rel, source, lang, line) = match request.target {
         SimilarTarget::Code { source, lang } => (String::from("-"), None, source, lang, None),
-        SimilarTarget::File { file, line, lang } => {
-            let source =
-                std::fs::read(&file).with_context(|| format!("{}: cannot read", file.display()))?;
+        SimilarTarget::File { .. } | SimilarTarget::Buffer { .. } => {
+            let (file, line, lang, source) = match request.target {
+                SimilarTarget::Buffer {
+                    file,
+                    source,
+                    line,
+                    lang,
+                } => (file, line, lang, source),
+                SimilarTarget::File { file, line, lang } => {
+                    let source = std::fs::read(&file)
+                        .with_context(|| format!("{}: cannot read", file.display()))?;
+                    (file, line, lang, source)
+                }
+                SimilarTarget::Code { .. } => unreachable!("matched above"),
+            };
             let lang = match lang {
                 Some(lang) => lang,
                 None => crate::parse::lang::for_path(&file)

@@ -18,8 +18,8 @@ use crate::report::{self, ReportFormat};
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Root of the tree to check
-    #[arg(default_value = ".")]
-    path: PathBuf,
+    #[arg(value_name = "PATH", default_value = ".")]
+    root: PathBuf,
     /// Catalogue database [default: PATH/.cpt/cpt.db]
     #[arg(long, value_name = "PATH")]
     db: Option<PathBuf>,
@@ -72,10 +72,10 @@ pub fn run(
     stdout: &mut dyn Write,
     stderr: &mut (dyn Write + Send),
 ) -> Result<ExitStatus> {
-    check_root(&args.path)?;
+    check_root(&args.root)?;
     crate::sys::limit_allocator_arenas();
     let scan = ScanRequest {
-        root: args.path.clone(),
+        root: args.root.clone(),
         db: args.db.clone(),
         flags: ScanFlags {
             exclude: args.exclude.clone(),
