@@ -31,6 +31,9 @@ _cpt() {
             cpt,help)
                 cmd="cpt__subcmd__help"
                 ;;
+            cpt,mcp)
+                cmd="cpt__subcmd__mcp"
+                ;;
             cpt,rebuild)
                 cmd="cpt__subcmd__rebuild"
                 ;;
@@ -64,6 +67,9 @@ _cpt() {
             cpt__subcmd__help,help)
                 cmd="cpt__subcmd__help__subcmd__help"
                 ;;
+            cpt__subcmd__help,mcp)
+                cmd="cpt__subcmd__help__subcmd__mcp"
+                ;;
             cpt__subcmd__help,rebuild)
                 cmd="cpt__subcmd__help__subcmd__rebuild"
                 ;;
@@ -89,7 +95,7 @@ _cpt() {
 
     case "${cmd}" in
         cpt)
-            opts="-h -V --help --version scan clones stats similar rebuild watch check accept unaccept completions help"
+            opts="-h -V --help --version scan clones stats similar rebuild watch check accept unaccept mcp completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -263,7 +269,7 @@ _cpt() {
             return 0
             ;;
         cpt__subcmd__help)
-            opts="scan clones stats similar rebuild watch check accept unaccept completions help"
+            opts="scan clones stats similar rebuild watch check accept unaccept mcp completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -333,6 +339,20 @@ _cpt() {
             return 0
             ;;
         cpt__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cpt__subcmd__help__subcmd__mcp)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -423,6 +443,24 @@ _cpt() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cpt__subcmd__mcp)
+            opts="-h -V --db --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

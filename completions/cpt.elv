@@ -31,6 +31,7 @@ set edit:completion:arg-completer[cpt] = {|@words|
             cand check 'CI gate: scan, then fail (exit 1) on new clone classes or too much duplication'
             cand accept 'Accept a clone class as it is: `check` does not fail on it while its copies stay'
             cand unaccept 'Withdraw the acceptance of a clone class'
+            cand mcp 'Serve tools for coding agents (Model Context Protocol) over stdio'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -150,6 +151,13 @@ set edit:completion:arg-completer[cpt] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'cpt;mcp'= {
+            cand --db 'Catalogue database [default: PATH/.cpt/cpt.db]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'cpt;completions'= {
             cand -h 'Print help'
             cand --help 'Print help'
@@ -166,6 +174,7 @@ set edit:completion:arg-completer[cpt] = {|@words|
             cand check 'CI gate: scan, then fail (exit 1) on new clone classes or too much duplication'
             cand accept 'Accept a clone class as it is: `check` does not fail on it while its copies stay'
             cand unaccept 'Withdraw the acceptance of a clone class'
+            cand mcp 'Serve tools for coding agents (Model Context Protocol) over stdio'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -186,6 +195,8 @@ set edit:completion:arg-completer[cpt] = {|@words|
         &'cpt;help;accept'= {
         }
         &'cpt;help;unaccept'= {
+        }
+        &'cpt;help;mcp'= {
         }
         &'cpt;help;completions'= {
         }

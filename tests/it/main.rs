@@ -13,6 +13,7 @@ mod fixtures;
 mod fuzz_regressions;
 mod incremental;
 mod index;
+mod mcp;
 mod mutation;
 mod near_miss;
 mod similar;

@@ -716,6 +716,7 @@ fn help_of_every_command() {
         "check",
         "accept",
         "unaccept",
+        "mcp",
         "completions",
         "help",
     ] {

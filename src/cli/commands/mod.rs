@@ -4,6 +4,7 @@ pub mod accept;
 pub mod check;
 pub mod clones;
 pub mod completions;
+pub mod mcp;
 pub mod rebuild;
 pub mod scan;
 pub mod similar;
