@@ -34,6 +34,8 @@ Register-ArgumentCompleter -Native -CommandName 'cpt' -ScriptBlock {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'CI gate: scan, then fail (exit 1) on new clone classes or too much duplication')
             [CompletionResult]::new('accept', 'accept', [CompletionResultType]::ParameterValue, 'Accept a clone class as it is: `check` does not fail on it while its copies stay')
             [CompletionResult]::new('unaccept', 'unaccept', [CompletionResultType]::ParameterValue, 'Withdraw the acceptance of a clone class')
+            [CompletionResult]::new('lsp', 'lsp', [CompletionResultType]::ParameterValue, 'Language server over stdio: copies as diagnostics, code lenses and actions in the editor')
+            [CompletionResult]::new('mcp', 'mcp', [CompletionResultType]::ParameterValue, 'Serve tools for coding agents (Model Context Protocol) over stdio')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -163,6 +165,22 @@ Register-ArgumentCompleter -Native -CommandName 'cpt' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'cpt;lsp' {
+            [CompletionResult]::new('--stdio', '--stdio', [CompletionResultType]::ParameterName, 'Accepted for clients that start servers with `--stdio` (stdio is the only transport)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'cpt;mcp' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Catalogue database [default: PATH/.cpt/cpt.db]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'cpt;completions' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -180,6 +198,8 @@ Register-ArgumentCompleter -Native -CommandName 'cpt' -ScriptBlock {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'CI gate: scan, then fail (exit 1) on new clone classes or too much duplication')
             [CompletionResult]::new('accept', 'accept', [CompletionResultType]::ParameterValue, 'Accept a clone class as it is: `check` does not fail on it while its copies stay')
             [CompletionResult]::new('unaccept', 'unaccept', [CompletionResultType]::ParameterValue, 'Withdraw the acceptance of a clone class')
+            [CompletionResult]::new('lsp', 'lsp', [CompletionResultType]::ParameterValue, 'Language server over stdio: copies as diagnostics, code lenses and actions in the editor')
+            [CompletionResult]::new('mcp', 'mcp', [CompletionResultType]::ParameterValue, 'Serve tools for coding agents (Model Context Protocol) over stdio')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -209,6 +229,12 @@ Register-ArgumentCompleter -Native -CommandName 'cpt' -ScriptBlock {
             break
         }
         'cpt;help;unaccept' {
+            break
+        }
+        'cpt;help;lsp' {
+            break
+        }
+        'cpt;help;mcp' {
             break
         }
         'cpt;help;completions' {

@@ -31,6 +31,12 @@ _cpt() {
             cpt,help)
                 cmd="cpt__subcmd__help"
                 ;;
+            cpt,lsp)
+                cmd="cpt__subcmd__lsp"
+                ;;
+            cpt,mcp)
+                cmd="cpt__subcmd__mcp"
+                ;;
             cpt,rebuild)
                 cmd="cpt__subcmd__rebuild"
                 ;;
@@ -64,6 +70,12 @@ _cpt() {
             cpt__subcmd__help,help)
                 cmd="cpt__subcmd__help__subcmd__help"
                 ;;
+            cpt__subcmd__help,lsp)
+                cmd="cpt__subcmd__help__subcmd__lsp"
+                ;;
+            cpt__subcmd__help,mcp)
+                cmd="cpt__subcmd__help__subcmd__mcp"
+                ;;
             cpt__subcmd__help,rebuild)
                 cmd="cpt__subcmd__help__subcmd__rebuild"
                 ;;
@@ -89,7 +101,7 @@ _cpt() {
 
     case "${cmd}" in
         cpt)
-            opts="-h -V --help --version scan clones stats similar rebuild watch check accept unaccept completions help"
+            opts="-h -V --help --version scan clones stats similar rebuild watch check accept unaccept lsp mcp completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -263,7 +275,7 @@ _cpt() {
             return 0
             ;;
         cpt__subcmd__help)
-            opts="scan clones stats similar rebuild watch check accept unaccept completions help"
+            opts="scan clones stats similar rebuild watch check accept unaccept lsp mcp completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -333,6 +345,34 @@ _cpt() {
             return 0
             ;;
         cpt__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cpt__subcmd__help__subcmd__lsp)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cpt__subcmd__help__subcmd__mcp)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -423,6 +463,38 @@ _cpt() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cpt__subcmd__lsp)
+            opts="-h -V --stdio --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cpt__subcmd__mcp)
+            opts="-h -V --db --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -31,6 +31,8 @@ set edit:completion:arg-completer[cpt] = {|@words|
             cand check 'CI gate: scan, then fail (exit 1) on new clone classes or too much duplication'
             cand accept 'Accept a clone class as it is: `check` does not fail on it while its copies stay'
             cand unaccept 'Withdraw the acceptance of a clone class'
+            cand lsp 'Language server over stdio: copies as diagnostics, code lenses and actions in the editor'
+            cand mcp 'Serve tools for coding agents (Model Context Protocol) over stdio'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -150,6 +152,20 @@ set edit:completion:arg-completer[cpt] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'cpt;lsp'= {
+            cand --stdio 'Accepted for clients that start servers with `--stdio` (stdio is the only transport)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'cpt;mcp'= {
+            cand --db 'Catalogue database [default: PATH/.cpt/cpt.db]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'cpt;completions'= {
             cand -h 'Print help'
             cand --help 'Print help'
@@ -166,6 +182,8 @@ set edit:completion:arg-completer[cpt] = {|@words|
             cand check 'CI gate: scan, then fail (exit 1) on new clone classes or too much duplication'
             cand accept 'Accept a clone class as it is: `check` does not fail on it while its copies stay'
             cand unaccept 'Withdraw the acceptance of a clone class'
+            cand lsp 'Language server over stdio: copies as diagnostics, code lenses and actions in the editor'
+            cand mcp 'Serve tools for coding agents (Model Context Protocol) over stdio'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -186,6 +204,10 @@ set edit:completion:arg-completer[cpt] = {|@words|
         &'cpt;help;accept'= {
         }
         &'cpt;help;unaccept'= {
+        }
+        &'cpt;help;lsp'= {
+        }
+        &'cpt;help;mcp'= {
         }
         &'cpt;help;completions'= {
         }

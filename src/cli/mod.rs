@@ -1,6 +1,7 @@
 //! CLI: the command line (clap), its dispatch, and the terminal (progress bar, exit codes).
 //! The only module that knows clap and the terminal; it reaches the rest through
-//! [`crate::engine`] and prints through [`crate::report`].
+//! [`crate::engine`], prints through [`crate::report`] and serves agents through
+//! [`crate::mcp`].
 
 pub mod commands;
 pub mod progress;
@@ -17,6 +18,7 @@ use commands::{
     check::CheckArgs,
     clones::ClonesArgs,
     lsp::LspArgs,
+    mcp::McpArgs,
     scan::ScanArgs,
     similar::SimilarArgs,
     stats::StatsArgs,
@@ -55,6 +57,8 @@ enum Command {
     Unaccept(UnacceptArgs),
     /// Language server over stdio: copies as diagnostics, code lenses and actions in the editor
     Lsp(LspArgs),
+    /// Serve tools for coding agents (Model Context Protocol) over stdio
+    Mcp(McpArgs),
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]
@@ -143,6 +147,7 @@ fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut (dyn Write + Send)) -> Res
         Command::Accept(args) => commands::accept::accept(args, stdout),
         Command::Unaccept(args) => commands::accept::unaccept(args, stdout),
         Command::Lsp(args) => commands::lsp::run(args, stderr),
+        Command::Mcp(args) => commands::mcp::run(args, stdout, stderr),
         Command::Stats(args) => commands::stats::run(args, stdout, stderr),
         Command::Similar(args) => commands::similar::run(args, stdout, stderr),
         Command::Rebuild(args) => commands::rebuild::run(args, stdout, stderr),

@@ -203,8 +203,26 @@ pub fn unaccept(store: &mut Store, root: &Path, id: &str) -> Result<()> {
 
 /// `YYYY-MM-DD` (UTC) of a time in milliseconds since the Unix epoch.
 fn date_of(ms: i64) -> String {
-    // Days to a civil date (proleptic Gregorian), by 400-year eras.
-    let days = ms.div_euclid(86_400_000);
+    let (year, month, day) = civil(ms.div_euclid(86_400_000));
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+/// RFC 3339 in UTC (`2026-12-07T09:30:00.250Z`) of a time in milliseconds since the Unix
+/// epoch.
+pub fn rfc3339(ms: i64) -> String {
+    let (year, month, day) = civil(ms.div_euclid(86_400_000));
+    let in_day = ms.rem_euclid(86_400_000);
+    let (h, m, s, milli) = (
+        in_day / 3_600_000,
+        in_day / 60_000 % 60,
+        in_day / 1000 % 60,
+        in_day % 1000,
+    );
+    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{milli:03}Z")
+}
+
+/// Days since the Unix epoch to a civil date (proleptic Gregorian), by 400-year eras.
+fn civil(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
@@ -214,7 +232,7 @@ fn date_of(ms: i64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
+    (year, month, day)
 }
 
 #[cfg(test)]
@@ -227,6 +245,9 @@ mod tests {
         assert_eq!(date_of(951_782_400_000), "2000-02-29");
         assert_eq!(date_of(1_796_601_600_000 - 1), "2026-12-06");
         assert_eq!(date_of(1_796_601_600_000), "2026-12-07");
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339(1_796_601_600_000 - 1), "2026-12-06T23:59:59.999Z");
+        assert_eq!(rfc3339(951_825_845_250), "2000-02-29T12:04:05.250Z");
     }
 
     #[test]

@@ -23,7 +23,7 @@ use crate::index::refresh::rebuild_index;
 use crate::scan;
 pub use crate::scan::{Progress, Silent};
 use crate::store::{Store, WriteLock};
-use view::{Class, Filter, ScanSummary, SimilarAnswer, Stats};
+use view::{Class, ClassChange, ClassEvent, Filter, PatternId, ScanSummary, SimilarAnswer, Stats};
 
 /// A scan to run: the tree, its catalogue (default: `ROOT/.cpt/cpt.db`) and the settings given
 /// on the command line (the root's `cpt.toml` fills in the rest).
@@ -148,6 +148,63 @@ impl Catalogue {
         let mut classes: Vec<Class> = rows.iter().map(Class::from).collect();
         accept::mark(&mut classes, &accept::all(&self.store, &self.root)?);
         Ok(classes)
+    }
+
+    /// The class `id` names (its 16 hex digits or a unique prefix of at least 4), noise
+    /// included.
+    pub fn find_class(&self, id: &str) -> Result<Class> {
+        let classes = self.classes(&Filter {
+            noise: true,
+            ..Filter::default()
+        })?;
+        accept::find(&classes, id).cloned()
+    }
+
+    /// The events of the catalogue's log that name class `id`, oldest first.
+    pub fn history(&self, id: PatternId) -> Result<Vec<ClassEvent>> {
+        use crate::event::Event;
+        let events = self.store.pattern_history(&id.to_string())?;
+        Ok(events
+            .into_iter()
+            .map(|(seq, scan_id, at_ms, event)| {
+                let change = match event {
+                    Event::PatternCreated {
+                        summary, members, ..
+                    } => ClassChange::Created {
+                        clone_type: summary.clone_type,
+                        lines: summary.lines,
+                        copies: members.len(),
+                    },
+                    Event::PatternGrown { summary, added, .. } => ClassChange::Grew {
+                        clone_type: summary.clone_type,
+                        lines: summary.lines,
+                        added: added.len(),
+                    },
+                    Event::PatternShrunk {
+                        summary, removed, ..
+                    } => ClassChange::Shrank {
+                        clone_type: summary.clone_type,
+                        lines: summary.lines,
+                        removed: removed.len(),
+                    },
+                    Event::PatternAccepted { reason, .. } => ClassChange::Accepted { reason },
+                    Event::PatternUnaccepted { .. } => ClassChange::Unaccepted,
+                    _ => ClassChange::Dissolved,
+                };
+                ClassEvent {
+                    seq,
+                    scan_id,
+                    at_ms,
+                    change,
+                }
+            })
+            .collect())
+    }
+
+    /// Whether the last scan saw the file `rel` (relative to the root, `/`-separated), indexed
+    /// or skipped.
+    pub fn has_file(&self, rel: &str) -> Result<bool> {
+        Ok(self.store.has_file(rel)?)
     }
 
     /// Apply `cpt check`'s gates to the catalogue as it stands.

@@ -310,6 +310,17 @@ pub fn similar(
     with_index(store, db, Access::Read, warn, ask)
 }
 
+/// Code on its own (`SimilarTarget::Code`) holds no function big enough to ask about: an
+/// answer in itself for a caller that asks before writing code, an error on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "-: no units (functions of at least {min_tokens} tokens and {min_lines} lines) in the code on standard input"
+)]
+pub struct NoUnits {
+    pub min_tokens: u32,
+    pub min_lines: u32,
+}
+
 /// What `cpt similar` asks about.
 pub enum SimilarTarget {
     /// The innermost function at `line` of `file`, or every function of it.
@@ -401,12 +412,13 @@ pub(crate) fn answer(
         match line {
             Some(line) => bail!("{path}:{line}: no function there"),
             // Standard input has no lines to name.
-            None if on_stdin => bail!(
-                "-: no units (functions of at least {} tokens and {} lines) in the code on \
-                 standard input",
-                settings.thresholds.min_tokens,
-                settings.thresholds.min_lines
-            ),
+            None if on_stdin => {
+                return Err(NoUnits {
+                    min_tokens: settings.thresholds.min_tokens,
+                    min_lines: settings.thresholds.min_lines,
+                }
+                .into());
+            }
             None => bail!(
                 "{path}: no units (functions of at least {} tokens and {} lines); ask for one \
                  with {path}:LINE",

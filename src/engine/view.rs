@@ -7,7 +7,7 @@ pub use crate::engine::check::{
 };
 pub use crate::engine::classes::Filter;
 pub use crate::engine::git::ChangedLines;
-pub use crate::engine::similar::{Match as SimilarMatch, SimilarAnswer};
+pub use crate::engine::similar::{Match as SimilarMatch, NoUnits, SimilarAnswer};
 pub use crate::engine::stats::{IndexStats, LanguageStats, Stats};
 pub use crate::event::{CloneType, PatternId};
 pub use crate::parse::lang::UnitKind;
@@ -71,6 +71,64 @@ impl From<&PatternRow> for Class {
             similarity: p.similarity,
             copies: p.members.iter().map(Copy::from).collect(),
             accepted: None,
+        }
+    }
+}
+
+/// One event of a clone class's history, from the catalogue's log.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClassEvent {
+    /// Its place in the log.
+    pub seq: i64,
+    /// The scan (or decision) that appended it.
+    pub scan_id: i64,
+    /// When it was appended, in milliseconds since the Unix epoch.
+    pub at_ms: i64,
+    pub change: ClassChange,
+}
+
+impl ClassEvent {
+    /// When it was appended, in RFC 3339 (UTC).
+    pub fn at(&self) -> String {
+        crate::engine::accept::rfc3339(self.at_ms)
+    }
+}
+
+/// What an event did to a clone class.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ClassChange {
+    Created {
+        clone_type: CloneType,
+        lines: u32,
+        copies: usize,
+    },
+    Grew {
+        clone_type: CloneType,
+        lines: u32,
+        added: usize,
+    },
+    Shrank {
+        clone_type: CloneType,
+        lines: u32,
+        removed: usize,
+    },
+    Dissolved,
+    Accepted {
+        reason: String,
+    },
+    Unaccepted,
+}
+
+impl ClassChange {
+    /// The change in one word: created, grew, shrank, dissolved, accepted, unaccepted.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ClassChange::Created { .. } => "created",
+            ClassChange::Grew { .. } => "grew",
+            ClassChange::Shrank { .. } => "shrank",
+            ClassChange::Dissolved => "dissolved",
+            ClassChange::Accepted { .. } => "accepted",
+            ClassChange::Unaccepted => "unaccepted",
         }
     }
 }

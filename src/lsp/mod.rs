@@ -457,11 +457,10 @@ impl Server<'_> {
             min_similarity: None,
         };
         let quiet = |_: &str| {};
-        match Catalogue::open(&self.db).and_then(|c| c.similar(request, &quiet)) {
-            Ok(answers) => answers,
-            // No unit big enough, a language without a grammar: nothing to say.
-            Err(_) => Vec::new(),
-        }
+        // No unit big enough, a language without a grammar: nothing to say.
+        Catalogue::open(&self.db)
+            .and_then(|c| c.similar(request, &quiet))
+            .unwrap_or_default()
     }
 
     fn diagnostics(&self, uri: &Url) -> Vec<Value> {

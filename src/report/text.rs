@@ -214,6 +214,7 @@ mod tests {
                 similarity: f64::from(0.797f32),
                 pattern: Some(PatternId(1)),
             }],
+            exact: 0,
         };
         let mut similar_text = Vec::new();
         similar(&mut similar_text, &[answer]).unwrap();

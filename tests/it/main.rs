@@ -14,6 +14,7 @@ mod fuzz_regressions;
 mod incremental;
 mod index;
 mod lsp;
+mod mcp;
 mod mutation;
 mod near_miss;
 mod similar;

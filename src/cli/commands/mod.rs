@@ -5,6 +5,7 @@ pub mod check;
 pub mod clones;
 pub mod completions;
 pub mod lsp;
+pub mod mcp;
 pub mod rebuild;
 pub mod scan;
 pub mod similar;
