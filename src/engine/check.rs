@@ -124,6 +124,61 @@ impl CheckReport {
     pub fn failing(&self) -> impl Iterator<Item = &CheckedClass> {
         self.classes.iter().filter(|c| c.fails)
     }
+
+    /// Why a failing class fails, in a few words (`not in the baseline, touches lines changed
+    /// since origin/main`).
+    pub fn why(&self, c: &CheckedClass) -> String {
+        let mut reasons = Vec::new();
+        if self.baseline.is_some() {
+            match c.baseline_copies {
+                None => reasons.push("not in the baseline".to_string()),
+                Some(n) if c.new_in_baseline => {
+                    reasons.push(format!("grew from {n} to {} copies", c.class.copies.len()))
+                }
+                Some(_) => {}
+            }
+        }
+        if let Some(diff) = &self.diff
+            && c.touched
+        {
+            reasons.push(format!("touches lines changed since {}", diff.rev));
+        }
+        if reasons.is_empty() && self.fail_on == FailOn::Any {
+            reasons.push("reported (fail-on any)".to_string());
+        }
+        reasons.join(", ")
+    }
+}
+
+/// The gates as the `[check]` table of `root`'s `cpt.toml` sets them (with `[report]`'s test
+/// policy and noise when `[check]` does not say): what `cpt check`'s flags, and the agents'
+/// `check_diff`, start from. `base` becomes a merge-base diff; `baseline` is relative to the
+/// root.
+pub fn configured(root: &Path) -> Result<CheckRequest> {
+    if root.as_os_str().is_empty() {
+        return Ok(CheckRequest::default());
+    }
+    let file = crate::config::load(root)?;
+    let (check, report) = (file.check, file.report);
+    Ok(CheckRequest {
+        filter: Filter {
+            types: check
+                .types
+                .iter()
+                .filter_map(|t| crate::event::CloneType::parse(t))
+                .collect(),
+            min_lines: check.min_lines,
+            min_tokens: check.min_tokens,
+            tests: check.tests.or(report.tests).unwrap_or_default(),
+            noise: report.noise.unwrap_or(false),
+            ..Filter::default()
+        },
+        max_duplication: check.max_duplication.map(|p| p / 100.0),
+        fail_on: check.fail_on.as_deref().and_then(FailOn::parse),
+        diff: check.base.map(DiffBase::MergeBase),
+        baseline: check.baseline.map(|b| root.join(b)),
+        update_baseline: false,
+    })
 }
 
 /// Apply `request`'s gates to `classes` (reported under its filter, acceptances marked) of the

@@ -133,12 +133,9 @@ impl Catalogue {
         Ok(config::load(&self.root)?.report)
     }
 
-    /// The `[check]` table of the root's `cpt.toml` (defaults when there is none).
-    pub fn check_config(&self) -> Result<config::CheckConfig> {
-        if self.root.as_os_str().is_empty() {
-            return Ok(config::CheckConfig::default());
-        }
-        Ok(config::load(&self.root)?.check)
+    /// `cpt check`'s gates as the root's `cpt.toml` sets them ([`check::configured`]).
+    pub fn configured_check(&self) -> Result<check::CheckRequest> {
+        check::configured(&self.root)
     }
 
     /// The clone classes a report shows, largest first (see [`classes::reported_view`]), those

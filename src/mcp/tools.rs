@@ -297,7 +297,7 @@ pub fn list() -> Value {
                     "truncated": { "type": "boolean" },
                     "failing": { "type": "array", "items": class(
                         json!({
-                            "why": { "type": "array", "items": { "type": "string" } },
+                            "why": { "type": "string" },
                             "in_change": copies,
                             "elsewhere": copies
                         }),
@@ -677,27 +677,10 @@ fn stats(server: &mut Server<'_>, catalogue: &Catalogue) -> Result<Value> {
 /// The check `cpt check --diff REV` (or `--base REV`) runs, with the root's `cpt.toml`: its
 /// filter, duplication bar and baseline; failing on new classes.
 fn check_diff(catalogue: &Catalogue, diff: DiffBase, limit: usize) -> Result<Value> {
-    let file = catalogue.check_config()?;
-    let report_file = catalogue.report_config()?;
-    let types = file
-        .types
-        .iter()
-        .filter_map(|t| CloneType::parse(t))
-        .collect();
     let request = CheckRequest {
-        filter: Filter {
-            types,
-            min_lines: file.min_lines,
-            min_tokens: file.min_tokens,
-            tests: file.tests.or(report_file.tests).unwrap_or_default(),
-            noise: report_file.noise.unwrap_or(false),
-            ..Filter::default()
-        },
-        max_duplication: file.max_duplication.map(|p| p / 100.0),
         fail_on: Some(FailOn::New),
         diff: Some(diff),
-        baseline: file.baseline.map(|b| catalogue.root().join(b)),
-        update_baseline: false,
+        ..catalogue.configured_check()?
     };
     let report = catalogue.check(&request)?;
     let changes = report.diff.clone().unwrap_or_default();
@@ -706,20 +689,7 @@ fn check_diff(catalogue: &Catalogue, diff: DiffBase, limit: usize) -> Result<Val
         .iter()
         .take(limit)
         .map(|c| {
-            let mut why = Vec::new();
-            if c.touched {
-                why.push(format!("touches lines changed since {}", changes.rev));
-            }
-            if report.baseline.is_some() {
-                match c.baseline_copies {
-                    None => why.push("not in the baseline".to_string()),
-                    Some(n) if c.new_in_baseline => why.push(format!(
-                        "grew from {n} to {} copies since the baseline",
-                        c.class.copies.len()
-                    )),
-                    Some(_) => {}
-                }
-            }
+            let why = report.why(c);
             let copies = &c.class.copies;
             let in_change = |i: &usize| c.touched && c.findings.contains(i);
             let (changed, others): (Vec<usize>, Vec<usize>) =

@@ -7,30 +7,7 @@ use serde::Serialize;
 
 use super::ci::{self, Flagged};
 use super::json::{PatternJson, pattern_json};
-use crate::engine::view::{CheckReport, CheckedClass, FailOn};
-
-/// Why a failing class fails, in a few words.
-fn why(report: &CheckReport, c: &CheckedClass) -> String {
-    let mut reasons = Vec::new();
-    if report.baseline.is_some() {
-        match c.baseline_copies {
-            None => reasons.push("not in the baseline".to_string()),
-            Some(n) if c.new_in_baseline => {
-                reasons.push(format!("grew from {n} to {} copies", c.class.copies.len()))
-            }
-            Some(_) => {}
-        }
-    }
-    if let Some(diff) = &report.diff
-        && c.touched
-    {
-        reasons.push(format!("touches lines changed since {}", diff.rev));
-    }
-    if reasons.is_empty() && report.fail_on == FailOn::Any {
-        reasons.push("reported (fail-on any)".to_string());
-    }
-    reasons.join(", ")
-}
+use crate::engine::view::CheckReport;
 
 /// The failing classes as CI formats name them.
 pub fn flagged(report: &CheckReport) -> Vec<Flagged<'_>> {
@@ -39,7 +16,7 @@ pub fn flagged(report: &CheckReport) -> Vec<Flagged<'_>> {
         .map(|c| Flagged {
             class: &c.class,
             copies: c.findings.clone(),
-            why: why(report, c),
+            why: report.why(c),
         })
         .collect()
 }
@@ -232,7 +209,7 @@ pub fn json(out: &mut dyn Write, report: &CheckReport) -> io::Result<()> {
                 fails: c.fails,
                 new: c.new,
                 why: if c.fails {
-                    why(report, c)
+                    report.why(c)
                 } else {
                     String::new()
                 },

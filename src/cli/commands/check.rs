@@ -10,7 +10,7 @@ use super::FilterArgs;
 use super::scan::check_root;
 use crate::cli::ExitStatus;
 use crate::cli::progress::TerminalProgress;
-use crate::engine::view::{CheckRequest, CloneType, DiffBase, FailOn, Filter};
+use crate::engine::view::{CheckRequest, DiffBase, FailOn};
 use crate::engine::{Catalogue, ScanFlags, ScanRequest};
 use crate::report::ci;
 use crate::report::{self, ReportFormat};
@@ -87,44 +87,20 @@ pub fn run(
         Catalogue::scan(&scan, &progress)?;
     }
     let catalogue = Catalogue::open(&scan.db())?;
-    let file = catalogue.check_config()?;
-    let report_file = catalogue.report_config()?;
-    let types = file
-        .types
-        .iter()
-        .filter_map(|t| match t.as_str() {
-            "T1" => Some(CloneType::T1),
-            "T2" => Some(CloneType::T2),
-            "T3" => Some(CloneType::T3),
-            _ => None,
-        })
-        .collect();
-    let filter = args.filter.filter(Filter {
-        types,
-        min_lines: file.min_lines,
-        min_tokens: file.min_tokens,
-        tests: file.tests.or(report_file.tests).unwrap_or_default(),
-        noise: report_file.noise.unwrap_or(false),
-        ..Filter::default()
-    })?;
-    let diff = match (args.diff, args.base.or(file.base)) {
-        (Some(rev), _) => Some(DiffBase::Since(rev)),
-        (None, Some(rev)) => Some(DiffBase::MergeBase(rev)),
-        (None, None) => None,
-    };
+    let configured = catalogue.configured_check()?;
     let request = CheckRequest {
-        filter,
+        filter: args.filter.filter(configured.filter)?,
         max_duplication: args
             .max_duplication
-            .or(file.max_duplication)
-            .map(|p| p / 100.0),
-        fail_on: args
-            .fail_on
-            .or_else(|| file.fail_on.as_deref().and_then(FailOn::parse)),
-        diff,
-        baseline: args
-            .baseline
-            .or_else(|| file.baseline.map(|b| catalogue.root().join(b))),
+            .map(|p| p / 100.0)
+            .or(configured.max_duplication),
+        fail_on: args.fail_on.or(configured.fail_on),
+        diff: match (args.diff, args.base) {
+            (Some(rev), _) => Some(DiffBase::Since(rev)),
+            (None, Some(rev)) => Some(DiffBase::MergeBase(rev)),
+            (None, None) => configured.diff,
+        },
+        baseline: args.baseline.or(configured.baseline),
         update_baseline: args.update_baseline,
     };
     let outcome = catalogue.check(&request)?;
