@@ -214,6 +214,23 @@ fn an_accepted_class_passes_until_it_gets_a_new_copy() {
     assert_eq!(run.code, 2);
 }
 
+/// A `cpt: ignore` comment keeps a copy out of the catalogue, so out of the gate.
+#[test]
+fn an_ignored_copy_does_not_fail_the_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "a.py", py_function("merge_ranges", 1));
+    write(root, "b.py", py_function("merge_spans", 1));
+    assert_eq!(check(root, &[]).0, 1);
+    write(
+        root,
+        "b.py",
+        format!("# cpt: ignore\n{}", py_function("merge_spans", 1)),
+    );
+    let (code, report) = check(root, &[]);
+    assert_eq!(code, 0, "{report:#}");
+}
+
 /// `[check]` in cpt.toml sets the gates; flags override it.
 #[test]
 fn gates_come_from_cpt_toml_unless_flags_say_otherwise() {
