@@ -57,6 +57,8 @@ pub struct Catalogue {
     store: Store,
     db: PathBuf,
     root: PathBuf,
+    /// The last versions of the editor buffers asked about, to parse the next from.
+    buffers: scan::reparse::Recent,
 }
 
 impl Catalogue {
@@ -82,6 +84,7 @@ impl Catalogue {
             store,
             db: db.to_path_buf(),
             root,
+            buffers: scan::reparse::Recent::new(),
         })
     }
 
@@ -256,6 +259,13 @@ impl Catalogue {
         request: SimilarRequest,
         warn: &dyn Fn(&str),
     ) -> Result<Vec<SimilarAnswer>> {
-        similar::answer(&self.store, &self.db, &self.root, request, warn)
+        similar::answer(
+            &self.store,
+            &self.db,
+            &self.root,
+            request,
+            &self.buffers,
+            warn,
+        )
     }
 }

@@ -9,6 +9,7 @@
 use crate::detect::near::{self, Matcher, Params};
 use crate::event::PatternId;
 use crate::index::Hit;
+use crate::scan::reparse::Recent;
 
 /// One unit similar to a query.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -186,6 +187,8 @@ pub enum QueryFrom {
     Catalogue,
     /// A parse of the source just now.
     Parse,
+    /// A parse of the source from the tree of the version before it (an editor's buffer).
+    Reparse,
 }
 
 /// The units to ask about in `source`, code in language `lang_id` that is the file `rel` of
@@ -193,6 +196,8 @@ pub enum QueryFrom {
 /// `line` only the innermost function containing that line, whatever its size (the
 /// innermost block when no function contains it). A file unchanged since the last scan (its
 /// hash as the scan recorded it) is answered from the catalogue's units without parsing.
+/// With `recent`, a file's source is parsed from the tree of its version there (as the
+/// watcher does), and kept there for the next time.
 pub fn query_units(
     store: &Store,
     rel: Option<&str>,
@@ -200,6 +205,7 @@ pub fn query_units(
     source: &[u8],
     thresholds: fingerprint::Thresholds,
     line: Option<u32>,
+    recent: Option<&Recent>,
 ) -> Result<(Vec<UnitPrint>, QueryFrom)> {
     if let Some(rel) = rel
         && let Some(record) = store.file(rel)?
@@ -214,10 +220,15 @@ pub fn query_units(
         let known: Vec<&str> = lang::ids().collect();
         format!("unknown language `{lang_id}` (known: {})", known.join(", "))
     })?;
-    let tree = crate::parse::parse(lang, source)?;
-    let print = fingerprint::fingerprint(lang, &tree, source, thresholds);
+    let (print, how) =
+        crate::scan::reparse::fingerprint(lang, rel.unwrap_or("-"), source, thresholds, recent)?;
     let small = print.small.iter().map(|f| f.to_unit()).collect();
-    Ok((pick_query_units(print.units, small, line), QueryFrom::Parse))
+    let from = if how.incremental {
+        QueryFrom::Reparse
+    } else {
+        QueryFrom::Parse
+    };
+    Ok((pick_query_units(print.units, small, line), from))
 }
 
 /// The query units among a file's `units` and its functions below the thresholds (`small`).
@@ -352,17 +363,20 @@ pub struct SimilarRequest {
 
 /// Answer a `cpt similar` request: pick the query units (from the catalogue when the file is
 /// unchanged since the scan, else by fingerprinting it), then ask the index.
+/// Buffers (`SimilarTarget::Buffer`) are parsed from their last version in `buffers`.
 pub(crate) fn answer(
     store: &Store,
     db: &Path,
     root: &Path,
     request: SimilarRequest,
+    buffers: &Recent,
     warn: &dyn Fn(&str),
 ) -> Result<Vec<SimilarAnswer>> {
     // One read transaction for the whole query: one state of the catalogue, one lock.
     let _snapshot = store.snapshot()?;
     let settings = Settings::resolve(crate::config::load(root)?.scan, Default::default());
     let on_stdin = matches!(request.target, SimilarTarget::Code { .. });
+    let recent = matches!(request.target, SimilarTarget::Buffer { .. }).then_some(buffers);
     let (path, rel, source, lang, line) = match request.target {
         SimilarTarget::Code { source, lang } => (String::from("-"), None, source, lang, None),
         SimilarTarget::File { .. } | SimilarTarget::Buffer { .. } => {
@@ -407,6 +421,7 @@ pub(crate) fn answer(
         &source,
         settings.thresholds,
         line,
+        recent,
     )?;
     if units.is_empty() {
         match line {

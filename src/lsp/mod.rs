@@ -108,8 +108,6 @@ struct Doc {
     rel: Option<String>,
     /// Its findings as last computed.
     findings: Vec<Finding>,
-    /// The text differs from the file's on disk.
-    dirty: bool,
 }
 
 /// What the client can do.
@@ -132,6 +130,9 @@ struct Server<'c> {
     docs: HashMap<Url, Doc>,
     /// The reported classes under the settings' filter, as of the last scan.
     classes: Vec<Class>,
+    /// The catalogue, open for reading from the first scan on (it keeps the buffers' last
+    /// trees, to parse the next version of each from).
+    catalogue: Option<Catalogue>,
     shutdown: bool,
     next_id: i32,
     log: Log<'c>,
@@ -207,6 +208,7 @@ fn serve(conn: &Connection, log: Log<'_>) -> Result<i32> {
         client,
         docs: HashMap::new(),
         classes: Vec::new(),
+        catalogue: None,
         shutdown: false,
         next_id: 0,
         log,
@@ -385,9 +387,18 @@ impl Server<'_> {
         self.reload();
     }
 
+    /// The catalogue, opened the first time it is asked for.
+    fn catalogue(&mut self) -> Result<&Catalogue> {
+        if self.catalogue.is_none() {
+            self.catalogue = Some(Catalogue::open(&self.db)?);
+        }
+        Ok(self.catalogue.as_ref().expect("just opened"))
+    }
+
     /// Read the classes again and refresh every open document.
     fn reload(&mut self) {
-        match Catalogue::open(&self.db).and_then(|c| c.classes(&self.settings.filter())) {
+        let filter = self.settings.filter();
+        match self.catalogue().and_then(|c| c.classes(&filter)) {
             Ok(classes) => self.classes = classes,
             Err(e) => self.log(&format!(
                 "cannot read the catalogue: {}",
@@ -408,23 +419,22 @@ impl Server<'_> {
 
     /// Compute a document's findings again and publish them (unless the client pulls).
     fn refresh(&mut self, uri: &Url) {
-        let Some(doc) = self.docs.get(uri) else {
+        let Some((rel, text)) = self.docs.get(uri).map(|d| (d.rel.clone(), d.text.clone())) else {
             return;
         };
-        let findings = match &doc.rel {
+        let findings = match rel {
             None => Vec::new(),
             Some(rel) => {
-                let on_disk = std::fs::read(self.root.join(rel)).unwrap_or_default();
-                let dirty = on_disk != doc.text.as_bytes();
-                let saved = findings::saved(&self.classes, rel);
-                if dirty {
-                    let answers = self.buffer_answers(rel, &doc.text);
+                let on_disk = std::fs::read(self.root.join(&rel)).unwrap_or_default();
+                let saved = findings::saved(&self.classes, &rel);
+                if on_disk != text.as_bytes() {
+                    let answers = self.buffer_answers(&rel, &text);
                     findings::live(
                         saved,
                         &String::from_utf8_lossy(&on_disk),
-                        &doc.text,
+                        &text,
                         answers,
-                        rel,
+                        &rel,
                         &self.settings.filter(),
                     )
                 } else {
@@ -433,7 +443,6 @@ impl Server<'_> {
             }
         };
         let doc = self.docs.get_mut(uri).expect("present");
-        doc.dirty = findings.iter().any(|f| f.live);
         doc.findings = findings;
         if !self.client.pull {
             let diagnostics = self.diagnostics(uri);
@@ -445,7 +454,7 @@ impl Server<'_> {
     }
 
     /// The index's answers for each unit of an unsaved version of `rel`.
-    fn buffer_answers(&self, rel: &str, text: &str) -> Vec<crate::engine::view::SimilarAnswer> {
+    fn buffer_answers(&mut self, rel: &str, text: &str) -> Vec<crate::engine::view::SimilarAnswer> {
         let request = SimilarRequest {
             target: SimilarTarget::Buffer {
                 file: self.root.join(rel),
@@ -458,7 +467,7 @@ impl Server<'_> {
         };
         let quiet = |_: &str| {};
         // No unit big enough, a language without a grammar: nothing to say.
-        Catalogue::open(&self.db)
+        self.catalogue()
             .and_then(|c| c.similar(request, &quiet))
             .unwrap_or_default()
     }
@@ -539,7 +548,6 @@ impl Server<'_> {
                                     text,
                                     rel,
                                     findings: Vec::new(),
-                                    dirty: false,
                                 },
                             );
                             self.refresh(&uri);
@@ -742,7 +750,8 @@ impl Server<'_> {
                     min_similarity: p["minSimilarity"].as_f64(),
                 };
                 let quiet = |_: &str| {};
-                let answers = Catalogue::open(&self.db)
+                let answers = self
+                    .catalogue()
                     .and_then(|c| c.similar(request, &quiet))
                     .map_err(|e| (ErrorCode::RequestFailed, crate::sys::one_line(&e)))?;
                 let matches: Vec<Value> = answers

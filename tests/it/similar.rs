@@ -202,12 +202,20 @@ fn an_unchanged_file_is_answered_from_the_catalogue_as_a_parse_would() {
             text.as_bytes(),
             thresholds,
             line,
+            None,
         )
         .unwrap();
         assert_eq!(from, QueryFrom::Catalogue);
-        let (parsed, from) =
-            engine::similar::query_units(&store, None, "python", text.as_bytes(), thresholds, line)
-                .unwrap();
+        let (parsed, from) = engine::similar::query_units(
+            &store,
+            None,
+            "python",
+            text.as_bytes(),
+            thresholds,
+            line,
+            None,
+        )
+        .unwrap();
         assert_eq!(from, QueryFrom::Parse);
         assert_eq!(from_catalogue, parsed, "line {line:?}");
     }
@@ -220,11 +228,32 @@ fn an_unchanged_file_is_answered_from_the_catalogue_as_a_parse_would() {
         edited.as_bytes(),
         thresholds,
         Some(5),
+        None,
     )
     .unwrap();
     assert_eq!(from, QueryFrom::Parse);
     assert_eq!(units.len(), 1);
     assert_eq!(units[0].name, "tiny");
+    // An editor's buffer, typed into twice: the second version is parsed from the first's
+    // tree, and its units are those of a fresh parse.
+    let recent = cpt::scan::reparse::Recent::new();
+    let ask = |source: &str, recent| {
+        engine::similar::query_units(
+            &store,
+            Some("m.py"),
+            "python",
+            source.as_bytes(),
+            thresholds,
+            None,
+            recent,
+        )
+        .unwrap()
+    };
+    assert_eq!(ask(&edited, Some(&recent)).1, QueryFrom::Parse);
+    let typed = edited.replace("return a + 2", "return a + 20");
+    let (reparsed, from) = ask(&typed, Some(&recent));
+    assert_eq!(from, QueryFrom::Reparse);
+    assert_eq!(reparsed, ask(&typed, None).0);
 }
 
 #[test]
