@@ -5,6 +5,7 @@
 
 use std::io::{self, Write};
 
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::engine::view::{Class, CloneType, Copy};
@@ -246,8 +247,18 @@ pub fn sarif(
 ) -> io::Result<Vec<String>> {
     let mut warnings = Vec::new();
     let total: usize = flagged.iter().map(|f| f.copies.len()).sum();
-    let mut results = Vec::new();
-    'classes: for f in flagged {
+    if total > MAX_RESULTS {
+        warnings.push(format!(
+            "SARIF: {total} flagged copies, only the first {MAX_RESULTS} written (GitHub's limit); \
+             the largest classes come first"
+        ));
+    }
+    let mut written = 0;
+    for f in flagged {
+        if written >= MAX_RESULTS {
+            break;
+        }
+        written += f.copies.len();
         let others = f.class.copies.len() - 1;
         if others > MAX_RELATED && !f.copies.is_empty() {
             warnings.push(format!(
@@ -257,21 +268,6 @@ pub fn sarif(
                 others + 1
             ));
         }
-        for &i in &f.copies {
-            if results.len() == MAX_RESULTS {
-                break 'classes;
-            }
-            results.push(sarif_result(f, i));
-        }
-    }
-    if total > MAX_RESULTS {
-        warnings.insert(
-            0,
-            format!(
-                "SARIF: {total} flagged copies, only the first {MAX_RESULTS} written (GitHub's limit); \
-                 the largest classes come first"
-            ),
-        );
     }
     let notifications: Vec<Value> = warnings
         .iter()
@@ -283,27 +279,64 @@ pub fn sarif(
     if !root_uri.ends_with('/') {
         root_uri.push('/');
     }
-    let doc = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
+    // Fields in the order a `Value` would sort them; results are made one at a time as they
+    // are written, so a report of every copy of a large tree is never held whole.
+    let doc = SarifDoc {
+        schema: "https://json.schemastore.org/sarif-2.1.0.json",
+        runs: [SarifRun {
+            invocations: json!([{
+                "executionSuccessful": true,
+                "toolExecutionNotifications": notifications,
+            }]),
+            original_uri_base_ids: json!({"%SRCROOT%": {"uri": root_uri}}),
+            results: SarifResults(flagged),
+            tool: json!({"driver": {
                 "name": "cpt",
                 "version": env!("CARGO_PKG_VERSION"),
                 "semanticVersion": env!("CARGO_PKG_VERSION"),
                 "rules": [rule(CloneType::T1), rule(CloneType::T2), rule(CloneType::T3)],
-            }},
-            "originalUriBaseIds": {"%SRCROOT%": {"uri": root_uri}},
-            "invocations": [{
-                "executionSuccessful": true,
-                "toolExecutionNotifications": notifications,
-            }],
-            "results": results,
+            }}),
         }],
-    });
+        version: "2.1.0",
+    };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)?;
     Ok(warnings)
+}
+
+#[derive(Serialize)]
+struct SarifDoc<'a, 'c> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    runs: [SarifRun<'a, 'c>; 1],
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifRun<'a, 'c> {
+    invocations: Value,
+    original_uri_base_ids: Value,
+    results: SarifResults<'a, 'c>,
+    tool: Value,
+}
+
+/// The results of the flagged copies, at most [`MAX_RESULTS`], each made as it is written.
+struct SarifResults<'a, 'c>(&'a [Flagged<'c>]);
+
+impl Serialize for SarifResults<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(None)?;
+        let copies = self
+            .0
+            .iter()
+            .flat_map(|f| f.copies.iter().map(move |&i| (f, i)));
+        for (f, i) in copies.take(MAX_RESULTS) {
+            seq.serialize_element(&sarif_result(f, i))?;
+        }
+        seq.end()
+    }
 }
 
 fn rule(t: CloneType) -> Value {
