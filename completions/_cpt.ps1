@@ -34,6 +34,8 @@ Register-ArgumentCompleter -Native -CommandName 'cpt' -ScriptBlock {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'CI gate: scan, then fail (exit 1) on new clone classes or too much duplication')
             [CompletionResult]::new('accept', 'accept', [CompletionResultType]::ParameterValue, 'Accept a clone class as it is: `check` does not fail on it while its copies stay')
             [CompletionResult]::new('unaccept', 'unaccept', [CompletionResultType]::ParameterValue, 'Withdraw the acceptance of a clone class')
+            [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'The catalogue''s event log, one event per line (filters: time, scan, commit, kind, path, class)')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'One clone class''s life: created, grew, shrank, accepted, dissolved, with scans and commits')
             [CompletionResult]::new('lsp', 'lsp', [CompletionResultType]::ParameterValue, 'Language server over stdio: copies as diagnostics, code lenses and actions in the editor')
             [CompletionResult]::new('mcp', 'mcp', [CompletionResultType]::ParameterValue, 'Serve tools for coding agents (Model Context Protocol) over stdio')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -67,6 +69,7 @@ Register-ArgumentCompleter -Native -CommandName 'cpt' -ScriptBlock {
             [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Only copies in this language (id such as python or cpp; repeatable)')
             [CompletionResult]::new('--path', '--path', [CompletionResultType]::ParameterName, 'Only copies whose path (relative to the root) matches GLOB (repeatable)')
             [CompletionResult]::new('--tests', '--tests', [CompletionResultType]::ParameterName, 'Copies in test files: include them, exclude them, or show only them [default: include, or `tests` in cpt.toml]')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The catalogue as it was then: a date (its end), an RFC 3339 time, scan:N (its end), or a commit (the end of its last scan), replayed from the event log')
             [CompletionResult]::new('--noise', '--noise', [CompletionResultType]::ParameterName, 'Also show trivial shapes: accessors and one-liners, import runs, literal tables')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -77,6 +80,7 @@ Register-ArgumentCompleter -Native -CommandName 'cpt' -ScriptBlock {
         'cpt;stats' {
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The catalogue as it was then: a date (its end), an RFC 3339 time, scan:N (its end), or a commit (the end of its last scan), replayed from the event log; the index''s figures are the index''s now')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -165,6 +169,29 @@ Register-ArgumentCompleter -Native -CommandName 'cpt' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'cpt;log' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only events from this point on: a date (YYYY-MM-DD), an RFC 3339 time, scan:N, or a commit (its first scan)')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Only events up to this point: a date (through its end), an RFC 3339 time, scan:N, or a commit (its last scan)')
+            [CompletionResult]::new('--kind', '--kind', [CompletionResultType]::ParameterName, 'Only events of this kind (file_added, pattern_created…) or family (file, unit, pattern; repeatable)')
+            [CompletionResult]::new('--path', '--path', [CompletionResultType]::ParameterName, 'Only events about files whose path (relative to the root) matches GLOB: file and unit events, and those of classes with a copy there (repeatable)')
+            [CompletionResult]::new('--pattern', '--pattern', [CompletionResultType]::ParameterName, 'Only events naming the class with this id (16 hex digits, or the first 4 or more)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: a line per event, or a JSON object per line (cpt.log/1)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'cpt;history' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'cpt;lsp' {
             [CompletionResult]::new('--stdio', '--stdio', [CompletionResultType]::ParameterName, 'Accepted for clients that start servers with `--stdio` (stdio is the only transport)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -198,6 +225,8 @@ Register-ArgumentCompleter -Native -CommandName 'cpt' -ScriptBlock {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'CI gate: scan, then fail (exit 1) on new clone classes or too much duplication')
             [CompletionResult]::new('accept', 'accept', [CompletionResultType]::ParameterValue, 'Accept a clone class as it is: `check` does not fail on it while its copies stay')
             [CompletionResult]::new('unaccept', 'unaccept', [CompletionResultType]::ParameterValue, 'Withdraw the acceptance of a clone class')
+            [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'The catalogue''s event log, one event per line (filters: time, scan, commit, kind, path, class)')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'One clone class''s life: created, grew, shrank, accepted, dissolved, with scans and commits')
             [CompletionResult]::new('lsp', 'lsp', [CompletionResultType]::ParameterValue, 'Language server over stdio: copies as diagnostics, code lenses and actions in the editor')
             [CompletionResult]::new('mcp', 'mcp', [CompletionResultType]::ParameterValue, 'Serve tools for coding agents (Model Context Protocol) over stdio')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -229,6 +258,12 @@ Register-ArgumentCompleter -Native -CommandName 'cpt' -ScriptBlock {
             break
         }
         'cpt;help;unaccept' {
+            break
+        }
+        'cpt;help;log' {
+            break
+        }
+        'cpt;help;history' {
             break
         }
         'cpt;help;lsp' {

@@ -31,6 +31,8 @@ set edit:completion:arg-completer[cpt] = {|@words|
             cand check 'CI gate: scan, then fail (exit 1) on new clone classes or too much duplication'
             cand accept 'Accept a clone class as it is: `check` does not fail on it while its copies stay'
             cand unaccept 'Withdraw the acceptance of a clone class'
+            cand log 'The catalogue''s event log, one event per line (filters: time, scan, commit, kind, path, class)'
+            cand history 'One clone class''s life: created, grew, shrank, accepted, dissolved, with scans and commits'
             cand lsp 'Language server over stdio: copies as diagnostics, code lenses and actions in the editor'
             cand mcp 'Serve tools for coding agents (Model Context Protocol) over stdio'
             cand completions 'Print a shell completion script'
@@ -62,6 +64,7 @@ set edit:completion:arg-completer[cpt] = {|@words|
             cand --lang 'Only copies in this language (id such as python or cpp; repeatable)'
             cand --path 'Only copies whose path (relative to the root) matches GLOB (repeatable)'
             cand --tests 'Copies in test files: include them, exclude them, or show only them [default: include, or `tests` in cpt.toml]'
+            cand --at 'The catalogue as it was then: a date (its end), an RFC 3339 time, scan:N (its end), or a commit (the end of its last scan), replayed from the event log'
             cand --noise 'Also show trivial shapes: accessors and one-liners, import runs, literal tables'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -71,6 +74,7 @@ set edit:completion:arg-completer[cpt] = {|@words|
         &'cpt;stats'= {
             cand --db 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]'
             cand --format 'Output format'
+            cand --at 'The catalogue as it was then: a date (its end), an RFC 3339 time, scan:N (its end), or a commit (the end of its last scan), replayed from the event log; the index''s figures are the index''s now'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -152,6 +156,27 @@ set edit:completion:arg-completer[cpt] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'cpt;log'= {
+            cand --db 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]'
+            cand --since 'Only events from this point on: a date (YYYY-MM-DD), an RFC 3339 time, scan:N, or a commit (its first scan)'
+            cand --until 'Only events up to this point: a date (through its end), an RFC 3339 time, scan:N, or a commit (its last scan)'
+            cand --kind 'Only events of this kind (file_added, pattern_created…) or family (file, unit, pattern; repeatable)'
+            cand --path 'Only events about files whose path (relative to the root) matches GLOB: file and unit events, and those of classes with a copy there (repeatable)'
+            cand --pattern 'Only events naming the class with this id (16 hex digits, or the first 4 or more)'
+            cand --format 'Output format: a line per event, or a JSON object per line (cpt.log/1)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'cpt;history'= {
+            cand --db 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]'
+            cand --format 'Output format'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'cpt;lsp'= {
             cand --stdio 'Accepted for clients that start servers with `--stdio` (stdio is the only transport)'
             cand -h 'Print help'
@@ -182,6 +207,8 @@ set edit:completion:arg-completer[cpt] = {|@words|
             cand check 'CI gate: scan, then fail (exit 1) on new clone classes or too much duplication'
             cand accept 'Accept a clone class as it is: `check` does not fail on it while its copies stay'
             cand unaccept 'Withdraw the acceptance of a clone class'
+            cand log 'The catalogue''s event log, one event per line (filters: time, scan, commit, kind, path, class)'
+            cand history 'One clone class''s life: created, grew, shrank, accepted, dissolved, with scans and commits'
             cand lsp 'Language server over stdio: copies as diagnostics, code lenses and actions in the editor'
             cand mcp 'Serve tools for coding agents (Model Context Protocol) over stdio'
             cand completions 'Print a shell completion script'
@@ -204,6 +231,10 @@ set edit:completion:arg-completer[cpt] = {|@words|
         &'cpt;help;accept'= {
         }
         &'cpt;help;unaccept'= {
+        }
+        &'cpt;help;log'= {
+        }
+        &'cpt;help;history'= {
         }
         &'cpt;help;lsp'= {
         }

@@ -35,6 +35,8 @@ complete -c cpt -n "__fish_cpt_needs_command" -f -a "watch" -d 'Scan a tree, the
 complete -c cpt -n "__fish_cpt_needs_command" -f -a "check" -d 'CI gate: scan, then fail (exit 1) on new clone classes or too much duplication'
 complete -c cpt -n "__fish_cpt_needs_command" -f -a "accept" -d 'Accept a clone class as it is: `check` does not fail on it while its copies stay'
 complete -c cpt -n "__fish_cpt_needs_command" -f -a "unaccept" -d 'Withdraw the acceptance of a clone class'
+complete -c cpt -n "__fish_cpt_needs_command" -f -a "log" -d 'The catalogue\'s event log, one event per line (filters: time, scan, commit, kind, path, class)'
+complete -c cpt -n "__fish_cpt_needs_command" -f -a "history" -d 'One clone class\'s life: created, grew, shrank, accepted, dissolved, with scans and commits'
 complete -c cpt -n "__fish_cpt_needs_command" -f -a "lsp" -d 'Language server over stdio: copies as diagnostics, code lenses and actions in the editor'
 complete -c cpt -n "__fish_cpt_needs_command" -f -a "mcp" -d 'Serve tools for coding agents (Model Context Protocol) over stdio'
 complete -c cpt -n "__fish_cpt_needs_command" -f -a "completions" -d 'Print a shell completion script'
@@ -68,12 +70,14 @@ complete -c cpt -n "__fish_cpt_using_subcommand clones" -l path -d 'Only copies 
 complete -c cpt -n "__fish_cpt_using_subcommand clones" -l tests -d 'Copies in test files: include them, exclude them, or show only them [default: include, or `tests` in cpt.toml]' -r -f -a "include\t''
 exclude\t''
 only\t''"
+complete -c cpt -n "__fish_cpt_using_subcommand clones" -l at -d 'The catalogue as it was then: a date (its end), an RFC 3339 time, scan:N (its end), or a commit (the end of its last scan), replayed from the event log' -r
 complete -c cpt -n "__fish_cpt_using_subcommand clones" -l noise -d 'Also show trivial shapes: accessors and one-liners, import runs, literal tables'
 complete -c cpt -n "__fish_cpt_using_subcommand clones" -s h -l help -d 'Print help'
 complete -c cpt -n "__fish_cpt_using_subcommand clones" -s V -l version -d 'Print version'
 complete -c cpt -n "__fish_cpt_using_subcommand stats" -l db -d 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]' -r -F
 complete -c cpt -n "__fish_cpt_using_subcommand stats" -l format -d 'Output format' -r -f -a "text\t''
 json\t''"
+complete -c cpt -n "__fish_cpt_using_subcommand stats" -l at -d 'The catalogue as it was then: a date (its end), an RFC 3339 time, scan:N (its end), or a commit (the end of its last scan), replayed from the event log; the index\'s figures are the index\'s now' -r
 complete -c cpt -n "__fish_cpt_using_subcommand stats" -s h -l help -d 'Print help'
 complete -c cpt -n "__fish_cpt_using_subcommand stats" -s V -l version -d 'Print version'
 complete -c cpt -n "__fish_cpt_using_subcommand similar" -l db -d 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]' -r -F
@@ -139,6 +143,21 @@ complete -c cpt -n "__fish_cpt_using_subcommand accept" -s V -l version -d 'Prin
 complete -c cpt -n "__fish_cpt_using_subcommand unaccept" -l db -d 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]' -r -F
 complete -c cpt -n "__fish_cpt_using_subcommand unaccept" -s h -l help -d 'Print help'
 complete -c cpt -n "__fish_cpt_using_subcommand unaccept" -s V -l version -d 'Print version'
+complete -c cpt -n "__fish_cpt_using_subcommand log" -l db -d 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]' -r -F
+complete -c cpt -n "__fish_cpt_using_subcommand log" -l since -d 'Only events from this point on: a date (YYYY-MM-DD), an RFC 3339 time, scan:N, or a commit (its first scan)' -r
+complete -c cpt -n "__fish_cpt_using_subcommand log" -l until -d 'Only events up to this point: a date (through its end), an RFC 3339 time, scan:N, or a commit (its last scan)' -r
+complete -c cpt -n "__fish_cpt_using_subcommand log" -l kind -d 'Only events of this kind (file_added, pattern_created…) or family (file, unit, pattern; repeatable)' -r
+complete -c cpt -n "__fish_cpt_using_subcommand log" -l path -d 'Only events about files whose path (relative to the root) matches GLOB: file and unit events, and those of classes with a copy there (repeatable)' -r
+complete -c cpt -n "__fish_cpt_using_subcommand log" -l pattern -d 'Only events naming the class with this id (16 hex digits, or the first 4 or more)' -r
+complete -c cpt -n "__fish_cpt_using_subcommand log" -l format -d 'Output format: a line per event, or a JSON object per line (cpt.log/1)' -r -f -a "text\t''
+json\t''"
+complete -c cpt -n "__fish_cpt_using_subcommand log" -s h -l help -d 'Print help'
+complete -c cpt -n "__fish_cpt_using_subcommand log" -s V -l version -d 'Print version'
+complete -c cpt -n "__fish_cpt_using_subcommand history" -l db -d 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]' -r -F
+complete -c cpt -n "__fish_cpt_using_subcommand history" -l format -d 'Output format' -r -f -a "text\t''
+json\t''"
+complete -c cpt -n "__fish_cpt_using_subcommand history" -s h -l help -d 'Print help'
+complete -c cpt -n "__fish_cpt_using_subcommand history" -s V -l version -d 'Print version'
 complete -c cpt -n "__fish_cpt_using_subcommand lsp" -l stdio -d 'Accepted for clients that start servers with `--stdio` (stdio is the only transport)'
 complete -c cpt -n "__fish_cpt_using_subcommand lsp" -s h -l help -d 'Print help'
 complete -c cpt -n "__fish_cpt_using_subcommand lsp" -s V -l version -d 'Print version'
@@ -147,16 +166,18 @@ complete -c cpt -n "__fish_cpt_using_subcommand mcp" -s h -l help -d 'Print help
 complete -c cpt -n "__fish_cpt_using_subcommand mcp" -s V -l version -d 'Print version'
 complete -c cpt -n "__fish_cpt_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c cpt -n "__fish_cpt_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept lsp mcp completions help" -f -a "scan" -d 'Index or refresh a source tree (incremental: only changed files are read again)'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept lsp mcp completions help" -f -a "clones" -d 'List clone classes: every copy of each repeated function'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept lsp mcp completions help" -f -a "stats" -d 'Files, units and languages in the catalogue; skipped files; duplicated lines'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept lsp mcp completions help" -f -a "similar" -d 'Units similar to a function (FILE:LINE), to every function of a file, or to code on standard input (-), from the index'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept lsp mcp completions help" -f -a "rebuild" -d 'Recreate the catalogue\'s tables from its event log, and its index'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept lsp mcp completions help" -f -a "watch" -d 'Scan a tree, then keep its catalogue up to date as files change and print what changed: new clones, resolved clones, classes that grew or shrank'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept lsp mcp completions help" -f -a "check" -d 'CI gate: scan, then fail (exit 1) on new clone classes or too much duplication'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept lsp mcp completions help" -f -a "accept" -d 'Accept a clone class as it is: `check` does not fail on it while its copies stay'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept lsp mcp completions help" -f -a "unaccept" -d 'Withdraw the acceptance of a clone class'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept lsp mcp completions help" -f -a "lsp" -d 'Language server over stdio: copies as diagnostics, code lenses and actions in the editor'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept lsp mcp completions help" -f -a "mcp" -d 'Serve tools for coding agents (Model Context Protocol) over stdio'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept lsp mcp completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept lsp mcp completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept log history lsp mcp completions help" -f -a "scan" -d 'Index or refresh a source tree (incremental: only changed files are read again)'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept log history lsp mcp completions help" -f -a "clones" -d 'List clone classes: every copy of each repeated function'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept log history lsp mcp completions help" -f -a "stats" -d 'Files, units and languages in the catalogue; skipped files; duplicated lines'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept log history lsp mcp completions help" -f -a "similar" -d 'Units similar to a function (FILE:LINE), to every function of a file, or to code on standard input (-), from the index'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept log history lsp mcp completions help" -f -a "rebuild" -d 'Recreate the catalogue\'s tables from its event log, and its index'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept log history lsp mcp completions help" -f -a "watch" -d 'Scan a tree, then keep its catalogue up to date as files change and print what changed: new clones, resolved clones, classes that grew or shrank'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept log history lsp mcp completions help" -f -a "check" -d 'CI gate: scan, then fail (exit 1) on new clone classes or too much duplication'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept log history lsp mcp completions help" -f -a "accept" -d 'Accept a clone class as it is: `check` does not fail on it while its copies stay'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept log history lsp mcp completions help" -f -a "unaccept" -d 'Withdraw the acceptance of a clone class'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept log history lsp mcp completions help" -f -a "log" -d 'The catalogue\'s event log, one event per line (filters: time, scan, commit, kind, path, class)'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept log history lsp mcp completions help" -f -a "history" -d 'One clone class\'s life: created, grew, shrank, accepted, dissolved, with scans and commits'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept log history lsp mcp completions help" -f -a "lsp" -d 'Language server over stdio: copies as diagnostics, code lenses and actions in the editor'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept log history lsp mcp completions help" -f -a "mcp" -d 'Serve tools for coding agents (Model Context Protocol) over stdio'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept log history lsp mcp completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept log history lsp mcp completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -17,6 +17,8 @@ use commands::{
     accept::{AcceptArgs, UnacceptArgs},
     check::CheckArgs,
     clones::ClonesArgs,
+    history::HistoryArgs,
+    log::LogArgs,
     lsp::LspArgs,
     mcp::McpArgs,
     scan::ScanArgs,
@@ -55,6 +57,12 @@ enum Command {
     Accept(AcceptArgs),
     /// Withdraw the acceptance of a clone class
     Unaccept(UnacceptArgs),
+    /// The catalogue's event log, one event per line (filters: time, scan, commit, kind, path,
+    /// class)
+    Log(LogArgs),
+    /// One clone class's life: created, grew, shrank, accepted, dissolved, with scans and
+    /// commits
+    History(HistoryArgs),
     /// Language server over stdio: copies as diagnostics, code lenses and actions in the editor
     Lsp(LspArgs),
     /// Serve tools for coding agents (Model Context Protocol) over stdio
@@ -146,6 +154,8 @@ fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut (dyn Write + Send)) -> Res
         Command::Check(args) => commands::check::run(args, stdout, stderr),
         Command::Accept(args) => commands::accept::accept(args, stdout),
         Command::Unaccept(args) => commands::accept::unaccept(args, stdout),
+        Command::Log(args) => commands::log::run(args, stdout),
+        Command::History(args) => commands::history::run(args, stdout),
         Command::Lsp(args) => commands::lsp::run(args, stderr),
         Command::Mcp(args) => commands::mcp::run(args, stdout, stderr),
         Command::Stats(args) => commands::stats::run(args, stdout, stderr),

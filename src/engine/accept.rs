@@ -78,10 +78,15 @@ pub type InForce = HashMap<String, Vec<(String, Vec<u64>)>>;
 /// Every acceptance in force from either source, by class id: the catalogue's log and the
 /// committed file (a class may have one of each; either can accept it).
 pub fn all(store: &Store, root: &Path) -> Result<InForce> {
+    in_force(store.accepted()?, root)
+}
+
+/// The acceptances in force from these of the log and `root`'s file.
+pub fn in_force(log: Vec<AcceptedRow>, root: &Path) -> Result<InForce> {
     let mut by_id = InForce::new();
     for AcceptedRow {
         id, reason, copies, ..
-    } in store.accepted()?
+    } in log
     {
         by_id.entry(id).or_default().push((reason, copies));
     }

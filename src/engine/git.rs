@@ -98,6 +98,24 @@ pub fn changed_lines(root: &Path, rev: &str, merge_base: bool) -> Result<Changed
     })
 }
 
+/// The full id of the commit `rev` names in `root`'s repository (`git rev-parse`).
+pub fn commit_of(root: &Path, rev: &str) -> Result<String> {
+    if root.as_os_str().is_empty() {
+        bail!("the catalogue has not been scanned yet");
+    }
+    let commit = git(
+        root,
+        &[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            "--end-of-options",
+            &format!("{rev}^{{commit}}"),
+        ],
+    )?;
+    Ok(commit.trim().to_string())
+}
+
 /// Run git in `root`; its standard output, or an error with its first line of complaint.
 fn git(root: &Path, args: &[&str]) -> Result<String> {
     let output = Command::new("git")

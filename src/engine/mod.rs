@@ -6,6 +6,7 @@ pub mod accept;
 pub mod check;
 pub mod classes;
 pub mod git;
+pub mod history;
 pub mod similar;
 pub mod stats;
 pub mod view;
@@ -23,7 +24,7 @@ use crate::index::refresh::rebuild_index;
 use crate::scan;
 pub use crate::scan::{Progress, Silent};
 use crate::store::{Store, WriteLock};
-use view::{Class, ClassChange, ClassEvent, Filter, PatternId, ScanSummary, SimilarAnswer, Stats};
+use view::{Class, ClassEvent, Filter, PatternId, ScanSummary, SimilarAnswer, Stats};
 
 /// A scan to run: the tree, its catalogue (default: `ROOT/.cpt/cpt.db`) and the settings given
 /// on the command line (the root's `cpt.toml` fills in the rest).
@@ -162,43 +163,52 @@ impl Catalogue {
 
     /// The events of the catalogue's log that name class `id`, oldest first.
     pub fn history(&self, id: PatternId) -> Result<Vec<ClassEvent>> {
-        use crate::event::Event;
-        let events = self.store.pattern_history(&id.to_string())?;
-        Ok(events
-            .into_iter()
-            .map(|(seq, scan_id, at_ms, event)| {
-                let change = match event {
-                    Event::PatternCreated {
-                        summary, members, ..
-                    } => ClassChange::Created {
-                        clone_type: summary.clone_type,
-                        lines: summary.lines,
-                        copies: members.len(),
-                    },
-                    Event::PatternGrown { summary, added, .. } => ClassChange::Grew {
-                        clone_type: summary.clone_type,
-                        lines: summary.lines,
-                        added: added.len(),
-                    },
-                    Event::PatternShrunk {
-                        summary, removed, ..
-                    } => ClassChange::Shrank {
-                        clone_type: summary.clone_type,
-                        lines: summary.lines,
-                        removed: removed.len(),
-                    },
-                    Event::PatternAccepted { reason, .. } => ClassChange::Accepted { reason },
-                    Event::PatternUnaccepted { .. } => ClassChange::Unaccepted,
-                    _ => ClassChange::Dissolved,
-                };
-                ClassEvent {
-                    seq,
-                    scan_id,
-                    at_ms,
-                    change,
-                }
-            })
-            .collect())
+        Ok(history::class_history(&self.store, &id.to_string(), false)?.1)
+    }
+
+    /// The life of the class `id` names (16 hex digits or a unique prefix of at least 4, a
+    /// dissolved class's too): its full id, and its events with the files of the copies each
+    /// names.
+    pub fn class_history(&self, id: &str) -> Result<(PatternId, Vec<ClassEvent>)> {
+        let (id, events) = history::class_history(&self.store, id, true)?;
+        Ok((id.parse().unwrap_or(PatternId(0)), events))
+    }
+
+    /// Stream the log's events that `request` selects into `sink`, one at a time.
+    pub fn log(
+        &self,
+        request: &history::LogRequest,
+        sink: &mut dyn FnMut(&view::LogEntry) -> Result<()>,
+    ) -> Result<()> {
+        history::log(&self.store, &self.root, request, sink)
+    }
+
+    /// The catalogue as it was at `at` (a date, an RFC 3339 time, `scan:N` or a commit),
+    /// replayed from its log.
+    pub fn at(&self, at: &str) -> Result<history::Past> {
+        let scans = history::Scans::read(&self.store)?;
+        let point = history::Point::parse("--at", at)?;
+        let to = history::until(&self.store, &scans, &self.root, "--at", &point)?;
+        history::Past::replay(&self.store, to)
+    }
+
+    /// [`Catalogue::classes`] of the catalogue as it was (see [`Catalogue::at`]); acceptances
+    /// from its log then and the root's `cpt-accepted.toml` now.
+    pub fn classes_at(&self, past: &history::Past, filter: &Filter) -> Result<Vec<Class>> {
+        let rows = classes::reported_view(past.patterns(&self.store)?, filter);
+        let mut classes: Vec<Class> = rows.iter().map(Class::from).collect();
+        accept::mark(
+            &mut classes,
+            &accept::in_force(past.accepted(), &self.root)?,
+        );
+        Ok(classes)
+    }
+
+    /// [`Catalogue::stats`] of the catalogue as it was; the index's figures are those of the
+    /// index as it is.
+    pub fn stats_at(&self, past: &history::Past, warn: &dyn Fn(&str)) -> Result<Stats> {
+        let patterns = classes::reported_view(past.patterns(&self.store)?, &Filter::default());
+        stats::stats_of(&self.store, &self.db, past.counts(), &patterns, warn)
     }
 
     /// Whether the last scan saw the file `rel` (relative to the root, `/`-separated), indexed

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::detect;
 use crate::index::{self, Access, Index};
-use crate::store::Store;
+use crate::store::{Counts, PatternRow, Store};
 
 use crate::engine::classes::*;
 use crate::index::refresh::*;
@@ -59,6 +59,19 @@ pub struct IndexStats {
 
 /// Catalogue statistics, with duplicated lines counted once however many classes cover them.
 pub fn stats(store: &Store, db: &Path, warn: &dyn Fn(&str)) -> Result<Stats> {
+    let patterns = reported_patterns(store, &Filter::default())?;
+    stats_of(store, db, store.counts()?, &patterns, warn)
+}
+
+/// Statistics of these counts and reported classes (the catalogue's now, or as it was), with
+/// the figures of the index as it is.
+pub fn stats_of(
+    store: &Store,
+    db: &Path,
+    counts: Counts,
+    patterns: &[PatternRow],
+    warn: &dyn Fn(&str),
+) -> Result<Stats> {
     let index = with_index(store, db, Access::Mapped, warn, |segments| {
         let base = &segments.base;
         let delta_units = segments.delta.as_ref().map_or(0, Index::units) as u64;
@@ -76,8 +89,6 @@ pub fn stats(store: &Store, db: &Path, warn: &dyn Fn(&str)) -> Result<Stats> {
             bloom_measured_rate: base.measured_false_positive_rate(100_000)?,
         })
     })?;
-    let counts = store.counts()?;
-    let patterns = reported_patterns(store, &Filter::default())?;
     let mut ranges: HashMap<i64, Vec<(u32, u32)>> = HashMap::new();
     for member in patterns.iter().flat_map(|p| &p.members) {
         ranges

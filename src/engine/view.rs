@@ -84,6 +84,13 @@ pub struct ClassEvent {
     pub scan_id: i64,
     /// When it was appended, in milliseconds since the Unix epoch.
     pub at_ms: i64,
+    /// The commit its scan recorded (the scanned tree in a git checkout).
+    pub commit: Option<String>,
+    /// The class's copies after it.
+    pub copies: usize,
+    /// The files of the copies it names (created: all; grew: those added; shrank: those
+    /// removed), when asked for.
+    pub paths: Vec<String>,
     pub change: ClassChange,
 }
 
@@ -131,6 +138,81 @@ impl ClassChange {
             ClassChange::Unaccepted => "unaccepted",
         }
     }
+}
+
+/// One event of the catalogue's log, as `cpt log` shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogEntry {
+    pub seq: i64,
+    /// The scan that appended it (decisions: the last scan before them).
+    pub scan_id: i64,
+    /// When it was appended, in milliseconds since the Unix epoch.
+    pub at_ms: i64,
+    /// The commit its scan recorded.
+    pub commit: Option<String>,
+    /// Its kind, as the log names it (`file_added`, `pattern_created`…).
+    pub kind: &'static str,
+    pub detail: LogDetail,
+}
+
+impl LogEntry {
+    /// When it was appended, in RFC 3339 (UTC).
+    pub fn at(&self) -> String {
+        crate::engine::accept::rfc3339(self.at_ms)
+    }
+}
+
+/// What a logged event says, in short.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LogDetail {
+    /// `file_added`, `file_changed`.
+    File {
+        file_id: i64,
+        path: String,
+        lang: String,
+        lines: u32,
+        /// `indexed`, or why it was skipped.
+        status: String,
+    },
+    /// `file_touched`: its size or time changed, its content did not.
+    Touched {
+        file_id: i64,
+        path: Option<String>,
+        size: u64,
+    },
+    /// `file_removed`.
+    Removed { file_id: i64, path: String },
+    /// `units_added` (`unit_added` in old logs): a file's new units, numbered from `first_id`.
+    Units {
+        file_id: i64,
+        path: Option<String>,
+        first_id: i64,
+        units: usize,
+    },
+    /// `unit_removed`, `unit_moved` (with its new lines).
+    Unit {
+        unit_id: i64,
+        path: Option<String>,
+        lines: Option<(u32, u32)>,
+    },
+    /// `pattern_created`, `pattern_grown`, `pattern_shrunk`, `pattern_dissolved`.
+    Pattern {
+        id: String,
+        clone_type: Option<CloneType>,
+        lines: Option<u32>,
+        /// Its copies after the event.
+        copies: Option<usize>,
+        /// The units it names: members (created), added (grown), removed (shrunk).
+        units: Vec<i64>,
+    },
+    /// `pattern_accepted`.
+    Accepted {
+        id: String,
+        reason: String,
+        copies: usize,
+    },
+    /// `pattern_unaccepted`.
+    Unaccepted { id: String },
 }
 
 /// What changed in one clone class after a batch of `cpt watch`.

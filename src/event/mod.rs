@@ -204,6 +204,24 @@ pub enum Event {
 }
 
 impl Event {
+    /// Every event's name, as [`Event::name`] gives it, in the order of the enum.
+    pub const KINDS: &[&'static str] = &[
+        "file_added",
+        "file_changed",
+        "file_touched",
+        "file_removed",
+        "unit_added",
+        "units_added",
+        "unit_removed",
+        "unit_moved",
+        "pattern_created",
+        "pattern_grown",
+        "pattern_shrunk",
+        "pattern_dissolved",
+        "pattern_accepted",
+        "pattern_unaccepted",
+    ];
+
     /// The event's name as stored in the log's `kind` column.
     pub fn name(&self) -> &'static str {
         match self {

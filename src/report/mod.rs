@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod ci;
+pub mod history;
 pub mod json;
 pub mod text;
 pub mod watch;

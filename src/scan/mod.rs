@@ -227,7 +227,7 @@ fn scan_locked(
     todo.sort_unstable_by(|a, b| b.size.cmp(&a.size).then_with(|| a.rel.cmp(&b.rel)));
 
     progress.start(todo.len() as u64);
-    let scan_id = store.begin_scan()?;
+    let scan_id = store.begin_scan(head_commit(root).as_deref())?;
     let seq_before = store.last_event()?;
     let mut tally = Tally {
         removed: removed.len() as u64,
@@ -354,6 +354,22 @@ fn scan_locked(
         warm.keep_store(store);
     }
     Ok(summary)
+}
+
+/// The commit `root`'s git checkout is at (`git rev-parse HEAD`), or None: not a checkout,
+/// no commit yet, or no git. One quiet process; never an error, a scan does not need git.
+fn head_commit(root: &Path) -> Option<String> {
+    let output = std::process::Command::new("git")
+        .args(["rev-parse", "--verify", "--quiet", "HEAD"])
+        .current_dir(root)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let commit = String::from_utf8(output.stdout).ok()?;
+    let commit = commit.trim();
+    (output.status.success() && !commit.is_empty() && commit.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| commit.to_string())
 }
 
 /// Open (or create) the catalogue for a scan of `root`, refusing one that belongs elsewhere.

@@ -13,10 +13,12 @@
 //! state derived from the units; `rebuild` recomputes them.
 //!
 //! Files: `schema` (migrations, projection tables), `writer` (batches of changes), `classify`
-//! (the detector state's SQL), `reads` (reports and queries), `rows` (plain rows an index is
+//! (the detector state's SQL), `reads` (reports and queries), `history` (the log read row
+//! by row, the scans), `rows` (plain rows an index is
 //! built from), `replay` (applying events, rebuilding), `lock` (the write lock).
 
 mod classify;
+mod history;
 mod lock;
 mod reads;
 mod replay;
@@ -37,6 +39,7 @@ pub use crate::event::FileState;
 use crate::event::{Event, Hash64, UnitRecord, codec};
 use crate::fingerprint::{Noise, UnitPrint};
 use crate::parse::lang::UnitKind;
+pub use history::{EventQuery, ScanRow};
 pub use lock::WriteLock;
 pub use reads::{AcceptedRow, Counts, MemberRow, PatternRow, SmallCopy};
 pub use rows::IndexUnit;
@@ -260,10 +263,14 @@ impl Store {
             .map_err(self.err())
     }
 
-    /// Start a scan; its id tags the events it writes.
-    pub fn begin_scan(&self) -> Result<i64, StoreError> {
+    /// Start a scan of a tree checked out at `commit` (if it is a git checkout); its id tags
+    /// the events it writes.
+    pub fn begin_scan(&self, commit: Option<&str>) -> Result<i64, StoreError> {
         self.conn
-            .execute("INSERT INTO scans (started_ms) VALUES (?1)", [now_ms()])
+            .execute(
+                "INSERT INTO scans (started_ms, git_commit) VALUES (?1, ?2)",
+                params![now_ms(), commit],
+            )
             .map_err(self.err())?;
         Ok(self.conn.last_insert_rowid())
     }
@@ -688,7 +695,7 @@ mod tests {
             codes: vec![7, 8, 9, 7],
             ..unit(name, line, 10, 100)
         };
-        let scan = store.begin_scan().unwrap();
+        let scan = store.begin_scan(None).unwrap();
         let upsert = |path: &str, units: Vec<UnitPrint>| Change::Upsert {
             file: file(path),
             units,
@@ -734,7 +741,7 @@ mod tests {
     fn events_cannot_be_updated_or_deleted() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("c.db")).unwrap();
-        let scan = store.begin_scan().unwrap();
+        let scan = store.begin_scan(None).unwrap();
         store
             .apply_changes(
                 scan,
@@ -755,7 +762,7 @@ mod tests {
     fn classes_follow_units_through_changes_and_rebuild_matches() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("c.db")).unwrap();
-        let scan = store.begin_scan().unwrap();
+        let scan = store.begin_scan(None).unwrap();
         store
             .apply_changes(
                 scan,
@@ -827,7 +834,7 @@ mod tests {
     fn unchanged_units_keep_their_ids_when_a_file_changes() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("c.db")).unwrap();
-        let scan = store.begin_scan().unwrap();
+        let scan = store.begin_scan(None).unwrap();
         store
             .apply_changes(
                 scan,
@@ -875,7 +882,7 @@ mod tests {
             store.apply_changes(scan, vec![change]).unwrap();
         };
         let mut store = Store::open(&path).unwrap();
-        let scan = store.begin_scan().unwrap();
+        let scan = store.begin_scan(None).unwrap();
         add(&mut store, scan, "a.py", "f", 10);
         drop(store);
         let mut store = Store::open_existing(&path).unwrap();

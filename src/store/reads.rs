@@ -261,44 +261,6 @@ impl Store {
         Ok(ids.into_iter().collect())
     }
 
-    /// The events of the log that name clone class `id` (16 hex digits): created, grown,
-    /// shrunk, dissolved, accepted, unaccepted — each with its sequence number, its scan and
-    /// when it was appended (milliseconds since the Unix epoch), in order.
-    pub fn pattern_history(&self, id: &str) -> Result<Vec<(i64, i64, i64, Event)>, StoreError> {
-        let err = self.err();
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT seq, scan_id, at_ms, data FROM events WHERE kind LIKE 'pattern_%' \
-                 ORDER BY seq",
-            )
-            .map_err(&err)?;
-        let mut rows = stmt.query([]).map_err(&err)?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(&err)? {
-            let seq: i64 = row.get(0).map_err(&err)?;
-            let event = decode_event(&self.path, seq, row.get_ref(3).map_err(&err)?)?;
-            let named = match &event {
-                Event::PatternCreated { id: e, .. }
-                | Event::PatternGrown { id: e, .. }
-                | Event::PatternShrunk { id: e, .. }
-                | Event::PatternDissolved { id: e }
-                | Event::PatternAccepted { id: e, .. }
-                | Event::PatternUnaccepted { id: e } => e == id,
-                _ => false,
-            };
-            if named {
-                out.push((
-                    seq,
-                    row.get(1).map_err(&err)?,
-                    row.get(2).map_err(&err)?,
-                    event,
-                ));
-            }
-        }
-        Ok(out)
-    }
-
     /// The events after `since` whose kind is LIKE `kind`, in order.
     fn events_of_kind(
         &self,

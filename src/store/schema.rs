@@ -143,6 +143,11 @@ CREATE TABLE accepted (
     at_ms INTEGER NOT NULL
 ) WITHOUT ROWID;
 "#,
+    // The commit a scan's tree was checked out at (`git rev-parse HEAD` in the root), when it
+    // is in a git checkout.
+    r#"
+ALTER TABLE scans ADD COLUMN git_commit TEXT;
+"#,
 ];
 
 /// The migration after which `shapes.codes` are packed ([`super::pack_codes`]).

@@ -11,6 +11,7 @@ mod crash;
 mod crash_safety;
 mod fixtures;
 mod fuzz_regressions;
+mod history;
 mod incremental;
 mod index;
 mod lsp;

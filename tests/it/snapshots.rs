@@ -716,6 +716,8 @@ fn help_of_every_command() {
         "check",
         "accept",
         "unaccept",
+        "log",
+        "history",
         "mcp",
         "lsp",
         "completions",

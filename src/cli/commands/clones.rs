@@ -21,6 +21,10 @@ pub struct ClonesArgs {
     format: ReportFormat,
     #[command(flatten)]
     filter: FilterArgs,
+    /// The catalogue as it was then: a date (its end), an RFC 3339 time, scan:N (its end), or
+    /// a commit (the end of its last scan), replayed from the event log
+    #[arg(long, value_name = "WHEN")]
+    at: Option<String>,
 }
 
 impl ClonesArgs {
@@ -41,7 +45,11 @@ pub fn run(
     stderr: &mut (dyn Write + Send),
 ) -> Result<ExitStatus> {
     let catalogue = args.catalogue.open()?;
-    let classes = catalogue.classes(&args.filter(&catalogue)?)?;
+    let filter = args.filter(&catalogue)?;
+    let classes = match &args.at {
+        Some(at) => catalogue.classes_at(&catalogue.at(at)?, &filter)?,
+        None => catalogue.classes(&filter)?,
+    };
     let flagged = || classes.iter().map(Flagged::all).collect::<Vec<_>>();
     match args.format {
         ReportFormat::Text => report::text::clones(stdout, &classes)?,

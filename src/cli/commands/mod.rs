@@ -4,6 +4,8 @@ pub mod accept;
 pub mod check;
 pub mod clones;
 pub mod completions;
+pub mod history;
+pub mod log;
 pub mod lsp;
 pub mod mcp;
 pub mod rebuild;

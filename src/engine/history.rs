@@ -1,0 +1,1041 @@
+//! The catalogue's past, from its event log: `cpt log` (events streamed through filters),
+//! `cpt history` (one class's life) and `--at` (the catalogue as it was at a point, replayed
+//! in memory from the log up to it). Reaches SQLite only through `store`.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use globset::GlobSet;
+
+use crate::engine::view::{ClassChange, ClassEvent, LogDetail, LogEntry};
+use crate::event::{CloneType, Event, FileRecord, UnitRecord};
+use crate::fingerprint::{Noise, UnitPrint};
+use crate::parse::lang::UnitKind;
+use crate::store::{AcceptedRow, Counts, EventQuery, MemberRow, PatternRow, ScanRow, Store};
+
+/// A point in the catalogue's history, as `--at`, `--since` and `--until` name it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Point {
+    /// A UTC calendar day (`YYYY-MM-DD`), as days since the Unix epoch.
+    Day(i64),
+    /// A time (RFC 3339), in milliseconds since the Unix epoch.
+    Time(i64),
+    /// `scan:N`.
+    Scan(i64),
+    /// Anything else: a commit-ish, found among the commits scans recorded (by prefix) or
+    /// resolved with `git rev-parse` in the root.
+    Commit(String),
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+impl Point {
+    /// `text` as a point; `flag` names it in errors.
+    pub fn parse(flag: &str, text: &str) -> Result<Point> {
+        let text = text.trim();
+        if let Some(n) = text.strip_prefix("scan:") {
+            return match n.parse::<i64>() {
+                Ok(n) if n > 0 => Ok(Point::Scan(n)),
+                _ => bail!("{flag} {text}: not a scan number (scan:N, N from 1)"),
+            };
+        }
+        let looks_like_date = text.len() >= 10
+            && text.as_bytes()[..4].iter().all(u8::is_ascii_digit)
+            && text.as_bytes()[4] == b'-';
+        if looks_like_date {
+            return parse_time(text).with_context(|| {
+                format!(
+                    "{flag} {text}: not a date (YYYY-MM-DD) or an RFC 3339 time \
+                     (such as 2026-12-07T09:30:00Z)"
+                )
+            });
+        }
+        if text.is_empty() || text.starts_with('-') || text.chars().any(char::is_whitespace) {
+            bail!("{flag} {text:?}: not a date (YYYY-MM-DD), an RFC 3339 time, scan:N or a commit");
+        }
+        Ok(Point::Commit(text.to_string()))
+    }
+}
+
+/// A date or an RFC 3339 time (an offset, or none for UTC; fractions of a second to the
+/// millisecond).
+fn parse_time(text: &str) -> Result<Point> {
+    let num = |s: &str| -> Result<i64> {
+        anyhow::ensure!(
+            !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()),
+            "not a number"
+        );
+        Ok(s.parse()?)
+    };
+    let (date, time) = match text.find(['T', 't', ' ']) {
+        Some(i) => (&text[..i], Some(&text[i + 1..])),
+        None => (text, None),
+    };
+    let mut parts = date.split('-');
+    let (Some(y), Some(m), Some(d), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        bail!("not a date");
+    };
+    let (year, month, day) = (num(y)?, num(m)?, num(d)?);
+    anyhow::ensure!(
+        y.len() == 4 && (1..=12).contains(&month) && (1..=days_in(year, month)).contains(&day),
+        "not a date"
+    );
+    let days = days_from_civil(year, month, day);
+    let Some(time) = time else {
+        return Ok(Point::Day(days));
+    };
+    let (clock, offset_min) = if let Some(c) = time.strip_suffix(['Z', 'z']) {
+        (c, 0)
+    } else if let Some(i) = time.rfind(['+', '-']) {
+        let (h, m) = time[i + 1..].split_once(':').context("not an offset")?;
+        let sign = if &time[i..=i] == "-" { -1 } else { 1 };
+        (&time[..i], sign * (num(h)? * 60 + num(m)?))
+    } else {
+        (time, 0)
+    };
+    let (hms, fraction) = clock.split_once('.').unwrap_or((clock, ""));
+    let mut fields = hms.split(':');
+    let (h, m) = (
+        num(fields.next().unwrap_or(""))?,
+        num(fields.next().unwrap_or(""))?,
+    );
+    let s = fields.next().map(num).transpose()?.unwrap_or(0);
+    anyhow::ensure!(
+        fields.next().is_none() && h < 24 && m < 60 && s < 61,
+        "not a time"
+    );
+    let milli = if fraction.is_empty() {
+        0
+    } else {
+        num(fraction)?;
+        format!("{:0<3}", &fraction[..fraction.len().min(3)]).parse::<i64>()?
+    };
+    Ok(Point::Time(
+        days * DAY_MS + ((h * 60 + m - offset_min) * 60 + s) * 1000 + milli,
+    ))
+}
+
+fn days_in(year: i64, month: i64) -> i64 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since the Unix epoch of a civil date (proleptic Gregorian).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The scans of a catalogue, to name points by scan and commit.
+pub(crate) struct Scans {
+    rows: Vec<ScanRow>,
+}
+
+impl Scans {
+    pub(crate) fn read(store: &Store) -> Result<Scans> {
+        Ok(Scans {
+            rows: store.scans()?,
+        })
+    }
+
+    /// The commit scan `id` recorded.
+    pub(crate) fn commit(&self, id: i64) -> Option<&str> {
+        self.rows
+            .binary_search_by_key(&id, |s| s.id)
+            .ok()
+            .and_then(|i| self.rows[i].commit.as_deref())
+    }
+
+    fn check(&self, flag: &str, n: i64) -> Result<()> {
+        if self.rows.binary_search_by_key(&n, |s| s.id).is_err() {
+            match self.rows.last() {
+                Some(last) => bail!("{flag} scan:{n}: no such scan (scans 1 to {})", last.id),
+                None => bail!("{flag} scan:{n}: the catalogue has no scans"),
+            }
+        }
+        Ok(())
+    }
+
+    /// The scans that recorded the commit `rev` names: oldest and newest.
+    fn of_commit(&self, flag: &str, rev: &str, root: &Path) -> Result<(i64, i64)> {
+        let recorded = |commit: &str| -> Vec<i64> {
+            self.rows
+                .iter()
+                .filter(|s| s.commit.as_deref() == Some(commit))
+                .map(|s| s.id)
+                .collect()
+        };
+        let lower = rev.to_ascii_lowercase();
+        let by_prefix: BTreeSet<&str> = self
+            .rows
+            .iter()
+            .filter_map(|s| s.commit.as_deref())
+            .filter(|c| lower.len() >= 4 && c.starts_with(&lower))
+            .collect();
+        let commit = match by_prefix.len() {
+            1 => by_prefix.first().expect("one").to_string(),
+            n if n > 1 => {
+                bail!("{flag} {rev}: {n} scanned commits start with it; give more digits")
+            }
+            _ => crate::engine::git::commit_of(root, rev).with_context(|| {
+                format!(
+                    "{flag} {rev}: not a date (YYYY-MM-DD), an RFC 3339 time, scan:N or a \
+                     commit of {}",
+                    root.display()
+                )
+            })?,
+        };
+        let scans = recorded(&commit);
+        match (scans.first(), scans.last()) {
+            (Some(&first), Some(&last)) => Ok((first, last)),
+            _ => bail!(
+                "{flag} {rev}: no scan recorded commit {} (scans record the commit their tree \
+                 was at)",
+                &commit[..commit.len().min(12)]
+            ),
+        }
+    }
+}
+
+/// The last event at or before `point`: the end of a day, a time, the end of scan N (with
+/// the decisions made before the next scan), the end of the last scan of a commit.
+pub(crate) fn until(
+    store: &Store,
+    scans: &Scans,
+    root: &Path,
+    flag: &str,
+    point: &Point,
+) -> Result<i64> {
+    Ok(match point {
+        Point::Day(days) => store.last_event_at_or_before((days + 1) * DAY_MS - 1)?,
+        Point::Time(ms) => store.last_event_at_or_before(*ms)?,
+        Point::Scan(n) => {
+            scans.check(flag, *n)?;
+            store.last_event_of_scan(*n)?
+        }
+        Point::Commit(rev) => store.last_event_of_scan(scans.of_commit(flag, rev, root)?.1)?,
+    })
+}
+
+/// The first event at or after `point`: the start of a day, a time, the start of scan N, the
+/// start of the first scan of a commit.
+fn since(store: &Store, scans: &Scans, root: &Path, flag: &str, point: &Point) -> Result<i64> {
+    Ok(1 + match point {
+        Point::Day(days) => store.last_event_at_or_before(days * DAY_MS - 1)?,
+        Point::Time(ms) => store.last_event_at_or_before(ms - 1)?,
+        Point::Scan(n) => {
+            scans.check(flag, *n)?;
+            store.last_event_of_scan(n - 1)?
+        }
+        Point::Commit(rev) => store.last_event_of_scan(scans.of_commit(flag, rev, root)?.0 - 1)?,
+    })
+}
+
+/// What `cpt log` asks for.
+#[derive(Clone, Debug, Default)]
+pub struct LogRequest {
+    pub since: Option<String>,
+    pub until: Option<String>,
+    /// Event kinds (`file_added`) or families (`file`, `unit`, `pattern`); none: all.
+    pub kinds: Vec<String>,
+    /// Only events about files matching one of these globs.
+    pub paths: Option<GlobSet>,
+    /// Only events naming a class whose id starts with this.
+    pub pattern: Option<String>,
+}
+
+/// The kinds `names` select: each a kind, or a family (the kinds that start with it and
+/// `_`; `unit` includes `units_added`).
+fn kinds_of(names: &[String]) -> Result<Option<Vec<&'static str>>> {
+    if names.is_empty() {
+        return Ok(None);
+    }
+    let mut out = Vec::new();
+    for name in names {
+        let name = name.trim().to_ascii_lowercase();
+        let name = name.trim_end_matches('_');
+        let matching: Vec<&'static str> = Event::KINDS
+            .iter()
+            .copied()
+            .filter(|k| {
+                *k == name
+                    || k.strip_prefix(name)
+                        .is_some_and(|rest| rest.starts_with('_') || rest.starts_with("s_"))
+            })
+            .collect();
+        if matching.is_empty() {
+            bail!(
+                "--kind {name}: not an event kind (file, unit, pattern, or one of {})",
+                Event::KINDS.join(", ")
+            );
+        }
+        out.extend(matching);
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(Some(out))
+}
+
+const PATTERN_KINDS: [&str; 6] = [
+    "pattern_created",
+    "pattern_grown",
+    "pattern_shrunk",
+    "pattern_dissolved",
+    "pattern_accepted",
+    "pattern_unaccepted",
+];
+const FILE_KINDS: [&str; 3] = ["file_added", "file_changed", "file_removed"];
+const UNIT_KINDS: [&str; 2] = ["units_added", "unit_added"];
+
+/// What the events before those shown tell about them: which file a unit is in, a file's
+/// path, how many copies a class has (and how many in files a `--path` matches).
+#[derive(Default)]
+struct Tracker {
+    files: HashMap<i64, String>,
+    /// Unit id → file id (0: unknown); ids are dense.
+    unit_file: Vec<u32>,
+    /// Class key → (copies, copies in matching files).
+    classes: HashMap<u64, (u32, u32)>,
+    paths: Option<GlobSet>,
+    matching: HashMap<i64, bool>,
+}
+
+impl Tracker {
+    fn file_of(&self, unit: i64) -> Option<i64> {
+        let f = *self.unit_file.get(usize::try_from(unit).ok()?)?;
+        (f != 0).then_some(i64::from(f))
+    }
+
+    fn path_of_unit(&self, unit: i64) -> Option<&String> {
+        self.files.get(&self.file_of(unit)?)
+    }
+
+    fn set_units(&mut self, first: i64, count: usize, file: i64) {
+        let (Ok(first), Ok(file)) = (usize::try_from(first), u32::try_from(file)) else {
+            return;
+        };
+        // Ids are handed out one after another: a gap this wide is a damaged log.
+        if first + count > self.unit_file.len() + (1 << 26) {
+            return;
+        }
+        if self.unit_file.len() < first + count {
+            self.unit_file.resize(first + count, 0);
+        }
+        self.unit_file[first..first + count].fill(file);
+    }
+
+    fn file_matches(&self, file: i64) -> bool {
+        self.paths.is_none() || self.matching.get(&file).copied().unwrap_or(false)
+    }
+
+    fn unit_matches(&self, unit: i64) -> bool {
+        self.paths.is_none() || self.file_of(unit).is_some_and(|f| self.file_matches(f))
+    }
+
+    /// Learn from an event; and whether it is about a file `--path` matches (any, without
+    /// one): for a class's event, whether the class had a copy in one before or after it.
+    fn learn(&mut self, event: &Event) -> bool {
+        let matches = self.learn_event(event);
+        self.paths.is_none() || matches
+    }
+
+    fn learn_event(&mut self, event: &Event) -> bool {
+        let key = |id: &str| u64::from_str_radix(id, 16).unwrap_or(0);
+        match event {
+            Event::FileAdded(FileRecord { id, file, .. })
+            | Event::FileChanged(FileRecord { id, file, .. }) => {
+                if let Some(globs) = &self.paths {
+                    self.matching.insert(*id, globs.is_match(&file.path));
+                }
+                self.files.insert(*id, file.path.clone());
+                self.file_matches(*id)
+            }
+            Event::FileRemoved { id, .. } | Event::FileTouched { id, .. } => self.file_matches(*id),
+            Event::UnitAdded(UnitRecord { id, file_id, .. }) => {
+                self.set_units(*id, 1, *file_id);
+                self.file_matches(*file_id)
+            }
+            Event::UnitsAdded {
+                file_id,
+                first_id,
+                units,
+            } => {
+                self.set_units(*first_id, units.len(), *file_id);
+                self.file_matches(*file_id)
+            }
+            Event::UnitRemoved { id, .. } | Event::UnitMoved { id, .. } => self.unit_matches(*id),
+            Event::PatternCreated { id, members, .. } => {
+                let matching = members.iter().filter(|&&u| self.unit_matches(u)).count();
+                self.classes
+                    .insert(key(id), (members.len() as u32, matching as u32));
+                matching > 0
+            }
+            Event::PatternGrown {
+                id, added: units, ..
+            }
+            | Event::PatternShrunk {
+                id, removed: units, ..
+            } => {
+                let matching = units.iter().filter(|&&u| self.unit_matches(u)).count() as u32;
+                let grown = matches!(event, Event::PatternGrown { .. });
+                let entry = self.classes.entry(key(id)).or_default();
+                let before = entry.1;
+                if grown {
+                    entry.0 += units.len() as u32;
+                    entry.1 += matching;
+                } else {
+                    entry.0 = entry.0.saturating_sub(units.len() as u32);
+                    entry.1 = entry.1.saturating_sub(matching);
+                }
+                before > 0 || entry.1 > 0
+            }
+            Event::PatternDissolved { id } => {
+                self.classes.remove(&key(id)).is_some_and(|(_, m)| m > 0)
+            }
+            Event::PatternAccepted { id, .. } | Event::PatternUnaccepted { id } => {
+                self.classes.get(&key(id)).is_some_and(|c| c.1 > 0)
+            }
+        }
+    }
+
+    fn copies(&self, id: &str) -> Option<usize> {
+        let key = u64::from_str_radix(id, 16).ok()?;
+        self.classes.get(&key).map(|c| c.0 as usize)
+    }
+
+    /// The files of these units, sorted, each once.
+    fn paths_of(&self, units: &[i64]) -> Vec<String> {
+        let set: BTreeSet<&String> = units.iter().filter_map(|&u| self.path_of_unit(u)).collect();
+        set.into_iter().cloned().collect()
+    }
+}
+
+/// The class an event names, if it names one.
+fn class_of(event: &Event) -> Option<&str> {
+    match event {
+        Event::PatternCreated { id, .. }
+        | Event::PatternGrown { id, .. }
+        | Event::PatternShrunk { id, .. }
+        | Event::PatternDissolved { id }
+        | Event::PatternAccepted { id, .. }
+        | Event::PatternUnaccepted { id } => Some(id),
+        _ => None,
+    }
+}
+
+/// A class id's prefix as given: 4 to 16 hex digits, lower case.
+fn id_prefix(flag: &str, id: &str) -> Result<String> {
+    let id = id.trim().to_ascii_lowercase();
+    if !(4..=16).contains(&id.len()) || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        bail!(
+            "{flag}{id}: not a class id (16 hex digits, or the first 4 or more; `cpt clones` \
+             lists them)"
+        );
+    }
+    Ok(id)
+}
+
+/// Stream the events `request` selects into `sink`, one at a time.
+pub fn log(
+    store: &Store,
+    root: &Path,
+    request: &LogRequest,
+    sink: &mut dyn FnMut(&LogEntry) -> Result<()>,
+) -> Result<()> {
+    let scans = Scans::read(store)?;
+    let from = match &request.since {
+        Some(t) => since(store, &scans, root, "--since", &Point::parse("--since", t)?)?,
+        None => 1,
+    };
+    let to = match &request.until {
+        Some(t) => until(store, &scans, root, "--until", &Point::parse("--until", t)?)?,
+        None => store.last_event()?,
+    };
+    let pattern = request
+        .pattern
+        .as_deref()
+        .map(|p| id_prefix("--pattern ", p))
+        .transpose()?;
+    let mut kinds = kinds_of(&request.kinds)?;
+    if pattern.is_some() {
+        let only: Vec<&'static str> = kinds
+            .unwrap_or_else(|| Event::KINDS.to_vec())
+            .into_iter()
+            .filter(|k| k.starts_with("pattern_"))
+            .collect();
+        kinds = Some(only);
+    }
+    let shows = |k: &str| kinds.as_ref().is_none_or(|ks| ks.contains(&k));
+    // The context each shown kind needs from the events before `from`.
+    let mut context: Vec<&'static str> = Vec::new();
+    let pattern_shown = PATTERN_KINDS.iter().any(|k| shows(k));
+    if pattern_shown {
+        context.extend(&PATTERN_KINDS[..4]);
+    }
+    if request.paths.is_some() || shows("file_touched") || shows("unit_removed") {
+        context.extend(FILE_KINDS);
+    }
+    if request.paths.is_some() || shows("unit_removed") || shows("unit_moved") {
+        context.extend(UNIT_KINDS);
+    }
+    let query = EventQuery {
+        from,
+        to,
+        kinds: kinds.clone(),
+        context,
+    };
+    let mut tracker = Tracker {
+        paths: request.paths.clone(),
+        ..Tracker::default()
+    };
+    store.for_each_event(&query, |seq, scan_id, at_ms, event| -> Result<()> {
+        let matches = tracker.learn(&event);
+        if seq < from || !shows(event.name()) || !matches {
+            return Ok(());
+        }
+        if let Some(prefix) = &pattern
+            && !class_of(&event).is_some_and(|id| id.starts_with(prefix.as_str()))
+        {
+            return Ok(());
+        }
+        let entry = LogEntry {
+            seq,
+            scan_id,
+            at_ms,
+            commit: scans.commit(scan_id).map(str::to_string),
+            kind: event.name(),
+            detail: detail(&tracker, event),
+        };
+        sink(&entry)
+    })
+}
+
+/// What `cpt log` shows of an event.
+fn detail(tracker: &Tracker, event: Event) -> LogDetail {
+    let summary = |s: &crate::event::PatternSummary| (Some(s.clone_type), Some(s.lines));
+    match event {
+        Event::FileAdded(FileRecord { id, file, .. })
+        | Event::FileChanged(FileRecord { id, file, .. }) => LogDetail::File {
+            file_id: id,
+            path: file.path,
+            lang: file.lang,
+            lines: file.lines,
+            status: file.status,
+        },
+        Event::FileTouched { id, size, .. } => LogDetail::Touched {
+            file_id: id,
+            path: tracker.files.get(&id).cloned(),
+            size,
+        },
+        Event::FileRemoved { id, path } => LogDetail::Removed { file_id: id, path },
+        Event::UnitAdded(UnitRecord { id, file_id, .. }) => LogDetail::Units {
+            file_id,
+            path: tracker.files.get(&file_id).cloned(),
+            first_id: id,
+            units: 1,
+        },
+        Event::UnitsAdded {
+            file_id,
+            first_id,
+            units,
+        } => LogDetail::Units {
+            file_id,
+            path: tracker.files.get(&file_id).cloned(),
+            first_id,
+            units: units.len(),
+        },
+        Event::UnitRemoved { id, .. } => LogDetail::Unit {
+            unit_id: id,
+            path: tracker.path_of_unit(id).cloned(),
+            lines: None,
+        },
+        Event::UnitMoved {
+            id,
+            start_line,
+            end_line,
+            ..
+        } => LogDetail::Unit {
+            unit_id: id,
+            path: tracker.path_of_unit(id).cloned(),
+            lines: Some((start_line, end_line)),
+        },
+        Event::PatternCreated {
+            id,
+            summary: s,
+            members: units,
+            ..
+        }
+        | Event::PatternGrown {
+            id,
+            summary: s,
+            added: units,
+        }
+        | Event::PatternShrunk {
+            id,
+            summary: s,
+            removed: units,
+        } => {
+            let (clone_type, lines) = summary(&s);
+            LogDetail::Pattern {
+                copies: tracker.copies(&id),
+                id,
+                clone_type,
+                lines,
+                units,
+            }
+        }
+        Event::PatternDissolved { id } => LogDetail::Pattern {
+            id,
+            clone_type: None,
+            lines: None,
+            copies: Some(0),
+            units: Vec::new(),
+        },
+        Event::PatternAccepted {
+            id, reason, copies, ..
+        } => LogDetail::Accepted {
+            id,
+            reason,
+            copies: copies.len(),
+        },
+        Event::PatternUnaccepted { id } => LogDetail::Unaccepted { id },
+    }
+}
+
+/// The life of the class `id` names (16 hex digits or a unique prefix of at least 4; a
+/// dissolved class's too), oldest first; with `paths`, the files of the copies each event
+/// names (which costs a pass over the units the log added).
+pub fn class_history(store: &Store, id: &str, paths: bool) -> Result<(String, Vec<ClassEvent>)> {
+    let prefix = id_prefix("", id)?;
+    let scans = Scans::read(store)?;
+    let mut context: Vec<&'static str> = PATTERN_KINDS[..4].to_vec();
+    if paths {
+        context.extend(FILE_KINDS);
+        context.extend(UNIT_KINDS);
+    }
+    let query = EventQuery {
+        from: 1,
+        to: store.last_event()?,
+        kinds: Some(PATTERN_KINDS.to_vec()),
+        context,
+    };
+    let mut tracker = Tracker::default();
+    let mut found: BTreeMap<String, Vec<ClassEvent>> = BTreeMap::new();
+    store.for_each_event(&query, |seq, scan_id, at_ms, event| -> Result<()> {
+        tracker.learn(&event);
+        let Some(id) = class_of(&event).filter(|id| id.starts_with(prefix.as_str())) else {
+            return Ok(());
+        };
+        let (change, units): (ClassChange, &[i64]) = match &event {
+            Event::PatternCreated {
+                summary, members, ..
+            } => (
+                ClassChange::Created {
+                    clone_type: summary.clone_type,
+                    lines: summary.lines,
+                    copies: members.len(),
+                },
+                members,
+            ),
+            Event::PatternGrown { summary, added, .. } => (
+                ClassChange::Grew {
+                    clone_type: summary.clone_type,
+                    lines: summary.lines,
+                    added: added.len(),
+                },
+                added,
+            ),
+            Event::PatternShrunk {
+                summary, removed, ..
+            } => (
+                ClassChange::Shrank {
+                    clone_type: summary.clone_type,
+                    lines: summary.lines,
+                    removed: removed.len(),
+                },
+                removed,
+            ),
+            Event::PatternAccepted { reason, .. } => (
+                ClassChange::Accepted {
+                    reason: reason.clone(),
+                },
+                &[],
+            ),
+            Event::PatternUnaccepted { .. } => (ClassChange::Unaccepted, &[]),
+            _ => (ClassChange::Dissolved, &[]),
+        };
+        let entry = ClassEvent {
+            seq,
+            scan_id,
+            at_ms,
+            commit: scans.commit(scan_id).map(str::to_string),
+            copies: tracker.copies(id).unwrap_or(0),
+            paths: tracker.paths_of(units),
+            change,
+        };
+        found.entry(id.to_string()).or_default().push(entry);
+        Ok(())
+    })?;
+    match found.len() {
+        1 => Ok(found.into_iter().next().expect("one")),
+        0 => bail!("{prefix}: no clone class in the catalogue's history has this id"),
+        n => bail!("{prefix}: {n} classes start with it; give more digits"),
+    }
+}
+
+/// A file as the replay keeps it.
+struct PastFile {
+    path: String,
+    lang: String,
+    lines: u32,
+    syntax_errors: u32,
+    status: String,
+}
+
+/// A unit as the replay keeps it: what a report shows of a copy.
+struct PastUnit {
+    file_id: i64,
+    kind: UnitKind,
+    name: String,
+    start_line: u32,
+    end_line: u32,
+    start_byte: u32,
+    end_byte: u32,
+    tokens: u32,
+    exact: u64,
+    shape: u64,
+    noise: Option<Noise>,
+}
+
+impl PastUnit {
+    fn new(file_id: i64, u: UnitPrint) -> PastUnit {
+        PastUnit {
+            file_id,
+            kind: u.kind,
+            name: u.name,
+            start_line: u.start_line,
+            end_line: u.end_line,
+            start_byte: u.start_byte,
+            end_byte: u.end_byte,
+            tokens: u.tokens,
+            exact: u.exact.0,
+            shape: u.shape.0,
+            noise: u.noise,
+        }
+    }
+}
+
+struct PastClass {
+    key: u64,
+    kind: String,
+    clone_type: CloneType,
+    lines: u32,
+    tokens: u32,
+    similarity: f32,
+    members: BTreeSet<i64>,
+}
+
+/// The catalogue as it was after an event: what reports need of its files, units, classes
+/// and decisions, replayed from the log (pattern events carry the classes, so nothing is
+/// classified again).
+#[derive(Default)]
+pub struct Past {
+    files: HashMap<i64, PastFile>,
+    units: HashMap<i64, PastUnit>,
+    classes: HashMap<String, PastClass>,
+    accepted: BTreeMap<String, AcceptedRow>,
+    events: u64,
+}
+
+impl Past {
+    /// Replay the log of `store` up to event `to`.
+    pub fn replay(store: &Store, to: i64) -> Result<Past> {
+        let mut past = Past::default();
+        let query = EventQuery {
+            from: 1,
+            to,
+            kinds: None,
+            context: Vec::new(),
+        };
+        store.for_each_event(&query, |_, _, _, event| -> Result<()> {
+            past.apply(event);
+            Ok(())
+        })?;
+        Ok(past)
+    }
+
+    fn apply(&mut self, event: Event) {
+        self.events += 1;
+        match event {
+            Event::FileAdded(FileRecord { id, file, .. })
+            | Event::FileChanged(FileRecord { id, file, .. }) => {
+                self.files.insert(
+                    id,
+                    PastFile {
+                        path: file.path,
+                        lang: file.lang,
+                        lines: file.lines,
+                        syntax_errors: file.syntax_errors,
+                        status: file.status,
+                    },
+                );
+            }
+            Event::FileTouched { .. } => {}
+            Event::FileRemoved { id, .. } => {
+                self.files.remove(&id);
+            }
+            Event::UnitAdded(UnitRecord { id, file_id, unit }) => {
+                self.units.insert(id, PastUnit::new(file_id, unit));
+            }
+            Event::UnitsAdded {
+                file_id,
+                first_id,
+                units,
+            } => {
+                for (id, logged) in (first_id..).zip(units) {
+                    self.units.insert(id, PastUnit::new(file_id, logged.unit));
+                }
+            }
+            Event::UnitRemoved { id, .. } => {
+                self.units.remove(&id);
+            }
+            Event::UnitMoved {
+                id,
+                start_line,
+                end_line,
+                start_byte,
+                end_byte,
+            } => {
+                if let Some(u) = self.units.get_mut(&id) {
+                    (u.start_line, u.end_line) = (start_line, end_line);
+                    (u.start_byte, u.end_byte) = (start_byte, end_byte);
+                }
+            }
+            Event::PatternCreated {
+                id,
+                key,
+                kind,
+                summary,
+                members,
+            } => {
+                self.classes.insert(
+                    id,
+                    PastClass {
+                        key: key.0,
+                        kind,
+                        clone_type: summary.clone_type,
+                        lines: summary.lines,
+                        tokens: summary.tokens,
+                        similarity: summary.similarity,
+                        members: members.into_iter().collect(),
+                    },
+                );
+            }
+            Event::PatternGrown { id, summary, added } => {
+                if let Some(c) = self.classes.get_mut(&id) {
+                    c.summarize(&summary);
+                    c.members.extend(added);
+                }
+            }
+            Event::PatternShrunk {
+                id,
+                summary,
+                removed,
+            } => {
+                if let Some(c) = self.classes.get_mut(&id) {
+                    c.summarize(&summary);
+                    for u in removed {
+                        c.members.remove(&u);
+                    }
+                }
+            }
+            Event::PatternDissolved { id } => {
+                self.classes.remove(&id);
+            }
+            Event::PatternAccepted {
+                id,
+                reason,
+                copies,
+                at_ms,
+            } => {
+                let mut copies: Vec<u64> = copies.into_iter().map(|h| h.0).collect();
+                copies.sort_unstable();
+                self.accepted.insert(
+                    id.clone(),
+                    AcceptedRow {
+                        id,
+                        reason,
+                        copies,
+                        at_ms,
+                    },
+                );
+            }
+            Event::PatternUnaccepted { id } => {
+                self.accepted.remove(&id);
+            }
+        }
+    }
+
+    /// The classes as the store reads them ([`Store::patterns`]): by id, members by path and
+    /// line. A copy's similarity to its representative is the catalogue's edge between their
+    /// shapes when it still keeps it, else the class's lowest.
+    pub fn patterns(&self, store: &Store) -> Result<Vec<PatternRow>> {
+        let mut ids: Vec<&String> = self.classes.keys().collect();
+        ids.sort_unstable();
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let c = &self.classes[id];
+            let mut members = Vec::with_capacity(c.members.len());
+            for &unit_id in &c.members {
+                let Some(u) = self.units.get(&unit_id) else {
+                    continue;
+                };
+                let Some(f) = self.files.get(&u.file_id) else {
+                    continue;
+                };
+                let similarity = if u.shape == c.key {
+                    1.0
+                } else {
+                    store
+                        .shape_similarity(u.shape, c.key)?
+                        .unwrap_or(c.similarity)
+                };
+                members.push(MemberRow {
+                    file_id: u.file_id,
+                    path: f.path.clone(),
+                    lang: f.lang.clone(),
+                    name: u.name.clone(),
+                    start_line: u.start_line,
+                    end_line: u.end_line,
+                    start_byte: u.start_byte,
+                    end_byte: u.end_byte,
+                    tokens: u.tokens,
+                    similarity,
+                    noise: u.noise.map(|n| n.as_str().to_string()),
+                    exact: u.exact,
+                });
+            }
+            members.sort_by(|a, b| {
+                (&a.path, a.start_line, a.start_byte).cmp(&(&b.path, b.start_line, b.start_byte))
+            });
+            out.push(PatternRow {
+                id: id.clone(),
+                kind: c.kind.clone(),
+                clone_type: c.clone_type,
+                lines: c.lines,
+                tokens: c.tokens,
+                similarity: c.similarity,
+                members,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The decisions in force then, as the store reads them.
+    pub fn accepted(&self) -> Vec<AcceptedRow> {
+        self.accepted.values().cloned().collect()
+    }
+
+    /// The catalogue-wide counts then ([`Store::counts`]).
+    pub fn counts(&self) -> Counts {
+        let mut counts = Counts {
+            events: self.events,
+            ..Counts::default()
+        };
+        for f in self.files.values() {
+            if f.status == "indexed" {
+                let l = counts.languages.entry(f.lang.clone()).or_default();
+                l.0 += 1;
+                l.1 += u64::from(f.lines);
+            } else {
+                *counts.skipped.entry(f.status.clone()).or_default() += 1;
+            }
+            if f.syntax_errors > 0 {
+                counts.files_with_syntax_errors += 1;
+            }
+        }
+        for u in self.units.values() {
+            if u.kind == UnitKind::Block {
+                continue;
+            }
+            if let Some(l) = self
+                .files
+                .get(&u.file_id)
+                .and_then(|f| counts.languages.get_mut(&f.lang))
+            {
+                l.2 += 1;
+            }
+        }
+        counts
+    }
+}
+
+impl PastClass {
+    fn summarize(&mut self, s: &crate::event::PatternSummary) {
+        self.clone_type = s.clone_type;
+        self.lines = s.lines;
+        self.tokens = s.tokens;
+        self.similarity = s.similarity;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn points_parse_and_bad_ones_say_what_is_wanted() {
+        assert_eq!(Point::parse("--at", "scan:3").unwrap(), Point::Scan(3));
+        assert_eq!(Point::parse("--at", "1970-01-02").unwrap(), Point::Day(1));
+        assert_eq!(
+            Point::parse("--at", "2000-02-29T12:04:05.25Z").unwrap(),
+            Point::Time(951_825_845_250)
+        );
+        assert_eq!(
+            Point::parse("--at", "2000-02-29T13:04:05.250+01:00").unwrap(),
+            Point::Time(951_825_845_250)
+        );
+        assert_eq!(
+            Point::parse("--at", "HEAD~2").unwrap(),
+            Point::Commit("HEAD~2".into())
+        );
+        for bad in [
+            "scan:0",
+            "scan:x",
+            "2026-13-01",
+            "2026-02-30",
+            "2026-01-01T25:00Z",
+            "",
+        ] {
+            let e = Point::parse("--at", bad).unwrap_err().to_string();
+            assert!(e.starts_with("--at"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn kinds_are_names_or_families() {
+        let units = kinds_of(&["unit".into()]).unwrap().unwrap();
+        assert_eq!(
+            units,
+            ["unit_added", "unit_moved", "unit_removed", "units_added"]
+        );
+        assert_eq!(
+            kinds_of(&["file_added".into()]).unwrap().unwrap(),
+            ["file_added"]
+        );
+        assert!(kinds_of(&["files".into()]).is_err());
+        assert_eq!(kinds_of(&[]).unwrap(), None);
+    }
+}
