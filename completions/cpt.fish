@@ -29,6 +29,7 @@ complete -c cpt -n "__fish_cpt_needs_command" -s V -l version -d 'Print version'
 complete -c cpt -n "__fish_cpt_needs_command" -f -a "scan" -d 'Index or refresh a source tree (incremental: only changed files are read again)'
 complete -c cpt -n "__fish_cpt_needs_command" -f -a "clones" -d 'List clone classes: every copy of each repeated function'
 complete -c cpt -n "__fish_cpt_needs_command" -f -a "stats" -d 'Files, units and languages in the catalogue; skipped files; duplicated lines'
+complete -c cpt -n "__fish_cpt_needs_command" -f -a "table" -d 'The periodic table of patterns: clone classes and idioms by family of code and size'
 complete -c cpt -n "__fish_cpt_needs_command" -f -a "similar" -d 'Units similar to a function (FILE:LINE), to every function of a file, or to code on standard input (-), from the index'
 complete -c cpt -n "__fish_cpt_needs_command" -f -a "rebuild" -d 'Recreate the catalogue\'s tables from its event log, and its index'
 complete -c cpt -n "__fish_cpt_needs_command" -f -a "watch" -d 'Scan a tree, then keep its catalogue up to date as files change and print what changed: new clones, resolved clones, classes that grew or shrank'
@@ -76,6 +77,18 @@ complete -c cpt -n "__fish_cpt_using_subcommand stats" -l format -d 'Output form
 json\t''"
 complete -c cpt -n "__fish_cpt_using_subcommand stats" -s h -l help -d 'Print help'
 complete -c cpt -n "__fish_cpt_using_subcommand stats" -s V -l version -d 'Print version'
+complete -c cpt -n "__fish_cpt_using_subcommand table" -l db -d 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]' -r -F
+complete -c cpt -n "__fish_cpt_using_subcommand table" -l format -d 'Output format' -r -f -a "text\t''
+json\t''"
+complete -c cpt -n "__fish_cpt_using_subcommand table" -l html -d 'Also write the table as one self-contained HTML page to FILE' -r -F
+complete -c cpt -n "__fish_cpt_using_subcommand table" -l lang -d 'Only copies in this language (id such as python or cpp; repeatable)' -r
+complete -c cpt -n "__fish_cpt_using_subcommand table" -l path -d 'Only copies whose path (relative to the root) matches GLOB (repeatable)' -r
+complete -c cpt -n "__fish_cpt_using_subcommand table" -l tests -d 'Copies in test files: include them, exclude them, or show only them [default: include, or `tests` in cpt.toml]' -r -f -a "include\t''
+exclude\t''
+only\t''"
+complete -c cpt -n "__fish_cpt_using_subcommand table" -l min-files -d 'Idioms are shapes recurring in at least N files' -r
+complete -c cpt -n "__fish_cpt_using_subcommand table" -s h -l help -d 'Print help'
+complete -c cpt -n "__fish_cpt_using_subcommand table" -s V -l version -d 'Print version'
 complete -c cpt -n "__fish_cpt_using_subcommand similar" -l db -d 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]' -r -F
 complete -c cpt -n "__fish_cpt_using_subcommand similar" -l lang -d 'Language of the code (id such as python or java) [default: from the file\'s extension]' -r
 complete -c cpt -n "__fish_cpt_using_subcommand similar" -l format -d 'Output format' -r -f -a "text\t''
@@ -147,16 +160,17 @@ complete -c cpt -n "__fish_cpt_using_subcommand mcp" -s h -l help -d 'Print help
 complete -c cpt -n "__fish_cpt_using_subcommand mcp" -s V -l version -d 'Print version'
 complete -c cpt -n "__fish_cpt_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c cpt -n "__fish_cpt_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept lsp mcp completions help" -f -a "scan" -d 'Index or refresh a source tree (incremental: only changed files are read again)'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept lsp mcp completions help" -f -a "clones" -d 'List clone classes: every copy of each repeated function'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept lsp mcp completions help" -f -a "stats" -d 'Files, units and languages in the catalogue; skipped files; duplicated lines'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept lsp mcp completions help" -f -a "similar" -d 'Units similar to a function (FILE:LINE), to every function of a file, or to code on standard input (-), from the index'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept lsp mcp completions help" -f -a "rebuild" -d 'Recreate the catalogue\'s tables from its event log, and its index'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept lsp mcp completions help" -f -a "watch" -d 'Scan a tree, then keep its catalogue up to date as files change and print what changed: new clones, resolved clones, classes that grew or shrank'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept lsp mcp completions help" -f -a "check" -d 'CI gate: scan, then fail (exit 1) on new clone classes or too much duplication'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept lsp mcp completions help" -f -a "accept" -d 'Accept a clone class as it is: `check` does not fail on it while its copies stay'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept lsp mcp completions help" -f -a "unaccept" -d 'Withdraw the acceptance of a clone class'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept lsp mcp completions help" -f -a "lsp" -d 'Language server over stdio: copies as diagnostics, code lenses and actions in the editor'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept lsp mcp completions help" -f -a "mcp" -d 'Serve tools for coding agents (Model Context Protocol) over stdio'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept lsp mcp completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats similar rebuild watch check accept unaccept lsp mcp completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats table similar rebuild watch check accept unaccept lsp mcp completions help" -f -a "scan" -d 'Index or refresh a source tree (incremental: only changed files are read again)'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats table similar rebuild watch check accept unaccept lsp mcp completions help" -f -a "clones" -d 'List clone classes: every copy of each repeated function'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats table similar rebuild watch check accept unaccept lsp mcp completions help" -f -a "stats" -d 'Files, units and languages in the catalogue; skipped files; duplicated lines'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats table similar rebuild watch check accept unaccept lsp mcp completions help" -f -a "table" -d 'The periodic table of patterns: clone classes and idioms by family of code and size'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats table similar rebuild watch check accept unaccept lsp mcp completions help" -f -a "similar" -d 'Units similar to a function (FILE:LINE), to every function of a file, or to code on standard input (-), from the index'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats table similar rebuild watch check accept unaccept lsp mcp completions help" -f -a "rebuild" -d 'Recreate the catalogue\'s tables from its event log, and its index'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats table similar rebuild watch check accept unaccept lsp mcp completions help" -f -a "watch" -d 'Scan a tree, then keep its catalogue up to date as files change and print what changed: new clones, resolved clones, classes that grew or shrank'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats table similar rebuild watch check accept unaccept lsp mcp completions help" -f -a "check" -d 'CI gate: scan, then fail (exit 1) on new clone classes or too much duplication'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats table similar rebuild watch check accept unaccept lsp mcp completions help" -f -a "accept" -d 'Accept a clone class as it is: `check` does not fail on it while its copies stay'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats table similar rebuild watch check accept unaccept lsp mcp completions help" -f -a "unaccept" -d 'Withdraw the acceptance of a clone class'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats table similar rebuild watch check accept unaccept lsp mcp completions help" -f -a "lsp" -d 'Language server over stdio: copies as diagnostics, code lenses and actions in the editor'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats table similar rebuild watch check accept unaccept lsp mcp completions help" -f -a "mcp" -d 'Serve tools for coding agents (Model Context Protocol) over stdio'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats table similar rebuild watch check accept unaccept lsp mcp completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c cpt -n "__fish_cpt_using_subcommand help; and not __fish_seen_subcommand_from scan clones stats table similar rebuild watch check accept unaccept lsp mcp completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -4,6 +4,7 @@
 pub mod check;
 pub mod ci;
 pub mod json;
+pub mod table;
 pub mod text;
 pub mod watch;
 

@@ -19,5 +19,6 @@ mod mutation;
 mod near_miss;
 mod similar;
 mod snapshots;
+mod table;
 mod tidy;
 mod watch;
