@@ -28,6 +28,7 @@ Register-ArgumentCompleter -Native -CommandName 'cpt' -ScriptBlock {
             [CompletionResult]::new('scan', 'scan', [CompletionResultType]::ParameterValue, 'Index or refresh a source tree (incremental: only changed files are read again)')
             [CompletionResult]::new('clones', 'clones', [CompletionResultType]::ParameterValue, 'List clone classes: every copy of each repeated function')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Files, units and languages in the catalogue; skipped files; duplicated lines')
+            [CompletionResult]::new('table', 'table', [CompletionResultType]::ParameterValue, 'The periodic table of patterns: clone classes and idioms by family of code and size')
             [CompletionResult]::new('similar', 'similar', [CompletionResultType]::ParameterValue, 'Units similar to a function (FILE:LINE), to every function of a file, or to code on standard input (-), from the index')
             [CompletionResult]::new('rebuild', 'rebuild', [CompletionResultType]::ParameterValue, 'Recreate the catalogue''s tables from its event log, and its index')
             [CompletionResult]::new('watch', 'watch', [CompletionResultType]::ParameterValue, 'Scan a tree, then keep its catalogue up to date as files change and print what changed: new clones, resolved clones, classes that grew or shrank')
@@ -81,6 +82,20 @@ Register-ArgumentCompleter -Native -CommandName 'cpt' -ScriptBlock {
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The catalogue as it was then: a date (its end), an RFC 3339 time, scan:N (its end), or a commit (the end of its last scan), replayed from the event log; the index''s figures are the index''s now')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'cpt;table' {
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--html', '--html', [CompletionResultType]::ParameterName, 'Also write the table as one self-contained HTML page to FILE')
+            [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'Only copies in this language (id such as python or cpp; repeatable)')
+            [CompletionResult]::new('--path', '--path', [CompletionResultType]::ParameterName, 'Only copies whose path (relative to the root) matches GLOB (repeatable)')
+            [CompletionResult]::new('--tests', '--tests', [CompletionResultType]::ParameterName, 'Copies in test files: include them, exclude them, or show only them [default: include, or `tests` in cpt.toml]')
+            [CompletionResult]::new('--min-files', '--min-files', [CompletionResultType]::ParameterName, 'Idioms are shapes recurring in at least N files')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -219,6 +234,7 @@ Register-ArgumentCompleter -Native -CommandName 'cpt' -ScriptBlock {
             [CompletionResult]::new('scan', 'scan', [CompletionResultType]::ParameterValue, 'Index or refresh a source tree (incremental: only changed files are read again)')
             [CompletionResult]::new('clones', 'clones', [CompletionResultType]::ParameterValue, 'List clone classes: every copy of each repeated function')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Files, units and languages in the catalogue; skipped files; duplicated lines')
+            [CompletionResult]::new('table', 'table', [CompletionResultType]::ParameterValue, 'The periodic table of patterns: clone classes and idioms by family of code and size')
             [CompletionResult]::new('similar', 'similar', [CompletionResultType]::ParameterValue, 'Units similar to a function (FILE:LINE), to every function of a file, or to code on standard input (-), from the index')
             [CompletionResult]::new('rebuild', 'rebuild', [CompletionResultType]::ParameterValue, 'Recreate the catalogue''s tables from its event log, and its index')
             [CompletionResult]::new('watch', 'watch', [CompletionResultType]::ParameterValue, 'Scan a tree, then keep its catalogue up to date as files change and print what changed: new clones, resolved clones, classes that grew or shrank')
@@ -240,6 +256,9 @@ Register-ArgumentCompleter -Native -CommandName 'cpt' -ScriptBlock {
             break
         }
         'cpt;help;stats' {
+            break
+        }
+        'cpt;help;table' {
             break
         }
         'cpt;help;similar' {

@@ -55,6 +55,9 @@ _cpt() {
             cpt,stats)
                 cmd="cpt__subcmd__stats"
                 ;;
+            cpt,table)
+                cmd="cpt__subcmd__table"
+                ;;
             cpt,unaccept)
                 cmd="cpt__subcmd__unaccept"
                 ;;
@@ -100,6 +103,9 @@ _cpt() {
             cpt__subcmd__help,stats)
                 cmd="cpt__subcmd__help__subcmd__stats"
                 ;;
+            cpt__subcmd__help,table)
+                cmd="cpt__subcmd__help__subcmd__table"
+                ;;
             cpt__subcmd__help,unaccept)
                 cmd="cpt__subcmd__help__subcmd__unaccept"
                 ;;
@@ -113,7 +119,7 @@ _cpt() {
 
     case "${cmd}" in
         cpt)
-            opts="-h -V --help --version scan clones stats similar rebuild watch check accept unaccept log history lsp mcp completions help"
+            opts="-h -V --help --version scan clones stats table similar rebuild watch check accept unaccept log history lsp mcp completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -291,7 +297,7 @@ _cpt() {
             return 0
             ;;
         cpt__subcmd__help)
-            opts="scan clones stats similar rebuild watch check accept unaccept log history lsp mcp completions help"
+            opts="scan clones stats table similar rebuild watch check accept unaccept log history lsp mcp completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -473,6 +479,20 @@ _cpt() {
             return 0
             ;;
         cpt__subcmd__help__subcmd__stats)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cpt__subcmd__help__subcmd__table)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -720,6 +740,48 @@ _cpt() {
                     return 0
                     ;;
                 --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cpt__subcmd__table)
+            opts="-h -V --db --format --html --lang --path --tests --min-files --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --html)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lang)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tests)
+                    COMPREPLY=($(compgen -W "include exclude only" -- "${cur}"))
+                    return 0
+                    ;;
+                --min-files)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

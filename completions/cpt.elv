@@ -25,6 +25,7 @@ set edit:completion:arg-completer[cpt] = {|@words|
             cand scan 'Index or refresh a source tree (incremental: only changed files are read again)'
             cand clones 'List clone classes: every copy of each repeated function'
             cand stats 'Files, units and languages in the catalogue; skipped files; duplicated lines'
+            cand table 'The periodic table of patterns: clone classes and idioms by family of code and size'
             cand similar 'Units similar to a function (FILE:LINE), to every function of a file, or to code on standard input (-), from the index'
             cand rebuild 'Recreate the catalogue''s tables from its event log, and its index'
             cand watch 'Scan a tree, then keep its catalogue up to date as files change and print what changed: new clones, resolved clones, classes that grew or shrank'
@@ -75,6 +76,19 @@ set edit:completion:arg-completer[cpt] = {|@words|
             cand --db 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]'
             cand --format 'Output format'
             cand --at 'The catalogue as it was then: a date (its end), an RFC 3339 time, scan:N (its end), or a commit (the end of its last scan), replayed from the event log; the index''s figures are the index''s now'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'cpt;table'= {
+            cand --db 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]'
+            cand --format 'Output format'
+            cand --html 'Also write the table as one self-contained HTML page to FILE'
+            cand --lang 'Only copies in this language (id such as python or cpp; repeatable)'
+            cand --path 'Only copies whose path (relative to the root) matches GLOB (repeatable)'
+            cand --tests 'Copies in test files: include them, exclude them, or show only them [default: include, or `tests` in cpt.toml]'
+            cand --min-files 'Idioms are shapes recurring in at least N files'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -201,6 +215,7 @@ set edit:completion:arg-completer[cpt] = {|@words|
             cand scan 'Index or refresh a source tree (incremental: only changed files are read again)'
             cand clones 'List clone classes: every copy of each repeated function'
             cand stats 'Files, units and languages in the catalogue; skipped files; duplicated lines'
+            cand table 'The periodic table of patterns: clone classes and idioms by family of code and size'
             cand similar 'Units similar to a function (FILE:LINE), to every function of a file, or to code on standard input (-), from the index'
             cand rebuild 'Recreate the catalogue''s tables from its event log, and its index'
             cand watch 'Scan a tree, then keep its catalogue up to date as files change and print what changed: new clones, resolved clones, classes that grew or shrank'
@@ -219,6 +234,8 @@ set edit:completion:arg-completer[cpt] = {|@words|
         &'cpt;help;clones'= {
         }
         &'cpt;help;stats'= {
+        }
+        &'cpt;help;table'= {
         }
         &'cpt;help;similar'= {
         }

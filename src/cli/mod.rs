@@ -24,6 +24,7 @@ use commands::{
     scan::ScanArgs,
     similar::SimilarArgs,
     stats::StatsArgs,
+    table::TableArgs,
     watch::WatchArgs,
 };
 
@@ -43,6 +44,8 @@ enum Command {
     Clones(ClonesArgs),
     /// Files, units and languages in the catalogue; skipped files; duplicated lines
     Stats(StatsArgs),
+    /// The periodic table of patterns: clone classes and idioms by family of code and size
+    Table(TableArgs),
     /// Units similar to a function (FILE:LINE), to every function of a file, or to code on
     /// standard input (-), from the index
     Similar(SimilarArgs),
@@ -159,6 +162,7 @@ fn run(cli: Cli, stdout: &mut dyn Write, stderr: &mut (dyn Write + Send)) -> Res
         Command::Lsp(args) => commands::lsp::run(args, stderr),
         Command::Mcp(args) => commands::mcp::run(args, stdout, stderr),
         Command::Stats(args) => commands::stats::run(args, stdout, stderr),
+        Command::Table(args) => commands::table::run(args, stdout, stderr),
         Command::Similar(args) => commands::similar::run(args, stdout, stderr),
         Command::Rebuild(args) => commands::rebuild::run(args, stdout, stderr),
         Command::Watch(args) => commands::watch::run(args, stdout, stderr),

@@ -69,12 +69,17 @@ impl Filter {
     fn keeps_member(&self, m: &MemberRow) -> bool {
         (self.noise || m.noise.is_none())
             && self.min_similarity.is_none_or(|min| m.similarity >= min)
-            && (self.langs.is_empty() || self.langs.contains(&m.lang))
-            && self.paths.as_ref().is_none_or(|g| g.is_match(&m.path))
+            && self.keeps_path(&m.path, &m.lang)
+    }
+
+    /// Whether the language, path and test filters keep a file.
+    pub(crate) fn keeps_path(&self, path: &str, lang: &str) -> bool {
+        (self.langs.is_empty() || self.langs.iter().any(|l| l == lang))
+            && self.paths.as_ref().is_none_or(|g| g.is_match(path))
             && match self.tests {
                 TestPolicy::Include => true,
-                TestPolicy::Exclude => !discover::is_test_path(&m.path, &m.lang),
-                TestPolicy::Only => discover::is_test_path(&m.path, &m.lang),
+                TestPolicy::Exclude => !discover::is_test_path(path, lang),
+                TestPolicy::Only => discover::is_test_path(path, lang),
             }
     }
 

@@ -9,6 +9,7 @@ pub mod git;
 pub mod history;
 pub mod similar;
 pub mod stats;
+pub mod table;
 pub mod view;
 
 pub use similar::{SimilarRequest, SimilarTarget};
@@ -261,6 +262,11 @@ impl Catalogue {
     /// up to date, if it had.
     pub fn stats(&self, warn: &dyn Fn(&str)) -> Result<Stats> {
         stats::stats(&self.store, &self.db, warn)
+    }
+
+    /// The periodic table of the catalogue's patterns.
+    pub fn table(&self, request: &table::TableRequest) -> Result<view::Table> {
+        table::table(&self.store, &self.root, request)
     }
 
     /// What else looks like the code `request` names, from the index.

@@ -9,6 +9,9 @@ pub use crate::engine::classes::Filter;
 pub use crate::engine::git::ChangedLines;
 pub use crate::engine::similar::{Match as SimilarMatch, NoUnits, SimilarAnswer};
 pub use crate::engine::stats::{IndexStats, LanguageStats, Stats};
+pub use crate::engine::table::{
+    Element, Group, Instance, Period, Source, SourceRequest, Table, TableRequest, TableSummary,
+};
 pub use crate::event::{CloneType, PatternId};
 pub use crate::parse::lang::UnitKind;
 pub use crate::scan::ScanSummary;

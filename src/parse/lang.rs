@@ -62,6 +62,25 @@ const BUILT_IN: &[BuiltIn] = &[
     ),
 ];
 
+/// The families of code the grammar data's `[families]` assign node kinds to, in the periodic
+/// table's column order: (id, short name, name). `delegation` and `tests` are mostly chosen by rule
+/// (straight-line code, copies in test files), but a language may mark kinds for them too.
+pub const FAMILIES: &[(&str, &str, &str)] = &[
+    ("iteration", "Iteration", "Iteration"),
+    ("branching", "Branching", "Branching and dispatch"),
+    ("errors", "Errors", "Error handling"),
+    ("resources", "Resources", "Resources and I/O"),
+    (
+        "construction",
+        "Construct",
+        "Construction and initialisation",
+    ),
+    ("transformation", "Transform", "Data transformation"),
+    ("concurrency", "Concurr.", "Concurrency"),
+    ("delegation", "Accessors", "Accessors and delegation"),
+    ("tests", "Tests", "Test scaffolding"),
+];
+
 /// A mistake in a grammar data file.
 #[derive(Debug, Error)]
 pub enum LangError {
@@ -95,6 +114,12 @@ pub enum LangError {
         kind: String,
         first: &'static str,
         second: &'static str,
+    },
+    #[error("grammars/{lang}.toml: `{family}` in `families` is not a family (known: {known})")]
+    UnknownFamily {
+        lang: &'static str,
+        family: String,
+        known: String,
     },
     #[error("grammars/{lang}.toml: extension `.{ext}` is already claimed by {other}")]
     DuplicateExtension {
@@ -165,6 +190,10 @@ struct LangSpec {
     /// Node kinds that are units, with their category.
     #[serde(default)]
     units: BTreeMap<String, UnitKind>,
+    /// Node kinds that mark a family of code (`for_statement = "iteration"`): the periodic
+    /// table's groups ([`FAMILIES`]).
+    #[serde(default)]
+    families: BTreeMap<String, String>,
 }
 
 impl LangSpec {
@@ -186,6 +215,7 @@ impl LangSpec {
         self.tables.extend(child.tables);
         self.test_files.extend(child.test_files);
         self.units.extend(child.units);
+        self.families.extend(child.families);
         self
     }
 }
@@ -276,6 +306,8 @@ pub struct Language {
     /// Identifiers in these (parent kind, field) positions name members.
     member_fields: Vec<(u16, u16)>,
     test_files: Vec<String>,
+    /// Per kind id: 1 + the index in [`FAMILIES`] of the family it marks, 0 for none.
+    families: Vec<u8>,
 }
 
 impl std::fmt::Debug for Language {
@@ -351,6 +383,15 @@ impl Language {
     /// File-name globs that mark this language's test files.
     pub fn test_files(&self) -> &[String] {
         &self.test_files
+    }
+
+    /// The family (index in [`FAMILIES`]) nodes of this kind mark, if any.
+    #[inline]
+    pub fn family(&self, kind_id: u16) -> Option<usize> {
+        match self.families.get(usize::from(kind_id)).copied() {
+            None | Some(0) => None,
+            Some(f) => Some(usize::from(f) - 1),
+        }
     }
 }
 
@@ -610,6 +651,31 @@ fn compile(
     let tables = kind_set("tables", &spec.tables)?;
     let name_fields = field_ids("name_fields", &spec.name_fields)?;
     let parent_name_fields = field_ids("parent_name_fields", &spec.parent_name_fields)?;
+    let mut families = vec![0u8; count];
+    for (kind, family) in &spec.families {
+        let Some(f) = FAMILIES.iter().position(|&(id, _, _)| id == family) else {
+            return Err(LangError::UnknownFamily {
+                lang: id,
+                family: family.clone(),
+                known: FAMILIES
+                    .iter()
+                    .map(|&(id, _, _)| id)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        };
+        let ids = ids_named(kind);
+        if ids.is_empty() {
+            return Err(LangError::UnknownKind {
+                lang: id,
+                list: "families",
+                kind: kind.clone(),
+            });
+        }
+        for i in ids {
+            families[i] = f as u8 + 1;
+        }
+    }
     let mut member_fields = Vec::new();
     for position in &member_positions {
         let (parent, field) = position.split_once('.').expect("partitioned on '.'");
@@ -641,6 +707,7 @@ fn compile(
         tables,
         member_fields,
         test_files: spec.test_files,
+        families,
     })
 }
 
@@ -671,6 +738,17 @@ mod tests {
             assert!(lang.blocks.contains(&true), "{} has no blocks", lang.id);
             assert!(lang.imports.contains(&true), "{} has no imports", lang.id);
             assert!(lang.tables.contains(&true), "{} has no tables", lang.id);
+            for family in ["iteration", "branching"] {
+                let f = FAMILIES
+                    .iter()
+                    .position(|&(id, _, _)| id == family)
+                    .unwrap();
+                assert!(
+                    lang.families.contains(&(f as u8 + 1)),
+                    "{} marks no {family} kinds",
+                    lang.id
+                );
+            }
         }
     }
 

@@ -5,6 +5,7 @@ pub mod check;
 pub mod ci;
 pub mod history;
 pub mod json;
+pub mod table;
 pub mod text;
 pub mod watch;
 

@@ -41,7 +41,7 @@ use crate::fingerprint::{Noise, UnitPrint};
 use crate::parse::lang::UnitKind;
 pub use history::{EventQuery, ScanRow};
 pub use lock::WriteLock;
-pub use reads::{AcceptedRow, Counts, MemberRow, PatternRow, SmallCopy};
+pub use reads::{AcceptedRow, Counts, IdiomRow, MemberRow, PatternRow, SmallCopy};
 pub use rows::IndexUnit;
 use schema::MIGRATIONS;
 pub use writer::{BatchReport, Change};

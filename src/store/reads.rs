@@ -55,6 +55,19 @@ pub struct MemberRow {
     pub exact: u64,
 }
 
+/// One instance of a recurring shape that is no clone class ([`Store::idiom_instances`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdiomRow {
+    pub shape: u64,
+    /// `function`, `method`, … or `block`.
+    pub kind: String,
+    pub name: String,
+    pub path: String,
+    pub lang: String,
+    pub start_line: u32,
+    pub end_line: u32,
+}
+
 /// A class accepted as it is (`cpt accept`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AcceptedRow {
@@ -349,6 +362,85 @@ impl Store {
                 .push(member);
         }
         Ok(patterns)
+    }
+
+    /// The instances of the shapes with units in at least `min_files` files that are no clone
+    /// class: units (not in any class, and not noise other than a trivial body) and functions
+    /// below the unit thresholds, each shape's rows together and ordered by path and line.
+    /// The periodic table's idioms.
+    pub fn idiom_instances(&self, min_files: u32) -> Result<Vec<IdiomRow>, StoreError> {
+        // `shapes.units` bounds the files from above, so only shapes that could qualify are
+        // looked up (through units(shape_hash)); small functions group through their index.
+        let sql = "SELECT u.shape_hash, u.kind, u.name, f.path, f.lang, u.start_line, u.end_line \
+             FROM shapes s CROSS JOIN units u ON u.shape_hash = s.key JOIN files f ON f.id = u.file_id \
+             WHERE s.units >= ?1 AND (u.noise IS NULL OR u.noise = 'trivial') \
+               AND NOT EXISTS (SELECT 1 FROM units v JOIN pattern_members m ON m.unit_id = v.id \
+                               WHERE v.shape_hash = s.key) \
+               AND (SELECT count(DISTINCT w.file_id) FROM units w WHERE w.shape_hash = s.key) >= ?1 \
+             UNION ALL \
+             SELECT sf.shape_hash, sf.kind, sf.name, f.path, f.lang, sf.start_line, sf.end_line \
+             FROM (SELECT shape_hash FROM small_functions GROUP BY shape_hash \
+                   HAVING count(DISTINCT file_id) >= ?1) k \
+             JOIN small_functions sf ON sf.shape_hash = k.shape_hash JOIN files f ON f.id = sf.file_id \
+             ORDER BY 1, 4, 6";
+        let mut stmt = self.conn.prepare(sql).map_err(self.err())?;
+        let rows = stmt
+            .query_map([min_files], |r| {
+                Ok(IdiomRow {
+                    shape: r.get::<_, i64>(0)? as u64,
+                    kind: r.get(1)?,
+                    name: r.get(2)?,
+                    path: r.get(3)?,
+                    lang: r.get(4)?,
+                    start_line: r.get(5)?,
+                    end_line: r.get(6)?,
+                })
+            })
+            .map_err(self.err())?;
+        rows.collect::<Result<_, _>>().map_err(self.err())
+    }
+
+    /// What the last scan did to clone classes, by id: `created`, `grown` or `shrunk` (the
+    /// last of its events for the class); empty when it changed none. Decisions people
+    /// record (`cpt accept`) are not scans.
+    pub fn last_scan_changes(&self) -> Result<BTreeMap<String, &'static str>, StoreError> {
+        let err = self.err();
+        let last: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT max(scan_id) FROM events WHERE kind NOT IN ('pattern_accepted', 'pattern_unaccepted')",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(&err)?;
+        let Some(last) = last else {
+            return Ok(BTreeMap::new());
+        };
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT seq, data FROM events WHERE scan_id = ?1 \
+                 AND kind IN ('pattern_created', 'pattern_grown', 'pattern_shrunk') ORDER BY seq",
+            )
+            .map_err(&err)?;
+        let mut rows = stmt.query([last]).map_err(&err)?;
+        let mut out = BTreeMap::new();
+        while let Some(row) = rows.next().map_err(&err)? {
+            let seq: i64 = row.get(0).map_err(&err)?;
+            match decode_event(&self.path, seq, row.get_ref(1).map_err(&err)?)? {
+                Event::PatternCreated { id, .. } => {
+                    out.insert(id, "created");
+                }
+                Event::PatternGrown { id, .. } => {
+                    out.insert(id, "grown");
+                }
+                Event::PatternShrunk { id, .. } => {
+                    out.insert(id, "shrunk");
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
     }
 
     /// Skipped files in the catalogue, by reason.

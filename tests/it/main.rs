@@ -20,5 +20,6 @@ mod mutation;
 mod near_miss;
 mod similar;
 mod snapshots;
+mod table;
 mod tidy;
 mod watch;

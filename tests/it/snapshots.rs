@@ -710,6 +710,7 @@ fn help_of_every_command() {
         "scan",
         "clones",
         "stats",
+        "table",
         "similar",
         "rebuild",
         "watch",

@@ -12,6 +12,7 @@ pub mod rebuild;
 pub mod scan;
 pub mod similar;
 pub mod stats;
+pub mod table;
 pub mod watch;
 
 use std::path::PathBuf;
