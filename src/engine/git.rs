@@ -126,8 +126,10 @@ fn git(root: &Path, args: &[&str]) -> Result<String> {
         .context("cannot run git (is it installed?)")?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let why = stderr.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-        bail!("git {}: {why}", args.join(" "));
+        match stderr.lines().find(|l| !l.trim().is_empty()) {
+            Some(why) => bail!("git {}: {why}", args.join(" ")),
+            None => bail!("git {}: {}", args.join(" "), output.status),
+        }
     }
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }

@@ -189,8 +189,9 @@ impl Scans {
             n if n > 1 => {
                 bail!("{flag} {rev}: {n} scanned commits start with it; give more digits")
             }
-            _ => crate::engine::git::commit_of(root, rev).with_context(|| {
-                format!(
+            // Git's own complaint (none, with --quiet) adds nothing to what it could have been.
+            _ => crate::engine::git::commit_of(root, rev).map_err(|_| {
+                anyhow::anyhow!(
                     "{flag} {rev}: not a date (YYYY-MM-DD), an RFC 3339 time, scan:N or a \
                      commit of {}",
                     root.display()

@@ -347,6 +347,17 @@ fn bad_points_kinds_and_ids_are_one_line_errors() {
         run.stderr,
         "cpt: --at scan:9: no such scan (scans 1 to 3)\n"
     );
+    // A word that is none of these says what it could have been, not git's empty complaint.
+    let run = cpt(&["log", "--since", "yesterday", "--db", &s.db]);
+    assert!(
+        run.stderr
+            .ends_with(": not a date (YYYY-MM-DD), an RFC 3339 time, scan:N or a commit\n")
+            || run.stderr.contains("a commit of "),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.trim_end().ends_with(':'), "{}", run.stderr);
+    assert!(!run.stderr.contains("rev-parse"), "{}", run.stderr);
 }
 
 #[test]
