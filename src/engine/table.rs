@@ -571,9 +571,15 @@ fn first_line(fragment: &[u8]) -> String {
 /// (like the systematic names of new elements: the first letter and two later ones, else any
 /// free three), and once those are taken too, the first pair and a number.
 pub fn assign_symbols(names: &[&str]) -> Vec<String> {
+    const ALL: usize = 26 * 26 * 26;
     let mut pairs = [[false; 26]; 26];
     let mut free_pairs = 26 * 26;
-    let mut triples: HashSet<[u8; 3]> = HashSet::new();
+    // Triples by index (first × 676 + a × 26 + b), and for each first letter (and for all)
+    // where the first free one may be: triples are never freed, so the cursors only move on.
+    let mut triples = vec![false; ALL];
+    let mut taken_triples = 0;
+    let mut cursor_of_first = [0usize; 26];
+    let mut cursor = 0usize;
     let mut numbered: HashMap<[u8; 2], u32> = HashMap::new();
     let text = |letters: &[u8]| -> String {
         letters
@@ -582,6 +588,8 @@ pub fn assign_symbols(names: &[&str]) -> Vec<String> {
             .map(|(i, &l)| char::from(if i == 0 { b'A' + l } else { b'a' + l }))
             .collect()
     };
+    let index = |[f, a, b]: [u8; 3]| usize::from(f) * 676 + usize::from(a) * 26 + usize::from(b);
+    let triple_at = |i: usize| [(i / 676) as u8, (i / 26 % 26) as u8, (i % 26) as u8];
     names
         .iter()
         .map(|name| {
@@ -604,18 +612,29 @@ pub fn assign_symbols(names: &[&str]) -> Vec<String> {
                 free_pairs -= 1;
                 return text(&pair);
             }
-            if triples.len() < 26 * 26 * 26 {
+            if taken_triples < ALL {
+                // From the name's letters in order, else the first free with its first
+                // letter, else the first free of all.
                 let from_name = later
                     .iter()
                     .enumerate()
-                    .flat_map(|(i, &a)| later[i + 1..].iter().map(move |&b| [first, a, b]));
-                let any = (0..26u8).flat_map(|a| (0..26u8).map(move |b| (a, b)));
-                let triple = from_name
-                    .chain(any.clone().map(|(a, b)| [first, a, b]))
-                    .chain((0..26u8).flat_map(|f| any.clone().map(move |(a, b)| [f, a, b])))
-                    .find(|t| !triples.contains(t))
-                    .expect("a triple is free");
-                triples.insert(triple);
+                    .flat_map(|(i, &a)| later[i + 1..].iter().map(move |&b| [first, a, b]))
+                    .find(|&t| !triples[index(t)]);
+                let triple = from_name.unwrap_or_else(|| {
+                    let c = &mut cursor_of_first[usize::from(first)];
+                    while *c < 676 && triples[usize::from(first) * 676 + *c] {
+                        *c += 1;
+                    }
+                    if *c < 676 {
+                        return triple_at(usize::from(first) * 676 + *c);
+                    }
+                    while triples[cursor] {
+                        cursor += 1;
+                    }
+                    triple_at(cursor)
+                });
+                triples[index(triple)] = true;
+                taken_triples += 1;
                 return text(&triple);
             }
             let base = [first, later.first().copied().unwrap_or(first)];
@@ -698,6 +717,70 @@ mod tests {
         assert!(symbols[..676].iter().all(|s| s.len() == 2));
         assert_eq!(symbols[676], "Naa");
         assert_eq!(assign_symbols(&["parse"; 678])[676..], ["Par", "Pas"]);
+    }
+
+    /// The rule [`assign_symbols`] follows, searched plainly: the first free candidate in the
+    /// documented order (the function keeps cursors so as not to search the taken ones again).
+    fn symbols_searched_plainly(names: &[&str]) -> Vec<String> {
+        let mut taken: HashSet<Vec<u8>> = HashSet::new();
+        let text = |letters: &[u8]| -> String {
+            letters
+                .iter()
+                .enumerate()
+                .map(|(i, &l)| char::from(if i == 0 { b'A' + l } else { b'a' + l }))
+                .collect()
+        };
+        names
+            .iter()
+            .map(|name| {
+                let letters: Vec<u8> = name
+                    .bytes()
+                    .filter(u8::is_ascii_alphabetic)
+                    .map(|b| b.to_ascii_lowercase() - b'a')
+                    .collect();
+                let first = letters.first().copied().unwrap_or(b'x' - b'a');
+                let later = letters.get(1..).unwrap_or_default();
+                let pairs = taken.iter().filter(|t| t.len() == 2).count();
+                let candidates: Vec<Vec<u8>> = if pairs < 676 {
+                    later
+                        .iter()
+                        .map(|&l| vec![first, l])
+                        .chain((0..26).map(|l| vec![first, l]))
+                        .chain((0..26).flat_map(|f| (0..26).map(move |l| vec![f, l])))
+                        .collect()
+                } else {
+                    let from_name = later
+                        .iter()
+                        .enumerate()
+                        .flat_map(|(i, &a)| later[i + 1..].iter().map(move |&b| vec![first, a, b]));
+                    let any = (0..26u8).flat_map(|a| (0..26u8).map(move |b| (a, b)));
+                    from_name
+                        .chain(any.clone().map(|(a, b)| vec![first, a, b]))
+                        .chain((0..26u8).flat_map(|f| any.clone().map(move |(a, b)| vec![f, a, b])))
+                        .collect()
+                };
+                let pick = candidates
+                    .into_iter()
+                    .find(|c| !taken.contains(c))
+                    .expect("free");
+                taken.insert(pick.clone());
+                text(&pick)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn symbols_are_the_first_free_in_the_documented_order() {
+        // Names crowding a few first letters, so that pairs run out and triples fill whole
+        // first letters and then fall back to any free triple.
+        let many: Vec<String> = (0..3000)
+            .map(|i| {
+                let words = ["parse", "print", "pp", "a", "", "qqq", "test_it", "ab"];
+                format!("{}{}", words[i % words.len()], "xyz".repeat(i % 3))
+            })
+            .collect();
+        let names: Vec<&str> = many.iter().map(String::as_str).collect();
+        assert_eq!(assign_symbols(&names), symbols_searched_plainly(&names));
     }
 
     #[test]
