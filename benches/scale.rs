@@ -400,6 +400,7 @@ fn query(db: &Path, queries: usize, seed: u64, cold: bool) {
                         codes: blob(r.get(8)?),
                         content: blob(r.get(9)?),
                         noise: None,
+                        family: None,
                     },
                     r.get::<_, String>(10)?,
                 ))

@@ -96,6 +96,8 @@ Register-ArgumentCompleter -Native -CommandName 'cpt' -ScriptBlock {
             [CompletionResult]::new('--path', '--path', [CompletionResultType]::ParameterName, 'Only copies whose path (relative to the root) matches GLOB (repeatable)')
             [CompletionResult]::new('--tests', '--tests', [CompletionResultType]::ParameterName, 'Copies in test files: include them, exclude them, or show only them [default: include, or `tests` in cpt.toml]')
             [CompletionResult]::new('--min-files', '--min-files', [CompletionResultType]::ParameterName, 'Idioms are shapes recurring in at least N files')
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The table as it was then: a date (its end), an RFC 3339 time, scan:N (its end), or a commit (the end of its last scan), replayed from the event log')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Trends compare each element with the catalogue then (same forms as --at) [default: what the last scan did]')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')

@@ -751,7 +751,7 @@ _cpt() {
             return 0
             ;;
         cpt__subcmd__table)
-            opts="-h -V --db --format --html --lang --path --tests --min-files --help --version"
+            opts="-h -V --db --format --html --lang --path --tests --min-files --at --since --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -782,6 +782,14 @@ _cpt() {
                     return 0
                     ;;
                 --min-files)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

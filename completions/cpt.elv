@@ -89,6 +89,8 @@ set edit:completion:arg-completer[cpt] = {|@words|
             cand --path 'Only copies whose path (relative to the root) matches GLOB (repeatable)'
             cand --tests 'Copies in test files: include them, exclude them, or show only them [default: include, or `tests` in cpt.toml]'
             cand --min-files 'Idioms are shapes recurring in at least N files'
+            cand --at 'The table as it was then: a date (its end), an RFC 3339 time, scan:N (its end), or a commit (the end of its last scan), replayed from the event log'
+            cand --since 'Trends compare each element with the catalogue then (same forms as --at) [default: what the last scan did]'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'

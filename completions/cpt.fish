@@ -91,6 +91,8 @@ complete -c cpt -n "__fish_cpt_using_subcommand table" -l tests -d 'Copies in te
 exclude\t''
 only\t''"
 complete -c cpt -n "__fish_cpt_using_subcommand table" -l min-files -d 'Idioms are shapes recurring in at least N files' -r
+complete -c cpt -n "__fish_cpt_using_subcommand table" -l at -d 'The table as it was then: a date (its end), an RFC 3339 time, scan:N (its end), or a commit (the end of its last scan), replayed from the event log' -r
+complete -c cpt -n "__fish_cpt_using_subcommand table" -l since -d 'Trends compare each element with the catalogue then (same forms as --at) [default: what the last scan did]' -r
 complete -c cpt -n "__fish_cpt_using_subcommand table" -s h -l help -d 'Print help'
 complete -c cpt -n "__fish_cpt_using_subcommand table" -s V -l version -d 'Print version'
 complete -c cpt -n "__fish_cpt_using_subcommand similar" -l db -d 'Catalogue database [default: .cpt/cpt.db in the current directory or the nearest parent that has one]' -r -F

@@ -244,6 +244,7 @@ mod report_tests {
             similarity: 1.0,
             noise: None,
             exact: 0,
+            family: None,
         }
     }
 

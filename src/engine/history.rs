@@ -10,9 +10,11 @@ use globset::GlobSet;
 
 use crate::engine::view::{ClassChange, ClassEvent, LogDetail, LogEntry};
 use crate::event::{CloneType, Event, FileRecord, UnitRecord};
-use crate::fingerprint::{Noise, UnitPrint};
+use crate::fingerprint::{Noise, SmallFunction, UnitPrint};
 use crate::parse::lang::UnitKind;
-use crate::store::{AcceptedRow, Counts, EventQuery, MemberRow, PatternRow, ScanRow, Store};
+use crate::store::{
+    AcceptedRow, Counts, EventQuery, IdiomRow, MemberRow, PatternRow, ScanRow, Store,
+};
 
 /// A point in the catalogue's history, as `--at`, `--since` and `--until` name it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -703,6 +705,8 @@ struct PastFile {
     lines: u32,
     syntax_errors: u32,
     status: String,
+    /// Its functions below the unit thresholds.
+    small: Vec<SmallFunction>,
 }
 
 /// A unit as the replay keeps it: what a report shows of a copy.
@@ -718,6 +722,7 @@ struct PastUnit {
     exact: u64,
     shape: u64,
     noise: Option<Noise>,
+    family: Option<u8>,
 }
 
 impl PastUnit {
@@ -734,6 +739,7 @@ impl PastUnit {
             exact: u.exact.0,
             shape: u.shape.0,
             noise: u.noise,
+            family: u.family,
         }
     }
 }
@@ -758,6 +764,11 @@ pub struct Past {
     classes: HashMap<String, PastClass>,
     accepted: BTreeMap<String, AcceptedRow>,
     events: u64,
+    /// The last scan replayed (decisions people record are no scans).
+    last_scan: i64,
+    /// What the last scan that changed each class did to it: (scan, `created`, `grown` or
+    /// `shrunk`).
+    changes: HashMap<String, (i64, &'static str)>,
 }
 
 impl Past {
@@ -770,18 +781,33 @@ impl Past {
             kinds: None,
             context: Vec::new(),
         };
-        store.for_each_event(&query, |_, _, _, event| -> Result<()> {
-            past.apply(event);
+        store.for_each_event(&query, |_, scan_id, _, event| -> Result<()> {
+            past.apply(scan_id, event);
             Ok(())
         })?;
         Ok(past)
     }
 
-    fn apply(&mut self, event: Event) {
+    fn apply(&mut self, scan_id: i64, event: Event) {
         self.events += 1;
+        if !matches!(
+            event,
+            Event::PatternAccepted { .. } | Event::PatternUnaccepted { .. }
+        ) {
+            self.last_scan = self.last_scan.max(scan_id);
+        }
+        let change = match &event {
+            Event::PatternCreated { id, .. } => Some((id, "created")),
+            Event::PatternGrown { id, .. } => Some((id, "grown")),
+            Event::PatternShrunk { id, .. } => Some((id, "shrunk")),
+            _ => None,
+        };
+        if let Some((id, change)) = change {
+            self.changes.insert(id.clone(), (scan_id, change));
+        }
         match event {
-            Event::FileAdded(FileRecord { id, file, .. })
-            | Event::FileChanged(FileRecord { id, file, .. }) => {
+            Event::FileAdded(FileRecord { id, file, small })
+            | Event::FileChanged(FileRecord { id, file, small }) => {
                 self.files.insert(
                     id,
                     PastFile {
@@ -790,6 +816,7 @@ impl Past {
                         lines: file.lines,
                         syntax_errors: file.syntax_errors,
                         status: file.status,
+                        small,
                     },
                 );
             }
@@ -926,6 +953,7 @@ impl Past {
                     similarity,
                     noise: u.noise.map(|n| n.as_str().to_string()),
                     exact: u.exact,
+                    family: u.family,
                 });
             }
             members.sort_by(|a, b| {
@@ -942,6 +970,89 @@ impl Past {
             });
         }
         Ok(out)
+    }
+
+    /// What the last scan replayed did to clone classes, as [`Store::last_scan_changes`]
+    /// reads it of the catalogue now.
+    pub fn last_scan_changes(&self) -> BTreeMap<String, &'static str> {
+        self.changes
+            .iter()
+            .filter(|(id, (scan, _))| *scan == self.last_scan && self.classes.contains_key(*id))
+            .map(|(id, &(_, change))| (id.clone(), change))
+            .collect()
+    }
+
+    /// The idioms' instances then, as [`Store::idiom_instances`] reads them now: units of
+    /// shapes in at least `min_files` files that no class has a copy of (noise but trivial
+    /// bodies left out), and functions below the unit thresholds of shapes in at least
+    /// `min_files` files; by shape, path and line.
+    pub fn idiom_instances(&self, min_files: u32) -> Vec<IdiomRow> {
+        let in_classes: std::collections::HashSet<u64> = self
+            .classes
+            .values()
+            .flat_map(|c| c.members.iter())
+            .filter_map(|id| self.units.get(id).map(|u| u.shape))
+            .collect();
+        let mut rows: Vec<IdiomRow> = Vec::new();
+        // Files are counted over every unit of a shape, noise too.
+        let mut files: HashMap<u64, std::collections::HashSet<i64>> = HashMap::new();
+        let mut units: HashMap<u64, Vec<(&PastUnit, &PastFile)>> = HashMap::new();
+        for u in self.units.values() {
+            files.entry(u.shape).or_default().insert(u.file_id);
+            if matches!(u.noise, None | Some(Noise::Trivial))
+                && !in_classes.contains(&u.shape)
+                && let Some(f) = self.files.get(&u.file_id)
+            {
+                units.entry(u.shape).or_default().push((u, f));
+            }
+        }
+        for (shape, instances) in units {
+            if (files[&shape].len() as u32) < min_files {
+                continue;
+            }
+            rows.extend(instances.into_iter().map(|(u, f)| IdiomRow {
+                shape,
+                kind: u.kind.as_str().to_string(),
+                name: u.name.clone(),
+                path: f.path.clone(),
+                lang: f.lang.clone(),
+                start_line: u.start_line,
+                end_line: u.end_line,
+                family: u.family,
+            }));
+        }
+        let mut small: HashMap<u64, Vec<(&SmallFunction, &PastFile)>> = HashMap::new();
+        for f in self.files.values() {
+            for s in &f.small {
+                small.entry(s.5.0).or_default().push((s, f));
+            }
+        }
+        for (shape, instances) in small {
+            let files: std::collections::HashSet<&str> =
+                instances.iter().map(|(_, f)| f.path.as_str()).collect();
+            if (files.len() as u32) < min_files {
+                continue;
+            }
+            rows.extend(instances.into_iter().map(|(s, f)| IdiomRow {
+                shape,
+                kind: s.0.as_str().to_string(),
+                name: s.1.clone(),
+                path: f.path.clone(),
+                lang: f.lang.clone(),
+                start_line: s.2,
+                end_line: s.3,
+                family: s.6,
+            }));
+        }
+        rows.sort_by(|a, b| {
+            (a.shape, &a.path, a.start_line).cmp(&(b.shape, &b.path, b.start_line))
+        });
+        rows
+    }
+
+    /// How many events were replayed.
+    pub fn events(&self) -> u64 {
+        self.events
     }
 
     /// The decisions in force then, as the store reads them.

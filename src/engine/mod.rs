@@ -187,9 +187,14 @@ impl Catalogue {
     /// The catalogue as it was at `at` (a date, an RFC 3339 time, `scan:N` or a commit),
     /// replayed from its log.
     pub fn at(&self, at: &str) -> Result<history::Past> {
+        self.as_it_was("--at", at)
+    }
+
+    /// [`Catalogue::at`] for a point the option `flag` names (its errors say so).
+    pub fn as_it_was(&self, flag: &str, when: &str) -> Result<history::Past> {
         let scans = history::Scans::read(&self.store)?;
-        let point = history::Point::parse("--at", at)?;
-        let to = history::until(&self.store, &scans, &self.root, "--at", &point)?;
+        let point = history::Point::parse(flag, when)?;
+        let to = history::until(&self.store, &scans, &self.root, flag, &point)?;
         history::Past::replay(&self.store, to)
     }
 
@@ -264,9 +269,43 @@ impl Catalogue {
         stats::stats(&self.store, &self.db, warn)
     }
 
-    /// The periodic table of the catalogue's patterns.
+    /// The periodic table of the catalogue's patterns: as it is, or as it was at
+    /// `request.at` (see [`Catalogue::at`]). Its trends compare with the catalogue as it was
+    /// at `request.since`, or without one say what the last scan did.
     pub fn table(&self, request: &table::TableRequest) -> Result<view::Table> {
-        table::table(&self.store, &self.root, request)
+        let at = request.at.as_deref().map(|w| self.at(w)).transpose()?;
+        let since = (request.since.as_deref())
+            .map(|w| self.as_it_was("--since", w))
+            .transpose()?;
+        let (at, since) = (at.as_ref(), since.as_ref());
+        if let Some(since) = since
+            && since.events() > at.map_or(u64::MAX, history::Past::events)
+        {
+            anyhow::bail!(
+                "--since {}: that is after the table's point (--at {}); trends compare with an earlier one",
+                request.since.as_deref().unwrap_or_default(),
+                request.at.as_deref().unwrap_or("now")
+            );
+        }
+        let min_files = table::min_files(request);
+        let contents = |past: Option<&history::Past>| -> Result<table::Contents> {
+            Ok(match past {
+                Some(past) => table::Contents {
+                    patterns: past.patterns(&self.store)?,
+                    idioms: past.idiom_instances(min_files),
+                    counts: past.counts(),
+                    changes: past.last_scan_changes(),
+                },
+                None => table::Contents {
+                    patterns: self.store.patterns()?,
+                    idioms: self.store.idiom_instances(min_files)?,
+                    counts: self.store.counts()?,
+                    changes: self.store.last_scan_changes()?,
+                },
+            })
+        };
+        let then = since.map(|past| contents(Some(past))).transpose()?;
+        table::table(&self.root, request, contents(at)?, then)
     }
 
     /// What else looks like the code `request` names, from the index.

@@ -11,10 +11,10 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::detect;
-use crate::engine::classes::{Filter, reported_patterns};
+use crate::engine::classes::{Filter, reported_view};
 use crate::parse::{self, lang};
 use crate::scan::discover::is_test_path;
-use crate::store::{IdiomRow, PatternRow, Store};
+use crate::store::{Counts, IdiomRow, PatternRow};
 
 /// The lines of a representative parsed to find its family.
 const PARSED_LINES: u32 = 40;
@@ -34,6 +34,11 @@ pub struct TableRequest {
     /// The source text of the representative and of up to `copies` other instances of the
     /// first `elements` elements (for the HTML page's side-by-side views).
     pub sources: Option<SourceRequest>,
+    /// The table as it was then (`--at`: a date, a time, `scan:N` or a commit).
+    pub at: Option<String>,
+    /// Trends compare with the catalogue then (`--since`); without, they say what the last
+    /// scan did.
+    pub since: Option<String>,
 }
 
 /// Which elements carry source text.
@@ -50,6 +55,10 @@ pub struct SourceRequest {
 pub struct Table {
     pub schema: &'static str,
     pub root: String,
+    /// The point the table shows (`--at`), None for now.
+    pub at: Option<String>,
+    /// The point trends compare with (`--since`), None for the last scan's changes.
+    pub trends_since: Option<String>,
     pub summary: TableSummary,
     pub groups: Vec<Group>,
     pub periods: Vec<Period>,
@@ -162,6 +171,17 @@ fn period_label(i: usize) -> String {
     }
 }
 
+/// What a table is made of: the catalogue as it is, or as it was (replayed from its log).
+pub struct Contents {
+    /// Every clone class, as the store reads them.
+    pub patterns: Vec<PatternRow>,
+    /// The instances of the shapes in at least [`min_files`] files that are no class.
+    pub idioms: Vec<IdiomRow>,
+    pub counts: Counts,
+    /// What the last scan did to classes, by id (`created`, `grown`, `shrunk`).
+    pub changes: BTreeMap<String, &'static str>,
+}
+
 /// Everything about an element but its group, symbol and name.
 struct Draft {
     id: String,
@@ -170,35 +190,72 @@ struct Draft {
     lines: u32,
     copies: Vec<Instance>,
     duplicated_lines: u64,
+    /// The representative's family as its unit records it (None: not recorded).
+    family: Option<u8>,
     trend: Option<&'static str>,
 }
 
-/// The periodic table of the catalogue.
-pub fn table(store: &Store, root: &Path, request: &TableRequest) -> Result<Table> {
-    let min_files = if request.min_files == 0 {
+/// How many files a shape's instances must be in for an idiom.
+pub fn min_files(request: &TableRequest) -> u32 {
+    if request.min_files == 0 {
         MIN_FILES
     } else {
         request.min_files
-    };
-    let classes = reported_patterns(store, &request.filter)?;
-    let changes = store.last_scan_changes()?;
-    let mut drafts: Vec<Draft> = classes.iter().map(|p| class_draft(p, &changes)).collect();
+    }
+}
+
+/// The elements of `contents` but their groups, symbols and names, largest first, and the
+/// lines inside the classes' copies.
+fn drafts_of(contents: Contents, filter: &Filter, min_files: u32) -> (Vec<Draft>, u64) {
+    let classes = reported_view(contents.patterns, filter);
+    let mut drafts: Vec<Draft> = classes
+        .iter()
+        .map(|p| class_draft(p, &contents.changes))
+        .collect();
     let duplicated_lines = union_of(classes.iter().flat_map(|p| {
         p.members
             .iter()
             .map(|m| (m.path.as_str(), m.start_line, m.end_line))
     }));
     drop(classes);
-    drafts.extend(idiom_drafts(
-        store.idiom_instances(min_files)?,
-        &request.filter,
-        min_files,
-    ));
+    drafts.extend(idiom_drafts(contents.idioms, filter, min_files));
     drafts.sort_by(|a, b| {
         (b.duplicated_lines, b.copies.len())
             .cmp(&(a.duplicated_lines, a.copies.len()))
             .then_with(|| a.id.cmp(&b.id))
     });
+    (drafts, duplicated_lines)
+}
+
+/// The periodic table of `now`. Trends compare each element with `then` when given (`new`:
+/// not there then; `up`, `down`: more or fewer instances; else `steady`), else say what the
+/// last scan did to classes (idioms have none).
+pub fn table(
+    root: &Path,
+    request: &TableRequest,
+    mut now: Contents,
+    then: Option<Contents>,
+) -> Result<Table> {
+    let min_files = min_files(request);
+    let counts = std::mem::take(&mut now.counts);
+    let (mut drafts, duplicated_lines) = drafts_of(now, &request.filter, min_files);
+    if let Some(then) = then {
+        let before: HashMap<(bool, String), usize> = drafts_of(then, &request.filter, min_files)
+            .0
+            .into_iter()
+            .map(|d| ((d.clone_type == "idiom", d.id), d.copies.len()))
+            .collect();
+        for d in &mut drafts {
+            let key = (d.clone_type == "idiom", std::mem::take(&mut d.id));
+            d.trend = Some(match before.get(&key) {
+                None => "new",
+                Some(&n) if d.copies.len() > n => "up",
+                Some(&n) if d.copies.len() < n => "down",
+                Some(_) => "steady",
+            });
+            d.id = key.1;
+        }
+    }
 
     // Copies mostly in test files are test scaffolding whatever their syntax: only the other
     // representatives are parsed.
@@ -257,7 +314,6 @@ pub fn table(store: &Store, root: &Path, request: &TableRequest) -> Result<Table
         add_sources(root, &mut elements, sources);
     }
 
-    let counts = store.counts()?;
     let (files, lines) = counts
         .languages
         .iter()
@@ -288,6 +344,8 @@ pub fn table(store: &Store, root: &Path, request: &TableRequest) -> Result<Table
     Ok(Table {
         schema: "cpt.table/1",
         root: root.to_string_lossy().into_owned(),
+        at: request.at.clone(),
+        trends_since: request.since.clone(),
         summary: TableSummary {
             files,
             lines,
@@ -340,6 +398,7 @@ fn class_draft(p: &PatternRow, changes: &BTreeMap<String, &'static str>) -> Draf
         .collect();
     copies[..=leader].rotate_right(1);
     Draft {
+        family: p.members[leader].family,
         id: p.id.clone(),
         clone_type: p.clone_type.as_str(),
         kind: p.kind.clone(),
@@ -369,9 +428,12 @@ fn idiom_drafts(rows: Vec<IdiomRow>, filter: &Filter, min_files: u32) -> Vec<Dra
         if !seen.insert(shape) {
             continue;
         }
-        let copies: Vec<Instance> = chunk
+        let kept: Vec<&IdiomRow> = chunk
             .iter()
             .filter(|r| filter.keeps_path(&r.path, &r.lang))
+            .collect();
+        let copies: Vec<Instance> = kept
+            .iter()
             .map(|r| Instance {
                 path: r.path.clone(),
                 lang: r.lang.clone(),
@@ -386,6 +448,7 @@ fn idiom_drafts(rows: Vec<IdiomRow>, filter: &Filter, min_files: u32) -> Vec<Dra
         }
         let kind = chunk[0].kind.clone();
         drafts.push(Draft {
+            family: kept[0].family,
             id: format!("{shape:016x}"),
             clone_type: "idiom",
             kind,
@@ -408,12 +471,40 @@ struct Look {
     name: String,
 }
 
-/// Each representative's family (unless `skip`) and name, reading every file once, in
-/// parallel.
-fn look_at_representatives(root: &Path, drafts: &[Draft], skip: &[bool]) -> Vec<Look> {
+/// Each representative's family and name. The family is the one its unit records (none for
+/// test scaffolding, `in_tests`), else (catalogues from before units recorded it) found by
+/// parsing its first lines; the name is its unit's, else its first line. Only the files that
+/// must be read are, each once, in parallel.
+fn look_at_representatives(root: &Path, drafts: &[Draft], in_tests: &[bool]) -> Vec<Look> {
+    // Some(family) when known without reading.
+    let known: Vec<Option<Option<usize>>> = drafts
+        .iter()
+        .zip(in_tests)
+        .map(|(d, &tests)| {
+            if tests {
+                Some(None)
+            } else {
+                d.family
+                    .map(|f| (f != lang::NO_FAMILY).then_some(usize::from(f)))
+            }
+        })
+        .collect();
+    let mut looks: Vec<Option<Look>> = drafts
+        .iter()
+        .zip(&known)
+        .map(|(d, known)| match known {
+            Some(family) if !d.copies[0].name.is_empty() => Some(Look {
+                family: *family,
+                name: d.copies[0].name.clone(),
+            }),
+            _ => None,
+        })
+        .collect();
     let mut by_file: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, d) in drafts.iter().enumerate() {
-        by_file.entry(&d.copies[0].path).or_default().push(i);
+        if looks[i].is_none() {
+            by_file.entry(&d.copies[0].path).or_default().push(i);
+        }
     }
     let files: Vec<(&str, Vec<usize>)> = by_file.into_iter().collect();
     let looked: Vec<(usize, Look)> = files
@@ -427,15 +518,18 @@ fn look_at_representatives(root: &Path, drafts: &[Draft], skip: &[bool]) -> Vec<
                 .map(|&i| {
                     let rep = &drafts[i].copies[0];
                     // Outer statements decide, and they begin a representative: the first
-                    // lines are enough, and parsing is most of the table's time.
+                    // lines are enough.
                     let end = rep.end_line.min(rep.start_line + PARSED_LINES - 1);
                     let fragment = dedent(lines_of(&text, &starts, rep.start_line, end));
-                    (i, look_at(rep, &fragment, !skip[i]))
+                    let mut look = look_at(rep, &fragment, known[i].is_none());
+                    if let Some(family) = known[i] {
+                        look.family = family;
+                    }
+                    (i, look)
                 })
                 .collect::<Vec<_>>()
         })
         .collect();
-    let mut looks: Vec<Option<Look>> = (0..drafts.len()).map(|_| None).collect();
     for (i, look) in looked {
         looks[i] = Some(look);
     }
@@ -494,8 +588,8 @@ fn dedent(fragment: &[u8]) -> Vec<u8> {
     out
 }
 
-/// A representative's family (the family whose nodes weigh most: a node weighs 1, a quarter
-/// for each family node around it, so outer statements decide) and its short name.
+/// A representative's family ([`lang::heaviest_family`] of its family nodes; catalogues
+/// written before units recorded their family) and its short name.
 fn look_at(rep: &Instance, fragment: &[u8], parse: bool) -> Look {
     let name = if rep.name.is_empty() {
         first_line(fragment)
@@ -508,19 +602,19 @@ fn look_at(rep: &Instance, fragment: &[u8], parse: bool) -> Look {
     let Ok(tree) = parse::parse(language, fragment) else {
         return Look { family: None, name };
     };
-    let mut weights = [0.0f64; lang::FAMILIES.len()];
+    // The family nodes and how many family nodes are around each.
+    let mut marks: Vec<(u8, u16)> = Vec::new();
     let mut cursor = tree.walk();
-    // The number of family nodes around the cursor's node, per depth.
-    let mut nesting: Vec<u32> = vec![0];
+    let mut nesting: Vec<u16> = vec![0];
     loop {
         let node = cursor.node();
         let outer = *nesting.last().expect("never empty");
         let family = language.family(node.kind_id());
         if let Some(f) = family {
-            weights[f] += 0.25f64.powi(outer as i32);
+            marks.push((f as u8, outer));
         }
         if cursor.goto_first_child() {
-            nesting.push(outer + u32::from(family.is_some()));
+            nesting.push(outer.saturating_add(u16::from(family.is_some())));
             continue;
         }
         loop {
@@ -529,23 +623,13 @@ fn look_at(rep: &Instance, fragment: &[u8], parse: bool) -> Look {
             }
             if !cursor.goto_parent() {
                 return Look {
-                    family: best(&weights),
+                    family: lang::heaviest_family(marks.iter().copied()).map(usize::from),
                     name,
                 };
             }
             nesting.pop();
         }
     }
-}
-
-/// The heaviest family (the first of equals), None when no family node was seen.
-fn best(weights: &[f64]) -> Option<usize> {
-    let (i, &w) =
-        weights.iter().enumerate().fold(
-            (0, &0.0),
-            |acc, (i, w)| if *w > *acc.1 { (i, w) } else { acc },
-        );
-    (w > 0.0).then_some(i)
 }
 
 /// The fragment's first non-blank line, trimmed to 40 characters.

@@ -6,7 +6,7 @@
 
 use crate::event::{Event, FileRecord, FileState, LoggedUnit, PatternSummary, UnitRecord};
 use crate::fingerprint::{Hash64, Noise, SmallFunction, UnitPrint};
-use crate::parse::lang::UnitKind;
+use crate::parse::lang::{FAMILIES, NO_FAMILY, UnitKind};
 
 /// The first byte of a binary event: the encoding's version.
 const FORMAT: u8 = 1;
@@ -316,6 +316,41 @@ const KINDS: [UnitKind; 6] = [
     UnitKind::Block,
 ];
 
+/// A unit kind's code (its index in [`KINDS`]).
+fn kind_code(kind: UnitKind) -> u8 {
+    KINDS.iter().position(|k| *k == kind).unwrap_or(0) as u8
+}
+
+// A family's code fits in the four bits above a small function's kind.
+const _: () = assert!(FAMILIES.len() + 2 <= 16 && KINDS.len() <= 16);
+
+/// A family's code: 0 when not recorded, 1 for none, 2 + its index.
+fn family_code(family: Option<u8>) -> u8 {
+    match family {
+        None => 0,
+        Some(NO_FAMILY) => 1,
+        Some(f) => f + 2,
+    }
+}
+
+/// The family a code names.
+fn family_of(code: u8) -> Result<Option<u8>, DecodeError> {
+    match code {
+        0 => Ok(None),
+        1 => Ok(Some(NO_FAMILY)),
+        c if usize::from(c - 2) < FAMILIES.len() => Ok(Some(c - 2)),
+        c => Err(DecodeError(format!("unknown family {c}"))),
+    }
+}
+
+/// The unit kind a code names.
+fn kind_of(b: u8) -> Result<UnitKind, DecodeError> {
+    KINDS
+        .get(usize::from(b))
+        .copied()
+        .ok_or_else(|| DecodeError(format!("unknown unit kind {b}")))
+}
+
 const NOISE: [Noise; 4] = [
     Noise::Trivial,
     Noise::Imports,
@@ -373,7 +408,7 @@ impl Out {
     }
 
     fn kind(&mut self, kind: UnitKind) {
-        self.byte(KINDS.iter().position(|k| *k == kind).unwrap_or(0) as u8);
+        self.byte(kind_code(kind));
     }
 
     fn file(&mut self, r: &FileRecord) {
@@ -389,8 +424,10 @@ impl Out {
         self.uint(u64::from(f.syntax_errors));
         self.uint(r.small.len() as u64);
         let mut line = 0u32;
-        for SmallFunction(kind, name, start, end, exact, shape) in &r.small {
-            self.kind(*kind);
+        for SmallFunction(kind, name, start, end, exact, shape, family) in &r.small {
+            // The family's code shares the kind's byte: logs written before it have zero
+            // high bits.
+            self.byte(kind_code(*kind) | family_code(*family) << 4);
             self.str(name);
             self.int(i64::from(*start) - i64::from(line));
             self.uint(u64::from(end.wrapping_sub(*start)));
@@ -411,9 +448,13 @@ impl Out {
         self.uint(u64::from(u.tokens));
         self.hash(u.exact);
         self.hash(u.shape);
-        self.byte(u.noise.map_or(0, |n| {
-            1 + NOISE.iter().position(|m| *m == n).unwrap_or(0) as u8
-        }));
+        // The family's code shares the noise's byte: logs written before it have zero high
+        // bits.
+        self.byte(
+            u.noise.map_or(0, |n| {
+                1 + NOISE.iter().position(|m| *m == n).unwrap_or(0) as u8
+            }) | family_code(u.family) << 3,
+        );
         self.codes(&u.content);
         (prev.line, prev.byte) = (u.start_line, u.start_byte);
     }
@@ -522,11 +563,7 @@ impl In<'_> {
     }
 
     fn kind(&mut self) -> Result<UnitKind, DecodeError> {
-        let b = self.byte()?;
-        KINDS
-            .get(usize::from(b))
-            .copied()
-            .ok_or_else(|| DecodeError(format!("unknown unit kind {b}")))
+        kind_of(self.byte()?)
     }
 
     fn file(&mut self) -> Result<FileRecord, DecodeError> {
@@ -546,7 +583,9 @@ impl In<'_> {
         let mut small = Vec::with_capacity(n);
         let mut line = 0u32;
         for _ in 0..n {
-            let kind = self.kind()?;
+            let b = self.byte()?;
+            let kind = kind_of(b & 15)?;
+            let family = family_of(b >> 4)?;
             let name = self.str()?;
             let start = self.after(line)?;
             let end = start.wrapping_add(self.u32()?);
@@ -557,6 +596,7 @@ impl In<'_> {
                 end,
                 self.hash()?,
                 self.hash()?,
+                family,
             ));
             line = start;
         }
@@ -572,7 +612,9 @@ impl In<'_> {
         let end_byte = start_byte.wrapping_add(self.u32()?);
         let tokens = self.u32()?;
         let (exact, shape) = (self.hash()?, self.hash()?);
-        let noise = match self.byte()? {
+        let b = self.byte()?;
+        let family = family_of(b >> 3)?;
+        let noise = match b & 7 {
             0 => None,
             b => Some(
                 *NOISE
@@ -595,6 +637,7 @@ impl In<'_> {
             codes: Vec::new(),
             content,
             noise,
+            family,
         })
     }
 
@@ -636,6 +679,12 @@ mod tests {
             codes: Vec::new(),
             content: if near { vec![1, 0x8000, 65535] } else { vec![] },
             noise: (!near).then_some(Noise::Literals),
+            // The last family shares the noise's byte with the last noise.
+            family: Some(if near {
+                NO_FAMILY
+            } else {
+                FAMILIES.len() as u8 - 1
+            }),
         }
     }
 
@@ -653,8 +702,24 @@ mod tests {
                 status: "indexed".into(),
             },
             small: vec![
-                SmallFunction(UnitKind::Function, "f".into(), 30, 31, Hash64(1), Hash64(2)),
-                SmallFunction(UnitKind::Lambda, String::new(), 4, 4, Hash64(3), Hash64(4)),
+                SmallFunction(
+                    UnitKind::Function,
+                    "f".into(),
+                    30,
+                    31,
+                    Hash64(1),
+                    Hash64(2),
+                    Some(FAMILIES.len() as u8 - 1),
+                ),
+                SmallFunction(
+                    UnitKind::Lambda,
+                    String::new(),
+                    4,
+                    4,
+                    Hash64(3),
+                    Hash64(4),
+                    None,
+                ),
             ],
         };
         let summary = PatternSummary {
@@ -737,6 +802,18 @@ mod tests {
             },
             Event::PatternUnaccepted { id: "d".into() },
         ]
+    }
+
+    #[test]
+    fn small_functions_logged_as_json_before_families_read_back_without_one() {
+        let old = r#"{"event":"file_added","id":3,"path":"a.py","lang":"python","size":10,
+            "mtime_ns":1,"hash":"00000000000000ff","lines":2,"syntax_errors":0,
+            "status":"indexed","small":[["function","f",1,2,"0000000000000001","0000000000000002"]]}"#;
+        let Ok(Event::FileAdded(record)) = decode_json(old) else {
+            panic!("{:?}", decode_json(old));
+        };
+        assert_eq!(record.small[0].6, None);
+        assert_eq!(record.small[0].5, Hash64(2));
     }
 
     #[test]

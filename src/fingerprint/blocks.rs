@@ -124,6 +124,7 @@ pub(super) fn block_units<'s>(
                 codes: Vec::new(),
                 content: content_codes(range, source),
                 noise,
+                family: flat.family(first.first_token..last.end_token),
             });
         }
         if let Some(key) = span {

@@ -102,6 +102,12 @@ pub struct UnitPrint {
     /// Why the unit is a trivial shape that reports leave out by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub noise: Option<Noise>,
+    /// The family of code it belongs to (an index in [`crate::parse::lang::FAMILIES`], from
+    /// its family nodes: [`crate::parse::lang::heaviest_family`]), or
+    /// [`crate::parse::lang::NO_FAMILY`]; None when not recorded (catalogues written before
+    /// units recorded it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family: Option<u8>,
 }
 
 /// Trivial shapes: real repetition, but rarely worth a reader's time.
@@ -153,8 +159,9 @@ pub struct FilePrint {
 }
 
 /// A named function (function, method or constructor) below the unit thresholds: where it
-/// is and its two hashes, enough to find its exact and renamed copies. Serialized as an array
-/// `[kind, name, start_line, end_line, exact, shape]` (a file may hold hundreds).
+/// is and its two hashes, enough to find its exact and renamed copies, and its family of code.
+/// Serialized as an array `[kind, name, start_line, end_line, exact, shape, family]` (a file
+/// may hold hundreds; logs written before the family have six).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SmallFunction(
     pub UnitKind,
@@ -163,12 +170,13 @@ pub struct SmallFunction(
     pub u32,
     pub Hash64,
     pub Hash64,
+    #[serde(default)] pub Option<u8>,
 );
 
 impl SmallFunction {
     /// The function as a query unit: its hashes, without the near-miss view.
     pub fn to_unit(&self) -> UnitPrint {
-        let SmallFunction(kind, name, start_line, end_line, exact, shape) = self;
+        let SmallFunction(kind, name, start_line, end_line, exact, shape, family) = self;
         UnitPrint {
             kind: *kind,
             name: name.clone(),
@@ -182,6 +190,7 @@ impl SmallFunction {
             codes: Vec::new(),
             content: Vec::new(),
             noise: None,
+            family: *family,
         }
     }
 }

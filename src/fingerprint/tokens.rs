@@ -6,7 +6,7 @@ use std::ops::Range;
 use tree_sitter::{Node, Tree};
 
 use super::noise::is_generated_comment;
-use crate::parse::lang::{Language, NodeClass, UnitKind};
+use crate::parse::lang::{Language, NO_FAMILY, NodeClass, UnitKind, heaviest_family};
 
 /// One token of the normalized stream.
 #[derive(Clone, Copy, Debug)]
@@ -44,9 +44,20 @@ pub(super) struct RawStatement {
     pub(super) import: bool,
 }
 
+/// A node the grammar data assigns to a family of code (the periodic table's groups): where
+/// it starts in the token stream, its family, and how many family nodes are around it.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Mark {
+    token: u32,
+    family: u8,
+    nest: u16,
+}
+
 /// Everything one walk over a tree collects.
 pub(super) struct Flat<'t> {
     pub(super) tokens: Vec<Token>,
+    /// The family nodes, in order of their first token.
+    marks: Vec<Mark>,
     pub(super) units: Vec<RawUnit<'t>>,
     /// The statements of every block inside units, block after block (see `blocks`).
     statements: Vec<RawStatement>,
@@ -70,6 +81,19 @@ impl Flat<'_> {
     /// The statement runs of blocks inside units, in order of the blocks' ends.
     pub(super) fn blocks(&self) -> impl Iterator<Item = &[RawStatement]> {
         self.blocks.iter().map(|b| &self.statements[b.clone()])
+    }
+
+    /// The family of the code whose tokens are `tokens` ([`heaviest_family`] of the family
+    /// nodes starting there, [`NO_FAMILY`] without one), as units record it.
+    pub(super) fn family(&self, tokens: Range<usize>) -> Option<u8> {
+        let from = self
+            .marks
+            .partition_point(|m| (m.token as usize) < tokens.start);
+        let to = self
+            .marks
+            .partition_point(|m| (m.token as usize) < tokens.end);
+        let heaviest = heaviest_family(self.marks[from..to].iter().map(|m| (m.family, m.nest)));
+        Some(heaviest.unwrap_or(NO_FAMILY))
     }
 }
 
@@ -96,6 +120,8 @@ struct Ancestor<'t> {
     later: u32,
     /// The node's index in `Flat::units` if it is a unit.
     unit: Option<usize>,
+    /// Whether the node is a family node.
+    family: bool,
 }
 
 /// Flatten a tree into tokens, the token ranges of its candidate units, and the statement
@@ -107,6 +133,7 @@ pub(super) fn flatten<'t>(lang: &Language, tree: &'t Tree, source: &[u8]) -> Fla
     let mut flat = Flat {
         // About one token per 5 bytes of source in every grammar measured.
         tokens: Vec::with_capacity(source.len() / 4),
+        marks: Vec::new(),
         units: Vec::new(),
         statements: Vec::new(),
         blocks: Vec::new(),
@@ -124,6 +151,8 @@ pub(super) fn flatten<'t>(lang: &Language, tree: &'t Tree, source: &[u8]) -> Fla
     let mut pending: Vec<RawStatement> = Vec::new();
     // Collection literals the cursor is inside.
     let mut tables = 0u16;
+    // Family nodes the cursor is inside.
+    let mut nest = 0u16;
     let mut cursor = tree.walk();
     'walk: loop {
         let node = cursor.node();
@@ -137,6 +166,14 @@ pub(super) fn flatten<'t>(lang: &Language, tree: &'t Tree, source: &[u8]) -> Fla
             && lang.member_in(parent.kind, || cursor.field_id().map(|f| f.get()))
         {
             class = NodeClass::Member;
+        }
+        let family = lang.family(kind);
+        if let Some(f) = family {
+            flat.marks.push(Mark {
+                token: flat.tokens.len() as u32,
+                family: f as u8,
+                nest,
+            });
         }
         let depth = ancestors.len();
         if let Some(&(statement_depth, _)) = open_blocks.last()
@@ -176,8 +213,10 @@ pub(super) fn flatten<'t>(lang: &Language, tree: &'t Tree, source: &[u8]) -> Fla
                 kind,
                 later: children - 1,
                 unit,
+                family: family.is_some(),
             });
             tables += u16::from(lang.is_table(kind));
+            nest = nest.saturating_add(u16::from(family.is_some()));
             if lang.is_block(kind) && open_units > 0 {
                 open_blocks.push((depth + 1, pending.len()));
             }
@@ -231,6 +270,7 @@ pub(super) fn flatten<'t>(lang: &Language, tree: &'t Tree, source: &[u8]) -> Fla
             debug_assert!(climbed, "the cursor is below its ancestors");
             let parent = ancestors.pop().expect("checked above");
             tables -= u16::from(lang.is_table(parent.kind));
+            nest = nest.saturating_sub(u16::from(parent.family));
             if let Some(&(statement_depth, first)) = open_blocks.last()
                 && statement_depth == depth
             {

@@ -70,6 +70,7 @@ pub(super) fn function_units<'s>(
                     last_row + 1,
                     exact,
                     shape,
+                    flat.family(raw.first_token..raw.end_token),
                 ));
             }
             continue;
@@ -126,6 +127,7 @@ pub(super) fn function_units<'s>(
             noise: generated
                 .or_else(|| literal_noise(range))
                 .or_else(|| trivial_noise(range.len(), body)),
+            family: flat.family(raw.first_token..raw.end_token),
         });
     }
     found
@@ -213,5 +215,47 @@ mod tests {
             },
         );
         assert_eq!(strict.units.len(), 1);
+    }
+
+    #[test]
+    fn units_blocks_and_small_functions_carry_the_family_their_outer_statements_say() {
+        let family = |id: &str| {
+            let i = lang::FAMILIES.iter().position(|f| f.0 == id).unwrap();
+            Some(i as u8)
+        };
+        let src = "def scan(paths):\n    for p in paths:\n        if p:\n            \
+                   print(p)\n    return paths\n\n\
+                   def guard(x):\n    try:\n        return [y for y in x]\n    \
+                   except KeyError:\n        raise\n\n\
+                   def plain(a, b):\n    c = a + b\n    return c\n\n\
+                   def tiny(m):\n    return {k: 1 for k in m}\n";
+        let py = lang::by_id("python").unwrap();
+        let tree = parse::parse(py, src.as_bytes()).unwrap();
+        let print = fingerprint(
+            py,
+            &tree,
+            src.as_bytes(),
+            Thresholds {
+                min_tokens: 8,
+                min_lines: 3,
+                near_miss: true,
+            },
+        );
+        let of = |name: &str, kind: UnitKind| {
+            print
+                .units
+                .iter()
+                .find(|u| u.name == name && u.kind == kind)
+                .unwrap_or_else(|| panic!("{name} {kind:?} in {:?}", print.units))
+                .family
+        };
+        // The loop is outer, the branch inside it weighs a quarter.
+        assert_eq!(of("scan", UnitKind::Function), family("iteration"));
+        assert_eq!(of("scan", UnitKind::Block), family("iteration"));
+        // try/except/raise outweigh the comprehension inside.
+        assert_eq!(of("guard", UnitKind::Function), family("errors"));
+        assert_eq!(of("plain", UnitKind::Function), Some(lang::NO_FAMILY));
+        assert_eq!(print.small.len(), 1, "{:?}", print.small);
+        assert_eq!(print.small[0].6, family("transformation"));
     }
 }

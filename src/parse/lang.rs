@@ -81,6 +81,32 @@ pub const FAMILIES: &[(&str, &str, &str)] = &[
     ("tests", "Tests", "Test scaffolding"),
 ];
 
+/// A unit's family when no family node is inside it (units and small functions record
+/// `Some(NO_FAMILY)`; `None` means the catalogue did not record it, before it did).
+pub const NO_FAMILY: u8 = u8::MAX;
+
+/// The family a piece of code belongs to, from the family nodes inside it: each is `(family
+/// index, nesting)`, its nesting the number of family nodes around it. A node weighs 1 at the
+/// outermost nesting seen and a quarter per level below it, so outer statements decide; the
+/// heaviest family wins (the first of equals); None without family nodes. The order of
+/// [`FAMILIES`] is part of the catalogue's format (units store the index): append only.
+pub fn heaviest_family(marks: impl Iterator<Item = (u8, u16)> + Clone) -> Option<u8> {
+    let outer = marks.clone().map(|(_, nest)| nest).min()?;
+    let mut weights = [0.0f64; FAMILIES.len()];
+    for (family, nest) in marks {
+        if let Some(w) = weights.get_mut(usize::from(family)) {
+            // Deeper than 1,000 levels weighs nothing (0.25^1000 underflows anyway).
+            *w += 0.25f64.powi(i32::from((nest - outer).min(1000)));
+        }
+    }
+    let (i, &w) =
+        weights.iter().enumerate().fold(
+            (0, &0.0),
+            |acc, (i, w)| if *w > *acc.1 { (i, w) } else { acc },
+        );
+    (w > 0.0).then_some(i as u8)
+}
+
 /// A mistake in a grammar data file.
 #[derive(Debug, Error)]
 pub enum LangError {

@@ -75,7 +75,11 @@ pub fn text(out: &mut dyn Write, table: &Table, colour: bool) -> io::Result<()> 
         out,
         "{}",
         fit(&format!(
-            "{} files, {} lines, {:.1}% duplicated; {} elements: {}",
+            "{}{} files, {} lines, {:.1}% duplicated; {} elements: {}",
+            table
+                .at
+                .as_deref()
+                .map_or(String::new(), |at| format!("as at {at}: ")),
             s.files,
             s.lines,
             s.duplicated_share * 100.0,
@@ -154,6 +158,14 @@ pub fn text(out: &mut dyn Write, table: &Table, colour: bool) -> io::Result<()> 
     Ok(())
 }
 
+/// What the trends compare with, after "grew".
+pub fn trend_words(table: &Table) -> String {
+    match &table.trends_since {
+        Some(since) => format!("since {since}"),
+        None => "in the last scan".to_string(),
+    }
+}
+
 fn legend(out: &mut dyn Write, table: &Table, colour: bool) -> io::Result<()> {
     writeln!(
         out,
@@ -178,9 +190,10 @@ fn legend(out: &mut dyn Write, table: &Table, colour: bool) -> io::Result<()> {
     writeln!(
         out,
         "{}",
-        fit(
-            "cells: largest elements (symbol, instances, * new ↑ grew ↓ shrank in the last scan); (n) elements"
-        )
+        fit(&format!(
+            "cells: largest elements (symbol, instances, * new ↑ grew ↓ shrank {}); (n) elements",
+            trend_words(table)
+        ))
     )?;
     let kinds = [
         ("T1", "exact copies"),

@@ -521,7 +521,7 @@ fn units_of(
 ) -> rusqlite::Result<Vec<UnitRecord>> {
     let mut stmt = conn.prepare_cached(
             "SELECT u.id, u.kind, u.name, u.start_line, u.end_line, u.start_byte, u.end_byte, u.tokens, \
-             u.exact_hash, u.shape_hash, CASE WHEN u.near THEN s.codes END, u.noise, u.content \
+             u.exact_hash, u.shape_hash, CASE WHEN u.near THEN s.codes END, u.noise, u.content, u.family \
              FROM units u LEFT JOIN shapes s ON s.key = u.shape_hash WHERE u.file_id = ?1 \
              AND (?2 IS NULL OR (u.start_line <= ?2 AND u.end_line >= ?2)) ORDER BY u.id",
         )?;
@@ -545,6 +545,7 @@ fn units_of(
                     .get::<_, Option<String>>(11)?
                     .and_then(|n| Noise::parse(&n)),
                 content: codes_from_blob(r.get::<_, Option<Vec<u8>>>(12)?),
+                family: r.get(13)?,
             },
         })
     })?;
@@ -648,6 +649,7 @@ mod tests {
             codes: Vec::new(),
             content: Vec::new(),
             noise: None,
+            family: Some(2),
         }
     }
 

@@ -53,6 +53,8 @@ pub struct MemberRow {
     pub noise: Option<String>,
     /// Its exact hash: copies that differ only in layout and comments share it.
     pub exact: u64,
+    /// Its family of code as recorded ([`crate::fingerprint::UnitPrint::family`]).
+    pub family: Option<u8>,
 }
 
 /// One instance of a recurring shape that is no clone class ([`Store::idiom_instances`]).
@@ -66,6 +68,8 @@ pub struct IdiomRow {
     pub lang: String,
     pub start_line: u32,
     pub end_line: u32,
+    /// Its family of code as recorded ([`crate::fingerprint::UnitPrint::family`]).
+    pub family: Option<u8>,
 }
 
 /// A class accepted as it is (`cpt accept`).
@@ -135,7 +139,7 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT kind, name, start_line, end_line, exact_hash, shape_hash FROM small_functions \
+                "SELECT kind, name, start_line, end_line, exact_hash, shape_hash, family FROM small_functions \
                  WHERE file_id = ?1 AND (?2 IS NULL OR (start_line <= ?2 AND end_line >= ?2)) \
                  ORDER BY start_line, end_line",
             )
@@ -150,6 +154,7 @@ impl Store {
                     r.get(3)?,
                     Hash64(r.get::<_, i64>(4)? as u64),
                     Hash64(r.get::<_, i64>(5)? as u64),
+                    r.get(6)?,
                 )
                 .to_unit())
             })
@@ -313,7 +318,7 @@ impl Store {
                         CASE WHEN u.shape_hash = p.key THEN 1.0 ELSE \
                           (SELECT n.similarity FROM near n WHERE (n.a = u.shape_hash AND n.b = p.key) \
                                                             OR (n.a = p.key AND n.b = u.shape_hash)) END, \
-                        u.exact_hash \
+                        u.exact_hash, u.family \
                  FROM patterns p \
                  JOIN pattern_members m ON m.pattern_id = p.id \
                  JOIN units u ON u.id = m.unit_id \
@@ -354,6 +359,7 @@ impl Store {
                     .map_err(self.err())?
                     .unwrap_or(0.0) as f32,
                 exact: r.get::<_, i64>(17).map_err(self.err())? as u64,
+                family: r.get(18).map_err(self.err())?,
             };
             patterns
                 .last_mut()
@@ -371,14 +377,14 @@ impl Store {
     pub fn idiom_instances(&self, min_files: u32) -> Result<Vec<IdiomRow>, StoreError> {
         // `shapes.units` bounds the files from above, so only shapes that could qualify are
         // looked up (through units(shape_hash)); small functions group through their index.
-        let sql = "SELECT u.shape_hash, u.kind, u.name, f.path, f.lang, u.start_line, u.end_line \
+        let sql = "SELECT u.shape_hash, u.kind, u.name, f.path, f.lang, u.start_line, u.end_line, u.family \
              FROM shapes s CROSS JOIN units u ON u.shape_hash = s.key JOIN files f ON f.id = u.file_id \
              WHERE s.units >= ?1 AND (u.noise IS NULL OR u.noise = 'trivial') \
                AND NOT EXISTS (SELECT 1 FROM units v JOIN pattern_members m ON m.unit_id = v.id \
                                WHERE v.shape_hash = s.key) \
                AND (SELECT count(DISTINCT w.file_id) FROM units w WHERE w.shape_hash = s.key) >= ?1 \
              UNION ALL \
-             SELECT sf.shape_hash, sf.kind, sf.name, f.path, f.lang, sf.start_line, sf.end_line \
+             SELECT sf.shape_hash, sf.kind, sf.name, f.path, f.lang, sf.start_line, sf.end_line, sf.family \
              FROM (SELECT shape_hash FROM small_functions GROUP BY shape_hash \
                    HAVING count(DISTINCT file_id) >= ?1) k \
              JOIN small_functions sf ON sf.shape_hash = k.shape_hash JOIN files f ON f.id = sf.file_id \
@@ -394,6 +400,7 @@ impl Store {
                     lang: r.get(4)?,
                     start_line: r.get(5)?,
                     end_line: r.get(6)?,
+                    family: r.get(7)?,
                 })
             })
             .map_err(self.err())?;

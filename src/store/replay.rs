@@ -73,9 +73,9 @@ pub(super) fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()>
                 .execute([id])?;
             let mut insert = tx.prepare_cached(
                 "INSERT INTO small_functions (file_id, kind, name, start_line, end_line, exact_hash, \
-                 shape_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                 shape_hash, family) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?;
-            for SmallFunction(kind, name, start, end, exact, shape) in small {
+            for SmallFunction(kind, name, start, end, exact, shape, family) in small {
                 insert.execute(params![
                     id,
                     kind.as_str(),
@@ -83,7 +83,8 @@ pub(super) fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()>
                     start,
                     end,
                     exact.0 as i64,
-                    shape.0 as i64
+                    shape.0 as i64,
+                    family
                 ])?;
             }
             tx.prepare_cached(
@@ -240,8 +241,8 @@ fn add_unit(
     };
     tx.prepare_cached(
         "INSERT INTO units (id, file_id, kind, name, start_line, end_line, start_byte, end_byte, tokens, \
-         exact_hash, shape_hash, near, noise, content) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+         exact_hash, shape_hash, near, noise, content, family) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?
     .execute(params![
         id,
@@ -257,7 +258,8 @@ fn add_unit(
         u.shape.0 as i64,
         codes.is_some(),
         u.noise.map(Noise::as_str),
-        codes_to_blob(&u.content)
+        codes_to_blob(&u.content),
+        u.family
     ])?;
     // The codes are a function of the shape, except across settings and versions: the
     // latest unit's win, and a shape that leaves or changes in the near-miss graph is

@@ -148,6 +148,12 @@ CREATE TABLE accepted (
     r#"
 ALTER TABLE scans ADD COLUMN git_commit TEXT;
 "#,
+    // Each unit's and small function's family of code: an index in `lang::FAMILIES`, 255
+    // (`lang::NO_FAMILY`) for none, NULL for units fingerprinted before it was recorded.
+    r#"
+ALTER TABLE units ADD COLUMN family INTEGER;
+ALTER TABLE small_functions ADD COLUMN family INTEGER;
+"#,
 ];
 
 /// The migration after which `shapes.codes` are packed ([`super::pack_codes`]).
@@ -162,11 +168,11 @@ pub(super) const PROJECTIONS: &[(&str, &str)] = &[
     (
         "units",
         "SELECT id, file_id, kind, name, start_line, end_line, start_byte, end_byte, tokens, exact_hash, shape_hash, \
-         near, noise, content FROM units ORDER BY id",
+         near, noise, content, family FROM units ORDER BY id",
     ),
     (
         "small_functions",
-        "SELECT file_id, kind, name, start_line, end_line, exact_hash, shape_hash FROM small_functions \
+        "SELECT file_id, kind, name, start_line, end_line, exact_hash, shape_hash, family FROM small_functions \
          ORDER BY file_id, start_line, end_line, name",
     ),
     (

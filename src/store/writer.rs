@@ -315,6 +315,7 @@ fn moved(old: &UnitPrint, new: &UnitPrint) -> bool {
         codes,
         content,
         noise,
+        family,
     } = old;
     new.end_line.wrapping_sub(new.start_line) == end_line.wrapping_sub(*start_line)
         && new.kind == *kind
@@ -325,4 +326,5 @@ fn moved(old: &UnitPrint, new: &UnitPrint) -> bool {
         && new.codes == *codes
         && new.content == *content
         && new.noise == *noise
+        && new.family == *family
 }

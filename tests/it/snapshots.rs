@@ -483,6 +483,22 @@ fn stats_json() {
     );
 }
 
+/// The periodic table of the fixtures: its elements (classes and idioms), groups, periods and
+/// legend, in text and JSON.
+#[test]
+fn table_text() {
+    snap_db(&Tree::scanned(), "table_text", &["table"]);
+}
+
+#[test]
+fn table_json() {
+    snap_db(
+        &Tree::scanned(),
+        "table_json",
+        &["table", "--format", "json"],
+    );
+}
+
 // --- similar ----------------------------------------------------------------------------
 
 /// A line of `bucket_latencies`: its renamed and its near-miss copies.

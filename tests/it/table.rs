@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::common::{cpt_ok, default_db, path_str, scan, write};
+use crate::common::{cpt_ok, default_db, git, path_str, scan, write};
 
 /// A copied loop, a copied try/except, and two small functions repeated in six Python files
 /// and six Go files (idioms in each language).
@@ -194,4 +194,157 @@ fn html_is_one_page_without_network_that_escapes_the_code() {
     assert!(!html.contains("<b>") && html.contains("\\u003cb\\u003e"));
     assert!(html.contains("load_thing") || html.contains("read_thing"));
     assert_eq!(html.matches("<script").count(), 2);
+}
+
+fn commit(root: &Path, message: &str) -> String {
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "-m", message]);
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// A JSON report without the fields that name the catalogue's root or the point asked for.
+fn without_root(text: &str) -> Value {
+    let mut json: Value = serde_json::from_str(text).unwrap();
+    let object = json.as_object_mut().unwrap();
+    object.remove("root");
+    object.remove("at");
+    json
+}
+
+/// [`tree`] committed and scanned, then changed, committed and scanned again: the loop copied
+/// a third time, the try/except's second copy removed, a seventh model (the accessor idiom
+/// grows) and a new copied pair.
+#[test]
+fn at_a_commit_equals_a_fresh_scan_of_it_and_since_compares_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("tree");
+    std::fs::create_dir_all(&root).unwrap();
+    let db = dir.path().join("c.db");
+    git(&root, &["init", "-q"]);
+    tree(&root);
+    let first = commit(&root, "one");
+    scan(&root, Some(&db));
+    let before = table_json(&db);
+    let looped = std::fs::read_to_string(root.join("lib/b.py")).unwrap();
+    write(&root, "util/e.py", looped.replace("add_rows", "count_rows"));
+    std::fs::remove_file(root.join("lib/d.py")).unwrap();
+    write(
+        &root,
+        "models/m6.py",
+        "class Model6:\n    def name(self):\n        return self._name\n",
+    );
+    let fresh_pair = "def merge_spans(spans, cap):\n    out = []\n    for s in sorted(spans):\n        if out and s[0] <= out[-1][1] + cap:\n            out[-1] = (out[-1][0], max(out[-1][1], s[1]))\n        else:\n            out.append(s)\n    return out\n";
+    write(&root, "new/p.py", fresh_pair);
+    write(
+        &root,
+        "new/q.py",
+        fresh_pair.replace("merge_spans", "join_spans"),
+    );
+    commit(&root, "two");
+    scan(&root, Some(&db));
+
+    // The tree as it was, scanned afresh into its own catalogue.
+    let old = dir.path().join("old");
+    git(
+        dir.path(),
+        &["clone", "-q", path_str(&root), path_str(&old)],
+    );
+    git(&old, &["checkout", "-q", &first]);
+    let old_db = dir.path().join("old.db");
+    scan(&old, Some(&old_db));
+    let db_s = path_str(&db);
+    for command in ["clones", "table"] {
+        let fresh = cpt_ok(&[command, "--format", "json", "--db", path_str(&old_db)]).stdout;
+        for at in [first.as_str(), "scan:1", "HEAD~1"] {
+            let then = cpt_ok(&[command, "--format", "json", "--db", db_s, "--at", at]).stdout;
+            assert_eq!(
+                without_root(&then),
+                without_root(&fresh),
+                "{command} --at {at}"
+            );
+        }
+    }
+    assert_eq!(
+        without_root(
+            &cpt_ok(&["table", "--format", "json", "--db", db_s, "--at", "scan:1"]).stdout
+        ),
+        without_root(&before.to_string())
+    );
+    let at: Value = serde_json::from_str(
+        &cpt_ok(&["table", "--format", "json", "--db", db_s, "--at", "scan:1"]).stdout,
+    )
+    .unwrap();
+    assert_eq!(at["at"], "scan:1");
+
+    // Trends since the first commit: the loop grew, the new pair is new, the tagged pair is
+    // steady, the accessor idioms grew (Python) and stayed (Go); the try/except is gone.
+    let run = cpt_ok(&["table", "--format", "json", "--db", db_s, "--since", &first]);
+    let since: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(since["trends_since"], first.as_str());
+    assert_eq!(element(&since, "count_rows")["trend"], "up");
+    assert_eq!(element(&since, "count_rows")["instances"], 3);
+    assert_eq!(element(&since, "join_spans")["trend"], "new");
+    assert_eq!(element(&since, "render_x")["trend"], "steady");
+    assert!(
+        since["elements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["copies"][0]["name"] != "load_thing")
+    );
+    let idiom_trends: HashSet<(&str, &str)> = since["elements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["clone_type"] == "idiom")
+        .map(|e| {
+            (
+                e["languages"][0].as_str().unwrap(),
+                e["trend"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(idiom_trends.contains(&("python", "up")), "{idiom_trends:?}");
+    assert!(idiom_trends.contains(&("go", "steady")), "{idiom_trends:?}");
+    // Without --since, trends say what the last scan did; the text legend says which.
+    let now = table_json(&db);
+    assert_eq!(element(&now, "join_spans")["trend"], "new");
+    assert_eq!(element(&now, "render_x")["trend"], "steady");
+    let text = cpt_ok(&["table", "--db", db_s, "--since", "scan:1"]).stdout;
+    assert!(text.contains("shrank since scan:1"), "{text}");
+    let text = cpt_ok(&["table", "--db", db_s, "--at", "scan:1"]).stdout;
+    assert!(text.starts_with("as at scan:1: "), "{text}");
+    // A --since after the point shown is a one-line error.
+    let run = crate::common::cpt(&["table", "--db", db_s, "--at", "scan:1", "--since", "scan:2"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with("cpt: --since scan:2: ") && run.stderr.lines().count() == 1,
+        "{}",
+        run.stderr
+    );
+}
+
+/// Catalogues written before units recorded their family: the table parses the
+/// representatives instead, and says the same of these fixtures (each shorter than the lines
+/// it parses).
+#[test]
+fn families_recorded_by_the_scan_equal_those_parsed_from_the_representatives() {
+    let dir = tempfile::tempdir().unwrap();
+    tree(dir.path());
+    scan(dir.path(), None);
+    let db = default_db(dir.path());
+    let recorded = table_json(&db);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let unset = conn.execute("UPDATE units SET family = NULL", []).unwrap();
+    assert!(unset > 0);
+    conn.execute("UPDATE small_functions SET family = NULL", [])
+        .unwrap();
+    drop(conn);
+    let parsed = table_json(&db);
+    assert_eq!(parsed, recorded);
 }

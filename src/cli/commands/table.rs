@@ -34,6 +34,14 @@ pub struct TableArgs {
     /// Idioms are shapes recurring in at least N files
     #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(2..))]
     min_files: u32,
+    /// The table as it was then: a date (its end), an RFC 3339 time, scan:N (its end), or a
+    /// commit (the end of its last scan), replayed from the event log
+    #[arg(long, value_name = "WHEN")]
+    at: Option<String>,
+    /// Trends compare each element with the catalogue then (same forms as --at) [default:
+    /// what the last scan did]
+    #[arg(long, value_name = "WHEN")]
+    since: Option<String>,
 }
 
 /// Elements of the HTML page with source text, and other copies shown beside the
@@ -61,6 +69,8 @@ pub fn run(
         filter,
         min_files: args.min_files,
         sources: args.html.is_some().then_some(HTML_SOURCES),
+        at: args.at,
+        since: args.since,
     })?;
     if let Some(path) = &args.html {
         let mut page = Vec::new();

@@ -19,6 +19,10 @@ pub const COPIES: usize = 50;
 #[derive(Serialize)]
 struct Page<'a> {
     root: &'a str,
+    /// The point shown (`--at`).
+    at: Option<&'a str>,
+    /// What trends compare with ("in the last scan", "since …").
+    since: String,
     summary: &'a crate::engine::view::TableSummary,
     groups: Vec<Column<'a>>,
     periods: Vec<Column<'a>>,
@@ -106,6 +110,8 @@ pub fn html(out: &mut dyn Write, table: &Table) -> io::Result<()> {
     }
     let page = Page {
         root: &table.root,
+        at: table.at.as_deref(),
+        since: super::trend_words(table),
         summary: &table.summary,
         groups: table
             .groups
@@ -230,14 +236,14 @@ const D = JSON.parse(document.getElementById("data").textContent);
 const $ = (id) => document.getElementById(id);
 const el = (tag, cls, text) => { const e = document.createElement(tag); if (cls) e.className = cls; if (text !== undefined) e.textContent = text; return e; };
 const num = (n) => n.toLocaleString("en-US");
-const TREND = { new: "new in the last scan", up: "grew in the last scan", down: "shrank in the last scan", steady: "unchanged in the last scan" };
+const TREND = { new: "new " + D.since, up: "grew " + D.since, down: "shrank " + D.since, steady: "unchanged " + D.since };
 const ARROW = { new: "*", up: "\u2191", down: "\u2193" };
 const PER_CELL = 4;
 let selected = null, compare = 1;
 
 function summary() {
   const s = D.summary, box = $("summary");
-  $("root").textContent = D.root;
+  $("root").textContent = D.root + (D.at ? " as at " + D.at : "");
   const stat = (v, what) => { const d = el("span", "stat"); d.append(el("b", "", v), what); box.append(d); };
   stat(num(s.files), "files");
   stat(num(s.lines), "lines");
@@ -295,7 +301,7 @@ function draw() {
 function legend() {
   const l = $("legend");
   l.append(el("div", "", "Columns: families of code, from each language's node kinds (grammars/*.toml); an element's group is the family whose nodes weigh most in its representative (outer statements most), test scaffolding when most copies are in test files, accessors and delegation when no family node appears."));
-  l.append(el("div", "", "Rows: the representative's size in lines, doubling from row to row. Symbols: letters of the representative's name; the number below is the instances (* new, \u2191 grew, \u2193 shrank in the last scan)."));
+  l.append(el("div", "", "Rows: the representative's size in lines, doubling from row to row. Symbols: letters of the representative's name; the number below is the instances (* new, \u2191 grew, \u2193 shrank " + D.since + ")."));
   const t = el("div", "", "Types:");
   for (const [k, what] of [["T1", "exact copies"], ["T2", "renamed copies"], ["T3", "near-miss copies"], ["idiom", "a shape recurring in " + D.summary.idiom_min_files + "+ files"]]) {
     t.append(el("span", "sw " + k), k + " " + what);
