@@ -63,8 +63,8 @@ enum Command {
     /// The catalogue's event log, one event per line (filters: time, scan, commit, kind, path,
     /// class)
     Log(LogArgs),
-    /// One clone class's life: created, grew, shrank, accepted, dissolved, with scans and
-    /// commits
+    /// One clone class's life: created, grew, shrank, moved, accepted, dissolved, with scans
+    /// and commits
     History(HistoryArgs),
     /// Language server over stdio: copies as diagnostics, code lenses and actions in the editor
     Lsp(LspArgs),

@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use globset::GlobSet;
 
 use crate::engine::view::{ClassChange, ClassEvent, LogDetail, LogEntry};
-use crate::event::{CloneType, Event, FileRecord, UnitRecord};
+use crate::event::{CloneType, Event, FileRecord, PatternSummary, UnitRecord};
 use crate::fingerprint::{Noise, SmallFunction, UnitPrint};
 use crate::parse::lang::UnitKind;
 use crate::store::{
@@ -303,12 +303,17 @@ const FILE_KINDS: [&str; 3] = ["file_added", "file_changed", "file_removed"];
 const UNIT_KINDS: [&str; 2] = ["units_added", "unit_added"];
 
 /// What the events before those shown tell about them: which file a unit is in, a file's
-/// path, how many copies a class has (and how many in files a `--path` matches).
+/// path, how many copies a class has (and how many in files a `--path` matches), and, when
+/// kept, each unit's hashes.
 #[derive(Default)]
 struct Tracker {
     files: HashMap<i64, String>,
     /// Unit id → file id (0: unknown); ids are dense.
     unit_file: Vec<u32>,
+    /// Whether to keep each unit's hashes (in `unit_hashes`), to tell a copy that moved.
+    keep_hashes: bool,
+    /// Unit id → its exact and shape hashes, when kept (as `unit_file`).
+    unit_hashes: Vec<(u64, u64)>,
     /// Class key → (copies, copies in matching files).
     classes: HashMap<u64, (u32, u32)>,
     paths: Option<GlobSet>,
@@ -325,7 +330,24 @@ impl Tracker {
         self.files.get(&self.file_of(unit)?)
     }
 
-    fn set_units(&mut self, first: i64, count: usize, file: i64) {
+    /// What a unit was when the log added it: its file's path and its hashes (kept ones).
+    fn seen(&self, unit: i64) -> Option<UnitSeen<'_>> {
+        let (exact, shape) = *self.unit_hashes.get(usize::try_from(unit).ok()?)?;
+        Some(UnitSeen {
+            path: self.path_of_unit(unit)?,
+            exact,
+            shape,
+        })
+    }
+
+    /// Learn that `units`, numbered from `first`, are in `file`.
+    fn set_units<'u>(
+        &mut self,
+        first: i64,
+        file: i64,
+        units: impl ExactSizeIterator<Item = &'u UnitPrint>,
+    ) {
+        let count = units.len();
         let (Ok(first), Ok(file)) = (usize::try_from(first), u32::try_from(file)) else {
             return;
         };
@@ -337,6 +359,14 @@ impl Tracker {
             self.unit_file.resize(first + count, 0);
         }
         self.unit_file[first..first + count].fill(file);
+        if self.keep_hashes {
+            if self.unit_hashes.len() < first + count {
+                self.unit_hashes.resize(first + count, (0, 0));
+            }
+            for (slot, u) in self.unit_hashes[first..first + count].iter_mut().zip(units) {
+                *slot = (u.exact.0, u.shape.0);
+            }
+        }
     }
 
     fn file_matches(&self, file: i64) -> bool {
@@ -366,8 +396,8 @@ impl Tracker {
                 self.file_matches(*id)
             }
             Event::FileRemoved { id, .. } | Event::FileTouched { id, .. } => self.file_matches(*id),
-            Event::UnitAdded(UnitRecord { id, file_id, .. }) => {
-                self.set_units(*id, 1, *file_id);
+            Event::UnitAdded(UnitRecord { id, file_id, unit }) => {
+                self.set_units(*id, *file_id, std::iter::once(unit));
                 self.file_matches(*file_id)
             }
             Event::UnitsAdded {
@@ -375,7 +405,7 @@ impl Tracker {
                 first_id,
                 units,
             } => {
-                self.set_units(*first_id, units.len(), *file_id);
+                self.set_units(*first_id, *file_id, units.iter().map(|l| &l.unit));
                 self.file_matches(*file_id)
             }
             Event::UnitRemoved { id, .. } | Event::UnitMoved { id, .. } => self.unit_matches(*id),
@@ -422,6 +452,15 @@ impl Tracker {
     fn paths_of(&self, units: &[i64]) -> Vec<String> {
         let set: BTreeSet<&String> = units.iter().filter_map(|&u| self.path_of_unit(u)).collect();
         set.into_iter().cloned().collect()
+    }
+
+    /// The files of these units, if `asked` (else none).
+    fn paths_if(&self, asked: bool, units: &[i64]) -> Vec<String> {
+        if asked {
+            self.paths_of(units)
+        } else {
+            Vec::new()
+        }
     }
 }
 
@@ -619,31 +658,71 @@ fn detail(tracker: &Tracker, event: Event) -> LogDetail {
 
 /// The life of the class `id` names (16 hex digits or a unique prefix of at least 4; a
 /// dissolved class's too), oldest first; with `paths`, the files of the copies each event
-/// names (which costs a pass over the units the log added).
+/// names. Copies a scan removed from some files and added in others, the same code, are
+/// told as one `moved` change rather than a shrink and a growth; to tell them, the log's
+/// file and unit events are read whether or not `paths` is asked for.
 pub fn class_history(store: &Store, id: &str, paths: bool) -> Result<(String, Vec<ClassEvent>)> {
     let prefix = id_prefix("", id)?;
     let scans = Scans::read(store)?;
     let mut context: Vec<&'static str> = PATTERN_KINDS[..4].to_vec();
-    if paths {
-        context.extend(FILE_KINDS);
-        context.extend(UNIT_KINDS);
-    }
+    context.extend(FILE_KINDS);
+    context.extend(UNIT_KINDS);
     let query = EventQuery {
         from: 1,
         to: store.last_event()?,
         kinds: Some(PATTERN_KINDS.to_vec()),
         context,
     };
-    let mut tracker = Tracker::default();
+    let mut tracker = Tracker {
+        keep_hashes: true,
+        ..Tracker::default()
+    };
     let mut found: BTreeMap<String, Vec<ClassEvent>> = BTreeMap::new();
+    // The grown and shrunk events of the scan being read, until it ends: a move is both.
+    let mut held: Vec<Held> = Vec::new();
     store.for_each_event(&query, |seq, scan_id, at_ms, event| -> Result<()> {
+        if held.first().is_some_and(|h| h.scan_id != scan_id) {
+            settle(&mut held, &tracker, &scans, paths, &mut found);
+        }
         tracker.learn(&event);
         let Some(id) = class_of(&event).filter(|id| id.starts_with(prefix.as_str())) else {
             return Ok(());
         };
-        let (change, units): (ClassChange, &[i64]) = match &event {
+        let id = id.to_string();
+        let copies = tracker.copies(&id).unwrap_or(0);
+        let (change, units): (ClassChange, &[i64]) = match event {
+            Event::PatternGrown { summary, added, .. } => {
+                held.push(Held {
+                    id,
+                    seq,
+                    scan_id,
+                    at_ms,
+                    copies,
+                    grew: true,
+                    summary,
+                    units: added,
+                });
+                return Ok(());
+            }
+            Event::PatternShrunk {
+                summary, removed, ..
+            } => {
+                held.push(Held {
+                    id,
+                    seq,
+                    scan_id,
+                    at_ms,
+                    copies,
+                    grew: false,
+                    summary,
+                    units: removed,
+                });
+                return Ok(());
+            }
             Event::PatternCreated {
-                summary, members, ..
+                ref summary,
+                ref members,
+                ..
             } => (
                 ClassChange::Created {
                     clone_type: summary.clone_type,
@@ -652,25 +731,7 @@ pub fn class_history(store: &Store, id: &str, paths: bool) -> Result<(String, Ve
                 },
                 members,
             ),
-            Event::PatternGrown { summary, added, .. } => (
-                ClassChange::Grew {
-                    clone_type: summary.clone_type,
-                    lines: summary.lines,
-                    added: added.len(),
-                },
-                added,
-            ),
-            Event::PatternShrunk {
-                summary, removed, ..
-            } => (
-                ClassChange::Shrank {
-                    clone_type: summary.clone_type,
-                    lines: summary.lines,
-                    removed: removed.len(),
-                },
-                removed,
-            ),
-            Event::PatternAccepted { reason, .. } => (
+            Event::PatternAccepted { ref reason, .. } => (
                 ClassChange::Accepted {
                     reason: reason.clone(),
                 },
@@ -679,22 +740,218 @@ pub fn class_history(store: &Store, id: &str, paths: bool) -> Result<(String, Ve
             Event::PatternUnaccepted { .. } => (ClassChange::Unaccepted, &[]),
             _ => (ClassChange::Dissolved, &[]),
         };
+        // A decision carries the scan before it: what that scan grew or shrank came first.
+        settle(&mut held, &tracker, &scans, paths, &mut found);
         let entry = ClassEvent {
             seq,
             scan_id,
             at_ms,
             commit: scans.commit(scan_id).map(str::to_string),
-            copies: tracker.copies(id).unwrap_or(0),
-            paths: tracker.paths_of(units),
+            copies,
+            paths: tracker.paths_if(paths, units),
             change,
         };
-        found.entry(id.to_string()).or_default().push(entry);
+        found.entry(id).or_default().push(entry);
         Ok(())
     })?;
+    settle(&mut held, &tracker, &scans, paths, &mut found);
     match found.len() {
         1 => Ok(found.into_iter().next().expect("one")),
         0 => bail!("{prefix}: no clone class in the catalogue's history has this id"),
         n => bail!("{prefix}: {n} classes start with it; give more digits"),
+    }
+}
+
+/// A grown or shrunk event of a class `cpt history` tells, held until its scan's events are
+/// all read.
+struct Held {
+    id: String,
+    seq: i64,
+    scan_id: i64,
+    at_ms: i64,
+    /// The class's copies after it.
+    copies: usize,
+    /// Grown (`units` added), or shrunk (`units` removed).
+    grew: bool,
+    summary: PatternSummary,
+    units: Vec<i64>,
+}
+
+/// Tell the `held` events of one scan, each class's in turn: first the copies that moved
+/// (one `moved` change, at the place of the class's first event), then the copies left
+/// unpaired as the growth or shrink they were.
+fn settle(
+    held: &mut Vec<Held>,
+    tracker: &Tracker,
+    scans: &Scans,
+    paths: bool,
+    found: &mut BTreeMap<String, Vec<ClassEvent>>,
+) {
+    let mut by_class: BTreeMap<String, Vec<Held>> = BTreeMap::new();
+    for h in held.drain(..) {
+        by_class.entry(h.id.clone()).or_default().push(h);
+    }
+    for (id, events) in by_class {
+        let units = |grew: bool| -> Vec<i64> {
+            events
+                .iter()
+                .filter(|h| h.grew == grew)
+                .flat_map(|h| h.units.iter().copied())
+                .collect()
+        };
+        let (removed, added) = (units(false), units(true));
+        let seen = |units: &[i64]| -> Vec<Option<UnitSeen<'_>>> {
+            units.iter().map(|&u| tracker.seen(u)).collect()
+        };
+        let (removed_seen, added_seen) = (seen(&removed), seen(&added));
+        let pairs = pair_moves(&removed_seen, &added_seen);
+        let out = found.entry(id).or_default();
+        let event = |h: &Held, copies: usize, change: ClassChange, units: &[i64]| ClassEvent {
+            seq: h.seq,
+            scan_id: h.scan_id,
+            at_ms: h.at_ms,
+            commit: scans.commit(h.scan_id).map(str::to_string),
+            copies,
+            paths: tracker.paths_if(paths, units),
+            change,
+        };
+        let first = &events[0];
+        let last = &events[events.len() - 1];
+        // The copies before the scan's first event; a move leaves the count as it was.
+        let mut copies = if first.grew {
+            first.copies.saturating_sub(first.units.len())
+        } else {
+            first.copies + first.units.len()
+        };
+        let mut moved_units = BTreeSet::new();
+        if !pairs.is_empty() {
+            let mut moves: Vec<(String, String)> = Vec::with_capacity(pairs.len());
+            for &(r, a) in &pairs {
+                moved_units.extend([removed[r], added[a]]);
+                // Paired copies are seen ones, with their paths.
+                let path = |u: Option<UnitSeen>| u.map_or(String::new(), |u| u.path.to_string());
+                moves.push((path(removed_seen[r]), path(added_seen[a])));
+            }
+            moves.sort_unstable();
+            let (from, to): (Vec<String>, Vec<String>) = moves.into_iter().unzip();
+            let both: Vec<i64> = moved_units.iter().copied().collect();
+            let change = ClassChange::Moved {
+                clone_type: last.summary.clone_type,
+                lines: last.summary.lines,
+                moved: pairs.len(),
+                from,
+                to,
+            };
+            out.push(event(first, copies, change, &both));
+        }
+        for h in &events {
+            let left: Vec<i64> = h
+                .units
+                .iter()
+                .copied()
+                .filter(|u| !moved_units.contains(u))
+                .collect();
+            if left.is_empty() {
+                continue;
+            }
+            let (clone_type, lines) = (h.summary.clone_type, h.summary.lines);
+            let change = if h.grew {
+                copies += left.len();
+                ClassChange::Grew {
+                    clone_type,
+                    lines,
+                    added: left.len(),
+                }
+            } else {
+                copies = copies.saturating_sub(left.len());
+                ClassChange::Shrank {
+                    clone_type,
+                    lines,
+                    removed: left.len(),
+                }
+            };
+            // Without moves, the count as the log tells it.
+            let after = if pairs.is_empty() { h.copies } else { copies };
+            out.push(event(h, after, change, &left));
+        }
+    }
+}
+
+/// A unit as move detection sees it: its file and its code's hashes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct UnitSeen<'a> {
+    path: &'a str,
+    exact: u64,
+    shape: u64,
+}
+
+/// Which of a class's copies removed in a scan moved to which of those it added: pairs of
+/// indices into `removed` and `added` (`None`: a unit the log does not tell), each copy in one
+/// pair at most, sorted. A pair is the same code in different files: the same exact hash, or,
+/// among the copies left, the same shape. Of several candidates a copy pairs with the one
+/// whose path ends with the most of its own path's components (a renamed directory keeps the
+/// folders and files below it), then the first in order.
+fn pair_moves<'p>(
+    removed: &[Option<UnitSeen<'p>>],
+    added: &[Option<UnitSeen<'p>>],
+) -> Vec<(usize, usize)> {
+    let depth = removed
+        .iter()
+        .chain(added)
+        .flatten()
+        .map(|u| u.path.split('/').count())
+        .max()
+        .unwrap_or(0);
+    let mut removed_paired = vec![false; removed.len()];
+    let mut added_paired = vec![false; added.len()];
+    let mut pairs = Vec::new();
+    let hashes: [fn(&UnitSeen) -> u64; 2] = [|u| u.exact, |u| u.shape];
+    for hash in hashes {
+        // Paths ending alike first, longest ending first; at 0, any other file.
+        for ending in (0..=depth).rev() {
+            let key = |u: &UnitSeen<'p>| -> Option<(u64, &'p str)> {
+                Some((hash(u), last_components(u.path, ending)?))
+            };
+            let mut by_key: HashMap<(u64, &'p str), Vec<usize>> = HashMap::new();
+            for (a, unit) in added.iter().enumerate() {
+                if let Some(k) = unit.as_ref().filter(|_| !added_paired[a]).and_then(key) {
+                    by_key.entry(k).or_default().push(a);
+                }
+            }
+            if by_key.is_empty() {
+                continue;
+            }
+            for (r, unit) in removed.iter().enumerate() {
+                let Some(unit) = unit.filter(|_| !removed_paired[r]) else {
+                    continue;
+                };
+                let Some(candidates) = key(&unit).and_then(|k| by_key.get_mut(&k)) else {
+                    continue;
+                };
+                // A taken copy leaves the list; one in the same file stays for other copies.
+                let elsewhere = |&a: &usize| added[a].is_some_and(|u| u.path != unit.path);
+                let Some(i) = candidates.iter().position(elsewhere) else {
+                    continue;
+                };
+                let a = candidates.remove(i);
+                removed_paired[r] = true;
+                added_paired[a] = true;
+                pairs.push((r, a));
+            }
+        }
+    }
+    pairs.sort_unstable();
+    pairs
+}
+
+/// The last `n` `/`-separated components of `path` (`""` for none), if it has that many.
+fn last_components(path: &str, n: usize) -> Option<&str> {
+    if n == 0 {
+        return Some("");
+    }
+    match path.rmatch_indices('/').nth(n - 1) {
+        Some((i, _)) => Some(&path[i + 1..]),
+        None => (path.split('/').count() == n).then_some(path),
     }
 }
 
@@ -1134,6 +1391,50 @@ mod tests {
             let e = Point::parse("--at", bad).unwrap_err().to_string();
             assert!(e.starts_with("--at"), "{bad}: {e}");
         }
+    }
+
+    fn seen(path: &str, exact: u64, shape: u64) -> Option<UnitSeen<'_>> {
+        Some(UnitSeen { path, exact, shape })
+    }
+
+    #[test]
+    fn moves_pair_the_same_code_in_another_file() {
+        // A renamed file, a cut and paste: the same exact hash elsewhere.
+        let removed = [seen("a.py", 1, 9), seen("b.py", 2, 9)];
+        let added = [seen("util.py", 2, 9), seen("renamed.py", 1, 9)];
+        assert_eq!(pair_moves(&removed, &added), [(0, 1), (1, 0)]);
+        // The same file is no move; an unknown unit pairs with nothing.
+        assert!(pair_moves(&[seen("a.py", 1, 9)], &[seen("a.py", 1, 9)]).is_empty());
+        assert!(pair_moves(&[None], &[seen("b.py", 1, 9)]).is_empty());
+        assert!(pair_moves(&[seen("a.py", 1, 9)], &[None]).is_empty());
+        // Failing the exact hash, the shape; code of another shape is a shrink and a growth.
+        let removed = [seen("a.py", 1, 9), seen("a.py", 3, 8)];
+        let added = [seen("b.py", 2, 9), seen("b.py", 4, 7)];
+        assert_eq!(pair_moves(&removed, &added), [(0, 0)]);
+        // The exact hash comes before the shape, whatever the order.
+        let removed = [seen("a.py", 1, 9), seen("b.py", 2, 9)];
+        let added = [seen("c.py", 2, 9)];
+        assert_eq!(pair_moves(&removed, &added), [(1, 0)]);
+        // Each copy moves once: one left over on each side is a shrink or a growth.
+        let removed = [seen("a.py", 1, 9), seen("a.py", 1, 9)];
+        let added = [seen("b.py", 1, 9)];
+        assert_eq!(pair_moves(&removed, &added), [(0, 0)]);
+    }
+
+    #[test]
+    fn moved_copies_of_one_code_pair_by_the_ends_of_their_paths() {
+        // A renamed directory: each copy to the file of its own name and folders.
+        let removed = [
+            seen("old/x/__init__.py", 1, 9),
+            seen("old/y/z/__init__.py", 1, 9),
+            seen("old/y/a.py", 1, 9),
+        ];
+        let added = [seen("new/y/a.py", 1, 9), seen("new/y/z/__init__.py", 1, 9)];
+        assert_eq!(pair_moves(&removed, &added), [(1, 1), (2, 0)]);
+        assert_eq!(last_components("a/b/c.py", 2), Some("b/c.py"));
+        assert_eq!(last_components("a/b/c.py", 3), Some("a/b/c.py"));
+        assert_eq!(last_components("a/b/c.py", 4), None);
+        assert_eq!(last_components("c.py", 0), Some(""));
     }
 
     #[test]

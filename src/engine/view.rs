@@ -92,7 +92,7 @@ pub struct ClassEvent {
     /// The class's copies after it.
     pub copies: usize,
     /// The files of the copies it names (created: all; grew: those added; shrank: those
-    /// removed), when asked for.
+    /// removed; moved: those left and those entered), when asked for.
     pub paths: Vec<String>,
     pub change: ClassChange,
 }
@@ -122,6 +122,20 @@ pub enum ClassChange {
         lines: u32,
         removed: usize,
     },
+    /// Copies that left their files for others in one scan: a copy removed and a copy added
+    /// that are the same code (the same exact hash, failing that the same shape) in
+    /// different files, as when a file is renamed or a function cut and pasted elsewhere.
+    Moved {
+        clone_type: CloneType,
+        lines: u32,
+        /// How many copies moved.
+        moved: usize,
+        /// The files the moved copies left, one per copy, paired with `to`: the copy that was
+        /// in `from[i]` is now in `to[i]`.
+        from: Vec<String>,
+        /// The files the moved copies are in now, one per copy.
+        to: Vec<String>,
+    },
     Dissolved,
     Accepted {
         reason: String,
@@ -130,12 +144,13 @@ pub enum ClassChange {
 }
 
 impl ClassChange {
-    /// The change in one word: created, grew, shrank, dissolved, accepted, unaccepted.
+    /// The change in one word: created, grew, shrank, moved, dissolved, accepted, unaccepted.
     pub fn as_str(&self) -> &'static str {
         match self {
             ClassChange::Created { .. } => "created",
             ClassChange::Grew { .. } => "grew",
             ClassChange::Shrank { .. } => "shrank",
+            ClassChange::Moved { .. } => "moved",
             ClassChange::Dissolved => "dissolved",
             ClassChange::Accepted { .. } => "accepted",
             ClassChange::Unaccepted => "unaccepted",

@@ -180,7 +180,7 @@ pub fn list() -> Value {
             "One clone class and its history",
             "A clone class by id (from find_similar, clones_for_file or check_diff): its \
              copies, and its history from the catalogue's log — when it was created, grew, \
-             shrank, was accepted — with the scan that saw it.",
+             shrank, moved to other files, was accepted — with the scan that saw it.",
             json!({
                 "type": "object",
                 "properties": {
@@ -207,7 +207,7 @@ pub fn list() -> Value {
                         "type": "object",
                         "properties": {
                             "event": { "type": "string",
-                                "enum": ["created", "grew", "shrank", "dissolved", "accepted", "unaccepted"] },
+                                "enum": ["created", "grew", "shrank", "moved", "dissolved", "accepted", "unaccepted"] },
                             "at": { "type": "string", "format": "date-time" },
                             "scan_id": { "type": "integer" },
                             "seq": { "type": "integer", "description": "Place in the catalogue's event log" },
@@ -216,6 +216,11 @@ pub fn list() -> Value {
                             "copies": { "type": "integer", "description": "Copies when created" },
                             "added": { "type": "integer" },
                             "removed": { "type": "integer" },
+                            "moved": { "type": "integer" },
+                            "from": { "type": "array", "items": { "type": "string" },
+                                "description": "Moved: the file each moved copy left, paired with to" },
+                            "to": { "type": "array", "items": { "type": "string" },
+                                "description": "Moved: the file each moved copy is in now" },
                             "reason": { "type": "string" }
                         },
                         "required": ["event", "at", "scan_id", "seq"]
@@ -616,6 +621,18 @@ fn clone_class(catalogue: &Catalogue, id: &str, limit: usize) -> Result<Value> {
                     lines,
                     removed,
                 } => summary(*clone_type, *lines, "removed", *removed),
+                ClassChange::Moved {
+                    clone_type,
+                    lines,
+                    moved,
+                    from,
+                    to,
+                } => {
+                    let mut out = summary(*clone_type, *lines, "moved", *moved);
+                    out["from"] = json!(from);
+                    out["to"] = json!(to);
+                    out
+                }
                 ClassChange::Accepted { reason } => json!({ "reason": reason }),
                 ClassChange::Dissolved | ClassChange::Unaccepted => json!({}),
             };

@@ -173,7 +173,8 @@ pub fn log_json(out: &mut dyn Write, e: &LogEntry) -> io::Result<()> {
     writeln!(out)
 }
 
-/// What an event did, in words: `created T2, 3 copies`, `grew by 1 to 4 copies`…
+/// What an event did, in words: `created T2, 3 copies`, `grew by 1 to 4 copies`,
+/// `moved 1 copy: a.py -> b.py (2 copies)`…
 fn change_text(e: &ClassEvent) -> String {
     match &e.change {
         ClassChange::Created {
@@ -188,13 +189,37 @@ fn change_text(e: &ClassEvent) -> String {
         ClassChange::Shrank { removed, .. } => {
             format!("shrank by {removed} to {} copies", e.copies)
         }
+        ClassChange::Moved {
+            moved, from, to, ..
+        } => {
+            let copy = if *moved == 1 { "copy" } else { "copies" };
+            match moves(from, to)[..] {
+                [(from, to)] => {
+                    format!("moved {moved} {copy}: {from} -> {to} ({} copies)", e.copies)
+                }
+                _ => format!("moved {moved} {copy} ({} copies)", e.copies),
+            }
+        }
         ClassChange::Dissolved => "dissolved".to_string(),
         ClassChange::Accepted { reason } => format!("accepted: {reason}"),
         ClassChange::Unaccepted => "unaccepted".to_string(),
     }
 }
 
-/// `cpt history ID` as text: one line per event, the files it names indented below.
+/// The distinct moves of a `moved` change, `from -> to` each once, sorted.
+fn moves<'a>(from: &'a [String], to: &'a [String]) -> Vec<(&'a str, &'a str)> {
+    let mut moves: Vec<(&str, &str)> = from
+        .iter()
+        .zip(to)
+        .map(|(f, t)| (f.as_str(), t.as_str()))
+        .collect();
+    moves.sort_unstable();
+    moves.dedup();
+    moves
+}
+
+/// `cpt history ID` as text: one line per event, the files it names indented below (a move:
+/// `from -> to` in the line, or below when there are several).
 pub fn history(out: &mut dyn Write, id: PatternId, events: &[ClassEvent]) -> io::Result<()> {
     writeln!(out, "class {id}")?;
     for e in events {
@@ -206,6 +231,15 @@ pub fn history(out: &mut dyn Write, id: PatternId, events: &[ClassEvent]) -> io:
             short(e.commit.as_deref()),
             change_text(e)
         )?;
+        if let ClassChange::Moved { from, to, .. } = &e.change {
+            let moves = moves(from, to);
+            if moves.len() > 1 {
+                for (from, to) in moves {
+                    writeln!(out, "      {from} -> {to}")?;
+                }
+            }
+            continue;
+        }
         for path in &e.paths {
             writeln!(out, "      {path}")?;
         }
@@ -245,6 +279,19 @@ pub fn history_json(out: &mut dyn Write, id: PatternId, events: &[ClassEvent]) -
                 | ClassChange::Shrank {
                     clone_type, lines, ..
                 } => json!({ "clone_type": clone_type.as_str(), "lines": lines }),
+                ClassChange::Moved {
+                    clone_type,
+                    lines,
+                    moved,
+                    from,
+                    to,
+                } => json!({
+                    "clone_type": clone_type.as_str(),
+                    "lines": lines,
+                    "moved": moved,
+                    "from": from,
+                    "to": to,
+                }),
                 ClassChange::Accepted { reason } => json!({ "reason": reason }),
                 ClassChange::Dissolved | ClassChange::Unaccepted => json!({}),
             };
@@ -263,4 +310,54 @@ pub fn history_json(out: &mut dyn Write, id: PatternId, events: &[ClassEvent]) -
         },
     )?;
     writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::CloneType;
+
+    fn moved(from: &[&str], to: &[&str]) -> ClassEvent {
+        ClassEvent {
+            seq: 9,
+            scan_id: 4,
+            at_ms: 0,
+            commit: Some("93fe962aa".into()),
+            copies: 3,
+            paths: Vec::new(),
+            change: ClassChange::Moved {
+                clone_type: CloneType::T2,
+                lines: 9,
+                moved: from.len(),
+                from: from.iter().map(|p| p.to_string()).collect(),
+                to: to.iter().map(|p| p.to_string()).collect(),
+            },
+        }
+    }
+
+    fn text(events: &[ClassEvent]) -> String {
+        let mut out = Vec::new();
+        history(&mut out, PatternId(0x2cc2), events).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn a_move_is_told_in_its_line_and_several_below_it() {
+        let one = text(&[moved(&["a.py", "a.py"], &["b.py", "b.py"])]);
+        assert_eq!(
+            one.lines().nth(1).unwrap(),
+            "  1970-01-01T00:00:00.000Z scan 4 @93fe962 moved 2 copies: a.py -> b.py (3 copies)"
+        );
+        assert_eq!(one.lines().count(), 2, "{one}");
+        let two = text(&[moved(&["x/a.py", "y/a.py"], &["new/x/a.py", "new/y/a.py"])]);
+        let lines: Vec<&str> = two.lines().skip(1).collect();
+        assert_eq!(
+            lines,
+            [
+                "  1970-01-01T00:00:00.000Z scan 4 @93fe962 moved 2 copies (3 copies)",
+                "      x/a.py -> new/x/a.py",
+                "      y/a.py -> new/y/a.py",
+            ]
+        );
+    }
 }

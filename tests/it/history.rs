@@ -318,6 +318,143 @@ fn history_tells_a_class_life_and_at_replays_the_past() {
     let _ = &s.root;
 }
 
+/// `cpt history ID --format json`: the events.
+fn history_json(db: &str, id: &str) -> Vec<Value> {
+    let json: Value =
+        serde_json::from_str(&cpt_ok(&["history", id, "--format", "json", "--db", db]).stdout)
+            .unwrap();
+    json["events"].as_array().unwrap().clone()
+}
+
+/// The history line of `scan N`, which must be the only one.
+fn line_of_scan(text: &str, scan: u32) -> &str {
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains(&format!(" scan {scan} @")))
+        .collect();
+    assert_eq!(lines.len(), 1, "scan {scan}: {text}");
+    lines[0]
+}
+
+#[test]
+fn history_tells_a_copy_that_moved_apart_from_one_that_grew() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("tree");
+    std::fs::create_dir_all(&root).unwrap();
+    let db = path_str(&dir.path().join("c.db")).to_string();
+    git(&root, &["init", "-q"]);
+    // 1. F: a.py and b.py (beside a function of its own); G: d.py, e.py, f.py.
+    write(&root, "a.py", py_function("merge", 1));
+    let merge_again = py_function("merge_again", 1);
+    let own = py_function("own", 3);
+    write(&root, "b.py", format!("{merge_again}\n\n{own}"));
+    write(&root, "util.py", py_function("tool", 4));
+    write(&root, "d.py", py_function("wrap", 2));
+    write(&root, "e.py", py_function("wrap_again", 2));
+    write(&root, "f.py", py_function("wrap_third", 2));
+    commit(&root, "one");
+    scan(&root, Some(Path::new(&db)));
+    let ids = class_ids(&db);
+    let of = |file: &str| {
+        ids.iter()
+            .find(|(_, paths)| paths.contains(&file.to_string()))
+            .unwrap_or_else(|| panic!("{file}: {ids:?}"))
+            .0
+            .clone()
+    };
+    let (f, g) = (of("a.py"), of("d.py"));
+    // 2. a.py renamed.
+    git(&root, &["mv", "a.py", "renamed.py"]);
+    commit(&root, "two");
+    scan(&root, Some(Path::new(&db)));
+    // 3. F's copy cut from b.py and pasted into util.py.
+    write(&root, "b.py", &own);
+    write(
+        &root,
+        "util.py",
+        format!("{}\n\n{merge_again}", py_function("tool", 4)),
+    );
+    commit(&root, "three");
+    scan(&root, Some(Path::new(&db)));
+    // 4. F grows (c.py) while G shrinks (f.py removed).
+    write(&root, "c.py", py_function("merge_third", 1));
+    std::fs::remove_file(root.join("f.py")).unwrap();
+    commit(&root, "four");
+    scan(&root, Some(Path::new(&db)));
+
+    // The log has a shrink and a growth for each move; history tells one move.
+    let logged = log_json(
+        &db,
+        &["--pattern", &f, "--since", "scan:2", "--until", "scan:3"],
+    );
+    assert_eq!(
+        kinds(&logged)
+            .iter()
+            .filter(|k| *k == "pattern_grown")
+            .count(),
+        2,
+        "{logged:?}"
+    );
+    assert_eq!(
+        kinds(&logged)
+            .iter()
+            .filter(|k| *k == "pattern_shrunk")
+            .count(),
+        2,
+        "{logged:?}"
+    );
+    let text = cpt_ok(&["history", &f, "--db", &db]).stdout;
+    assert!(
+        line_of_scan(&text, 2).ends_with(" moved 1 copy: a.py -> renamed.py (2 copies)"),
+        "{text}"
+    );
+    assert!(
+        line_of_scan(&text, 3).ends_with(" moved 1 copy: b.py -> util.py (2 copies)"),
+        "{text}"
+    );
+    assert!(
+        line_of_scan(&text, 4).ends_with(" grew by 1 to 3 copies"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("grew by 1 to 3 copies\n      c.py\n"),
+        "{text}"
+    );
+    assert!(!text.contains("shrank"), "{text}");
+    let text = cpt_ok(&["history", &g, "--db", &db]).stdout;
+    assert!(
+        text.ends_with("shrank by 1 to 2 copies\n      f.py\n"),
+        "{text}"
+    );
+
+    // JSON: a `moved` change with where each copy was and is; the other fields as ever.
+    let events = history_json(&db, &f);
+    let changes: Vec<&str> = events
+        .iter()
+        .map(|e| e["change"].as_str().unwrap())
+        .collect();
+    assert_eq!(changes, ["created", "moved", "moved", "grew"]);
+    let moved = &events[1];
+    assert_eq!(moved["scan"], 2);
+    assert_eq!(moved["moved"], 1);
+    assert_eq!(moved["from"], serde_json::json!(["a.py"]));
+    assert_eq!(moved["to"], serde_json::json!(["renamed.py"]));
+    assert_eq!(moved["copies"], 2);
+    assert_eq!(moved["paths"], serde_json::json!(["a.py", "renamed.py"]));
+    assert_eq!(moved["clone_type"], events[0]["clone_type"]);
+    assert!(moved["lines"].as_u64().unwrap() > 0);
+    assert!(moved["commit"].is_string() && moved["at"].is_string());
+    assert_eq!(events[2]["from"], serde_json::json!(["b.py"]));
+    assert_eq!(events[2]["to"], serde_json::json!(["util.py"]));
+    assert_eq!(events[3]["copies"], 3);
+    assert_eq!(events[3]["paths"], serde_json::json!(["c.py"]));
+    let changes: Vec<String> = history_json(&db, &g)
+        .iter()
+        .map(|e| e["change"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(changes, ["created", "shrank"]);
+}
+
 #[test]
 fn bad_points_kinds_and_ids_are_one_line_errors() {
     let s = story();
