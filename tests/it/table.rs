@@ -348,3 +348,221 @@ fn families_recorded_by_the_scan_equal_those_parsed_from_the_representatives() {
     let parsed = table_json(&db);
     assert_eq!(parsed, recorded);
 }
+
+/// Chromium, when it is installed (`CPT_CHROMIUM`, else `chromium` or `chromium-browser` on
+/// the `PATH`).
+fn chromium() -> Option<std::path::PathBuf> {
+    if let Some(path) = std::env::var_os("CPT_CHROMIUM") {
+        return Some(path.into());
+    }
+    let paths = std::env::var_os("PATH")?;
+    std::env::split_paths(&paths)
+        .flat_map(|dir| ["chromium", "chromium-browser"].map(|name| dir.join(name)))
+        .find(|p| p.is_file())
+}
+
+/// Run headless Chromium on `page` with `args` added to the flags CI wants (a fresh profile,
+/// nothing fetched in the background); its standard output. Killed after two minutes.
+fn run_chromium(chromium: &Path, profile: &Path, args: &[&str], page: &Path) -> String {
+    let mut child = std::process::Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .arg(format!("file://{}", page.display()))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("chromium starts");
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut stdout, &mut text).unwrap();
+        text
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "chromium {args:?}: {status}");
+            break;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("chromium {args:?} took over two minutes");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    reader.join().unwrap()
+}
+
+/// The pixels of an 8-bit RGB or RGBA PNG: (width, height, one `Vec` of channel bytes per
+/// pixel, row after row).
+fn png_pixels(png: &[u8]) -> (u32, u32, Vec<Vec<u8>>) {
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
+    let (mut at, mut header, mut data) = (8, Vec::new(), Vec::new());
+    while at + 8 <= png.len() {
+        let len = u32::from_be_bytes(png[at..at + 4].try_into().unwrap()) as usize;
+        let kind = &png[at + 4..at + 8];
+        let body = &png[at + 8..at + 8 + len];
+        match kind {
+            b"IHDR" => header = body.to_vec(),
+            b"IDAT" => data.extend_from_slice(body),
+            _ => {}
+        }
+        at += 12 + len;
+    }
+    let width = u32::from_be_bytes(header[0..4].try_into().unwrap());
+    let height = u32::from_be_bytes(header[4..8].try_into().unwrap());
+    assert_eq!(header[8], 8, "8 bits per channel");
+    let channels = match header[9] {
+        2 => 3,
+        6 => 4,
+        other => panic!("colour type {other}"),
+    };
+    let raw = miniz_oxide::inflate::decompress_to_vec_zlib(&data).expect("IDAT inflates");
+    let stride = width as usize * channels;
+    let mut rows: Vec<Vec<u8>> = Vec::with_capacity(height as usize);
+    for y in 0..height as usize {
+        let line = &raw[y * (stride + 1)..(y + 1) * (stride + 1)];
+        let (filter, line) = (line[0], &line[1..]);
+        let mut row = vec![0u8; stride];
+        for i in 0..stride {
+            let a = if i >= channels { row[i - channels] } else { 0 };
+            let b = if y > 0 { rows[y - 1][i] } else { 0 };
+            let c = if y > 0 && i >= channels {
+                rows[y - 1][i - channels]
+            } else {
+                0
+            };
+            let predicted = match filter {
+                0 => 0,
+                1 => a,
+                2 => b,
+                3 => ((u16::from(a) + u16::from(b)) / 2) as u8,
+                4 => {
+                    let p = i16::from(a) + i16::from(b) - i16::from(c);
+                    let (pa, pb, pc) = (
+                        (p - i16::from(a)).abs(),
+                        (p - i16::from(b)).abs(),
+                        (p - i16::from(c)).abs(),
+                    );
+                    if pa <= pb && pa <= pc {
+                        a
+                    } else if pb <= pc {
+                        b
+                    } else {
+                        c
+                    }
+                }
+                other => panic!("filter {other}"),
+            };
+            row[i] = line[i].wrapping_add(predicted);
+        }
+        rows.push(row);
+    }
+    let pixels = rows
+        .iter()
+        .flat_map(|row| row.chunks(channels).map(<[u8]>::to_vec))
+        .collect();
+    (width, height, pixels)
+}
+
+/// The page as a browser draws it, after its script ran: headless Chromium (Debian's
+/// `chromium`, which `.ci/run` installs) takes a screenshot at 1400×1000 that is not blank,
+/// and the DOM it dumps holds the summary, the grid with every element, the legend and the
+/// side-by-side view of the chosen element.
+#[test]
+fn html_page_renders_in_headless_chromium() {
+    let Some(chromium) = chromium() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "chromium is not installed (.ci/run installs Debian's chromium)"
+        );
+        eprintln!("skipped: chromium is not installed");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("tree");
+    tree(&root);
+    scan(&root, None);
+    let db = default_db(&root);
+    let page = dir.path().join("table.html");
+    cpt_ok(&["table", "--html", path_str(&page), "--db", path_str(&db)]);
+    let table = table_json(&db);
+
+    let shot = dir.path().join("shot.png");
+    run_chromium(
+        &chromium,
+        &dir.path().join("profile-shot"),
+        &[
+            "--window-size=1400,1000",
+            "--hide-scrollbars",
+            &format!("--screenshot={}", shot.display()),
+        ],
+        &page,
+    );
+    let (width, height, pixels) = png_pixels(&std::fs::read(&shot).expect("a screenshot"));
+    assert_eq!((width, height), (1400, 1000));
+    let background = pixels[0].clone();
+    let drawn = pixels.iter().filter(|p| **p != background).count();
+    let colours: HashSet<&Vec<u8>> = pixels.iter().collect();
+    assert!(
+        drawn * 20 > pixels.len() && colours.len() > 16,
+        "a blank page: {drawn} of {} pixels drawn, {} colours",
+        pixels.len(),
+        colours.len()
+    );
+
+    let dom = run_chromium(
+        &chromium,
+        &dir.path().join("profile-dom"),
+        &["--dump-dom"],
+        &page,
+    );
+    // The script filled the page: the summary, the root, the legend.
+    let files = table["summary"]["files"].as_u64().unwrap();
+    assert!(
+        dom.contains(&format!("<b>{files}</b>files")),
+        "no summary in {dom}"
+    );
+    assert!(dom.contains(path_str(&root)), "no root");
+    assert!(dom.contains("Columns: families of code"), "no legend");
+    // Every element is in the grid, its symbol and instances in a cell of its group's column.
+    for e in table["elements"].as_array().unwrap() {
+        let symbol = e["symbol"].as_str().unwrap();
+        assert!(
+            dom.contains(&format!("<span class=\"s\">{symbol}</span>")),
+            "{symbol} not in the grid"
+        );
+    }
+    let cells = dom.matches("<div class=\"el ").count();
+    assert_eq!(cells, table["elements"].as_array().unwrap().len());
+    for g in table["groups"].as_array().unwrap() {
+        let short = g["short"].as_str().unwrap();
+        assert!(dom.contains(&format!(">{short}</th>")), "column {short}");
+    }
+    // The largest class is chosen, its copies listed and two of them side by side.
+    let first = table["elements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["clone_type"] != "idiom")
+        .unwrap();
+    let heading = format!(
+        "{} — {}",
+        first["symbol"].as_str().unwrap(),
+        first["name"].as_str().unwrap()
+    );
+    assert!(dom.contains(&heading), "no detail for {heading}");
+    assert!(dom.contains("(representative)"));
+    assert!(dom.contains("class=\"sbs\""), "no side-by-side view");
+    // The code is text, never markup: the copy's `<b>` is escaped in the DOM too.
+    assert!(!dom.contains("<b>' +"), "code became markup");
+}
