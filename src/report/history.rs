@@ -59,7 +59,7 @@ pub fn log_line(out: &mut dyn Write, e: &LogEntry) -> io::Result<()> {
                 s.push_str(&format!(" {}", t.as_str()));
             }
             if let Some(n) = copies.filter(|_| clone_type.is_some()) {
-                s.push_str(&format!(" {n} copies"));
+                s.push_str(&format!(" {}", copies_of(n)));
             }
             match e.kind {
                 "pattern_grown" => s.push_str(&format!(" (+{})", units.len())),
@@ -68,7 +68,9 @@ pub fn log_line(out: &mut dyn Write, e: &LogEntry) -> io::Result<()> {
             }
             s
         }
-        LogDetail::Accepted { id, reason, copies } => format!("{id} {copies} copies: {reason}"),
+        LogDetail::Accepted { id, reason, copies } => {
+            format!("{id} {}: {reason}", copies_of(*copies))
+        }
         LogDetail::Unaccepted { id } => id.clone(),
     };
     writeln!(
@@ -175,6 +177,15 @@ pub fn log_json(out: &mut dyn Write, e: &LogEntry) -> io::Result<()> {
 
 /// What an event did, in words: `created T2, 3 copies`, `grew by 1 to 4 copies`,
 /// `moved 1 copy: a.py -> b.py (2 copies)`…
+/// `1 copy`, `2 copies`.
+fn copies_of(n: usize) -> String {
+    if n == 1 {
+        "1 copy".to_string()
+    } else {
+        format!("{n} copies")
+    }
+}
+
 fn change_text(e: &ClassEvent) -> String {
     match &e.change {
         ClassChange::Created {
@@ -182,12 +193,15 @@ fn change_text(e: &ClassEvent) -> String {
             lines,
             copies,
         } => format!(
-            "created, {} {lines} lines, {copies} copies",
-            clone_type.as_str()
+            "created, {} {lines} lines, {}",
+            clone_type.as_str(),
+            copies_of(*copies)
         ),
-        ClassChange::Grew { added, .. } => format!("grew by {added} to {} copies", e.copies),
+        ClassChange::Grew { added, .. } => {
+            format!("grew by {added} to {}", copies_of(e.copies))
+        }
         ClassChange::Shrank { removed, .. } => {
-            format!("shrank by {removed} to {} copies", e.copies)
+            format!("shrank by {removed} to {}", copies_of(e.copies))
         }
         ClassChange::Moved {
             moved, from, to, ..
@@ -195,9 +209,12 @@ fn change_text(e: &ClassEvent) -> String {
             let copy = if *moved == 1 { "copy" } else { "copies" };
             match moves(from, to)[..] {
                 [(from, to)] => {
-                    format!("moved {moved} {copy}: {from} -> {to} ({} copies)", e.copies)
+                    format!(
+                        "moved {moved} {copy}: {from} -> {to} ({})",
+                        copies_of(e.copies)
+                    )
                 }
-                _ => format!("moved {moved} {copy} ({} copies)", e.copies),
+                _ => format!("moved {moved} {copy} ({})", copies_of(e.copies)),
             }
         }
         ClassChange::Dissolved => "dissolved".to_string(),
@@ -358,6 +375,27 @@ mod tests {
                 "      x/a.py -> new/x/a.py",
                 "      y/a.py -> new/y/a.py",
             ]
+        );
+    }
+
+    #[test]
+    fn one_copy_is_one_copy() {
+        let shrank = ClassEvent {
+            copies: 1,
+            change: ClassChange::Shrank {
+                clone_type: CloneType::T3,
+                lines: 18,
+                removed: 1,
+            },
+            ..moved(&[], &[])
+        };
+        let text = text(&[shrank]);
+        assert!(
+            text.lines()
+                .nth(1)
+                .unwrap()
+                .ends_with("shrank by 1 to 1 copy"),
+            "{text}"
         );
     }
 }

@@ -75,7 +75,7 @@ pub fn text(out: &mut dyn Write, table: &Table, colour: bool) -> io::Result<()> 
         out,
         "{}",
         fit(&format!(
-            "{}{} files, {} lines, {:.1}% duplicated; {} elements: {}",
+            "{}{} files, {} lines, {:.1}% duplicated; {} elements{}",
             table
                 .at
                 .as_deref()
@@ -84,7 +84,11 @@ pub fn text(out: &mut dyn Write, table: &Table, colour: bool) -> io::Result<()> 
             s.lines,
             s.duplicated_share * 100.0,
             s.elements,
-            types.join(", ")
+            if types.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", types.join(", "))
+            }
         ))
     )?;
     writeln!(out)?;

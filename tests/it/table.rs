@@ -319,6 +319,12 @@ fn at_a_commit_equals_a_fresh_scan_of_it_and_since_compares_with_it() {
     assert!(text.contains("shrank since scan:1"), "{text}");
     let text = cpt_ok(&["table", "--db", db_s, "--at", "scan:1"]).stdout;
     assert!(text.starts_with("as at scan:1: "), "{text}");
+    // Before the first scan the table is empty, and says so plainly.
+    let text = cpt_ok(&["table", "--db", db_s, "--at", "2000-01-01"]).stdout;
+    assert_eq!(
+        text.lines().next().unwrap(),
+        "as at 2000-01-01: 0 files, 0 lines, 0.0% duplicated; 0 elements"
+    );
     // A --since after the point shown is a one-line error.
     let run = crate::common::cpt(&["table", "--db", db_s, "--at", "scan:1", "--since", "scan:2"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
