@@ -656,6 +656,36 @@ fn detail(tracker: &Tracker, event: Event) -> LogDetail {
     }
 }
 
+/// Whether some scan up to event `to` both grew and shrank a class whose id starts with
+/// `prefix` (reading the class events only): only then can a copy of it have moved.
+fn may_have_moved(store: &Store, prefix: &str, to: i64) -> Result<bool> {
+    let query = EventQuery {
+        from: 1,
+        to,
+        kinds: Some(vec!["pattern_grown", "pattern_shrunk"]),
+        context: Vec::new(),
+    };
+    // (class, scan) → (grew, shrank)
+    let mut changed: HashMap<(String, i64), (bool, bool)> = HashMap::new();
+    store.for_each_event(&query, |_, scan_id, _, event| -> Result<()> {
+        let (id, grew) = match event {
+            Event::PatternGrown { id, .. } => (id, true),
+            Event::PatternShrunk { id, .. } => (id, false),
+            _ => return Ok(()),
+        };
+        if id.starts_with(prefix) {
+            let both = changed.entry((id, scan_id)).or_default();
+            if grew {
+                both.0 = true;
+            } else {
+                both.1 = true;
+            }
+        }
+        Ok(())
+    })?;
+    Ok(changed.values().any(|&(grew, shrank)| grew && shrank))
+}
+
 /// The life of the class `id` names (16 hex digits or a unique prefix of at least 4; a
 /// dissolved class's too), oldest first; with `paths`, the files of the copies each event
 /// names. Copies a scan removed from some files and added in others, the same code, are
@@ -664,17 +694,23 @@ fn detail(tracker: &Tracker, event: Event) -> LogDetail {
 pub fn class_history(store: &Store, id: &str, paths: bool) -> Result<(String, Vec<ClassEvent>)> {
     let prefix = id_prefix("", id)?;
     let scans = Scans::read(store)?;
+    let to = store.last_event()?;
+    // The file and unit events cost most of the read: they are read for the paths, or when
+    // some scan both grew and shrank the class (a copy may have moved).
+    let units = paths || may_have_moved(store, &prefix, to)?;
     let mut context: Vec<&'static str> = PATTERN_KINDS[..4].to_vec();
-    context.extend(FILE_KINDS);
-    context.extend(UNIT_KINDS);
+    if units {
+        context.extend(FILE_KINDS);
+        context.extend(UNIT_KINDS);
+    }
     let query = EventQuery {
         from: 1,
-        to: store.last_event()?,
+        to,
         kinds: Some(PATTERN_KINDS.to_vec()),
         context,
     };
     let mut tracker = Tracker {
-        keep_hashes: true,
+        keep_hashes: units,
         ..Tracker::default()
     };
     let mut found: BTreeMap<String, Vec<ClassEvent>> = BTreeMap::new();

@@ -453,6 +453,26 @@ fn history_tells_a_copy_that_moved_apart_from_one_that_grew() {
         .map(|e| e["change"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(changes, ["created", "shrank"]);
+
+    // Without the paths (what `cpt mcp`'s clone_class asks for), the same changes: a class no
+    // scan both grew and shrank is told from its own events alone.
+    let catalogue = cpt::engine::Catalogue::open(Path::new(&db)).unwrap();
+    let told = |id: &str| -> Vec<String> {
+        let events = catalogue.history(id.parse().unwrap()).unwrap();
+        events
+            .iter()
+            .map(|e| {
+                let change = format!("{:?}", e.change);
+                change
+                    .split(|c: char| !c.is_alphanumeric())
+                    .next()
+                    .unwrap()
+                    .to_lowercase()
+            })
+            .collect()
+    };
+    assert_eq!(told(&f), ["created", "moved", "moved", "grew"]);
+    assert_eq!(told(&g), ["created", "shrank"]);
 }
 
 #[test]
