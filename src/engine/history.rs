@@ -994,6 +994,8 @@ fn last_components(path: &str, n: usize) -> Option<&str> {
 /// A file as the replay keeps it.
 struct PastFile {
     path: String,
+    /// Its content hash then.
+    hash: u64,
     lang: String,
     lines: u32,
     syntax_errors: u32,
@@ -1105,6 +1107,7 @@ impl Past {
                     id,
                     PastFile {
                         path: file.path,
+                        hash: file.hash.0,
                         lang: file.lang,
                         lines: file.lines,
                         syntax_errors: file.syntax_errors,
@@ -1346,6 +1349,20 @@ impl Past {
     /// How many events were replayed.
     pub fn events(&self) -> u64 {
         self.events
+    }
+
+    /// The last scan replayed (0 before the first).
+    pub fn last_scan(&self) -> i64 {
+        self.last_scan
+    }
+
+    /// The content hash of every file indexed then, by path.
+    pub fn file_hashes(&self) -> HashMap<String, u64> {
+        self.files
+            .values()
+            .filter(|f| f.status == "indexed")
+            .map(|f| (f.path.clone(), f.hash))
+            .collect()
     }
 
     /// The decisions in force then, as the store reads them.

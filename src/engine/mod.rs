@@ -288,6 +288,7 @@ impl Catalogue {
             );
         }
         let min_files = table::min_files(request);
+        let scans = history::Scans::read(&self.store)?;
         let contents = |past: Option<&history::Past>| -> Result<table::Contents> {
             Ok(match past {
                 Some(past) => table::Contents {
@@ -295,12 +296,17 @@ impl Catalogue {
                     idioms: past.idiom_instances(min_files),
                     counts: past.counts(),
                     changes: past.last_scan_changes(),
+                    texts: table::Texts::Then {
+                        hashes: past.file_hashes(),
+                        commit: scans.commit(past.last_scan()).map(str::to_string),
+                    },
                 },
                 None => table::Contents {
                     patterns: self.store.patterns()?,
                     idioms: self.store.idiom_instances(min_files)?,
                     counts: self.store.counts()?,
                     changes: self.store.last_scan_changes()?,
+                    texts: table::Texts::Now,
                 },
             })
         };

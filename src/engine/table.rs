@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::detect;
 use crate::engine::classes::{Filter, reported_view};
+use crate::fingerprint::hash64;
 use crate::parse::{self, lang};
 use crate::scan::discover::is_test_path;
 use crate::store::{Counts, IdiomRow, PatternRow};
@@ -171,6 +172,42 @@ fn period_label(i: usize) -> String {
     }
 }
 
+/// Where the table reads the text of its instances (for names of anonymous blocks, families
+/// not recorded, and the HTML page's sources).
+pub enum Texts {
+    /// The files as they are.
+    Now,
+    /// The files as they were: each one's content hash then, and the commit the tree was at
+    /// then (when recorded). A file whose content changed since is read from that commit
+    /// (`git show`) when its hash matches there, else not at all.
+    Then {
+        hashes: HashMap<String, u64>,
+        commit: Option<String>,
+    },
+}
+
+impl Texts {
+    /// The text of `path` (relative to `root`) as the table shows it, if it can be had.
+    fn read(&self, root: &Path, path: &str) -> Option<Vec<u8>> {
+        let now = std::fs::read(root.join(path)).ok();
+        let Texts::Then { hashes, commit } = self else {
+            return now;
+        };
+        let then = *hashes.get(path)?;
+        if let Some(text) = now.filter(|t| hash64(t) == then) {
+            return Some(text);
+        }
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .args(["show", &format!("{}:./{path}", commit.as_deref()?)])
+            .stderr(std::process::Stdio::null())
+            .output()
+            .ok()?;
+        (out.status.success() && hash64(&out.stdout) == then).then_some(out.stdout)
+    }
+}
+
 /// What a table is made of: the catalogue as it is, or as it was (replayed from its log).
 pub struct Contents {
     /// Every clone class, as the store reads them.
@@ -180,6 +217,8 @@ pub struct Contents {
     pub counts: Counts,
     /// What the last scan did to classes, by id (`created`, `grown`, `shrunk`).
     pub changes: BTreeMap<String, &'static str>,
+    /// Where the instances' text is.
+    pub texts: Texts,
 }
 
 /// Everything about an element but its group, symbol and name.
@@ -238,6 +277,7 @@ pub fn table(
 ) -> Result<Table> {
     let min_files = min_files(request);
     let counts = std::mem::take(&mut now.counts);
+    let texts = std::mem::replace(&mut now.texts, Texts::Now);
     let (mut drafts, duplicated_lines) = drafts_of(now, &request.filter, min_files);
     if let Some(then) = then {
         let before: HashMap<(bool, String), usize> = drafts_of(then, &request.filter, min_files)
@@ -270,7 +310,7 @@ pub fn table(
             2 * tests > d.copies.len()
         })
         .collect();
-    let looks = look_at_representatives(root, &drafts, &in_tests);
+    let looks = look_at_representatives(root, &texts, &drafts, &in_tests);
     let names: Vec<&str> = looks.iter().map(|l| l.name.as_str()).collect();
     let symbols = assign_symbols(&names);
     let mut elements: Vec<Element> = drafts
@@ -311,7 +351,7 @@ pub fn table(
         })
         .collect();
     if let Some(sources) = request.sources {
-        add_sources(root, &mut elements, sources);
+        add_sources(root, &texts, &mut elements, sources);
     }
 
     let (files, lines) = counts
@@ -475,7 +515,12 @@ struct Look {
 /// test scaffolding, `in_tests`), else (catalogues from before units recorded it) found by
 /// parsing its first lines; the name is its unit's, else its first line. Only the files that
 /// must be read are, each once, in parallel.
-fn look_at_representatives(root: &Path, drafts: &[Draft], in_tests: &[bool]) -> Vec<Look> {
+fn look_at_representatives(
+    root: &Path,
+    texts: &Texts,
+    drafts: &[Draft],
+    in_tests: &[bool],
+) -> Vec<Look> {
     // Some(family) when known without reading.
     let known: Vec<Option<Option<usize>>> = drafts
         .iter()
@@ -510,7 +555,7 @@ fn look_at_representatives(root: &Path, drafts: &[Draft], in_tests: &[bool]) -> 
     let looked: Vec<(usize, Look)> = files
         .par_iter()
         .flat_map_iter(|(path, elements)| {
-            let text = std::fs::read(root.join(path)).unwrap_or_default();
+            let text = texts.read(root, path).unwrap_or_default();
             let last = elements.iter().map(|&i| drafts[i].copies[0].end_line).max();
             let starts = line_starts(&text, last.unwrap_or(0));
             elements
@@ -731,7 +776,7 @@ pub fn assign_symbols(names: &[&str]) -> Vec<String> {
 
 /// The source text of the first elements' representatives and of a few other instances
 /// (those in other files first, then other places).
-fn add_sources(root: &Path, elements: &mut [Element], request: SourceRequest) {
+fn add_sources(root: &Path, texts: &Texts, elements: &mut [Element], request: SourceRequest) {
     let count = request.elements.min(elements.len());
     let wanted: Vec<Vec<Instance>> = elements[..count]
         .iter()
@@ -746,29 +791,33 @@ fn add_sources(root: &Path, elements: &mut [Element], request: SourceRequest) {
         })
         .collect();
     let paths: HashSet<&str> = wanted.iter().flatten().map(|i| i.path.as_str()).collect();
-    let texts: HashMap<&str, (Vec<u8>, Vec<usize>)> = paths
+    let read: HashMap<&str, (Vec<u8>, Vec<usize>)> = paths
         .into_par_iter()
-        .map(|p| {
-            let text = std::fs::read(root.join(p)).unwrap_or_default();
+        .filter_map(|p| {
+            let text = texts.read(root, p)?;
             let starts = line_starts(&text, u32::MAX);
-            (p, (text, starts))
+            Some((p, (text, starts)))
         })
         .collect();
     for (e, instances) in elements.iter_mut().zip(&wanted) {
+        // Without the representative's text there is nothing to compare with.
+        if !read.contains_key(instances[0].path.as_str()) {
+            continue;
+        }
         e.sources = instances
             .iter()
-            .map(|i| {
-                let (text, starts) = &texts[i.path.as_str()];
+            .filter_map(|i| {
+                let (text, starts) = read.get(i.path.as_str())?;
                 let body =
                     String::from_utf8_lossy(lines_of(text, starts, i.start_line, i.end_line));
                 let all: Vec<&str> = body.lines().collect();
                 let kept = all.len().min(request.max_lines);
-                Source {
+                Some(Source {
                     path: i.path.clone(),
                     start_line: i.start_line,
                     lines: all[..kept].iter().map(|l| l.to_string()).collect(),
                     cut: all.len() - kept,
-                }
+                })
             })
             .collect();
     }

@@ -232,6 +232,8 @@ fn at_a_commit_equals_a_fresh_scan_of_it_and_since_compares_with_it() {
     let before = table_json(&db);
     let looped = std::fs::read_to_string(root.join("lib/b.py")).unwrap();
     write(&root, "util/e.py", looped.replace("add_rows", "count_rows"));
+    let summed = std::fs::read_to_string(root.join("app/a.py")).unwrap();
+    write(&root, "app/a.py", format!("# a line above\n{summed}"));
     std::fs::remove_file(root.join("lib/d.py")).unwrap();
     write(
         &root,
@@ -319,6 +321,27 @@ fn at_a_commit_equals_a_fresh_scan_of_it_and_since_compares_with_it() {
     assert!(text.contains("shrank since scan:1"), "{text}");
     let text = cpt_ok(&["table", "--db", db_s, "--at", "scan:1"]).stdout;
     assert!(text.starts_with("as at scan:1: "), "{text}");
+    // The page of the table then shows the code then: a file changed since (a line added
+    // above the copy) and a file removed since are read from the commit.
+    let page = dir.path().join("then.html");
+    cpt_ok(&[
+        "table",
+        "--db",
+        db_s,
+        "--at",
+        "scan:1",
+        "--html",
+        path_str(&page),
+    ]);
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        html.contains("[\"app/a.py\",1,[\"def sum_rows(rows, limit):\""),
+        "app/a.py as it was not in the page"
+    );
+    assert!(
+        html.contains("[\"lib/d.py\",1,[\"def read_thing(path, fallback):\""),
+        "lib/d.py as it was not in the page"
+    );
     // Before the first scan the table is empty, and says so plainly.
     let text = cpt_ok(&["table", "--db", db_s, "--at", "2000-01-01"]).stdout;
     assert_eq!(
