@@ -275,7 +275,8 @@ fn plan_edges<S: ClassState, B: near::Buckets>(
         .as_ref()
         .is_some_and(|live| live.keys().all(|k| stale.contains(k)));
     if !all_stale {
-        match crossed_cap(state, appeared_or_gone, buckets, params.bucket_cap)? {
+        let caps = [params.bucket_cap, params.crowd_cap];
+        match crossed_cap(state, appeared_or_gone, buckets, &caps)? {
             Ok(crossed) => stale.extend(crossed),
             Err(e) => return Ok(Err(e)),
         }
@@ -517,13 +518,14 @@ impl near::Buckets for Overlay<'_> {
     }
 }
 
-/// Shapes (present now) in a band bucket whose size crossed the cap because of the shapes that
-/// appeared or went since the last classification: their candidates changed.
+/// Shapes (present now) in a band bucket whose size crossed one of the caps (the bucket cap,
+/// and the crowded buckets' `crowd_cap`) because of the shapes that appeared or went
+/// since the last classification: their candidates changed.
 fn crossed_cap<S: ClassState, B: near::Buckets>(
     state: &S,
     changed: &[&ShapeRow],
     buckets: &B,
-    cap: usize,
+    caps: &[usize],
 ) -> Result<Result<Vec<u64>, B::Error>, S::Error> {
     let mut delta: FxHashMap<u32, i64> = FxHashMap::default();
     for r in changed.iter().filter(|r| r.near) {
@@ -537,9 +539,11 @@ fn crossed_cap<S: ClassState, B: near::Buckets>(
         }
     }
     let mut out = Vec::new();
+    let largest = caps.iter().copied().max().unwrap_or(0);
     for (key, d) in delta {
         // A bucket holding more than `cap + |d|` shapes now held more than `cap` before too.
-        let bucket = match buckets.bucket_up_to(u64::from(key), cap + d.unsigned_abs() as usize) {
+        let bucket = match buckets.bucket_up_to(u64::from(key), largest + d.unsigned_abs() as usize)
+        {
             Ok(b) => b,
             Err(e) => return Ok(Err(e)),
         };
@@ -548,7 +552,7 @@ fn crossed_cap<S: ClassState, B: near::Buckets>(
         };
         let now = bucket.len();
         let before = (now as i64 - d).max(0) as usize;
-        if (before <= cap) != (now <= cap) {
+        if caps.iter().any(|&cap| (before <= cap) != (now <= cap)) {
             out.extend(bucket.into_iter().map(|m| m.shape));
         }
     }

@@ -3,7 +3,8 @@
 //! The nodes are distinct shapes (every unit with one shape hash has the same similarity
 //! codes), so renamed copies are verified once. Candidates come from locality-sensitive
 //! hashing: two shapes whose MinHash sketches share a band key, in a band bucket of at most
-//! [`Params::bucket_cap`] shapes, that pass a length bound. [`Verifier`] checks each: the
+//! [`Params::bucket_cap`] shapes — or, in a crowded bucket of at most [`Params::crowd_cap`],
+//! that also share the next band's key — that pass a length bound. [`Verifier`] checks each: the
 //! token LCS ratio of the codes (`2·LCS/(m+n)`, identifiers abstracted, [`Matcher`]) must
 //! reach [`Params::min_similarity`], and the content the alignment pairs up must cover the
 //! two shapes' names and literals ([`coverage`]): equal names and values, or names renamed
@@ -25,8 +26,11 @@ use crate::fingerprint::{BANDS, MEMBER, NAME, Sketch, VALUE, has_content};
 pub struct Params {
     /// Verified similarity an edge needs (`2·LCS/(m+n)` of the codes).
     pub min_similarity: f64,
-    /// Band buckets holding more shapes than this are too common to say anything.
+    /// Band buckets holding more shapes than this are too common to say anything alone:
+    /// their shapes are candidates only when they also share the next band's key.
     pub bucket_cap: usize,
+    /// Band buckets holding more shapes than this say nothing even with a second band.
+    pub crowd_cap: usize,
     /// Share of the two shapes' distinct names and literals the alignment must explain
     /// ([`coverage`]) for an edge.
     pub min_coverage: f64,
@@ -46,6 +50,7 @@ impl Default for Params {
         Params {
             min_similarity: 0.65,
             bucket_cap: 64,
+            crowd_cap: 1024,
             min_coverage: 0.45,
             min_consistency: 0.75,
             min_score: 0.33,
@@ -64,13 +69,14 @@ impl Params {
     }
 
     /// A text naming every parameter, stored with the catalogue. The version changes with
-    /// the clone policy too (5: [`CROWDED`]), so a catalogue classified by another one is
-    /// classified again.
+    /// the clone policy and the candidates too (5: [`CROWDED`]; 6: crowded buckets through a
+    /// second band), so a catalogue classified by another one is classified again.
     pub fn key(&self) -> String {
         format!(
-            "near/5 sim={} cap={} coverage={} consistency={} score={} margin={}",
+            "near/6 sim={} cap={} crowd={} coverage={} consistency={} score={} margin={}",
             self.min_similarity,
             self.bucket_cap,
+            self.crowd_cap,
             self.min_coverage,
             self.min_consistency,
             self.min_score,
@@ -81,7 +87,7 @@ impl Params {
     /// The parameters named by [`Params::key`].
     pub fn from_key(key: &str) -> Option<Params> {
         let mut words = key.split(' ');
-        if words.next()? != "near/5" {
+        if words.next()? != "near/6" {
             return None;
         }
         let mut value = |name: &str| {
@@ -94,6 +100,7 @@ impl Params {
         Some(Params {
             min_similarity: value("sim")?.parse().ok()?,
             bucket_cap: value("cap")?.parse().ok()?,
+            crowd_cap: value("crowd")?.parse().ok()?,
             min_coverage: value("coverage")?.parse().ok()?,
             min_consistency: value("consistency")?.parse().ok()?,
             min_score: value("score")?.parse().ok()?,
@@ -135,6 +142,27 @@ pub trait Buckets {
     /// The bucket, or `None` when it holds more than `cap` shapes.
     fn bucket_up_to(&self, key: u64, cap: usize) -> Result<Option<Vec<Member>>, Self::Error> {
         Ok(Some(self.bucket(key)?).filter(|b| b.len() <= cap))
+    }
+    /// The shapes in both the bucket of `key` and that of `also` (sorted by shape), when
+    /// each holds at most `cap` shapes; else `None`.
+    fn shared(&self, key: u64, also: u64, cap: usize) -> Result<Option<Vec<Member>>, Self::Error> {
+        let (Some(a), Some(b)) = (self.bucket_up_to(key, cap)?, self.bucket_up_to(also, cap)?)
+        else {
+            return Ok(None);
+        };
+        let (mut i, mut j, mut out) = (0, 0, Vec::new());
+        while i < a.len() && j < b.len() {
+            match a[i].shape.cmp(&b[j].shape) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    out.push(a[i]);
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        Ok(Some(out))
     }
     /// The [`candidates`] of each of these shapes.
     fn candidates_of(
@@ -240,6 +268,30 @@ impl Buckets for MemoryBuckets {
             .collect())
     }
 
+    // Entries of one key are sorted by position, and positions by shape: a merge of the two
+    // ranges, collecting only what both hold.
+    fn shared(&self, key: u64, also: u64, cap: usize) -> Result<Option<Vec<Member>>, Self::Error> {
+        let (a, b) = (self.range(key), self.range(also));
+        if a.len() > cap || b.len() > cap {
+            return Ok(None);
+        }
+        let (a, b) = (&self.entries[a], &self.entries[b]);
+        let (mut i, mut j, mut out) = (0, 0, Vec::new());
+        while i < a.len() && j < b.len() {
+            match a[i].1.cmp(&b[j].1) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    let (shape, tokens) = self.shapes[a[i].1 as usize];
+                    out.push(Member { shape, tokens });
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        Ok(Some(out))
+    }
+
     // Common band keys make buckets of thousands: count before collecting.
     fn bucket_up_to(&self, key: u64, cap: usize) -> Result<Option<Vec<Member>>, Self::Error> {
         let range = self.range(key);
@@ -263,13 +315,19 @@ pub fn candidates<B: Buckets>(
         return Ok(out);
     }
     let len = shape.codes.len();
-    for key in Sketch::of(&shape.codes).band_keys() {
+    let keys = Sketch::of(&shape.codes).band_keys();
+    let fits = |m: &Member| {
+        m.shape != shape.key && ratio_bound(len, m.tokens as usize) >= params.min_similarity
+    };
+    for (band, &key) in keys.iter().enumerate() {
         if let Some(bucket) = buckets.bucket_up_to(key, params.bucket_cap)? {
-            out.extend(bucket.into_iter().filter_map(|m| {
-                (m.shape != shape.key
-                    && ratio_bound(len, m.tokens as usize) >= params.min_similarity)
-                    .then_some(m.shape)
-            }));
+            out.extend(bucket.into_iter().filter(fits).map(|m| m.shape));
+            continue;
+        }
+        // A crowded bucket: its shapes that also share the next band's key.
+        let next = keys[(band + 1) % BANDS];
+        if let Some(shared) = buckets.shared(key, next, params.crowd_cap)? {
+            out.extend(shared.into_iter().filter(fits).map(|m| m.shape));
         }
     }
     out.sort_unstable();
@@ -1213,6 +1271,63 @@ mod tests {
         // Asking for one end finds the same edge.
         assert_eq!(edges_of(&shapes, &[11]), found);
         assert!(edges_of(&shapes, &[12, 13, 14, 15]).is_empty());
+    }
+
+    /// Buckets that answer through [`Buckets::bucket`] alone (as the index does), to compare
+    /// the trait's default `bucket_up_to` and `shared` with [`MemoryBuckets`]' own.
+    struct Plain<'a>(&'a MemoryBuckets);
+
+    impl Buckets for Plain<'_> {
+        type Error = std::convert::Infallible;
+        fn bucket(&self, key: u64) -> Result<Vec<Member>, Self::Error> {
+            self.0.bucket(key)
+        }
+    }
+
+    #[test]
+    fn crowded_buckets_give_the_shapes_that_share_a_second_band_up_to_the_crowd_cap() {
+        let params = Params::default();
+        let pasted = stream(7, 60);
+        // `n` shapes with one sketch (the same codes under other keys), a near copy of
+        // them, and unrelated code: every band bucket of the crowd holds all of them.
+        let tree = |n: u64| {
+            let mut shapes: Vec<Shape> = (0..n).map(|k| shape(100 + k, pasted.clone())).collect();
+            shapes.push(shape(1, spliced(&pasted, 30..33, &stream(8, 4))));
+            shapes.push(shape(2, stream(9, 60)));
+            shapes
+        };
+        let candidates_of = |shapes: &[Shape], key: u64| {
+            let buckets = MemoryBuckets::build(&shapes.iter().collect::<Vec<_>>());
+            let of = shapes.iter().find(|s| s.key == key).unwrap();
+            let fast = candidates(&buckets, of, &params).unwrap();
+            assert_eq!(fast, candidates(&Plain(&buckets), of, &params).unwrap());
+            fast
+        };
+        // Under the bucket cap: the whole bucket.
+        let few = tree(10);
+        let found = candidates_of(&few, 100);
+        assert!((101..110).all(|k| found.contains(&k)), "{found:?}");
+        assert!(!found.contains(&2));
+        // Over it, the crowd is still found through two bands at once.
+        let crowd = tree(params.bucket_cap as u64 + 36);
+        let found = candidates_of(&crowd, 100);
+        assert!(
+            (101..100 + params.bucket_cap as u64 + 36).all(|k| found.contains(&k)),
+            "{} of the crowd",
+            found.len()
+        );
+        assert!(!found.contains(&2));
+        // Over the crowd cap, nothing of the crowd's buckets.
+        let mob = tree(params.crowd_cap as u64 + 1);
+        assert!(candidates_of(&mob, 100).is_empty());
+        // The memory buckets and the plain ones agree for every shape.
+        let buckets = MemoryBuckets::build(&crowd.iter().collect::<Vec<_>>());
+        for s in &crowd {
+            assert_eq!(
+                candidates(&buckets, s, &params).unwrap(),
+                candidates(&Plain(&buckets), s, &params).unwrap()
+            );
+        }
     }
 
     #[test]
