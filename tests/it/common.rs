@@ -639,6 +639,18 @@ pub fn is_root() -> bool {
         .unwrap_or(false)
 }
 
+/// Commit everything in the repository at `root` (`git add -A`); the new commit's hash.
+pub fn commit(root: &Path, message: &str) -> String {
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "-m", message]);
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
 /// Run `git` in `root`, away from the user's and the system's configuration.
 pub fn git(root: &Path, args: &[&str]) {
     let output = std::process::Command::new("git")

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::common::{cpt, cpt_ok, git, path_str, py_function, scan, write};
+use crate::common::{commit, cpt, cpt_ok, git, path_str, py_function, scan, write};
 
 /// A tree in a git repository scanned three times, a commit each:
 /// 1. class F (`a.py`, `b.py`) and class G (`d.py`, `e.py`) are created;
@@ -18,17 +18,6 @@ struct Story {
     commits: Vec<String>,
     f: String,
     g: String,
-}
-
-fn commit(root: &Path, message: &str) -> String {
-    git(root, &["add", "-A"]);
-    git(root, &["commit", "-q", "-m", message]);
-    let out = std::process::Command::new("git")
-        .args(["rev-parse", "HEAD"])
-        .current_dir(root)
-        .output()
-        .unwrap();
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
 fn story() -> Story {

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::common::{cpt_ok, default_db, git, path_str, scan, write};
+use crate::common::{commit, cpt_ok, default_db, git, path_str, scan, write};
 
 /// A copied loop, a copied try/except, and two small functions repeated in six Python files
 /// and six Go files (idioms in each language).
@@ -194,17 +194,6 @@ fn html_is_one_page_without_network_that_escapes_the_code() {
     assert!(!html.contains("<b>") && html.contains("\\u003cb\\u003e"));
     assert!(html.contains("load_thing") || html.contains("read_thing"));
     assert_eq!(html.matches("<script").count(), 2);
-}
-
-fn commit(root: &Path, message: &str) -> String {
-    git(root, &["add", "-A"]);
-    git(root, &["commit", "-q", "-m", message]);
-    let out = std::process::Command::new("git")
-        .args(["rev-parse", "HEAD"])
-        .current_dir(root)
-        .output()
-        .unwrap();
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
 /// A JSON report without the fields that name the catalogue's root or the point asked for.
