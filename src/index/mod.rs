@@ -1150,7 +1150,12 @@ impl Index {
 
     /// The shape of band table entry `i`.
     fn band_member(&self, i: usize) -> Result<Member, Damaged> {
-        let near = self.band_near(i)? as usize;
+        self.band_member_at(self.band_near(i)?)
+    }
+
+    /// The shape at a band entry's NEAR position, checked.
+    fn band_member_at(&self, near: u32) -> Result<Member, Damaged> {
+        let near = near as usize;
         if near >= self.near {
             return Err(Damaged(format!(
                 "{}: near-miss shape index out of range",
@@ -1687,6 +1692,51 @@ impl near::Buckets for Segments {
     fn bucket_up_to(&self, key: u64, cap: usize) -> Result<Option<Vec<Member>>, Damaged> {
         self.live_bucket(key, cap)
     }
+
+    // Without a delta, the two buckets meet on their band entries' NEAR positions (one
+    // number each, no shape record read), and only the shapes in both are read: a crowded
+    // bucket holds hundreds.
+    fn shared(&self, key: u64, also: u64, cap: usize) -> Result<Option<Vec<Member>>, Damaged> {
+        if self.delta.is_some() {
+            let (Some(a), Some(b)) = (self.live_bucket(key, cap)?, self.live_bucket(also, cap)?)
+            else {
+                return Ok(None);
+            };
+            let b: FxHashSet<u64> = b.into_iter().map(|m| m.shape).collect();
+            return Ok(Some(
+                a.into_iter().filter(|m| b.contains(&m.shape)).collect(),
+            ));
+        }
+        let base = &self.base;
+        let (Some((lo, end)), Some((lo2, end2))) =
+            (base.bucket_range(key, cap)?, base.bucket_range(also, cap)?)
+        else {
+            return Ok(None);
+        };
+        let positions = |lo: usize, end: usize| -> Result<Vec<u32>, Damaged> {
+            let mut p = (lo..end)
+                .map(|i| base.band_near(i))
+                .collect::<Result<Vec<u32>, Damaged>>()?;
+            p.sort_unstable();
+            Ok(p)
+        };
+        let (a, b) = (positions(lo, end)?, positions(lo2, end2)?);
+        let mut shared = Vec::new();
+        let (mut i, mut j) = (0, 0);
+        while i < a.len() && j < b.len() {
+            match a[i].cmp(&b[j]) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    shared.push(base.band_member_at(a[i])?);
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        shared.sort_unstable();
+        Ok(Some(shared))
+    }
 }
 
 #[cfg(test)]
@@ -1879,6 +1929,35 @@ mod tests {
         }
         // Buckets over the cap say nothing.
         assert!(segments.band_candidates(&keys, 0).unwrap().is_empty());
+    }
+
+    #[test]
+    fn two_buckets_meet_on_their_shapes_as_the_buckets_themselves_say() {
+        use crate::detect::near::Buckets;
+        let contents = sample();
+        let (_dir, index) = open(&build(&contents), Access::Read);
+        let segments = Segments::new(index.unwrap(), None).unwrap();
+        let mut met = 0;
+        for band in contents.bands.iter().take(40) {
+            for (i, &key) in band.keys.iter().enumerate() {
+                let also = band.keys[(i + 1) % band.keys.len()];
+                let shared = segments.shared(key, also, usize::MAX).unwrap().unwrap();
+                let a = segments.bucket(key).unwrap();
+                let b: Vec<u64> = segments
+                    .bucket(also)
+                    .unwrap()
+                    .iter()
+                    .map(|m| m.shape)
+                    .collect();
+                let both: Vec<Member> = a.into_iter().filter(|m| b.contains(&m.shape)).collect();
+                assert_eq!(shared, both);
+                assert!(shared.iter().any(|m| m.shape == band.shape));
+                met += shared.len();
+                // Over the cap, nothing.
+                assert_eq!(segments.shared(key, also, 0).unwrap(), None);
+            }
+        }
+        assert!(met > 0);
     }
 
     #[test]
