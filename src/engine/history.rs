@@ -726,22 +726,17 @@ pub fn class_history(store: &Store, id: &str, paths: bool) -> Result<(String, Ve
         };
         let id = id.to_string();
         let copies = tracker.copies(&id).unwrap_or(0);
+        let grew = matches!(event, Event::PatternGrown { .. });
         let (change, units): (ClassChange, &[i64]) = match event {
-            Event::PatternGrown { summary, added, .. } => {
-                held.push(Held {
-                    id,
-                    seq,
-                    scan_id,
-                    at_ms,
-                    copies,
-                    grew: true,
-                    summary,
-                    units: added,
-                });
-                return Ok(());
+            Event::PatternGrown {
+                summary,
+                added: units,
+                ..
             }
-            Event::PatternShrunk {
-                summary, removed, ..
+            | Event::PatternShrunk {
+                summary,
+                removed: units,
+                ..
             } => {
                 held.push(Held {
                     id,
@@ -749,9 +744,9 @@ pub fn class_history(store: &Store, id: &str, paths: bool) -> Result<(String, Ve
                     scan_id,
                     at_ms,
                     copies,
-                    grew: false,
+                    grew,
                     summary,
-                    units: removed,
+                    units,
                 });
                 return Ok(());
             }
