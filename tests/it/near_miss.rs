@@ -903,3 +903,48 @@ fn a_changed_min_similarity_rescans_like_a_fresh_scan_with_it() {
     assert!(types(&db).contains(&"T3".to_string()), "{:?}", types(&db));
     same_as_fresh(&[], "default.db");
 }
+
+/// `cpt similar` finds the shapes of a crowded band bucket (66 variants of one sketch, over
+/// the bucket cap of 64) through their second band, from the index's base alone and from a
+/// base with a delta segment over it (a file added since), with the same answer.
+#[test]
+fn similar_answers_from_crowded_buckets_alike_with_and_without_a_delta() {
+    let variants = same_sketch_variants(66);
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    for (k, text) in variants.iter().enumerate() {
+        write(root, &format!("v{k}.py"), text);
+    }
+    let dbs = tempfile::tempdir().unwrap();
+    let db = dbs.path().join("cpt.db");
+    scan(root, Some(&db));
+    let ask = |db: &Path| -> Value {
+        let run = cpt_ok(&[
+            "similar",
+            path_str(&root.join("v0.py")),
+            "--format",
+            "json",
+            "--limit",
+            "100",
+            "--db",
+            path_str(db),
+        ]);
+        serde_json::from_str(&run.stdout).unwrap()
+    };
+    let base = ask(&db);
+    let text = base.to_string();
+    assert!(
+        (1..66).all(|k| text.contains(&format!("\"v{k}.py\""))),
+        "every other variant is a match: {text}"
+    );
+    // A file added since: the next scan lays a delta segment over the base.
+    write(root, "other.py", "def other(a):\n    return a\n");
+    scan(root, Some(&db));
+    let index = db.with_extension("index");
+    let delta = std::fs::read_dir(dbs.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .any(|e| e.path() != index && e.file_name().to_string_lossy().contains("index"));
+    assert!(delta, "no delta segment beside {}", index.display());
+    assert_eq!(ask(&db), base);
+}
