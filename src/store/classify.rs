@@ -377,12 +377,17 @@ fn shapes_by_key(conn: &Connection, keys: &[u64]) -> rusqlite::Result<FxHashMap<
 /// Every live near-miss shape with its copies' content, read in two passes.
 fn live_shapes(conn: &Connection) -> rusqlite::Result<FxHashMap<u64, near::Shape>> {
     let mut shapes: FxHashMap<u64, near::Shape> = FxHashMap::default();
+    // For the shapes with several units, the exact hashes of the copies kept so far, in order.
+    let mut kept: FxHashMap<u64, [i64; near::COPIES]> = FxHashMap::default();
     let mut stmt =
-        conn.prepare("SELECT key, codes FROM shapes WHERE units > 0 AND codes IS NOT NULL")?;
+        conn.prepare("SELECT key, codes, units FROM shapes WHERE units > 0 AND codes IS NOT NULL")?;
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
         let key = r.get::<_, i64>(0)? as u64;
         let codes = unpack_codes(r.get(1)?);
+        if r.get::<_, i64>(2)? > 1 {
+            kept.insert(key, [0; near::COPIES]);
+        }
         shapes.insert(
             key,
             near::Shape {
@@ -392,24 +397,35 @@ fn live_shapes(conn: &Connection) -> rusqlite::Result<FxHashMap<u64, near::Shape
             },
         );
     }
-    // The copies compared are the first distinct ones by exact hash, as `copy_content` reads.
-    let mut stmt = conn.prepare(
-        "SELECT shape_hash, exact_hash, content FROM units WHERE near = 1 \
-         ORDER BY shape_hash, exact_hash",
-    )?;
+    // The copies compared are the first distinct ones by exact hash, as `copy_content` reads
+    // (in SQL's order: the hashes as signed integers). Read in table order and picked here:
+    // in the index's order the rows are read at random places (0.9 s instead of 0.04 s on
+    // the standard library).
+    let mut stmt =
+        conn.prepare("SELECT shape_hash, exact_hash, content FROM units WHERE near = 1")?;
     let mut rows = stmt.query([])?;
-    let mut last: Option<(u64, u64)> = None;
     while let Some(r) = rows.next()? {
-        let (shape, exact) = (r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64);
-        if last == Some((shape, exact)) {
+        let (shape, exact) = (r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)?);
+        let Some(s) = shapes.get_mut(&shape) else {
             continue;
-        }
-        last = Some((shape, exact));
-        if let Some(s) = shapes
-            .get_mut(&shape)
-            .filter(|s| s.copies.len() < near::COPIES)
+        };
+        let Some(kept) = kept.get_mut(&shape) else {
+            // Its only unit (`shapes.units` counts them in the same transactions).
+            if s.copies.is_empty() {
+                s.copies = vec![codes_from_blob(r.get(2)?)];
+            }
+            continue;
+        };
+        let n = s.copies.len();
+        if let Err(at) = kept[..n].binary_search(&exact)
+            && at < near::COPIES
         {
-            s.copies.push(codes_from_blob(r.get(2)?));
+            if n == near::COPIES {
+                s.copies.pop();
+            }
+            s.copies.insert(at, codes_from_blob(r.get(2)?));
+            kept.copy_within(at..n.min(near::COPIES - 1), at + 1);
+            kept[at] = exact;
         }
     }
     Ok(shapes)
