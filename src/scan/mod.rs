@@ -166,7 +166,9 @@ fn scan_locked(
     let mut store = match keep.and_then(|w| w.take_store(&options.db)) {
         Some(store) => store,
         None => {
-            let store = open_for_scan(root, &options.db)?;
+            let mut store = open_for_scan(root, &options.db)?;
+            // A first scan interrupted while it loaded left its indexes by shape out.
+            store.restore_indexes()?;
             if keep.is_some() {
                 store.keep_open(true)?;
             }
@@ -241,6 +243,8 @@ fn scan_locked(
         racy_after_ns,
         recent: keep.map(|w| &w.recent),
     };
+    // A first scan loads without the indexes by shape and creates them once, after.
+    let loading = matches!(scope, Scope::Tree) && known.is_empty() && store.defer_indexes()?;
     std::thread::scope(|threads| -> Result<()> {
         let (sender, receiver) = mpsc::sync_channel::<Processed>(4 * BATCH_FILES);
         let writer = std::thread::Builder::new()
@@ -257,6 +261,9 @@ fn scan_locked(
             });
         writer.join().expect("writer thread panicked")
     })?;
+    if loading {
+        store.restore_indexes()?;
+    }
     // What the parsers held (trees, buffers, the channel's batches) is free: give it back
     // before classification builds its working set. (Not after a few paths: a watched
     // save frees little, and walking the allocator's heaps would be on its latency.)

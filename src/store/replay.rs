@@ -14,6 +14,7 @@ use crate::fingerprint::{Noise, SmallFunction, UnitPrint};
 impl Store {
     /// Recreate every projection from the event log. Returns the number of events replayed.
     pub fn rebuild(&mut self) -> Result<u64, StoreError> {
+        self.restore_indexes()?;
         let err = sqlite_error(&self.path);
         let tx = self
             .conn
@@ -32,7 +33,7 @@ impl Store {
             while let Some(row) = rows.next().map_err(err)? {
                 let seq: i64 = row.get(0).map_err(err)?;
                 let event = decode_event(&self.path, seq, row.get_ref(1).map_err(err)?)?;
-                apply(&tx, &event).map_err(err)?;
+                apply(&tx, &event, false).map_err(err)?;
                 replayed += 1;
             }
         }
@@ -65,7 +66,10 @@ impl Store {
 }
 
 /// Apply one event to the projection tables. The only code that writes projections.
-pub(super) fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()> {
+/// `loading`: a first scan's load, every shape new to the catalogue and its indexes by shape
+/// deferred ([`Store::defer_indexes`]), so a shape's `rekey` (which only a shape classified
+/// before needs) is not looked up.
+pub(super) fn apply(tx: &Transaction<'_>, event: &Event, loading: bool) -> rusqlite::Result<()> {
     match event {
         Event::FileAdded(record) | Event::FileChanged(record) => {
             let FileRecord { id, file: f, small } = record;
@@ -117,7 +121,7 @@ pub(super) fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()>
         }
         Event::UnitAdded(record) => {
             let UnitRecord { id, file_id, unit } = record;
-            add_unit(tx, *id, *file_id, unit, !unit.codes.is_empty())?;
+            add_unit(tx, *id, *file_id, unit, !unit.codes.is_empty(), loading)?;
         }
         Event::UnitsAdded {
             file_id,
@@ -125,7 +129,7 @@ pub(super) fn apply(tx: &Transaction<'_>, event: &Event) -> rusqlite::Result<()>
             units,
         } => {
             for (id, logged) in (*first_id..).zip(units) {
-                add_unit(tx, id, *file_id, &logged.unit, logged.near)?;
+                add_unit(tx, id, *file_id, &logged.unit, logged.near, loading)?;
             }
         }
         Event::UnitMoved {
@@ -229,6 +233,7 @@ fn add_unit(
     file_id: i64,
     u: &UnitPrint,
     near: bool,
+    loading: bool,
 ) -> rusqlite::Result<()> {
     let known: Option<Option<Vec<u8>>> = tx
         .prepare_cached("SELECT codes FROM shapes WHERE key = ?1")?
@@ -284,8 +289,9 @@ fn add_unit(
             .execute(params![u.shape.0 as i64, u.tokens, codes])?;
         }
         Some(old_codes) => {
-            let rekey = old_codes.as_ref() != Some(&codes)
-                || !has_copy(tx, u.shape.0, u.exact.0, Some(id))?;
+            let rekey = !loading
+                && (old_codes.as_ref() != Some(&codes)
+                    || !has_copy(tx, u.shape.0, u.exact.0, Some(id))?);
             tx.prepare_cached(
                 "UPDATE shapes SET units = units + 1, touched = 1, rekey = rekey OR ?2, codes = ?3 \
                  WHERE key = ?1",

@@ -68,6 +68,7 @@ impl Store {
             *next = value.and_then(|v| v.parse().ok()).unwrap_or(1).max(in_use);
         }
         let mut writer = Writer::new(&tx, scan, self.next_file_id, self.next_unit_id);
+        writer.loading = self.loading;
         for change in changes {
             writer.change(change).map_err(err)?;
         }
@@ -120,6 +121,8 @@ pub(super) struct Writer<'t> {
     next_file_id: i64,
     next_unit_id: i64,
     pub(super) events: u64,
+    /// The projections are being loaded by a first scan ([`Store::defer_indexes`]).
+    loading: bool,
 }
 
 impl<'t> Writer<'t> {
@@ -136,6 +139,7 @@ impl<'t> Writer<'t> {
             next_file_id,
             next_unit_id,
             events: 0,
+            loading: false,
         }
     }
 
@@ -147,7 +151,7 @@ impl<'t> Writer<'t> {
             )?
             .execute(params![self.scan, self.at_ms, event.name(), data])?;
         self.events += 1;
-        apply(self.tx, &event)
+        apply(self.tx, &event, self.loading)
     }
 
     fn file_id(&self, path: &str) -> rusqlite::Result<Option<i64>> {

@@ -83,6 +83,50 @@ fn assert_recovers_to_fresh(root: &Path, db: &Path) {
         s
     };
     assert_eq!(without_events(db), without_events(&fresh_db));
+    assert_eq!(indexes(db), indexes(&fresh_db));
+}
+
+/// The catalogue's SQL indexes.
+fn indexes(db: &Path) -> Vec<String> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'index' ORDER BY name")
+        .unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn a_first_scan_stopped_after_some_files_gets_its_indexes_by_shape_back_from_the_next_writer() {
+    // A first scan loads without the indexes by shape and creates them at the end; one
+    // stopped after committing some files leaves a catalogue without them (made here by
+    // dropping them), which the next scan or rebuild completes.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("tree");
+    let db = dir.path().join("cat/cpt.db");
+    std::fs::create_dir_all(db.parent().unwrap()).unwrap();
+    tree(&root, 12, 0);
+    let scan = ["scan", path_str(&root), "--db", path_str(&db), "--quiet"];
+    cpt_ok(&scan);
+    let all = indexes(&db);
+    assert!(all.contains(&"units_by_shape".to_string()), "{all:?}");
+    assert!(all.contains(&"small_by_shape".to_string()), "{all:?}");
+    let drop_them = || {
+        rusqlite::Connection::open(&db)
+            .unwrap()
+            .execute_batch("DROP INDEX units_by_shape; DROP INDEX small_by_shape;")
+            .unwrap();
+        assert_ne!(indexes(&db), all);
+    };
+    drop_them();
+    cpt_ok(&scan);
+    assert_eq!(indexes(&db), all);
+    drop_them();
+    cpt_ok(&["rebuild", "--db", path_str(&db)]);
+    assert_eq!(indexes(&db), all);
+    assert_recovers_to_fresh(&root, &db);
 }
 
 /// Kill moments spread over a run that takes `full`: fractions of it, and the moment the
