@@ -378,44 +378,35 @@ pub fn edges_among(
     from.par_iter()
         .zip(candidates.par_iter())
         .with_min_len(16)
-        .map(|(&key, candidates)| {
+        .map_init(Matcher::default, |matcher, (&key, candidates)| {
             let mut found = Vec::new();
             let Some(shape) = shapes.get(&key) else {
                 return found;
             };
-            MATCHER.with_borrow_mut(|matcher| {
-                let mut verifier = Verifier::new(shape, matcher);
-                for &other in candidates {
-                    if in_from.contains(&other) && other < key {
-                        continue;
-                    }
-                    let Some(other_shape) = shapes.get(&other) else {
-                        continue;
-                    };
-                    if let Some(v) = verifier.verify(other_shape, params)
-                        && (v.copy || v.score() >= params.neighbour_floor())
-                    {
-                        found.push(Edge {
-                            a: key.min(other),
-                            b: key.max(other),
-                            similarity: v.similarity as f32,
-                            score: v.score() as f32,
-                            copy: v.copy,
-                        });
-                    }
+            let mut verifier = Verifier::new(shape, matcher);
+            for &other in candidates {
+                if in_from.contains(&other) && other < key {
+                    continue;
                 }
-            });
+                let Some(other_shape) = shapes.get(&other) else {
+                    continue;
+                };
+                if let Some(v) = verifier.verify(other_shape, params)
+                    && (v.copy || v.score() >= params.neighbour_floor())
+                {
+                    found.push(Edge {
+                        a: key.min(other),
+                        b: key.max(other),
+                        similarity: v.similarity as f32,
+                        score: v.score() as f32,
+                        copy: v.copy,
+                    });
+                }
+            }
             found
         })
         .flatten()
         .collect()
-}
-
-thread_local! {
-    /// Each worker's matcher, kept between the calls of [`edges_among`]: a new one zeroes a
-    /// symbol table of 128 KB, and rayon asked for one per split of every chunk (1.2% of a
-    /// cold scan's instructions).
-    static MATCHER: std::cell::RefCell<Matcher> = std::cell::RefCell::new(Matcher::default());
 }
 
 /// What verification found of a pair.
