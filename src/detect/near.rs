@@ -941,8 +941,10 @@ impl Matcher {
                 let m = &masks[usize::from(slot) - 1];
                 let mut carry = false;
                 for k in 0..N {
-                    let (sum, c) = v[k].carrying_add(v[k] & m[k], carry);
-                    carry = c;
+                    let u = v[k] & m[k];
+                    let (sum, c1) = v[k].overflowing_add(u);
+                    let (sum, c2) = sum.overflowing_add(u64::from(carry));
+                    carry = c1 || c2;
                     v[k] = sum | (v[k] & !m[k]);
                 }
                 v[N - 1] &= last_mask;
