@@ -375,7 +375,7 @@ fn shapes_by_key(conn: &Connection, keys: &[u64]) -> rusqlite::Result<FxHashMap<
 }
 
 /// Every live near-miss shape with its copies' content, read in two passes.
-fn live_shapes(conn: &Connection) -> rusqlite::Result<FxHashMap<u64, near::Shape>> {
+pub(super) fn live_shapes(conn: &Connection) -> rusqlite::Result<FxHashMap<u64, near::Shape>> {
     let mut shapes: FxHashMap<u64, near::Shape> = FxHashMap::default();
     // For the shapes with several units, the exact hashes of the copies kept so far, in order.
     let mut kept: FxHashMap<u64, [i64; near::COPIES]> = FxHashMap::default();
@@ -433,7 +433,7 @@ fn live_shapes(conn: &Connection) -> rusqlite::Result<FxHashMap<u64, near::Shape
 
 /// The content of a shape's first distinct copies by exact hash, so the choice does not
 /// depend on arrival order ([`near::COPIES`] at most).
-fn copy_content(conn: &Connection, shape: u64) -> rusqlite::Result<Vec<Vec<u16>>> {
+pub(super) fn copy_content(conn: &Connection, shape: u64) -> rusqlite::Result<Vec<Vec<u16>>> {
     let mut stmt = conn.prepare_cached(
         "SELECT exact_hash, min(content) FROM units WHERE shape_hash = ?1 AND near = 1 \
          GROUP BY exact_hash ORDER BY exact_hash LIMIT ?2",

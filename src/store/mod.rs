@@ -893,6 +893,48 @@ mod tests {
     }
 
     #[test]
+    fn a_first_classification_compares_the_copies_a_later_one_reads() {
+        // A first classification reads every shape's copies in table order and picks them
+        // itself; a later one reads a shape's copies in SQL. Both must compare the same
+        // ones: the first `near::COPIES` distinct copies by exact hash, in SQL's order (the
+        // hashes as signed integers), whatever order the units came in.
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("c.db")).unwrap();
+        let scan = store.begin_scan(None).unwrap();
+        let copy = |name: &str, exact: u64, shape: u64| UnitPrint {
+            codes: vec![7, 8, 9, 7],
+            content: vec![exact as u16, 1, 2],
+            ..unit(name, 1, exact, shape)
+        };
+        let exacts = [9, u64::MAX - 3, 4, 1 << 63, 9, 2, u64::MAX, 6];
+        let changes = exacts
+            .iter()
+            .enumerate()
+            .map(|(i, &exact)| Change::Upsert {
+                file: file(&format!("m{i}.py")),
+                units: vec![
+                    copy(&format!("f{i}"), exact, 100),
+                    copy("g", 50 + i as u64, 200 + i as u64),
+                ],
+                small: vec![],
+            })
+            .collect();
+        store.apply_changes(scan, changes).unwrap();
+        let live = classify::live_shapes(&store.conn).unwrap();
+        assert_eq!(live.len(), 1 + exacts.len());
+        for (&key, shape) in &live {
+            let read = classify::copy_content(&store.conn, key).unwrap();
+            assert_eq!(shape.copies, read, "shape {key}");
+        }
+        let firsts: Vec<u16> = live[&100].copies.iter().map(|c| c[0]).collect();
+        let signed = |e: u64| e as u16;
+        assert_eq!(
+            firsts,
+            [1 << 63, u64::MAX - 3, u64::MAX, 2].map(signed).to_vec()
+        );
+    }
+
+    #[test]
     fn events_cannot_be_updated_or_deleted() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("c.db")).unwrap();
