@@ -70,10 +70,11 @@ impl Params {
 
     /// A text naming every parameter, stored with the catalogue. The version changes with
     /// the clone policy and the candidates too (5: [`CROWDED`]; 6: crowded buckets through a
-    /// second band), so a catalogue classified by another one is classified again.
+    /// second band; 7: sketches of five-code shingles), so a catalogue classified by another
+    /// one is classified again.
     pub fn key(&self) -> String {
         format!(
-            "near/6 sim={} cap={} crowd={} coverage={} consistency={} score={} margin={}",
+            "near/7 sim={} cap={} crowd={} coverage={} consistency={} score={} margin={}",
             self.min_similarity,
             self.bucket_cap,
             self.crowd_cap,
@@ -87,7 +88,7 @@ impl Params {
     /// The parameters named by [`Params::key`].
     pub fn from_key(key: &str) -> Option<Params> {
         let mut words = key.split(' ');
-        if words.next()? != "near/6" {
+        if words.next()? != "near/7" {
             return None;
         }
         let mut value = |name: &str| {

@@ -55,7 +55,7 @@ use crate::detect::near::{self, Member};
 use crate::fingerprint::{BANDS, mix64};
 
 pub const MAGIC: &[u8; 8] = b"CPTINDEX";
-pub const VERSION: u32 = 5;
+pub const VERSION: u32 = 6;
 /// Bytes per checksummed chunk of the body.
 pub const CHUNK: usize = 512;
 const SECTIONS: usize = 12;

@@ -37,18 +37,21 @@ const FLOOR_CATEGORIES: [Category; 6] = [
 
 /// Least recall per language and category: what the detector found in this tree when the
 /// floors were last set, rounded down to the hundredth, so they are met today; to be raised
-/// as detection improves, and never 0.0. (16 pairs a cell: one pair is 0.06.)
+/// as detection improves, and never 0.0. (16 pairs a cell: one pair is 0.06.) Last set when
+/// sketches went to four-code shingles: on this small tree five cells lost one pair and Rust's
+/// 50–70 gained one, on the 100-pair tree the bands moved by 3 pairs of 900 either way, and in
+/// a large code base the 70–90 band gained 7–10 points (docs/decisions.md).
 #[rustfmt::skip]
 const FLOORS: &[(&str, [f64; 6])] = &[
     //                T1    T2    T3-90 T3-70 T3-50 T3-swap
-    ("rust",       [1.00, 1.00, 1.00, 0.87, 0.37, 1.00]),
-    ("python",     [1.00, 1.00, 1.00, 0.87, 0.56, 1.00]),
-    ("javascript", [1.00, 1.00, 1.00, 0.75, 0.62, 1.00]),
+    ("rust",       [1.00, 1.00, 1.00, 0.87, 0.43, 1.00]),
+    ("python",     [1.00, 1.00, 1.00, 0.87, 0.50, 1.00]),
+    ("javascript", [1.00, 1.00, 1.00, 0.75, 0.56, 1.00]),
     ("typescript", [1.00, 1.00, 1.00, 0.87, 0.37, 1.00]),
-    ("tsx",        [1.00, 1.00, 1.00, 1.00, 0.50, 1.00]),
-    ("go",         [1.00, 1.00, 1.00, 1.00, 0.68, 1.00]),
+    ("tsx",        [1.00, 1.00, 1.00, 0.93, 0.50, 1.00]),
+    ("go",         [1.00, 1.00, 1.00, 1.00, 0.62, 1.00]),
     ("java",       [1.00, 1.00, 1.00, 1.00, 0.56, 1.00]),
-    ("c",          [1.00, 1.00, 1.00, 0.93, 0.62, 1.00]),
+    ("c",          [1.00, 1.00, 1.00, 0.93, 0.56, 1.00]),
     ("cpp",        [1.00, 1.00, 1.00, 1.00, 0.68, 1.00]),
 ];
 

@@ -483,34 +483,6 @@ fn tests_on_one_fixture_pair_only_when_copied() {
     assert!(paired("sync_oneshot.rs", 208, 219), "{found:?}");
 }
 
-/// A near-miss variant of one function: a statement `scale = limit OP count` inserted at
-/// one of six places. Every variant is its own shape, and all are near-miss copies of each
-/// other, so their sketches share most band keys.
-fn variant(k: usize) -> String {
-    const OPS: [&str; 12] = [
-        "+", "-", "*", "/", "%", "//", "**", "<<", ">>", "&", "|", "^",
-    ];
-    let lines = [
-        "def blend(items, limit):",
-        "    total = 0",
-        "    count = 0",
-        "    for item in items:\n        if item is None:\n            continue\n        total = total + item\n        count += 1\n        if total > limit:\n            break",
-        "    mean = total / max(count, 1)",
-        "    spread = limit - mean",
-        "    return total, count, mean, spread",
-    ];
-    let (at, op) = (k % 6, OPS[k / 6 % OPS.len()]);
-    let mut text = String::new();
-    for (i, line) in lines.iter().enumerate() {
-        text.push_str(line);
-        text.push('\n');
-        if i == at {
-            text.push_str(&format!("    scale = limit {op} count\n"));
-        }
-    }
-    text
-}
-
 /// The near-miss pairs of a catalogue.
 fn near_pairs(db: &Path) -> i64 {
     let conn = rusqlite::Connection::open(db).unwrap();
@@ -531,6 +503,9 @@ fn a_band_bucket_crossing_its_cap_either_way_re_verifies_its_shapes() {
     use cpt::detect::near::Params;
     use cpt::scan::{ScanOptions, Silent};
 
+    // Six variants of one function with one sketch: every band bucket of one holds all
+    // that are present, so whether a pair is a candidate depends on the caps alone.
+    let variants = same_sketch_variants(6);
     for ((bucket_cap, crowd_cap), in_watcher) in [(3, 3), (2, 4)]
         .into_iter()
         .flat_map(|caps| [(caps, false), (caps, true)])
@@ -574,7 +549,7 @@ fn a_band_bucket_crossing_its_cap_either_way_re_verifies_its_shapes() {
             }
             for &k in step.iter() {
                 if !present.contains(&k) {
-                    write(&root, &format!("v{k}.py"), variant(k));
+                    write(&root, &format!("v{k}.py"), &variants[k]);
                 }
             }
             named.extend(files(step));
@@ -597,7 +572,7 @@ fn a_band_bucket_crossing_its_cap_either_way_re_verifies_its_shapes() {
             pairs.push(near_pairs(&fresh.db));
         }
         // Three variants pair up in full; a fourth puts their shared buckets over the cap,
-        // and with no second band that loses pairs.
+        // and with no second band that loses their pairs.
         assert_eq!(pairs[0], 3, "{pairs:?}");
         assert_eq!(pairs[2], 3, "{pairs:?}");
         assert_eq!(pairs[4], 1, "{pairs:?}");
