@@ -167,7 +167,7 @@ impl Settings {
     /// every file is fingerprinted again. Bump the version when fingerprinting or the skip rules
     /// change.
     pub fn fingerprint_key(&self) -> String {
-        const FINGERPRINT_VERSION: u32 = 11;
+        const FINGERPRINT_VERSION: u32 = 12;
         format!(
             "v{FINGERPRINT_VERSION} min_tokens={} min_lines={} max_file_size={} max_line_length={}{}",
             self.thresholds.min_tokens,

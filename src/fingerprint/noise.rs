@@ -43,12 +43,17 @@ pub(super) fn literal_noise(tokens: &[Token]) -> Option<Noise> {
     (literals * 5 >= tokens.len() * 2).then_some(Noise::Literals)
 }
 
+/// Tokens above which a data table ([`is_table`]) takes no part in near-miss detection.
+/// Aligning two units costs a bit per pair of their tokens: two of the standard library's
+/// 47,000-token tables took the scan's peak from 153 to 245 MB, and a table that long is
+/// data, not code someone copied and edited. Smaller tables are compared like any code:
+/// verification weighs their values, so data with other values is no copy, and a test
+/// built around literal lists is found when copied and edited.
+pub(super) const LARGE_TABLE: usize = 2_000;
+
 /// Whether a unit is a data table: mostly (half its tokens) inside collection literals that
-/// hold mostly literals (40% once punctuation is set aside). With literal values abstracted
-/// every table of one arity looks like every other, so tables take no part in near-miss
-/// detection (exact and renamed copies of them are still found). A struct or object built
-/// from names (`.field = field`) is code; so is code heavy with literals outside
-/// collections, whose values verification compares.
+/// hold mostly literals (40% once punctuation is set aside). A struct or object built from
+/// names (`.field = field`) is code; so is code heavy with literals outside collections.
 pub(super) fn is_table(tokens: &[Token], around: u16, source: &[u8]) -> bool {
     let inside = || tokens.iter().filter(|t| t.tables > around);
     if inside().count() * 2 < tokens.len() {
@@ -112,20 +117,37 @@ mod tests {
     }
 
     #[test]
-    fn tables_of_literals_take_no_part_in_near_miss_detection() {
+    fn only_large_tables_of_literals_stay_out_of_near_miss_detection() {
+        // Small tables are compared like code: their values decide.
         let java_table = "class R {\n  Object[][] getContents() {\n    return new Object[][] {\n      {\"ok\", \"OK\"}, {\"cancel\", \"Cancel\"},\n      {\"open\", \"Open\"}, {\"save\", \"Save\"},\n    };\n  }\n}\n";
         let table = one("java", java_table);
-        assert!(table.codes.is_empty(), "{table:?}");
+        assert!(!table.codes.is_empty(), "{table:?}");
         assert_eq!(
             table.noise, None,
             "a table with its punctuation is not noise"
         );
         let py_table =
             "def codes():\n    return {'a': 1, 'b': 2, 'c': 3,\n            'd': 4, 'e': 5}\n";
-        assert!(one("python", py_table).codes.is_empty());
-        // Rows naming shared values are still a table: most of it is collection literals.
-        let rows = "class R {\n  Object[][] getContents() {\n    final String[] p = new String[] {\"h:mm a\", \"h:mm\"};\n    return new Object[][] {\n      {\"TimePatterns\", p}, {\"roc.TimePatterns\", p},\n      {\"japanese.TimePatterns\", p}, {\"islamic.TimePatterns\", p},\n    };\n  }\n}\n";
-        assert!(one("java", rows).codes.is_empty());
+        assert!(!one("python", py_table).codes.is_empty());
+        // Over LARGE_TABLE tokens a table is data: it stays out, rows naming shared values
+        // included.
+        let rows: String = (0..LARGE_TABLE / 6)
+            .map(|i| format!("      {{\"key{i}\", p}},\n"))
+            .collect();
+        let large = format!(
+            "class R {{\n  Object[][] getContents() {{\n    final String[] p = new String[] {{\"h:mm a\", \"h:mm\"}};\n    return new Object[][] {{\n{rows}    }};\n  }}\n}}\n"
+        );
+        let large = one("java", &large);
+        assert!(large.tokens as usize > LARGE_TABLE && large.codes.is_empty());
+        let values: String = (0..LARGE_TABLE).map(|i| format!("'v{i}', ")).collect();
+        let large = one("python", &format!("def codes():\n    return [{values}]\n"));
+        assert!(large.tokens as usize > LARGE_TABLE && large.codes.is_empty());
+        // Code as long is code.
+        let calls: String = (0..LARGE_TABLE / 6)
+            .map(|i| format!("    out.write(name{i})\n"))
+            .collect();
+        let long = one("python", &format!("def emit(out):\n{calls}"));
+        assert!(long.tokens as usize > LARGE_TABLE && !long.codes.is_empty());
         // A struct built from names is code, and so is code heavy with literals outside
         // collections (verification compares their values).
         let built = "Point make(int x, int y, int z, int w) {\n  return (Point){\n    .x = x, .y = y,\n    .z = z, .w = w,\n    .visible = true,\n  };\n}\n";

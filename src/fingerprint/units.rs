@@ -5,7 +5,7 @@ use tree_sitter::Node;
 
 use super::codes::{content_codes, similarity_codes};
 use super::hash::UnitHasher;
-use super::noise::{is_table, literal_noise, trivial_noise};
+use super::noise::{LARGE_TABLE, is_table, literal_noise, trivial_noise};
 use super::reuse::{Earlier, line_above};
 use super::tokens::{Flat, RawUnit, end_row};
 use super::{Noise, SmallFunction, Thresholds, UnitPrint};
@@ -95,7 +95,8 @@ pub(super) fn function_units<'s>(
         }
         let (exact, shape) = hasher.hash(raw.first_token..raw.end_token);
         // Without the near-miss view a unit is no node of the near-miss graph.
-        let near = thresholds.near_miss && !is_table(range, raw.tables, source);
+        let near = thresholds.near_miss
+            && !(range.len() > LARGE_TABLE && is_table(range, raw.tables, source));
         let body = flat
             .blocks()
             .filter(|b| {

@@ -309,6 +309,74 @@ fn near_miss_detection_turns_off_and_on_like_a_fresh_scan() {
     same_as_fresh(&db, &[]);
 }
 
+/// A test built around literal lists (the command line it parses and the options it expects),
+/// as in the standard library's `test_getopt`.
+const LIST_TEST: &str = "def test_getopt(self):
+    cmdline = ['-a', '1', '-b', '--alpha=2', '--beta', '-a', '3', '-a',
+               '', '--beta', 'arg1', 'arg2']
+    opts, args = getopt.getopt(cmdline, 'a:b', ['alpha=', 'beta'])
+    self.assertEqual(opts, [('-a', '1'), ('-b', ''),
+                            ('--alpha', '2'), ('--beta', ''),
+                            ('-a', '3'), ('-a', ''), ('--beta', '')])
+    self.assertEqual(args, ['arg1', 'arg2'])
+    self.assertError(getopt.getopt, cmdline, 'a:b', ['alpha', 'beta'])
+";
+
+#[test]
+fn a_copied_test_built_around_literal_lists_is_a_near_miss_copy() {
+    // Half of this test is inside list literals, which once kept it out of near-miss
+    // detection as a data table: its copy, renamed, one value changed and one check added,
+    // was never found. Verification compares the values, so data with other values is no
+    // copy; only a table of more than 2,000 tokens stays out.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "test_a.py", LIST_TEST);
+    let copy = LIST_TEST
+        .replace("cmdline", "argv")
+        .replace("opts, args", "found, rest")
+        .replace("(opts,", "(found,")
+        .replace("(args,", "(rest,")
+        .replace("'--alpha=2'", "'--alpha=7'")
+        .replace(
+            "    self.assertError",
+            "    self.assertEqual(len(found), 7)\n    self.assertError",
+        );
+    write(root, "test_b.py", &copy);
+    // The same lists with other values throughout: not a copy.
+    let other = "def test_flags(self):
+    words = ['-x', '9', '-y', '--gamma=4', '--delta', '-x', '5', '-x',
+             'q', '--delta', 'in1', 'in2']
+    opts, args = parse(words, 'x:y', ['gamma=', 'delta'])
+    self.assertEqual(opts, [('-x', '9'), ('-y', 'z'),
+                            ('--gamma', '4'), ('--delta', 'w'),
+                            ('-x', '5'), ('-x', 'q'), ('--delta', 'v')])
+    self.assertEqual(args, ['in1', 'in2'])
+    self.assertError(parse, words, 'x:y', ['gamma', 'delta'])
+";
+    write(root, "test_c.py", other);
+    // A table of more than 2,000 tokens, and a copy with one row added: too large to align,
+    // it stays out of near-miss detection.
+    let rows: String = (0..500)
+        .map(|i| format!("        ('k{i}', {i}),\n"))
+        .collect();
+    let large = format!("def table():\n    return [\n{rows}    ]\n");
+    write(root, "big_a.py", &large);
+    write(
+        root,
+        "big_b.py",
+        large.replace("('k7', 7),", "('k7', 7), ('k7b', 70),"),
+    );
+    scan(root, None);
+    let found = classes(&clones(&default_db(root)));
+    assert_eq!(found.len(), 1, "one class, the copied test: {found:?}");
+    let members: Vec<&str> = found[0].1.iter().map(String::as_str).collect();
+    assert_eq!(
+        members,
+        ["test_a.py:test_getopt", "test_b.py:test_getopt"],
+        "{found:?}"
+    );
+}
+
 #[test]
 fn the_same_names_in_another_order_are_no_near_miss() {
     // One token stream once identifiers are abstracted, one name set, but each line's names in
