@@ -70,8 +70,8 @@ impl Params {
 
     /// A text naming every parameter, stored with the catalogue. The version changes with
     /// the clone policy and the candidates too (5: [`CROWDED`]; 6: crowded buckets through a
-    /// second band; 7: sketches of five-code shingles), so a catalogue classified by another
-    /// one is classified again.
+    /// second band; 7: sketches of four-code shingles in twenty bands), so a catalogue
+    /// classified by another one is classified again.
     pub fn key(&self) -> String {
         format!(
             "near/7 sim={} cap={} crowd={} coverage={} consistency={} score={} margin={}",
