@@ -440,7 +440,12 @@ pub struct Verifier<'a> {
     prepared: bool,
     /// Content index of each code of the shape ([`content_ranks`]).
     ranks: Vec<u32>,
+    /// What coverage needs of each of the shape's copies, counted once.
+    facts: Vec<CopyFacts>,
     pairs: Vec<(u32, u32)>,
+    /// The content the last alignment pairs up inside runs ([`in_runs`]).
+    slots: Vec<Slot>,
+    scratch: Scratch,
 }
 
 impl<'a> Verifier<'a> {
@@ -450,7 +455,10 @@ impl<'a> Verifier<'a> {
             matcher,
             prepared: false,
             ranks: Vec::new(),
+            facts: Vec::new(),
             pairs: Vec::new(),
+            slots: Vec::new(),
+            scratch: Scratch::default(),
         }
     }
 
@@ -464,6 +472,12 @@ impl<'a> Verifier<'a> {
         if !self.prepared {
             self.matcher.prepare(a);
             self.ranks = content_ranks(a);
+            self.facts = self
+                .shape
+                .copies
+                .iter()
+                .map(|x| CopyFacts::of(a, x))
+                .collect();
             self.prepared = true;
         }
         // The fewest common codes that reach the threshold, a little under so rounding
@@ -481,18 +495,24 @@ impl<'a> Verifier<'a> {
         let similarity = self.similarity(other, params)?;
         let (a, b) = (&self.shape.codes, &other.codes);
         self.matcher.align(a, b, &mut self.pairs);
-        let other_ranks = content_ranks(b);
-        let aligned = Aligned {
-            codes: (a, b),
-            pairs: &self.pairs,
-            ranks: (&self.ranks, &other_ranks),
-            min_consistency: params.min_consistency,
-        };
-        let aligned = &aligned;
+        in_runs(
+            &self.pairs,
+            a,
+            (&self.ranks, &content_ranks(b)),
+            &mut self.slots,
+        );
+        let other_facts: Vec<CopyFacts> =
+            other.copies.iter().map(|y| CopyFacts::of(b, y)).collect();
         let (mut best, mut best_copy) = (0.0f64, None::<f64>);
-        for x in &self.shape.copies {
-            for y in &other.copies {
-                let (coverage, kept_values) = aligned.coverage(x, y);
+        for (x, fx) in self.shape.copies.iter().zip(&self.facts) {
+            for (y, fy) in other.copies.iter().zip(&other_facts) {
+                let (coverage, kept_values) = copy_coverage(
+                    &self.slots,
+                    (x, y),
+                    (fx, fy),
+                    params.min_consistency,
+                    &mut self.scratch,
+                );
                 best = best.max(coverage);
                 if kept_values
                     && coverage >= params.min_coverage
@@ -535,82 +555,140 @@ fn content_ranks(codes: &[u16]) -> Vec<u32> {
 /// [`coverage`]: outside them LCS pairs names of edited statements by chance.
 const RUN: usize = 4;
 
-/// The alignment of two shapes' codes, ready to compare the content of their copies.
-struct Aligned<'a> {
-    /// Both shapes' codes.
-    codes: (&'a [u16], &'a [u16]),
-    /// Equal codes paired by the alignment, in order.
-    pairs: &'a [(u32, u32)],
-    /// Content index of each code, for both shapes.
-    ranks: (&'a [u32], &'a [u32]),
-    min_consistency: f64,
+/// A name or literal the alignment pairs up inside a run: its content index in each shape.
+#[derive(Clone, Copy)]
+struct Slot {
+    x: u32,
+    y: u32,
+    name: bool,
 }
 
-impl Aligned<'_> {
-    /// [`coverage`] of two copies (0 when a copy's content does not fit its shape's codes: a
-    /// unit fingerprinted by another version), and whether they keep enough of their values.
-    fn coverage(&self, x: &[u16], y: &[u16]) -> (f64, bool) {
-        let mut names: Vec<(u16, u16)> = Vec::new();
-        let mut literals: Vec<(u16, u16)> = Vec::new();
-        let mut run_start = 0;
-        for end in 1..=self.pairs.len() {
-            let breaks = end == self.pairs.len() || {
-                let (p, q) = (self.pairs[end - 1], self.pairs[end]);
-                q.0 != p.0 + 1 || q.1 != p.1 + 1
-            };
-            if !breaks {
-                continue;
-            }
-            if end - run_start >= RUN {
-                for &(i, j) in &self.pairs[run_start..end] {
-                    let code = self.codes.0[i as usize];
-                    if !has_content(code) {
-                        continue;
-                    }
-                    let (ri, rj) = (
-                        self.ranks.0[i as usize] as usize,
-                        self.ranks.1[j as usize] as usize,
-                    );
-                    let (Some(&u), Some(&v)) = (x.get(ri), y.get(rj)) else {
-                        return (0.0, false);
-                    };
-                    if code == NAME || code == MEMBER {
-                        names.push((u, v));
-                    } else {
-                        literals.push((u, v));
-                    }
+/// The content codes an alignment (`pairs` of positions in `codes` and the other shape's
+/// codes, with the content `ranks` of both) pairs inside runs of at least [`RUN`]
+/// consecutive pairs, into `out`. The same for every pair of copies of the two shapes.
+fn in_runs(pairs: &[(u32, u32)], codes: &[u16], ranks: (&[u32], &[u32]), out: &mut Vec<Slot>) {
+    out.clear();
+    let mut run_start = 0;
+    for end in 1..=pairs.len() {
+        let breaks = end == pairs.len() || {
+            let (p, q) = (pairs[end - 1], pairs[end]);
+            q.0 != p.0 + 1 || q.1 != p.1 + 1
+        };
+        if !breaks {
+            continue;
+        }
+        if end - run_start >= RUN {
+            for &(i, j) in &pairs[run_start..end] {
+                let code = codes[i as usize];
+                if has_content(code) {
+                    out.push(Slot {
+                        x: ranks.0[i as usize],
+                        y: ranks.1[j as usize],
+                        name: code == NAME || code == MEMBER,
+                    });
                 }
             }
-            run_start = end;
         }
-        // A copy keeps some of its values: two copies with several literals each and few
-        // values in common at the same place are two uses of one form with their own data.
-        let values = |codes: &[u16], ranks: &[u32], copy: &[u16]| {
-            let mut v: Vec<u16> = codes
-                .iter()
-                .zip(ranks)
-                .filter(|(c, _)| has_content(**c) && **c != NAME && **c != MEMBER)
-                .filter_map(|(_, &r)| copy.get(r as usize).copied())
-                .collect();
-            v.sort_unstable();
-            v.dedup();
-            v.len()
-        };
-        let fewer =
-            values(self.codes.0, self.ranks.0, x).min(values(self.codes.1, self.ranks.1, y));
-        let mut kept: Vec<u16> = literals
+        run_start = end;
+    }
+}
+
+/// What [`copy_coverage`] needs of one copy of a shape, the same against every other copy.
+struct CopyFacts {
+    /// Distinct names and literals.
+    distinct: usize,
+    /// Distinct literal values.
+    values: usize,
+}
+
+impl CopyFacts {
+    fn of(codes: &[u16], copy: &[u16]) -> CopyFacts {
+        let mut values: Vec<u16> = codes
             .iter()
-            .filter(|(u, v)| u == v)
-            .map(|p| p.0)
+            .filter(|&&c| has_content(c))
+            .zip(copy)
+            .filter(|&(&c, _)| c != NAME && c != MEMBER)
+            .map(|(_, &v)| v)
             .collect();
+        values.sort_unstable();
+        values.dedup();
+        CopyFacts {
+            distinct: distinct(copy),
+            values: values.len(),
+        }
+    }
+}
+
+fn distinct(v: &[u16]) -> usize {
+    let mut v = v.to_vec();
+    v.sort_unstable();
+    v.dedup();
+    v.len()
+}
+
+/// [`coverage`] of two copies (`x` of one shape, `y` of the other) through the content their
+/// shapes' alignment pairs (`slots`; 0 when a copy's content does not fit its shape's codes:
+/// a unit fingerprinted by another version), and whether they keep enough of their values.
+fn copy_coverage(
+    slots: &[Slot],
+    (x, y): (&[u16], &[u16]),
+    (fx, fy): (&CopyFacts, &CopyFacts),
+    min_consistency: f64,
+    scratch: &mut Scratch,
+) -> (f64, bool) {
+    let (mut names, mut literals) = (
+        std::mem::take(&mut scratch.names),
+        std::mem::take(&mut scratch.literals),
+    );
+    names.clear();
+    literals.clear();
+    for slot in slots {
+        let (Some(&u), Some(&v)) = (x.get(slot.x as usize), y.get(slot.y as usize)) else {
+            scratch.names = names;
+            scratch.literals = literals;
+            return (0.0, false);
+        };
+        if slot.name {
+            names.push((u, v));
+        } else {
+            literals.push((u, v));
+        }
+    }
+    // A copy keeps some of its values: two copies with several literals each and few
+    // values in common at the same place are two uses of one form with their own data.
+    let fewer = fx.values.min(fy.values);
+    let kept_values = fewer < VALUES || {
+        let kept = &mut scratch.kept;
+        kept.clear();
+        kept.extend(literals.iter().filter(|(u, v)| u == v).map(|p| p.0));
         kept.sort_unstable();
         kept.dedup();
-        let kept_values = fewer < VALUES || kept.len() as f64 >= KEPT_VALUES * fewer as f64;
-        (
-            coverage(&names, &literals, x, y, self.min_consistency),
-            kept_values,
-        )
-    }
+        kept.len() as f64 >= KEPT_VALUES * fewer as f64
+    };
+    let coverage = coverage_of(
+        &names,
+        &literals,
+        fx.distinct + fy.distinct,
+        min_consistency,
+        scratch,
+    );
+    scratch.names = names;
+    scratch.literals = literals;
+    (coverage, kept_values)
+}
+
+/// Working memory of [`coverage`], kept from one pair of copies to the next.
+#[derive(Default)]
+struct Scratch {
+    names: Vec<(u16, u16)>,
+    literals: Vec<(u16, u16)>,
+    kept: Vec<u16>,
+    counted: Vec<((u16, u16), u32)>,
+    sorted: Vec<(u16, u16)>,
+    used_x: FxHashSet<u16>,
+    used_y: FxHashSet<u16>,
+    covered_x: Vec<u16>,
+    covered_y: Vec<u16>,
 }
 
 /// Distinct literal values each of two copies must have for the values they keep to count
@@ -635,34 +713,56 @@ pub fn coverage(
     y: &[u16],
     min_consistency: f64,
 ) -> f64 {
-    let distinct = |v: &[u16]| {
-        let mut v = v.to_vec();
-        v.sort_unstable();
-        v.dedup();
-        v.len()
-    };
-    let total = distinct(x) + distinct(y);
+    coverage_of(
+        names,
+        literals,
+        distinct(x) + distinct(y),
+        min_consistency,
+        &mut Scratch::default(),
+    )
+}
+
+/// [`coverage`] of copies with `total` distinct names and literals between them.
+fn coverage_of(
+    names: &[(u16, u16)],
+    literals: &[(u16, u16)],
+    total: usize,
+    min_consistency: f64,
+    scratch: &mut Scratch,
+) -> f64 {
     if total == 0 {
         return 1.0;
     }
-    let mut counted: Vec<((u16, u16), u32)> = Vec::new();
-    let mut sorted = names.to_vec();
+    let Scratch {
+        counted,
+        sorted,
+        used_x,
+        used_y,
+        covered_x,
+        covered_y,
+        ..
+    } = scratch;
+    counted.clear();
+    sorted.clear();
+    sorted.extend_from_slice(names);
     sorted.sort_unstable();
-    for pair in sorted {
+    for &pair in sorted.iter() {
         match counted.last_mut() {
             Some((last, n)) if *last == pair => *n += 1,
             _ => counted.push((pair, 1)),
         }
     }
-    counted.sort_by(|p, q| {
+    counted.sort_unstable_by(|p, q| {
         q.1.cmp(&p.1)
             .then((p.0.0 != p.0.1).cmp(&(q.0.0 != q.0.1)))
             .then(p.0.cmp(&q.0))
     });
-    let (mut used_x, mut used_y) = (FxHashSet::default(), FxHashSet::default());
-    let (mut covered_x, mut covered_y) = (FxHashSet::default(), FxHashSet::default());
+    used_x.clear();
+    used_y.clear();
+    covered_x.clear();
+    covered_y.clear();
     let mut agreeing = 0usize;
-    for ((u, v), n) in counted {
+    for &((u, v), n) in counted.iter() {
         if used_x.contains(&u) || used_y.contains(&v) {
             continue;
         }
@@ -670,8 +770,8 @@ pub fn coverage(
         used_y.insert(v);
         agreeing += n as usize;
         if u == v || n >= 2 {
-            covered_x.insert(u);
-            covered_y.insert(v);
+            covered_x.push(u);
+            covered_y.push(v);
         }
     }
     if (agreeing as f64) < min_consistency * names.len() as f64 {
@@ -679,10 +779,14 @@ pub fn coverage(
     }
     for &(u, v) in literals {
         if u == v {
-            covered_x.insert(u);
-            covered_y.insert(v);
+            covered_x.push(u);
+            covered_y.push(v);
         }
     }
+    covered_x.sort_unstable();
+    covered_x.dedup();
+    covered_y.sort_unstable();
+    covered_y.dedup();
     (covered_x.len() + covered_y.len()) as f64 / total as f64
 }
 
