@@ -3,7 +3,8 @@
 
 Given two directories of `cpt clones --format json` reports of the same projects (one file
 per project, named `LANG-PROJECT.json`, as for `draw.py`), the pairs are (the class's first
-similarity-1.0 member, every member below 1.0); a pair is *added* when only the second
+similarity-1.0 member, every member below 1.0; with `--type T2`, the type-2 classes of block
+windows and the pairs (first member, every other member)); a pair is *added* when only the second
 build reports it and *removed* when only the first does. A seeded uniform sample of each is
 drawn, shuffled together, and written as `PREFIX.md` (both fragments of each pair, from
 `CORPORA/LANG/PROJECT/PATH`, at most 60 lines each) and `PREFIX-key.csv` (which set each pair
@@ -20,10 +21,19 @@ import os
 import random
 
 
-def pairs(path):
+def pairs(path, kind="T3"):
     out = {}
     for p in json.load(open(path))["patterns"]:
-        if p["clone_type"] != "T3":
+        if p["clone_type"] != kind:
+            continue
+        if kind == "T2":
+            if p["kind"] != "block":
+                continue
+            r = p["members"][0]
+            for m in p["members"][1:]:
+                key = (r["path"], r["start_line"], r["end_line"],
+                       m["path"], m["start_line"], m["end_line"])
+                out[key] = (p["id"], 1.0)
             continue
         rep = [m for m in p["members"] if m.get("similarity", 1) >= 1.0]
         if not rep:
@@ -55,12 +65,14 @@ def main():
     ap.add_argument("--added", type=int, default=30)
     ap.add_argument("--removed", type=int, default=20)
     ap.add_argument("--prefix", required=True)
+    ap.add_argument("--type", default="T3", choices=["T3", "T2"])
     args = ap.parse_args()
 
     added, removed = [], []
     for f in sorted(glob.glob(os.path.join(args.before, "*.json"))):
         name = os.path.basename(f)[:-5]
-        a, b = pairs(f), pairs(os.path.join(args.after, name + ".json"))
+        a = pairs(f, args.type)
+        b = pairs(os.path.join(args.after, name + ".json"), args.type)
         added += [(name, k, b[k]) for k in sorted(set(b) - set(a))]
         removed += [(name, k, a[k]) for k in sorted(set(a) - set(b))]
     rng = random.Random(args.seed)
