@@ -47,6 +47,18 @@ def pairs(path, kind="T3"):
     return out
 
 
+def together(path):
+    """Every ordered pair of fragments that share a class in a report."""
+    out = set()
+    for p in json.load(open(path))["patterns"]:
+        ms = [(m["path"], m["start_line"], m["end_line"]) for m in p["members"]]
+        for x in ms:
+            for y in ms:
+                if x != y:
+                    out.add(x + y)
+    return out
+
+
 def fragment(corpora, name, path, start, end):
     lang, project = name.split("-", 1)
     with open(os.path.join(corpora, lang, project, path), errors="replace") as f:
@@ -73,6 +85,13 @@ def main():
         name = os.path.basename(f)[:-5]
         a = pairs(f, args.type)
         b = pairs(os.path.join(args.after, name + ".json"), args.type)
+        if args.type == "T2":
+            # A pair whose fragments still share a class (of any type: an identical pair
+            # left alone is type 1) is neither added nor removed.
+            still_a = together(f)
+            still_b = together(os.path.join(args.after, name + ".json"))
+            a = {k: v for k, v in a.items() if k not in still_b}
+            b = {k: v for k, v in b.items() if k not in still_a}
         added += [(name, k, b[k]) for k in sorted(set(b) - set(a))]
         removed += [(name, k, a[k]) for k in sorted(set(a) - set(b))]
     rng = random.Random(args.seed)
