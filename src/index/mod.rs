@@ -295,6 +295,14 @@ pub fn build(contents: &Contents) -> Vec<u8> {
         let first_key = slot << (32 - dir_bits);
         directory.push(bands.partition_point(|&(k, _)| u64::from(k) < first_key) as u32);
     }
+    // Each table is laid out as bytes as soon as it is complete, and dropped: a first scan
+    // of the Python standard library has 1.4 million band entries (11 MB a copy).
+    let band_count = bands.len();
+    let band_table: Vec<u8> = bands
+        .iter()
+        .flat_map(|&(k, u)| k.to_le_bytes().into_iter().chain(u.to_le_bytes()))
+        .collect();
+    drop(bands);
 
     let mut items: Vec<u64> = units
         .iter()
@@ -307,6 +315,7 @@ pub fn build(contents: &Contents) -> Vec<u8> {
     for &item in &items {
         Bloom::insert(&mut words, bloom_bits, bloom_hashes, item);
     }
+    drop(items);
 
     let mut sections: Vec<Vec<u8>> = vec![Vec::new(); SECTIONS];
     sections[STRINGS] = strings.bytes;
@@ -316,10 +325,7 @@ pub fn build(contents: &Contents) -> Vec<u8> {
         .collect();
     sections[UNITS] = unit_bytes;
     sections[BY_SHAPE] = by_shape.iter().flat_map(|i| i.to_le_bytes()).collect();
-    sections[BAND_TABLE] = bands
-        .iter()
-        .flat_map(|&(k, u)| k.to_le_bytes().into_iter().chain(u.to_le_bytes()))
-        .collect();
+    sections[BAND_TABLE] = band_table;
     sections[PATTERNS] = patterns.iter().flat_map(|p| p.to_le_bytes()).collect();
     sections[BLOOM] = words.iter().flat_map(|w| w.to_le_bytes()).collect();
     sections[LANGS] = langs.join("\0").into_bytes();
@@ -362,7 +368,7 @@ pub fn build(contents: &Contents) -> Vec<u8> {
         contents.last_event as u64,
         contents.base_event as u64,
         units.len() as u64,
-        bands.len() as u64,
+        band_count as u64,
         files.len() as u64,
         patterns.len() as u64,
         bloom_bits,

@@ -194,6 +194,8 @@ pub(crate) fn rebuild_index_warm(
 ) -> Result<(Segments, IndexRefresh)> {
     let bytes = index::build(&store.index_contents(None)?);
     index::write_atomically(&index::path_for(db), &bytes, index::Durability::Fsync)?;
+    // Written: the file is mapped below, so the bytes would be held twice.
+    drop(bytes);
     // A delta left behind names the old base and would be refused anyway.
     match std::fs::remove_file(delta_path(db)) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
