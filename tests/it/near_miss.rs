@@ -727,32 +727,34 @@ fn same_sketch_variants(n: usize) -> Vec<String> {
     panic!("no {n} variants with one sketch");
 }
 
-/// The same at the default caps (64 and 1024 shapes), through the command line: 64 variants
-/// of one function with one sketch pair up in full; two more put every bucket they share over
-/// the bucket cap, and they still pair up, through two bands at once; taking three away keeps
-/// the rest paired. Every rescan equals a fresh scan.
+/// The same at the default caps (64 and 1024 shapes), through the command line: as many
+/// variants of one function with one sketch as the bucket cap pair up in full; two more put
+/// every bucket they share over the cap, and they still pair up, through two bands at once;
+/// taking three away keeps the rest paired. Every rescan equals a fresh scan.
 #[test]
 fn the_default_bucket_cap_is_crossed_both_ways_like_a_fresh_scan() {
-    let variants = same_sketch_variants(66);
+    let cap = cpt::detect::near::Params::default().bucket_cap;
+    let variants = same_sketch_variants(cap + 2);
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    for (k, text) in variants[..64].iter().enumerate() {
+    for (k, text) in variants[..cap].iter().enumerate() {
         write(root, &format!("v{k}.py"), text);
     }
     let dbs = tempfile::tempdir().unwrap();
     let db = dbs.path().join("cpt.db");
     scan(root, Some(&db));
-    assert_eq!(near_pairs(&db), 64 * 63 / 2);
-    for k in [64, 65] {
+    let all_pairs = |n: usize| (n * (n - 1) / 2) as i64;
+    assert_eq!(near_pairs(&db), all_pairs(cap));
+    for k in [cap, cap + 1] {
         write(root, &format!("v{k}.py"), &variants[k]);
     }
     crate::common::assert_equals_fresh_state_after_rescan(&db, root);
-    assert_eq!(near_pairs(&db), 66 * 65 / 2);
+    assert_eq!(near_pairs(&db), all_pairs(cap + 2));
     for k in [0, 1, 2] {
         std::fs::remove_file(root.join(format!("v{k}.py"))).unwrap();
     }
     crate::common::assert_equals_fresh_state_after_rescan(&db, root);
-    assert_eq!(near_pairs(&db), 63 * 62 / 2);
+    assert_eq!(near_pairs(&db), all_pairs(cap - 1));
 }
 
 /// A delegating one-liner: a signature of six lines, and one statement smaller than half
@@ -948,7 +950,7 @@ fn a_changed_min_similarity_rescans_like_a_fresh_scan_with_it() {
 }
 
 /// `cpt similar` finds the shapes of a crowded band bucket (66 variants of one sketch, over
-/// the bucket cap of 64) through their second band, from the index's base alone and from a
+/// the bucket cap) through their second band, from the index's base alone and from a
 /// base with a delta segment over it (a file added since), with the same answer.
 #[test]
 fn similar_answers_from_crowded_buckets_alike_with_and_without_a_delta() {
