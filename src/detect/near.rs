@@ -637,16 +637,16 @@ fn copy_coverage(
     min_consistency: f64,
     scratch: &mut Scratch,
 ) -> (f64, bool) {
-    let (mut names, mut literals) = (
-        std::mem::take(&mut scratch.names),
-        std::mem::take(&mut scratch.literals),
-    );
+    let Scratch {
+        names,
+        literals,
+        kept,
+        renaming,
+    } = scratch;
     names.clear();
     literals.clear();
     for slot in slots {
         let (Some(&u), Some(&v)) = (x.get(slot.x as usize), y.get(slot.y as usize)) else {
-            scratch.names = names;
-            scratch.literals = literals;
             return (0.0, false);
         };
         if slot.name {
@@ -659,7 +659,6 @@ fn copy_coverage(
     // values in common at the same place are two uses of one form with their own data.
     let fewer = fx.values.min(fy.values);
     let kept_values = fewer < VALUES || {
-        let kept = &mut scratch.kept;
         kept.clear();
         kept.extend(literals.iter().filter(|(u, v)| u == v).map(|p| p.0));
         kept.sort_unstable();
@@ -667,23 +666,27 @@ fn copy_coverage(
         kept.len() as f64 >= KEPT_VALUES * fewer as f64
     };
     let coverage = coverage_of(
-        &names,
-        &literals,
+        names,
+        literals,
         fx.distinct + fy.distinct,
         min_consistency,
-        scratch,
+        renaming,
     );
-    scratch.names = names;
-    scratch.literals = literals;
     (coverage, kept_values)
 }
 
-/// Working memory of [`coverage`], kept from one pair of copies to the next.
+/// Working memory of [`copy_coverage`], kept from one pair of copies to the next.
 #[derive(Default)]
 struct Scratch {
     names: Vec<(u16, u16)>,
     literals: Vec<(u16, u16)>,
     kept: Vec<u16>,
+    renaming: Renaming,
+}
+
+/// Working memory of [`coverage`]'s renaming.
+#[derive(Default)]
+struct Renaming {
     counted: Vec<((u16, u16), u32)>,
     sorted: Vec<(u16, u16)>,
     used_x: FxHashSet<u16>,
@@ -719,7 +722,7 @@ pub fn coverage(
         literals,
         distinct(x) + distinct(y),
         min_consistency,
-        &mut Scratch::default(),
+        &mut Renaming::default(),
     )
 }
 
@@ -729,20 +732,19 @@ fn coverage_of(
     literals: &[(u16, u16)],
     total: usize,
     min_consistency: f64,
-    scratch: &mut Scratch,
+    renaming: &mut Renaming,
 ) -> f64 {
     if total == 0 {
         return 1.0;
     }
-    let Scratch {
+    let Renaming {
         counted,
         sorted,
         used_x,
         used_y,
         covered_x,
         covered_y,
-        ..
-    } = scratch;
+    } = renaming;
     counted.clear();
     sorted.clear();
     sorted.extend_from_slice(names);
