@@ -295,8 +295,8 @@ pub fn build(contents: &Contents) -> Vec<u8> {
         let first_key = slot << (32 - dir_bits);
         directory.push(bands.partition_point(|&(k, _)| u64::from(k) < first_key) as u32);
     }
-    // Each table is laid out as bytes as soon as it is complete, and dropped: a first scan
-    // of the Python standard library has 1.4 million band entries (11 MB a copy).
+    // The band table is laid out as bytes as soon as it is complete, and the pairs dropped:
+    // a first scan of the Python standard library has 1.4 million (11 MB a copy).
     let band_count = bands.len();
     let band_table: Vec<u8> = bands
         .iter()
