@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::schema::{LAST_EVENT, NEAR_PARAMS};
+use super::schema::{LAST_EVENT, NEAR_PARAMS, unit_content};
 use super::writer::{BatchReport, Writer};
 use super::{Store, StoreError, codes_from_blob, sqlite_error, unpack_codes};
 use crate::detect::classify::{
@@ -291,10 +291,13 @@ impl ClassState for Writer<'_> {
     }
 
     fn copies(&self, mut f: impl FnMut(Member, Vec<u16>)) -> rusqlite::Result<()> {
-        let mut stmt = self.tx.prepare_cached(
-            "SELECT u.shape_hash, u.id, u.exact_hash, u.end_line - u.start_line + 1, u.tokens, u.kind, \
-             u.content FROM batch_keys k CROSS JOIN units u ON u.shape_hash = k.key",
-        )?;
+        let mut stmt = self.tx.prepare_cached(concat!(
+            "SELECT u.shape_hash, u.id, u.exact_hash, u.end_line - u.start_line + 1, u.tokens, \
+                 u.kind, ",
+            unit_content!(),
+            " FROM batch_keys k CROSS JOIN units u ON u.shape_hash = k.key \
+                 LEFT JOIN units p ON p.id = u.content_in"
+        ))?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             let shape = r.get::<_, i64>(0)? as u64;

@@ -43,7 +43,7 @@ pub use history::{EventQuery, ScanRow};
 pub use lock::WriteLock;
 pub use reads::{AcceptedRow, Counts, IdiomRow, MemberRow, PatternRow, SmallCopy};
 pub use rows::IndexUnit;
-use schema::MIGRATIONS;
+use schema::{MIGRATIONS, unit_content};
 pub use writer::{BatchReport, Change};
 
 #[derive(Debug, Error)]
@@ -594,10 +594,14 @@ fn units_of(
     line: Option<u32>,
 ) -> rusqlite::Result<Vec<UnitRecord>> {
     let mut stmt = conn.prepare_cached(
+        concat!(
             "SELECT u.id, u.kind, u.name, u.start_line, u.end_line, u.start_byte, u.end_byte, u.tokens, \
-             u.exact_hash, u.shape_hash, CASE WHEN u.near THEN s.codes END, u.noise, u.content, u.family \
-             FROM units u LEFT JOIN shapes s ON s.key = u.shape_hash WHERE u.file_id = ?1 \
-             AND (?2 IS NULL OR (u.start_line <= ?2 AND u.end_line >= ?2)) ORDER BY u.id",
+             u.exact_hash, u.shape_hash, CASE WHEN u.near THEN s.codes END, u.noise, ",
+            unit_content!(),
+            ", u.family FROM units u LEFT JOIN shapes s ON s.key = u.shape_hash \
+             LEFT JOIN units p ON p.id = u.content_in WHERE u.file_id = ?1 \
+             AND (?2 IS NULL OR (u.start_line <= ?2 AND u.end_line >= ?2)) ORDER BY u.id"
+        ),
         )?;
     let rows = stmt.query_map(params![file_id, line], |r| {
         let kind: String = r.get(1)?;
@@ -1024,6 +1028,107 @@ mod tests {
         let live = store.projection_snapshot().unwrap();
         let replayed = store.rebuild().unwrap();
         assert!(replayed > 10);
+        assert_eq!(store.projection_snapshot().unwrap(), live);
+    }
+
+    #[test]
+    fn a_block_holds_its_content_in_its_function_until_the_function_goes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("c.db")).unwrap();
+        let scan = store.begin_scan(None).unwrap();
+        let function = |exact: u64, content: Vec<u16>| UnitPrint {
+            start_line: 1,
+            end_line: 30,
+            start_byte: 0,
+            end_byte: 300,
+            codes: vec![7, 8, 9, 7],
+            content,
+            ..unit("f", 1, exact, 100 + exact)
+        };
+        let block = |exact: u64, line: u32, content: Vec<u16>| UnitPrint {
+            kind: UnitKind::Block,
+            start_line: line,
+            end_line: line + 5,
+            start_byte: line * 10,
+            end_byte: line * 10 + 50,
+            content,
+            ..unit("f", line, exact, 200 + exact)
+        };
+        let held = vec![5, 6, 7, 5, 8];
+        let upsert = |units: Vec<UnitPrint>| {
+            vec![Change::Upsert {
+                file: file("a.py"),
+                units,
+                small: vec![],
+            }]
+        };
+        store
+            .apply_changes(
+                scan,
+                upsert(vec![
+                    function(10, (1..20).chain([5, 6, 7, 5, 8]).collect()),
+                    block(20, 3, held.clone()),
+                    // Not a run of the function's: kept whole.
+                    block(21, 12, vec![5, 8, 6]),
+                ]),
+            )
+            .unwrap();
+        let raw = |store: &Store| -> Vec<(u64, Option<Vec<u8>>, Option<i64>, Option<i64>)> {
+            let mut stmt = store
+                .conn
+                .prepare(
+                    "SELECT exact_hash, content, content_in, content_at FROM units ORDER BY id",
+                )
+                .unwrap();
+            stmt.query_map([], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+        };
+        let contents = |store: &Store| -> Vec<(u64, Vec<u16>)> {
+            let mut read: Vec<_> = units_of(&store.conn, 1, None)
+                .unwrap()
+                .into_iter()
+                .map(|r| (r.unit.exact.0, r.unit.content))
+                .collect();
+            read.sort();
+            read
+        };
+        let rows = raw(&store);
+        assert_eq!(rows[1], (20, None, Some(1), Some((19 << 16) | 5)));
+        assert!(rows[2].1.is_some() && rows[2].2.is_none());
+        assert_eq!(contents(&store)[1], (20, held.clone()));
+        assert_eq!(contents(&store)[2], (21, vec![5, 8, 6]));
+        classes(&mut store);
+        let live = store.projection_snapshot().unwrap();
+        store.rebuild().unwrap();
+        classes(&mut store);
+        assert_eq!(store.projection_snapshot().unwrap(), live);
+        assert_eq!(raw(&store)[1].2, Some(1));
+
+        // The function changes around the block, which keeps its code (and its id): it takes
+        // its own copy of the content before the function it held it in goes.
+        store
+            .apply_changes(
+                scan,
+                upsert(vec![
+                    function(11, (30..60).chain([5, 6, 7, 5, 8]).collect()),
+                    block(20, 3, held.clone()),
+                    block(21, 12, vec![5, 8, 6]),
+                ]),
+            )
+            .unwrap();
+        let rows = raw(&store);
+        let kept = rows.iter().find(|r| r.0 == 20).unwrap();
+        assert_eq!(kept.2, None);
+        assert_eq!(codes_from_blob(kept.1.clone()), held);
+        assert!(contents(&store).contains(&(20, held.clone())));
+        classes(&mut store);
+        let live = store.projection_snapshot().unwrap();
+        store.rebuild().unwrap();
+        classes(&mut store);
         assert_eq!(store.projection_snapshot().unwrap(), live);
     }
 

@@ -154,7 +154,24 @@ ALTER TABLE scans ADD COLUMN git_commit TEXT;
 ALTER TABLE units ADD COLUMN family INTEGER;
 ALTER TABLE small_functions ADD COLUMN family INTEGER;
 "#,
+    // A block's names and values are a run of its function's: it may hold them as a place in
+    // that unit's content (`content_in` its id, `content_at` the run's first code times 2^16
+    // plus its length) instead of a copy ([`super::replay::containers`]). Units stored
+    // before keep theirs.
+    r#"
+ALTER TABLE units ADD COLUMN content_in INTEGER;
+ALTER TABLE units ADD COLUMN content_at INTEGER;
+"#,
 ];
+
+/// A unit's content in SQL: its own, or the run of its container's that it names (`u` the
+/// unit, `p` its container, joined by `LEFT JOIN units p ON p.id = u.content_in`).
+macro_rules! unit_content {
+    () => {
+        "coalesce(u.content, substr(p.content, (u.content_at >> 16) * 2 + 1, (u.content_at & 65535) * 2))"
+    };
+}
+pub(super) use unit_content;
 
 /// The migration after which `shapes.codes` are packed ([`super::pack_codes`]).
 pub(super) const SHAPE_CODES_PACKED: usize = 6;
@@ -167,8 +184,12 @@ pub(super) const PROJECTIONS: &[(&str, &str)] = &[
     ),
     (
         "units",
-        "SELECT id, file_id, kind, name, start_line, end_line, start_byte, end_byte, tokens, exact_hash, shape_hash, \
-         near, noise, content, family FROM units ORDER BY id",
+        concat!(
+            "SELECT u.id, u.file_id, u.kind, u.name, u.start_line, u.end_line, u.start_byte, u.end_byte, \
+             u.tokens, u.exact_hash, u.shape_hash, u.near, u.noise, ",
+            unit_content!(),
+            ", u.family FROM units u LEFT JOIN units p ON p.id = u.content_in ORDER BY u.id"
+        ),
     ),
     (
         "small_functions",

@@ -400,9 +400,10 @@ pub fn catalogue_state_with(db: &Path, root: &Path, stride: usize) -> Vec<String
         &conn,
         "unit",
         "SELECT f.path, u.kind, u.name, u.start_line, u.end_line, u.start_byte, u.end_byte, \
-         u.tokens, u.exact_hash, u.shape_hash, u.near, u.noise, hex(u.content), \
+         u.tokens, u.exact_hash, u.shape_hash, u.near, u.noise, \
+         hex(coalesce(u.content, substr(p.content, (u.content_at >> 16) * 2 + 1, (u.content_at & 65535) * 2))), \
          (SELECT group_concat(pattern_id) FROM pattern_members pm WHERE pm.unit_id = u.id) \
-         FROM units u JOIN files f ON f.id = u.file_id \
+         FROM units u JOIN files f ON f.id = u.file_id LEFT JOIN units p ON p.id = u.content_in \
          ORDER BY f.path, u.start_byte, u.end_byte, u.kind",
     ));
     out.extend(rows(
