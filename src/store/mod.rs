@@ -1073,7 +1073,9 @@ mod tests {
                 ]),
             )
             .unwrap();
-        let raw = |store: &Store| -> Vec<(u64, Option<Vec<u8>>, Option<i64>, Option<i64>)> {
+        // (exact hash, content, content_in, content_at) of each unit as stored.
+        type Raw = (u64, Option<Vec<u8>>, Option<i64>, Option<i64>);
+        let raw = |store: &Store| -> Vec<Raw> {
             let mut stmt = store
                 .conn
                 .prepare(
