@@ -167,8 +167,14 @@ fn scan_locked(
         Some(store) => store,
         None => {
             let mut store = open_for_scan(root, &options.db)?;
-            // A first scan interrupted while it loaded left its indexes by shape out.
-            store.restore_indexes()?;
+            // A first scan interrupted while it loaded left its shapes unwritten and its
+            // indexes by shape out.
+            if store.recover_load()? {
+                progress.warn(&format!(
+                    "{}: the last first scan was interrupted; its catalogue was rebuilt from its log",
+                    options.db.display()
+                ));
+            }
             if keep.is_some() {
                 store.keep_open(true)?;
             }
@@ -262,7 +268,7 @@ fn scan_locked(
         writer.join().expect("writer thread panicked")
     })?;
     if loading {
-        store.restore_indexes()?;
+        store.finish_load()?;
     }
     // What the parsers held (trees, buffers, the channel's batches) is free: give it back
     // before classification builds its working set. (Not after a few paths: a watched

@@ -112,9 +112,9 @@ pub struct Store {
     path: PathBuf,
     next_file_id: i64,
     next_unit_id: i64,
-    /// A first scan is loading the catalogue without its indexes by shape
-    /// ([`Store::defer_indexes`]).
-    loading: bool,
+    /// A first scan is loading the catalogue without its indexes by shape, its shapes held
+    /// here until [`Store::finish_load`] ([`Store::defer_indexes`]).
+    load: Option<replay::ShapeLoad>,
 }
 
 impl Store {
@@ -173,7 +173,7 @@ impl Store {
             path: path.to_path_buf(),
             next_file_id: 1,
             next_unit_id: 1,
-            loading: false,
+            load: None,
         };
         let version: i64 = store
             .conn
@@ -204,7 +204,7 @@ impl Store {
             path: path.to_path_buf(),
             next_file_id: 1,
             next_unit_id: 1,
-            loading: false,
+            load: None,
         };
         store.migrate()?;
         store.next_file_id = store.counter("next_file_id")?;
@@ -410,7 +410,8 @@ impl Store {
             .map_err(err)?;
         let empty: bool = tx
             .query_row(
-                "SELECT NOT EXISTS (SELECT 1 FROM units) AND NOT EXISTS (SELECT 1 FROM small_functions)",
+                "SELECT NOT EXISTS (SELECT 1 FROM units) AND NOT EXISTS (SELECT 1 FROM small_functions) \
+                 AND NOT EXISTS (SELECT 1 FROM shapes)",
                 [],
                 |r| r.get(0),
             )
@@ -422,9 +423,44 @@ impl Store {
             tx.execute(&format!("DROP INDEX IF EXISTS {name}"), [])
                 .map_err(err)?;
         }
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('loading', '1') \
+             ON CONFLICT(key) DO UPDATE SET value = '1'",
+            [],
+        )
+        .map_err(err)?;
         tx.commit().map_err(err)?;
-        self.loading = true;
+        self.load = Some(replay::ShapeLoad::default());
         Ok(true)
+    }
+
+    /// End a first scan's load: write the shapes it held and create the indexes by shape.
+    pub fn finish_load(&mut self) -> Result<(), StoreError> {
+        if let Some(load) = self.load.take() {
+            let err = sqlite_error(&self.path);
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(err)?;
+            load.write(&tx).map_err(err)?;
+            tx.execute("DELETE FROM meta WHERE key = 'loading'", [])
+                .map_err(err)?;
+            tx.commit().map_err(err)?;
+        }
+        self.restore_indexes()
+    }
+
+    /// Under the write lock, before writing: a first scan interrupted while it loaded left
+    /// its indexes by shape out and its shapes unwritten (they were in its memory). The
+    /// shapes come back from the log ([`Store::rebuild`]: slow, on a path only a killed
+    /// first scan takes), then the indexes. Returns whether the log was replayed.
+    pub fn recover_load(&mut self) -> Result<bool, StoreError> {
+        let interrupted = self.load.is_none() && self.meta("loading")?.is_some();
+        if interrupted {
+            self.rebuild()?;
+        }
+        self.restore_indexes()?;
+        Ok(interrupted)
     }
 
     /// Create the indexes by shape that are missing: after a first scan's load, and under
@@ -458,7 +494,6 @@ impl Store {
             }
             tx.commit().map_err(err)?;
         }
-        self.loading = false;
         Ok(())
     }
 
@@ -819,7 +854,7 @@ mod tests {
     }
 
     #[test]
-    fn a_first_scan_loads_without_the_indexes_by_shape_and_the_next_writer_restores_them() {
+    fn a_first_scan_loads_its_shapes_at_its_end_and_the_next_writer_recovers_an_interrupted_load() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("c.db");
         let mut store = Store::open(&db).unwrap();
@@ -850,50 +885,134 @@ mod tests {
         }
         let both = vec!["small_by_shape".to_string(), "units_by_shape".to_string()];
         assert_eq!(indexes(&store), both);
-        assert!(store.defer_indexes().unwrap());
-        assert!(indexes(&store).is_empty());
-        // Copies of one shape loaded: with codes, so the second copy finds the shape known.
+        // Copies of one shape loaded: with codes, so the second copy finds the shape known;
+        // a block whose shape a function later brings into the near-miss graph, and one that
+        // takes a near-miss shape out of it.
         let near = |name: &str, exact: u64| UnitPrint {
             codes: vec![7, 8, 9, 7],
             ..unit(name, 1, exact, 100)
         };
-        let scan = store.begin_scan(None).unwrap();
-        let upsert = |path: &str, units: Vec<UnitPrint>| Change::Upsert {
-            file: file(path),
-            units,
-            small: vec![SmallFunction(
-                UnitKind::Function,
-                "s".into(),
-                1,
-                2,
-                Hash64(5),
-                Hash64(6),
-                None,
-            )],
+        let block = UnitPrint {
+            kind: UnitKind::Block,
+            ..unit("k", 40, 12, 300)
         };
-        store
-            .apply_changes(scan, vec![upsert("a.py", vec![near("f", 10)])])
-            .unwrap();
-        store
-            .apply_changes(
-                scan,
-                vec![upsert("b.py", vec![near("g", 10), near("h", 11)])],
-            )
-            .unwrap();
-        // Interrupted here: the next writer's connection restores them.
-        drop(store);
-        let mut store = Store::open(&db).unwrap();
+        let load = |store: &mut Store| {
+            let scan = store.begin_scan(None).unwrap();
+            let upsert = |path: &str, units: Vec<UnitPrint>| Change::Upsert {
+                file: file(path),
+                units,
+                small: vec![SmallFunction(
+                    UnitKind::Function,
+                    "s".into(),
+                    1,
+                    2,
+                    Hash64(5),
+                    Hash64(6),
+                    None,
+                )],
+            };
+            store
+                .apply_changes(scan, vec![upsert("a.py", vec![near("f", 10)])])
+                .unwrap();
+            store
+                .apply_changes(
+                    scan,
+                    vec![upsert(
+                        "b.py",
+                        vec![near("g", 10), near("h", 11), block.clone()],
+                    )],
+                )
+                .unwrap();
+            store
+                .apply_changes(
+                    scan,
+                    vec![upsert(
+                        "c.py",
+                        vec![
+                            UnitPrint {
+                                codes: vec![7, 8, 9, 7],
+                                ..unit("m", 1, 13, 300)
+                            },
+                            UnitPrint {
+                                kind: UnitKind::Block,
+                                ..unit("n", 50, 14, 100)
+                            },
+                        ],
+                    )],
+                )
+                .unwrap();
+            scan
+        };
+        let shapes = |store: &Store| -> Vec<String> {
+            let mut stmt = store
+                .conn
+                .prepare(
+                    "SELECT key, units, tokens, CASE WHEN codes IS NULL THEN '-' ELSE hex(codes) END, \
+                     rekey, touched FROM shapes ORDER BY key",
+                )
+                .unwrap();
+            stmt.query_map([], |r| {
+                Ok(format!(
+                    "{} {} {} {} {} {}",
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, bool>(4)?,
+                    r.get::<_, bool>(5)?
+                ))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+        };
+
+        // The same writes without a load, the reference.
+        let mut plain = Store::open(&dir.path().join("plain.db")).unwrap();
+        let scan = load(&mut plain);
+        plain.classify(scan, &Params::default(), None).unwrap();
+        let expected = plain.projection_snapshot().unwrap();
+
+        assert!(store.defer_indexes().unwrap());
         assert!(indexes(&store).is_empty());
-        store.restore_indexes().unwrap();
+        let scan = load(&mut store);
+        // The shapes wait in memory until the load ends.
+        assert!(shapes(&store).is_empty());
+        store.finish_load().unwrap();
         assert_eq!(indexes(&store), both);
+        assert_eq!(store.meta("loading").unwrap(), None);
+        assert_eq!(
+            shapes(&store),
+            [
+                "100 4 60 - true true",
+                "300 2 60 FF0700FF0800FF090002 false true",
+            ]
+        );
+        store.classify(scan, &Params::default(), None).unwrap();
+        assert_eq!(store.projection_snapshot().unwrap(), expected);
         // A catalogue that holds units is never loaded without them.
         assert!(!store.defer_indexes().unwrap());
         assert_eq!(indexes(&store), both);
         // What the load wrote is what replaying its log writes.
-        store.classify(scan, &Params::default(), None).unwrap();
-        let loaded = store.projection_snapshot().unwrap();
         store.rebuild().unwrap();
-        assert_eq!(store.projection_snapshot().unwrap(), loaded);
+        assert_eq!(store.projection_snapshot().unwrap(), expected);
+
+        // A load interrupted before its end: the next writer finds its shapes missing and
+        // its indexes out, and replays the log.
+        let db = dir.path().join("interrupted.db");
+        let mut store = Store::open(&db).unwrap();
+        assert!(store.defer_indexes().unwrap());
+        let scan = load(&mut store);
+        drop(store);
+        let mut store = Store::open(&db).unwrap();
+        assert!(indexes(&store).is_empty());
+        assert!(shapes(&store).is_empty());
+        assert!(store.recover_load().unwrap());
+        assert_eq!(indexes(&store), both);
+        assert_eq!(shapes(&store).len(), 2);
+        assert!(!store.recover_load().unwrap());
+        store.classify(scan, &Params::default(), None).unwrap();
+        assert_eq!(store.projection_snapshot().unwrap(), expected);
     }
 
     #[test]

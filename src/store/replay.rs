@@ -1,7 +1,10 @@
 //! Projection replay: [`apply`], the only code that writes projections (live writes and
 //! rebuilds alike), and [`Store::rebuild`], which replays the whole log.
 
+use std::collections::hash_map::Entry;
+
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use rustc_hash::FxHashMap;
 
 use super::classify::stored_params;
 use super::schema::{DERIVED, PROJECTIONS};
@@ -25,6 +28,9 @@ impl Store {
             tx.execute(&format!("DELETE FROM {table}"), [])
                 .map_err(err)?;
         }
+        // Whatever a first scan's load left unwritten, the replay writes.
+        tx.execute("DELETE FROM meta WHERE key = 'loading'", [])
+            .map_err(err)?;
         let mut replayed = 0u64;
         {
             let mut stmt = tx
@@ -34,7 +40,7 @@ impl Store {
             while let Some(row) = rows.next().map_err(err)? {
                 let seq: i64 = row.get(0).map_err(err)?;
                 let event = decode_event(&self.path, seq, row.get_ref(1).map_err(err)?)?;
-                apply(&tx, &event, false).map_err(err)?;
+                apply(&tx, &event, None).map_err(err)?;
                 replayed += 1;
             }
         }
@@ -67,10 +73,15 @@ impl Store {
 }
 
 /// Apply one event to the projection tables. The only code that writes projections.
-/// `loading`: a first scan's load, every shape new to the catalogue and its indexes by shape
-/// deferred ([`Store::defer_indexes`]), so a shape's `rekey` (which only a shape classified
-/// before needs) is not looked up.
-pub(super) fn apply(tx: &Transaction<'_>, event: &Event, loading: bool) -> rusqlite::Result<()> {
+/// `load`: a first scan's load ([`Store::defer_indexes`]), every shape new to the catalogue,
+/// its indexes by shape deferred and its shapes held in memory until the load ends
+/// ([`ShapeLoad`]), so a shape's `rekey` (which only a shape classified before needs) is not
+/// looked up.
+pub(super) fn apply(
+    tx: &Transaction<'_>,
+    event: &Event,
+    mut load: Option<&mut ShapeLoad>,
+) -> rusqlite::Result<()> {
     match event {
         Event::FileAdded(record) | Event::FileChanged(record) => {
             let FileRecord { id, file: f, small } = record;
@@ -122,15 +133,7 @@ pub(super) fn apply(tx: &Transaction<'_>, event: &Event, loading: bool) -> rusql
         }
         Event::UnitAdded(record) => {
             let UnitRecord { id, file_id, unit } = record;
-            add_unit(
-                tx,
-                *id,
-                *file_id,
-                unit,
-                !unit.codes.is_empty(),
-                loading,
-                None,
-            )?;
+            add_unit(tx, *id, *file_id, unit, !unit.codes.is_empty(), load, None)?;
         }
         Event::UnitsAdded {
             file_id,
@@ -139,7 +142,15 @@ pub(super) fn apply(tx: &Transaction<'_>, event: &Event, loading: bool) -> rusql
         } => {
             for ((id, logged), within) in (*first_id..).zip(units).zip(containers(units)) {
                 let within = within.map(|(at, run)| (first_id + at as i64, run));
-                add_unit(tx, id, *file_id, &logged.unit, logged.near, loading, within)?;
+                add_unit(
+                    tx,
+                    id,
+                    *file_id,
+                    &logged.unit,
+                    logged.near,
+                    load.as_deref_mut(),
+                    within,
+                )?;
             }
         }
         Event::UnitMoved {
@@ -179,19 +190,20 @@ pub(super) fn apply(tx: &Transaction<'_>, event: &Event, loading: bool) -> rusql
             let found = found.map(|(shape, exact, near, ..)| (shape, exact, near));
             tx.prepare_cached("DELETE FROM units WHERE id = ?1")?
                 .execute([id])?;
-            if let Some((shape, _, false)) = found {
-                // Not a near-miss node (a block or a table): only the count matters.
-                tx.prepare_cached(
-                    "UPDATE shapes SET units = units - 1, touched = 1 WHERE key = ?1",
-                )?
-                .execute([shape])?;
-            } else if let Some((shape, exact, true)) = found {
-                // The last copy with these names and values went: the copies compared changed.
-                let rekey = !has_copy(tx, shape as u64, exact as u64, None)?;
-                tx.prepare_cached(
-                    "UPDATE shapes SET units = units - 1, touched = 1, rekey = rekey OR ?2 WHERE key = ?1",
-                )?
-                .execute(params![shape, rekey])?;
+            if let Some((shape, exact, near)) = found {
+                // Not a near-miss node (a block or a table): only the count matters. Else the
+                // last copy with these names and values went: the copies compared changed.
+                let rekey = near && !has_copy(tx, shape as u64, exact as u64, None)?;
+                match load {
+                    Some(load) => load.remove(shape as u64, rekey),
+                    None => {
+                        tx.prepare_cached(
+                            "UPDATE shapes SET units = units - 1, touched = 1, rekey = rekey OR ?2 \
+                             WHERE key = ?1",
+                        )?
+                        .execute(params![shape, rekey])?;
+                    }
+                }
             }
         }
         Event::PatternCreated {
@@ -300,13 +312,16 @@ fn add_unit(
     file_id: i64,
     u: &UnitPrint,
     near: bool,
-    loading: bool,
+    load: Option<&mut ShapeLoad>,
     within: Option<(i64, i64)>,
 ) -> rusqlite::Result<()> {
-    let known: Option<Option<Vec<u8>>> = tx
-        .prepare_cached("SELECT codes FROM shapes WHERE key = ?1")?
-        .query_row([u.shape.0 as i64], |r| r.get(0))
-        .optional()?;
+    let known: Option<Option<Vec<u8>>> = match &load {
+        Some(load) => load.codes(u.shape.0).map(|c| c.cloned()),
+        None => tx
+            .prepare_cached("SELECT codes FROM shapes WHERE key = ?1")?
+            .query_row([u.shape.0 as i64], |r| r.get(0))
+            .optional()?,
+    };
     let codes = match (near, u.codes.is_empty()) {
         (false, _) => None,
         (true, false) => pack_codes(&u.codes),
@@ -340,6 +355,10 @@ fn add_unit(
         within.map(|w| w.0),
         within.map(|w| w.1)
     ])?;
+    if let Some(load) = load {
+        load.add(u.shape.0, u.tokens, codes);
+        return Ok(());
+    }
     // The codes are a function of the shape, except across settings and versions: the
     // latest unit's win, and a shape that leaves or changes in the near-miss graph is
     // re-verified (`rekey`).
@@ -363,9 +382,8 @@ fn add_unit(
             .execute(params![u.shape.0 as i64, u.tokens, codes])?;
         }
         Some(old_codes) => {
-            let rekey = !loading
-                && (old_codes.as_ref() != Some(&codes)
-                    || !has_copy(tx, u.shape.0, u.exact.0, Some(id))?);
+            let rekey = old_codes.as_ref() != Some(&codes)
+                || !has_copy(tx, u.shape.0, u.exact.0, Some(id))?;
             tx.prepare_cached(
                 "UPDATE shapes SET units = units + 1, touched = 1, rekey = rekey OR ?2, codes = ?3 \
                  WHERE key = ?1",
@@ -374,6 +392,80 @@ fn add_unit(
         }
     }
     Ok(())
+}
+
+/// A first scan's `shapes`, held in memory while it loads and written once when the load
+/// ends, in key order ([`ShapeLoad::write`]): each unit's look-up and upsert of its shape,
+/// at a random place in a table larger than the page cache, was a third of the writer's
+/// work. The rows change as [`add_unit`] and a unit's removal would change them in SQL,
+/// with nothing looked up for `rekey` on an add (no shape was classified before).
+#[derive(Debug, Default)]
+pub(super) struct ShapeLoad {
+    rows: FxHashMap<u64, LoadedShape>,
+}
+
+#[derive(Debug)]
+struct LoadedShape {
+    units: i64,
+    tokens: u32,
+    /// Packed ([`pack_codes`]).
+    codes: Option<Vec<u8>>,
+    rekey: bool,
+    touched: bool,
+}
+
+impl ShapeLoad {
+    /// The shape's codes, when it has a row: `Some(None)` for a row without codes.
+    pub(super) fn codes(&self, key: u64) -> Option<Option<&Vec<u8>>> {
+        self.rows.get(&key).map(|s| s.codes.as_ref())
+    }
+
+    fn add(&mut self, key: u64, tokens: u32, codes: Option<Vec<u8>>) {
+        match self.rows.entry(key) {
+            Entry::Vacant(e) => {
+                e.insert(LoadedShape {
+                    units: 1,
+                    tokens,
+                    codes,
+                    rekey: false,
+                    touched: false,
+                });
+            }
+            Entry::Occupied(e) => {
+                let s = e.into_mut();
+                s.units += 1;
+                s.touched = true;
+                // A unit without codes takes its shape out of the near-miss graph.
+                s.rekey |= codes.is_none() && s.codes.is_some();
+                s.codes = codes;
+            }
+        }
+    }
+
+    fn remove(&mut self, key: u64, rekey: bool) {
+        if let Some(s) = self.rows.get_mut(&key) {
+            s.units -= 1;
+            s.touched = true;
+            s.rekey |= rekey;
+        }
+    }
+
+    /// Insert the rows, in the table's order (keys as signed integers), so each lands at the
+    /// end of the table's last page.
+    pub(super) fn write(self, tx: &Transaction<'_>) -> rusqlite::Result<()> {
+        let mut rows: Vec<(u64, LoadedShape)> = self.rows.into_iter().collect();
+        rows.sort_unstable_by_key(|(key, _)| *key as i64);
+        let mut insert = tx.prepare(
+            "INSERT INTO shapes (key, units, tokens, codes, rekey, touched) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for (key, s) in rows {
+            insert.execute(params![
+                key as i64, s.units, s.tokens, s.codes, s.rekey, s.touched
+            ])?;
+        }
+        Ok(())
+    }
 }
 
 fn update_summary(

@@ -3,7 +3,7 @@
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::replay::apply;
+use super::replay::{ShapeLoad, apply};
 use super::{FileState, Store, StoreError, now_ms, sqlite_error, units_of, unpack_codes};
 use crate::event::{Event, FileRecord, LoggedUnit, UnitRecord, codec};
 use crate::fingerprint::{SmallFunction, UnitPrint};
@@ -68,7 +68,7 @@ impl Store {
             *next = value.and_then(|v| v.parse().ok()).unwrap_or(1).max(in_use);
         }
         let mut writer = Writer::new(&tx, scan, self.next_file_id, self.next_unit_id);
-        writer.loading = self.loading;
+        writer.load = self.load.as_mut();
         for change in changes {
             writer.change(change).map_err(err)?;
         }
@@ -121,8 +121,9 @@ pub(super) struct Writer<'t> {
     next_file_id: i64,
     next_unit_id: i64,
     pub(super) events: u64,
-    /// The projections are being loaded by a first scan ([`Store::defer_indexes`]).
-    loading: bool,
+    /// The projections are being loaded by a first scan ([`Store::defer_indexes`]), its
+    /// shapes held here.
+    load: Option<&'t mut ShapeLoad>,
 }
 
 impl<'t> Writer<'t> {
@@ -139,7 +140,7 @@ impl<'t> Writer<'t> {
             next_file_id,
             next_unit_id,
             events: 0,
-            loading: false,
+            load: None,
         }
     }
 
@@ -151,7 +152,7 @@ impl<'t> Writer<'t> {
             )?
             .execute(params![self.scan, self.at_ms, event.name(), data])?;
         self.events += 1;
-        apply(self.tx, &event, self.loading)
+        apply(self.tx, &event, self.load.as_deref_mut())
     }
 
     fn file_id(&self, path: &str) -> rusqlite::Result<Option<i64>> {
@@ -294,6 +295,12 @@ impl<'t> Writer<'t> {
 
     /// The similarity codes the catalogue holds for a shape.
     pub(super) fn known_codes(&self, key: u64) -> rusqlite::Result<Option<Vec<u16>>> {
+        if let Some(load) = &self.load {
+            return Ok(load
+                .codes(key)
+                .flatten()
+                .map(|b| unpack_codes(Some(b.clone()))));
+        }
         let blob: Option<Option<Vec<u8>>> = self
             .tx
             .prepare_cached("SELECT codes FROM shapes WHERE key = ?1")?
