@@ -297,7 +297,9 @@ fn plan_edges<S: ClassState, B: near::Buckets>(
     let mut edges = Vec::new();
     for chunk in from.chunks(CANDIDATE_CHUNK) {
         let of: Vec<&near::Shape> = chunk.iter().map(|key| &shapes[key]).collect();
-        let candidates = match buckets.candidates_of(&of, params) {
+        // Every candidate is a stale shape when every live one is: each pair is verified from
+        // its smaller key (`near::edges_among`), so only the larger keys are gathered.
+        let candidates = match buckets.candidates_of(&of, params, all_stale) {
             Ok(c) => c,
             Err(e) => return Ok(Err(e)),
         };

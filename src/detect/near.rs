@@ -166,16 +166,22 @@ pub trait Buckets {
         }
         Ok(Some(out))
     }
-    /// The [`candidates`] of each of these shapes.
+    /// The [`candidates`] of each of these shapes; with `above`, only those whose key is
+    /// greater than the shape's (for a caller that verifies each pair from its smaller key
+    /// and asks for every shape's candidates).
     fn candidates_of(
         &self,
         shapes: &[&Shape],
         params: &Params,
+        above: bool,
     ) -> Result<Vec<Vec<u64>>, Self::Error>
     where
         Self: Sized,
     {
-        shapes.iter().map(|s| candidates(self, s, params)).collect()
+        shapes
+            .iter()
+            .map(|s| candidates_above(self, s, params, above))
+            .collect()
     }
 }
 
@@ -259,11 +265,12 @@ impl Buckets for MemoryBuckets {
         &self,
         shapes: &[&Shape],
         params: &Params,
+        above: bool,
     ) -> Result<Vec<Vec<u64>>, Self::Error> {
         Ok(shapes
             .par_iter()
             .with_min_len(64)
-            .map(|s| match candidates(self, s, params) {
+            .map(|s| match candidates_above(self, s, params, above) {
                 Ok(c) => c,
                 Err(never) => match never {},
             })
@@ -312,6 +319,18 @@ pub fn candidates<B: Buckets>(
     shape: &Shape,
     params: &Params,
 ) -> Result<Vec<u64>, B::Error> {
+    candidates_above(buckets, shape, params, false)
+}
+
+/// [`candidates`], with `above` only those whose key is greater than the shape's: a first
+/// classification gathers every shape's and verifies each pair once, from its smaller key,
+/// so the other half need not be collected and sorted.
+fn candidates_above<B: Buckets>(
+    buckets: &B,
+    shape: &Shape,
+    params: &Params,
+    above: bool,
+) -> Result<Vec<u64>, B::Error> {
     let mut out = Vec::new();
     if shape.codes.is_empty() {
         return Ok(out);
@@ -319,7 +338,11 @@ pub fn candidates<B: Buckets>(
     let len = shape.codes.len();
     let keys = Sketch::of(&shape.codes).band_keys();
     let fits = |m: &Member| {
-        m.shape != shape.key && ratio_bound(len, m.tokens as usize) >= params.min_similarity
+        (if above {
+            m.shape > shape.key
+        } else {
+            m.shape != shape.key
+        }) && ratio_bound(len, m.tokens as usize) >= params.min_similarity
     };
     for (band, &key) in keys.iter().enumerate() {
         if let Some(bucket) = buckets.bucket_up_to(key, params.bucket_cap)? {
@@ -1486,14 +1509,27 @@ mod tests {
         // Over the crowd cap, nothing of the crowd's buckets.
         let mob = tree(params.crowd_cap as u64 + 1);
         assert!(candidates_of(&mob, 100).is_empty());
-        // The memory buckets and the plain ones agree for every shape.
+        // The memory buckets and the plain ones agree for every shape, and asked for the
+        // larger keys only, both give exactly those.
         let buckets = MemoryBuckets::build(&crowd.iter().collect::<Vec<_>>());
-        for s in &crowd {
-            assert_eq!(
-                candidates(&buckets, s, &params).unwrap(),
-                candidates(&Plain(&buckets), s, &params).unwrap()
-            );
+        let of: Vec<&Shape> = crowd.iter().collect();
+        let above = buckets.candidates_of(&of, &params, true).unwrap();
+        assert_eq!(
+            above,
+            Plain(&buckets).candidates_of(&of, &params, true).unwrap()
+        );
+        for (s, above) in crowd.iter().zip(above) {
+            let all = candidates(&buckets, s, &params).unwrap();
+            assert_eq!(all, candidates(&Plain(&buckets), s, &params).unwrap());
+            let larger: Vec<u64> = all.into_iter().filter(|&k| k > s.key).collect();
+            assert_eq!(above, larger);
         }
+        assert!(crowd.iter().any(|s| {
+            candidates(&buckets, s, &params)
+                .unwrap()
+                .iter()
+                .any(|&k| k < s.key)
+        }));
     }
 
     #[test]
