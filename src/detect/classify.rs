@@ -303,15 +303,18 @@ fn plan_edges<S: ClassState, B: near::Buckets>(
             Ok(c) => c,
             Err(e) => return Ok(Err(e)),
         };
-        let missing: Vec<u64> = candidates
-            .iter()
-            .flatten()
-            .copied()
-            .filter(|k| !shapes.contains_key(k))
-            .collect::<FxHashSet<u64>>()
-            .into_iter()
-            .collect();
-        shapes.extend(state.shapes(&missing)?);
+        // (Every candidate is a live shape, held already, when every live one is stale.)
+        if !all_stale {
+            let missing: Vec<u64> = candidates
+                .iter()
+                .flatten()
+                .copied()
+                .filter(|k| !shapes.contains_key(k))
+                .collect::<FxHashSet<u64>>()
+                .into_iter()
+                .collect();
+            shapes.extend(state.shapes(&missing)?);
+        }
         edges.extend(near::edges_among(
             chunk,
             &in_from,

@@ -410,7 +410,7 @@ pub fn edges_among(
             };
             let mut verifier = Verifier::new(shape, matcher);
             for &other in candidates {
-                if in_from.contains(&other) && other < key {
+                if other < key && in_from.contains(&other) {
                     continue;
                 }
                 let Some(other_shape) = shapes.get(&other) else {
