@@ -7,7 +7,7 @@ use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use rustc_hash::FxHashMap;
 
 use super::classify::stored_params;
-use super::schema::{DERIVED, PROJECTIONS};
+use super::schema::{DERIVED, PROJECTIONS, unit_content};
 use super::writer::Writer;
 use super::{Store, StoreError, codes_to_blob, decode_event, pack_codes, sqlite_error};
 use crate::detect::classify as detect;
@@ -180,11 +180,12 @@ pub(super) fn apply(
             {
                 // Blocks of its file that kept their code hold their content in it: they take
                 // their own copy first.
-                tx.prepare_cached(
-                    "UPDATE units SET content = (SELECT substr(p.content, (units.content_at >> 16) * 2 + 1, \
-                     (units.content_at & 65535) * 2) FROM units p WHERE p.id = ?2), \
-                     content_in = NULL, content_at = NULL WHERE file_id = ?1 AND content_in = ?2",
-                )?
+                tx.prepare_cached(concat!(
+                    "UPDATE units AS u SET content = (SELECT ",
+                    unit_content!(),
+                    " FROM units p WHERE p.id = ?2), content_in = NULL, content_at = NULL \
+                     WHERE u.file_id = ?1 AND u.content_in = ?2"
+                ))?
                 .execute(params![file_id, id])?;
             }
             let found = found.map(|(shape, exact, near, ..)| (shape, exact, near));
