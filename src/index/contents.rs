@@ -149,6 +149,7 @@ fn contents_in(store: &Store, paths: Option<&[String]>) -> Result<index::Content
         files,
         units,
         bands,
+        loading: store.meta("loading")?.is_some(),
     })
 }
 

@@ -149,6 +149,10 @@ pub struct Contents {
     pub units: Vec<UnitEntry>,
     /// Every near-miss shape (one with codes), whether or not it has units here.
     pub bands: Vec<BandShape>,
+    /// Read while a first scan loads the catalogue: its shapes, and so their bands, are not
+    /// written until the load ends, and no event marks that, so an index written from these
+    /// contents would pass for current without them. Never written ([`refresh`]).
+    pub loading: bool,
 }
 
 /// A near-miss shape as the index stores it: its band keys and length.
@@ -1795,6 +1799,7 @@ mod tests {
                 .collect(),
             units,
             bands,
+            loading: false,
         }
     }
 

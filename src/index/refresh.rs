@@ -19,6 +19,9 @@ pub enum IndexRefresh {
     Delta,
     /// The base was rebuilt from the catalogue, for this reason (naming the file).
     Rebuilt(String),
+    /// A first scan is loading the catalogue: an index was built in memory and not written
+    /// ([`index::Contents::loading`]).
+    Loading,
 }
 
 /// Run `read` on the index of `db`, brought up to date first. Chunks are checked when first
@@ -86,7 +89,19 @@ fn warn_refresh(db: &Path, how: &IndexRefresh, warn: &dyn Fn(&str)) {
             path.display()
         )),
         IndexRefresh::Rebuilt(why) => warn(&format!("{why}; rebuilt from the catalogue")),
+        IndexRefresh::Loading => warn(&format!(
+            "{}: a first scan is loading this catalogue; answering from an index built in memory",
+            db.display()
+        )),
     }
+}
+
+/// Segments over an index built from `contents` in memory, not written: contents read while
+/// a first scan loads the catalogue.
+fn unwritten(db: &Path, contents: &index::Contents) -> Result<(Segments, IndexRefresh)> {
+    let base = Index::in_memory(&index::path_for(db), &index::build(contents))?;
+    let segments = Segments::new(base, None).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((segments, IndexRefresh::Loading))
 }
 
 /// The delta segment beside the index of `db`.
@@ -192,7 +207,12 @@ pub(crate) fn rebuild_index_warm(
     why: String,
     warm: Option<&WarmIndex>,
 ) -> Result<(Segments, IndexRefresh)> {
-    let bytes = index::build(&store.index_contents(None)?);
+    let contents = store.index_contents(None)?;
+    if contents.loading {
+        return unwritten(db, &contents);
+    }
+    let bytes = index::build(&contents);
+    drop(contents);
     index::write_atomically(&index::path_for(db), &bytes, index::Durability::Fsync)?;
     // Written: the file is mapped below, so the bytes would be held twice.
     drop(bytes);
@@ -250,6 +270,9 @@ pub(crate) fn refresh_index_warm(
     .filter(|p| p.since < last);
     release(warm, segments);
     let contents = store.delta_contents(base_event, prior)?;
+    if contents.loading {
+        return unwritten(db, &store.index_contents(None)?);
+    }
     if contents.units.len() * DELTA_FRACTION > base_units.max(1) {
         return rebuild(format!(
             "{}: older than the catalogue by more than a delta segment holds",
@@ -273,4 +296,126 @@ pub(crate) fn refresh_index_warm(
 fn is_damage(e: &anyhow::Error) -> bool {
     e.chain()
         .any(|c| c.downcast_ref::<index::Damaged>().is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{FileState, Hash64};
+    use crate::fingerprint::{Sketch, UnitPrint};
+    use crate::parse::lang::UnitKind;
+    use crate::store::Change;
+
+    #[test]
+    fn an_index_read_while_a_first_scan_loads_is_not_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("c.db");
+        let codes: Vec<u16> = (0..80).map(|i| (i * 7 % 23) as u16 + 10).collect();
+        let unit = UnitPrint {
+            kind: UnitKind::Function,
+            name: "f".into(),
+            start_line: 1,
+            end_line: 10,
+            start_byte: 0,
+            end_byte: 200,
+            tokens: codes.len() as u32,
+            exact: Hash64(10),
+            shape: Hash64(100),
+            codes: codes.clone(),
+            content: vec![1, 2, 3],
+            noise: None,
+            family: None,
+        };
+        let load = |db: &Path| {
+            let mut loader = Store::open(db).unwrap();
+            assert!(loader.defer_indexes().unwrap());
+            let scan = loader.begin_scan(None).unwrap();
+            loader
+                .apply_changes(
+                    scan,
+                    vec![Change::Upsert {
+                        file: FileState {
+                            path: "a.py".into(),
+                            lang: "python".into(),
+                            size: 200,
+                            mtime_ns: 1,
+                            hash: Hash64(2),
+                            lines: 10,
+                            syntax_errors: 0,
+                            status: "indexed".into(),
+                        },
+                        units: vec![unit.clone()],
+                        small: vec![],
+                    }],
+                )
+                .unwrap();
+            loader
+        };
+        let keys = Sketch::of(&codes).band_keys();
+
+        // An index of an earlier state is there (its files since removed, its shapes gone
+        // with its last classification): the query would have written a delta.
+        let early = dir.path().join("early.db");
+        {
+            let mut store = Store::open(&early).unwrap();
+            let scan = store.begin_scan(None).unwrap();
+            let file = |path: &str| Change::Upsert {
+                file: FileState {
+                    path: path.into(),
+                    lang: "python".into(),
+                    size: 200,
+                    mtime_ns: 1,
+                    hash: Hash64(2),
+                    lines: 10,
+                    syntax_errors: 0,
+                    status: "indexed".into(),
+                },
+                units: (0..40)
+                    .map(|i| UnitPrint {
+                        exact: Hash64(1000 + i),
+                        shape: Hash64(2000 + i),
+                        ..unit.clone()
+                    })
+                    .collect(),
+                small: vec![],
+            };
+            store.apply_changes(scan, vec![file("old.py")]).unwrap();
+            drop(refresh_index(&store, &early, Access::Read).unwrap());
+            store
+                .apply_changes(
+                    scan,
+                    vec![Change::Remove {
+                        path: "old.py".into(),
+                    }],
+                )
+                .unwrap();
+            store
+                .classify(scan, &crate::detect::near::Params::default(), None)
+                .unwrap();
+        }
+        let loader = load(&early);
+        let (segments, how) =
+            refresh_index(&Store::open(&early).unwrap(), &early, Access::Read).unwrap();
+        assert_eq!(how, IndexRefresh::Loading);
+        assert_eq!(segments.base.units(), 1);
+        assert!(!delta_path(&early).exists());
+        drop(loader);
+
+        // No index yet: the query would have written a base.
+        let mut loader = load(&db);
+        // A query meanwhile: the shape's bands are not in the catalogue yet, and an index
+        // written now would pass for current once they are.
+        let reader = Store::open(&db).unwrap();
+        let (segments, how) = refresh_index(&reader, &db, Access::Read).unwrap();
+        assert_eq!(how, IndexRefresh::Loading);
+        assert_eq!(segments.base.units(), 1);
+        assert!(segments.band_candidates(&keys, 64).unwrap().is_empty());
+        assert!(!index::path_for(&db).exists());
+        drop(segments);
+        loader.finish_load().unwrap();
+        let (segments, how) = refresh_index(&reader, &db, Access::Read).unwrap();
+        assert!(matches!(how, IndexRefresh::Rebuilt(_)), "{how:?}");
+        assert!(index::path_for(&db).exists());
+        assert_eq!(segments.band_candidates(&keys, 64).unwrap(), [100]);
+    }
 }
