@@ -326,28 +326,26 @@ mod tests {
             noise: None,
             family: None,
         };
+        let upsert = |path: &str, units: Vec<UnitPrint>| Change::Upsert {
+            file: FileState {
+                path: path.into(),
+                lang: "python".into(),
+                size: 200,
+                mtime_ns: 1,
+                hash: Hash64(2),
+                lines: 10,
+                syntax_errors: 0,
+                status: "indexed".into(),
+            },
+            units,
+            small: vec![],
+        };
         let load = |db: &Path| {
             let mut loader = Store::open(db).unwrap();
             assert!(loader.defer_indexes().unwrap());
             let scan = loader.begin_scan(None).unwrap();
             loader
-                .apply_changes(
-                    scan,
-                    vec![Change::Upsert {
-                        file: FileState {
-                            path: "a.py".into(),
-                            lang: "python".into(),
-                            size: 200,
-                            mtime_ns: 1,
-                            hash: Hash64(2),
-                            lines: 10,
-                            syntax_errors: 0,
-                            status: "indexed".into(),
-                        },
-                        units: vec![unit.clone()],
-                        small: vec![],
-                    }],
-                )
+                .apply_changes(scan, vec![upsert("a.py", vec![unit.clone()])])
                 .unwrap();
             loader
         };
@@ -359,27 +357,16 @@ mod tests {
         {
             let mut store = Store::open(&early).unwrap();
             let scan = store.begin_scan(None).unwrap();
-            let file = |path: &str| Change::Upsert {
-                file: FileState {
-                    path: path.into(),
-                    lang: "python".into(),
-                    size: 200,
-                    mtime_ns: 1,
-                    hash: Hash64(2),
-                    lines: 10,
-                    syntax_errors: 0,
-                    status: "indexed".into(),
-                },
-                units: (0..40)
-                    .map(|i| UnitPrint {
-                        exact: Hash64(1000 + i),
-                        shape: Hash64(2000 + i),
-                        ..unit.clone()
-                    })
-                    .collect(),
-                small: vec![],
-            };
-            store.apply_changes(scan, vec![file("old.py")]).unwrap();
+            let units = (0..40)
+                .map(|i| UnitPrint {
+                    exact: Hash64(1000 + i),
+                    shape: Hash64(2000 + i),
+                    ..unit.clone()
+                })
+                .collect();
+            store
+                .apply_changes(scan, vec![upsert("old.py", units)])
+                .unwrap();
             drop(refresh_index(&store, &early, Access::Read).unwrap());
             store
                 .apply_changes(
