@@ -854,6 +854,49 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_that_fails_during_a_load_leaves_the_load_to_be_replayed() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("c.db");
+        let mut store = Store::open(&db).unwrap();
+        // A unit named `boom` fails its insert: the batch rolls back after its first unit,
+        // whose shape the load already counted.
+        store
+            .conn
+            .execute_batch(
+                "CREATE TRIGGER boom BEFORE INSERT ON units WHEN NEW.name = 'boom' \
+                 BEGIN SELECT RAISE(ABORT, 'boom'); END;",
+            )
+            .unwrap();
+        assert!(store.defer_indexes().unwrap());
+        let scan = store.begin_scan(None).unwrap();
+        let upsert = |path: &str, units: Vec<UnitPrint>| Change::Upsert {
+            file: file(path),
+            units,
+            small: vec![],
+        };
+        let failed = store.apply_changes(
+            scan,
+            vec![upsert(
+                "a.py",
+                vec![unit("f", 1, 10, 100), unit("boom", 20, 11, 200)],
+            )],
+        );
+        assert!(failed.is_err());
+        store
+            .apply_changes(scan, vec![upsert("b.py", vec![unit("g", 1, 10, 100)])])
+            .unwrap();
+        store.finish_load().unwrap();
+        // The load's shapes were dropped with the failed batch; the next writer replays.
+        assert!(store.recover_load().unwrap());
+        let units: i64 = store
+            .conn
+            .query_row("SELECT units FROM shapes WHERE key = 100", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(units, 1);
+        assert_eq!(store.meta("loading").unwrap(), None);
+    }
+
+    #[test]
     fn a_first_scan_loads_its_shapes_at_its_end_and_the_next_writer_recovers_an_interrupted_load() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("c.db");

@@ -42,6 +42,17 @@ impl Store {
         scan: i64,
         changes: Vec<Change>,
     ) -> Result<BatchReport, StoreError> {
+        let report = self.apply_batch(scan, changes);
+        if report.is_err() {
+            // The batch rolled back, but the shapes a first scan holds took its units: the
+            // load cannot end with them. Its `loading` mark stays, so the next writer
+            // replays the log ([`Store::recover_load`]).
+            self.load = None;
+        }
+        report
+    }
+
+    fn apply_batch(&mut self, scan: i64, changes: Vec<Change>) -> Result<BatchReport, StoreError> {
         let err = sqlite_error(&self.path);
         let tx = self
             .conn
