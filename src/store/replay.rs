@@ -265,8 +265,6 @@ pub(super) fn apply(
     Ok(())
 }
 
-/// Add a unit to `units` and count it in its shape. A near-miss unit logged without codes has
-/// its shape's.
 /// Where each of a file's new units may find its content in another of them: a block that is
 /// no near-miss node, inside a function-level unit of the list whose content holds the
 /// block's as a run (the smallest such unit), as (the unit's place in the list, the run's
@@ -307,6 +305,9 @@ pub(super) fn containers(units: &[LoggedUnit]) -> Vec<Option<(usize, i64)>> {
         .collect()
 }
 
+/// Add a unit to `units` and count it in its shape (in `load`, during a first scan's load).
+/// A near-miss unit logged without codes has its shape's; a block `within` another unit
+/// holds its content there (its id, and the run as [`containers`] gives it).
 fn add_unit(
     tx: &Transaction<'_>,
     id: i64,
@@ -397,8 +398,8 @@ fn add_unit(
 
 /// A first scan's `shapes`, held in memory while it loads and written once when the load
 /// ends, in key order ([`ShapeLoad::write`]): each unit's look-up and upsert of its shape,
-/// at a random place in a table larger than the page cache, was a third of the writer's
-/// work. The rows change as [`add_unit`] and a unit's removal would change them in SQL,
+/// at a random place in a table larger than the page cache, kept the writer thread at 12.9%
+/// of a cold scan's samples on the standard library (5.6% with the load in memory). The rows change as [`add_unit`] and a unit's removal would change them in SQL,
 /// with nothing looked up for `rekey` on an add (no shape was classified before).
 #[derive(Debug, Default)]
 pub(super) struct ShapeLoad {
