@@ -122,7 +122,43 @@ pub struct Shape {
     pub codes: Vec<u16>,
     /// The content ([`crate::fingerprint::content_codes`]) of the shape's first distinct
     /// copies by exact hash, at most [`COPIES`].
-    pub copies: Vec<Vec<u16>>,
+    copies: Vec<Vec<u16>>,
+    /// What coverage needs of each copy, counted at the first verification that needs it
+    /// (a shape is the other side of a few pairs that pass, and counting its copies' distinct
+    /// names and values for each was a twentieth of a first classification); forgotten
+    /// whenever the copies change. The codes never change once the shape is made.
+    facts: std::sync::OnceLock<Vec<CopyFacts>>,
+}
+
+impl Shape {
+    pub fn new(key: u64, codes: Vec<u16>, copies: Vec<Vec<u16>>) -> Shape {
+        Shape {
+            key,
+            codes,
+            copies,
+            facts: std::sync::OnceLock::new(),
+        }
+    }
+
+    pub fn copies(&self) -> &[Vec<u16>] {
+        &self.copies
+    }
+
+    /// The copies, to change: what was counted of them is forgotten.
+    pub fn copies_mut(&mut self) -> &mut Vec<Vec<u16>> {
+        self.facts = std::sync::OnceLock::new();
+        &mut self.copies
+    }
+
+    /// [`CopyFacts`] of each copy, counted once (`seen` is left empty).
+    fn facts(&self, seen: &mut CodeSet) -> &[CopyFacts] {
+        self.facts.get_or_init(|| {
+            self.copies
+                .iter()
+                .map(|x| CopyFacts::of(&self.codes, x, seen))
+                .collect()
+        })
+    }
 }
 
 /// A shape in a band bucket.
@@ -194,10 +230,15 @@ pub struct MemoryBuckets {
     entries: Vec<(u32, u32)>,
     /// The bucketed shapes by key: (key, tokens).
     shapes: Vec<(u64, u32)>,
-    /// Where the entries whose key has each top 16 bits start (one more at the end): a
-    /// lookup searches a few dozen entries instead of millions.
+    /// Where the entries whose key has each top [`TOP_BITS`] bits start (one more at the
+    /// end): a lookup searches a few entries instead of millions.
     starts: Vec<u32>,
 }
+
+/// The bits of a band key that [`MemoryBuckets::starts`] tells apart: a few dozen entries
+/// share each (256 KiB of starts). Twenty bits (4 MiB, a handful of entries each) saved no
+/// measurable time on the standard library.
+const TOP_BITS: u32 = 16;
 
 impl MemoryBuckets {
     /// Bucket every shape that has codes by its band keys.
@@ -219,9 +260,14 @@ impl MemoryBuckets {
         drop(keys);
         entries.par_sort_unstable();
         entries.dedup();
-        let starts = (0..=1u32 << 16)
-            .map(|top| entries.partition_point(|e| e.0 >> 16 < top) as u32)
-            .collect();
+        // Counts per top bits, then their running sums.
+        let mut starts = vec![0u32; (1 << TOP_BITS) + 1];
+        for e in &entries {
+            starts[(e.0 >> (32 - TOP_BITS)) as usize + 1] += 1;
+        }
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
+        }
         let shapes = with_codes
             .iter()
             .map(|s| (s.key, s.codes.len() as u32))
@@ -238,12 +284,94 @@ impl MemoryBuckets {
     /// Where the entries of a band key are.
     fn range(&self, key: u64) -> std::ops::Range<usize> {
         let key = key as u32;
-        let top = (key >> 16) as usize;
+        let top = (key >> (32 - TOP_BITS)) as usize;
         let (lo, hi) = (self.starts[top] as usize, self.starts[top + 1] as usize);
         let slice = &self.entries[lo..hi];
         let start = slice.partition_point(|e| e.0 < key);
         let end = start + slice[start..].partition_point(|e| e.0 == key);
         lo + start..lo + end
+    }
+}
+
+impl MemoryBuckets {
+    /// [`candidates_above`] through the table itself: each band's entries found once, and a
+    /// crowded bucket met with the next band's by looking up the smaller side's shapes in the
+    /// larger (a bucket of a thousand shapes and one of three need not be merged).
+    fn candidates_above(&self, shape: &Shape, params: &Params, above: bool) -> Vec<u64> {
+        if shape.codes.is_empty() {
+            return Vec::new();
+        }
+        let len = shape.codes.len();
+        let keys = Sketch::of(&shape.codes).band_keys();
+        let ranges = keys.map(|k| self.range(k));
+        // Positions are in key order: the shape's own one (or where it would be) says which
+        // are above it without reading theirs, and each candidate is read once, after the
+        // positions of all bands are merged (a copy shares most of its bands).
+        let at = self.shapes.partition_point(|s| s.0 < shape.key) as u32;
+        let own = self
+            .shapes
+            .get(at as usize)
+            .is_some_and(|s| s.0 == shape.key)
+            .then_some(at);
+        let first_above = at + u32::from(own.is_some());
+        let mut positions: Vec<u32> = Vec::new();
+        let mut take = |p: u32| {
+            if (above && p >= first_above) || (!above && Some(p) != own) {
+                positions.push(p);
+            }
+        };
+        for (band, range) in ranges.iter().enumerate() {
+            if range.len() <= params.bucket_cap {
+                self.entries[range.clone()].iter().for_each(|e| take(e.1));
+                continue;
+            }
+            // A crowded bucket: its shapes that also share the next band's key.
+            let next = &ranges[(band + 1) % BANDS];
+            if range.len() > params.crowd_cap || next.len() > params.crowd_cap {
+                continue;
+            }
+            shared_positions(
+                &self.entries[range.clone()],
+                &self.entries[next.clone()],
+                &mut take,
+            );
+        }
+        positions.sort_unstable();
+        positions.dedup();
+        positions
+            .into_iter()
+            .map(|p| self.shapes[p as usize])
+            .filter(|&(_, tokens)| ratio_bound(len, tokens as usize) >= params.min_similarity)
+            .map(|(key, _)| key)
+            .collect()
+    }
+}
+
+/// The positions two runs of entries (each sorted by position) both hold, in order: the
+/// smaller run's looked up in the larger when it is much smaller, else a merge.
+fn shared_positions(a: &[(u32, u32)], b: &[(u32, u32)], mut take: impl FnMut(u32)) {
+    let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    if small.len() * 8 < large.len() {
+        let mut from = 0;
+        for e in small {
+            from += large[from..].partition_point(|f| f.1 < e.1);
+            if large.get(from).is_some_and(|f| f.1 == e.1) {
+                take(e.1);
+            }
+        }
+        return;
+    }
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].1.cmp(&b[j].1) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                take(a[i].1);
+                i += 1;
+                j += 1;
+            }
+        }
     }
 }
 
@@ -270,10 +398,7 @@ impl Buckets for MemoryBuckets {
         Ok(shapes
             .par_iter()
             .with_min_len(64)
-            .map(|s| match candidates_above(self, s, params, above) {
-                Ok(c) => c,
-                Err(never) => match never {},
-            })
+            .map(|s| self.candidates_above(s, params, above))
             .collect())
     }
 
@@ -284,20 +409,11 @@ impl Buckets for MemoryBuckets {
         if a.len() > cap || b.len() > cap {
             return Ok(None);
         }
-        let (a, b) = (&self.entries[a], &self.entries[b]);
-        let (mut i, mut j, mut out) = (0, 0, Vec::new());
-        while i < a.len() && j < b.len() {
-            match a[i].1.cmp(&b[j].1) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal => {
-                    let (shape, tokens) = self.shapes[a[i].1 as usize];
-                    out.push(Member { shape, tokens });
-                    i += 1;
-                    j += 1;
-                }
-            }
-        }
+        let mut out = Vec::new();
+        shared_positions(&self.entries[a], &self.entries[b], |i| {
+            let (shape, tokens) = self.shapes[i as usize];
+            out.push(Member { shape, tokens });
+        });
         Ok(Some(out))
     }
 
@@ -464,8 +580,8 @@ pub struct Verifier<'a> {
     prepared: bool,
     /// Content index of each code of the shape ([`content_ranks`]).
     ranks: Vec<u32>,
-    /// What coverage needs of each of the shape's copies, counted once.
-    facts: Vec<CopyFacts>,
+    /// The same of the shape last verified against.
+    other_ranks: Vec<u32>,
     pairs: Vec<(u32, u32)>,
     /// The content the last alignment pairs up inside runs ([`in_runs`]).
     slots: Vec<Slot>,
@@ -479,7 +595,7 @@ impl<'a> Verifier<'a> {
             matcher,
             prepared: false,
             ranks: Vec::new(),
-            facts: Vec::new(),
+            other_ranks: Vec::new(),
             pairs: Vec::new(),
             slots: Vec::new(),
             scratch: Scratch::default(),
@@ -495,13 +611,7 @@ impl<'a> Verifier<'a> {
         }
         if !self.prepared {
             self.matcher.prepare(a);
-            self.ranks = content_ranks(a);
-            self.facts = self
-                .shape
-                .copies
-                .iter()
-                .map(|x| CopyFacts::of(a, x))
-                .collect();
+            content_ranks(a, &mut self.ranks);
             self.prepared = true;
         }
         // The fewest common codes that reach the threshold, a little under so rounding
@@ -519,17 +629,18 @@ impl<'a> Verifier<'a> {
         let similarity = self.similarity(other, params)?;
         let (a, b) = (&self.shape.codes, &other.codes);
         self.matcher.align(a, b, &mut self.pairs);
+        content_ranks(b, &mut self.other_ranks);
         in_runs(
             &self.pairs,
             a,
-            (&self.ranks, &content_ranks(b)),
+            (&self.ranks, &self.other_ranks),
             &mut self.slots,
         );
-        let other_facts: Vec<CopyFacts> =
-            other.copies.iter().map(|y| CopyFacts::of(b, y)).collect();
+        let facts = self.shape.facts(&mut self.scratch.renaming.used_x);
+        let other_facts = other.facts(&mut self.scratch.renaming.used_x);
         let (mut best, mut best_copy) = (0.0f64, None::<f64>);
-        for (x, fx) in self.shape.copies.iter().zip(&self.facts) {
-            for (y, fy) in other.copies.iter().zip(&other_facts) {
+        for (x, fx) in self.shape.copies.iter().zip(facts) {
+            for (y, fy) in other.copies.iter().zip(other_facts) {
                 let (coverage, kept_values) = copy_coverage(
                     &self.slots,
                     (x, y),
@@ -563,16 +674,14 @@ impl Drop for Verifier<'_> {
 }
 
 /// For each code, the index of its content among the content codes before it.
-fn content_ranks(codes: &[u16]) -> Vec<u32> {
+fn content_ranks(codes: &[u16], out: &mut Vec<u32>) {
     let mut next = 0u32;
-    codes
-        .iter()
-        .map(|&c| {
-            let rank = next;
-            next += u32::from(has_content(c));
-            rank
-        })
-        .collect()
+    out.clear();
+    out.extend(codes.iter().map(|&c| {
+        let rank = next;
+        next += u32::from(has_content(c));
+        rank
+    }));
 }
 
 /// Aligned positions inside runs of at least this many consecutive pairs count for
@@ -618,6 +727,7 @@ fn in_runs(pairs: &[(u32, u32)], codes: &[u16], ranks: (&[u32], &[u32]), out: &m
 }
 
 /// What [`copy_coverage`] needs of one copy of a shape, the same against every other copy.
+#[derive(Clone, Debug)]
 struct CopyFacts {
     /// Distinct names and literals.
     distinct: usize,
@@ -626,28 +736,75 @@ struct CopyFacts {
 }
 
 impl CopyFacts {
-    fn of(codes: &[u16], copy: &[u16]) -> CopyFacts {
-        let mut values: Vec<u16> = codes
+    /// Counted with `seen`, left empty.
+    fn of(codes: &[u16], copy: &[u16], seen: &mut CodeSet) -> CopyFacts {
+        for (_, &v) in codes
             .iter()
             .filter(|&&c| has_content(c))
             .zip(copy)
             .filter(|&(&c, _)| c != NAME && c != MEMBER)
-            .map(|(_, &v)| v)
-            .collect();
-        values.sort_unstable();
-        values.dedup();
+        {
+            seen.insert(v);
+        }
+        let values = seen.len();
+        seen.clear();
         CopyFacts {
-            distinct: distinct(copy),
-            values: values.len(),
+            distinct: distinct(copy, seen),
+            values,
         }
     }
 }
 
-fn distinct(v: &[u16]) -> usize {
-    let mut v = v.to_vec();
-    v.sort_unstable();
-    v.dedup();
-    v.len()
+/// How many distinct codes `v` holds, counted with `seen`, left empty.
+fn distinct(v: &[u16], seen: &mut CodeSet) -> usize {
+    for &c in v {
+        seen.insert(c);
+    }
+    let n = seen.len();
+    seen.clear();
+    n
+}
+
+/// A set of codes for the counts and the renaming of [`coverage`]: one bit per possible code
+/// (8 KiB, allocated on first use) and the codes set, so that clearing it costs what filling
+/// it did. It replaces sorting and hashing in the verification of every candidate pair.
+#[derive(Default)]
+struct CodeSet {
+    bits: Vec<u64>,
+    set: Vec<u16>,
+}
+
+impl CodeSet {
+    /// Add a code; false when it was there.
+    fn insert(&mut self, c: u16) -> bool {
+        if self.bits.is_empty() {
+            self.bits = vec![0; 1 << 10];
+        }
+        let (word, bit) = (usize::from(c >> 6), 1u64 << (c & 63));
+        if self.bits[word] & bit != 0 {
+            return false;
+        }
+        self.bits[word] |= bit;
+        self.set.push(c);
+        true
+    }
+
+    fn contains(&self, c: u16) -> bool {
+        self.bits
+            .get(usize::from(c >> 6))
+            .is_some_and(|w| w & (1u64 << (c & 63)) != 0)
+    }
+
+    fn len(&self) -> usize {
+        self.set.len()
+    }
+
+    fn clear(&mut self) {
+        for &c in &self.set {
+            self.bits[usize::from(c >> 6)] = 0;
+        }
+        self.set.clear();
+    }
 }
 
 /// [`coverage`] of two copies (`x` of one shape, `y` of the other) through the content their
@@ -663,7 +820,6 @@ fn copy_coverage(
     let Scratch {
         names,
         literals,
-        kept,
         renaming,
     } = scratch;
     names.clear();
@@ -682,11 +838,12 @@ fn copy_coverage(
     // values in common at the same place are two uses of one form with their own data.
     let fewer = fx.values.min(fy.values);
     let kept_values = fewer < VALUES || {
-        kept.clear();
-        kept.extend(literals.iter().filter(|(u, v)| u == v).map(|p| p.0));
-        kept.sort_unstable();
-        kept.dedup();
-        kept.len() as f64 >= KEPT_VALUES * fewer as f64
+        for &(u, _) in literals.iter().filter(|(u, v)| u == v) {
+            renaming.used_x.insert(u);
+        }
+        let kept = renaming.used_x.len();
+        renaming.used_x.clear();
+        kept as f64 >= KEPT_VALUES * fewer as f64
     };
     let coverage = coverage_of(
         names,
@@ -703,7 +860,6 @@ fn copy_coverage(
 struct Scratch {
     names: Vec<(u16, u16)>,
     literals: Vec<(u16, u16)>,
-    kept: Vec<u16>,
     renaming: Renaming,
 }
 
@@ -712,10 +868,11 @@ struct Scratch {
 struct Renaming {
     counted: Vec<((u16, u16), u32)>,
     sorted: Vec<(u16, u16)>,
-    used_x: FxHashSet<u16>,
-    used_y: FxHashSet<u16>,
-    covered_x: Vec<u16>,
-    covered_y: Vec<u16>,
+    /// Empty between uses (also lent to count distinct codes).
+    used_x: CodeSet,
+    used_y: CodeSet,
+    covered_x: CodeSet,
+    covered_y: CodeSet,
 }
 
 /// Distinct literal values each of two copies must have for the values they keep to count
@@ -740,13 +897,9 @@ pub fn coverage(
     y: &[u16],
     min_consistency: f64,
 ) -> f64 {
-    coverage_of(
-        names,
-        literals,
-        distinct(x) + distinct(y),
-        min_consistency,
-        &mut Renaming::default(),
-    )
+    let mut renaming = Renaming::default();
+    let total = distinct(x, &mut renaming.used_x) + distinct(y, &mut renaming.used_x);
+    coverage_of(names, literals, total, min_consistency, &mut renaming)
 }
 
 /// [`coverage`] of copies with `total` distinct names and literals between them.
@@ -783,37 +936,37 @@ fn coverage_of(
             .then((p.0.0 != p.0.1).cmp(&(q.0.0 != q.0.1)))
             .then(p.0.cmp(&q.0))
     });
-    used_x.clear();
-    used_y.clear();
-    covered_x.clear();
-    covered_y.clear();
     let mut agreeing = 0usize;
     for &((u, v), n) in counted.iter() {
-        if used_x.contains(&u) || used_y.contains(&v) {
+        if used_x.contains(u) || used_y.contains(v) {
             continue;
         }
         used_x.insert(u);
         used_y.insert(v);
         agreeing += n as usize;
         if u == v || n >= 2 {
-            covered_x.push(u);
-            covered_y.push(v);
+            covered_x.insert(u);
+            covered_y.insert(v);
         }
     }
-    if (agreeing as f64) < min_consistency * names.len() as f64 {
+    used_x.clear();
+    used_y.clear();
+    let consistent = (agreeing as f64) >= min_consistency * names.len() as f64;
+    if consistent {
+        for &(u, v) in literals {
+            if u == v {
+                covered_x.insert(u);
+                covered_y.insert(v);
+            }
+        }
+    }
+    let covered = covered_x.len() + covered_y.len();
+    covered_x.clear();
+    covered_y.clear();
+    if !consistent {
         return 0.0;
     }
-    for &(u, v) in literals {
-        if u == v {
-            covered_x.push(u);
-            covered_y.push(v);
-        }
-    }
-    covered_x.sort_unstable();
-    covered_x.dedup();
-    covered_y.sort_unstable();
-    covered_y.dedup();
-    (covered_x.len() + covered_y.len()) as f64 / total as f64
+    covered as f64 / total as f64
 }
 
 /// Whether two block windows of one shape (so with their content at the same places) are
@@ -883,7 +1036,8 @@ const CHECK: usize = 16;
 /// Bit-parallel LCS against one prepared sequence (Hyyrö), with a direct symbol table so a
 /// verification costs one table read and `|a|/64` word operations per token of the other side.
 pub struct Matcher {
-    /// Symbol → 1 + its row in `masks`; 0 when absent.
+    /// Symbol → its row in `masks`, from 1; 0 when absent, and row 0 is all clear (a symbol
+    /// that matches nothing leaves the state as it is, so the loop needs no branch).
     slots: Vec<u16>,
     masks: Vec<u64>,
     words: usize,
@@ -912,6 +1066,7 @@ impl Matcher {
         self.words = a.len().div_ceil(64).max(1);
         self.len = a.len();
         self.masks.clear();
+        self.masks.resize(self.words, 0);
         let mut rows = 0usize;
         for (i, &c) in a.iter().enumerate() {
             let slot = &mut self.slots[usize::from(c)];
@@ -920,9 +1075,9 @@ impl Matcher {
                 // Codes are u16, so a sequence has at most 65,536 distinct symbols; the
                 // saturation only matters for absurd inputs and keeps the index in range.
                 *slot = rows.min(usize::from(u16::MAX)) as u16;
-                self.masks.resize(rows * self.words, 0);
+                self.masks.resize((rows + 1) * self.words, 0);
             }
-            let row = usize::from(*slot) - 1;
+            let row = usize::from(*slot);
             self.masks[row * self.words + i / 64] |= 1 << (i % 64);
         }
     }
@@ -977,53 +1132,43 @@ impl Matcher {
     }
 
     /// The bit-parallel run; `None` once the LCS can no longer reach `need` (checked every
-    /// [`CHECK`] symbols of `b`: the LCS so far plus the symbols left).
+    /// [`CHECK`] symbols of `b`: the LCS so far plus the symbols left). With `keep`, the
+    /// state after each symbol goes to `history`.
     fn run_until(&mut self, b: &[u16], keep: bool, need: usize) -> Option<usize> {
-        if self.len == 0 {
-            return Some(0);
-        }
-        // Most shapes are a few hundred codes: their state fits in registers.
-        if !keep {
-            match self.words {
-                1 => return self.run_fixed::<1>(b, need),
-                2 => return self.run_fixed::<2>(b, need),
-                3 => return self.run_fixed::<3>(b, need),
-                4 => return self.run_fixed::<4>(b, need),
-                _ => {}
-            }
-        }
-        let words = self.words;
-        self.v.clear();
-        self.v.resize(words, u64::MAX);
-        let last_bits = self.len % 64;
-        let last_mask = if last_bits == 0 {
-            u64::MAX
-        } else {
-            (1u64 << last_bits) - 1
-        };
-        self.v[words - 1] = last_mask;
         if self.len == 0 {
             return Some(0);
         }
         if keep {
             self.history.clear();
-            self.history.reserve(b.len() * words);
+            self.history.reserve(b.len() * self.words);
         }
-        for (j, &c) in b.iter().enumerate() {
-            if need > 0 && j % CHECK == 0 && j > 0 {
-                let so_far = self.len
-                    - self
-                        .v
-                        .iter()
-                        .map(|w| w.count_ones() as usize)
-                        .sum::<usize>();
-                if so_far + (b.len() - j) < need {
-                    return None;
+        let history = keep.then_some(&mut self.history);
+        // Most shapes are a few hundred codes: their state fits in registers, and up to a
+        // thousand codes a fixed-size state is still unrolled without bounds checks (shapes
+        // of 257 to 1,024 codes were a third of a cold scan's verification work).
+        macro_rules! fixed {
+            ($($n:literal)*) => {
+                match self.words {
+                    $($n => return run_fixed::<$n>(&self.slots, &self.masks, b, need, history),)*
+                    _ => {}
                 }
+            };
+        }
+        fixed!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
+        let words = self.words;
+        // Every bit starts set; a bit whose position holds no symbol of `a` (past its end in
+        // the last word) is never cleared, so the LCS is the count of clear bits.
+        self.v.clear();
+        self.v.resize(words, u64::MAX);
+        let lcs = |v: &[u64]| words * 64 - v.iter().map(|w| w.count_ones() as usize).sum::<usize>();
+        let mut history = history;
+        for (j, &c) in b.iter().enumerate() {
+            if need > 0 && j % CHECK == 0 && j > 0 && lcs(&self.v) + (b.len() - j) < need {
+                return None;
             }
             let slot = self.slots[usize::from(c)];
             if slot != 0 {
-                let mask = &self.masks[(usize::from(slot) - 1) * words..usize::from(slot) * words];
+                let mask = &self.masks[usize::from(slot) * words..(usize::from(slot) + 1) * words];
                 let mut carry = 0u64;
                 for (w, &m) in self.v.iter_mut().zip(mask) {
                     let u = *w & m;
@@ -1032,47 +1177,38 @@ impl Matcher {
                     carry = u64::from(c1 || c2);
                     *w = sum | (*w & !m);
                 }
-                self.v[words - 1] &= last_mask;
             }
-            if keep {
-                self.history.extend_from_slice(&self.v);
+            if let Some(history) = history.as_mut() {
+                history.extend_from_slice(&self.v);
             }
         }
-        Some(
-            self.len
-                - self
-                    .v
-                    .iter()
-                    .map(|w| w.count_ones() as usize)
-                    .sum::<usize>(),
-        )
+        Some(lcs(&self.v))
     }
+}
 
-    /// [`Matcher::run_until`] without the history, for a prepared sequence of `N` words: the
-    /// same steps, its state an array the compiler keeps in registers (a third of a cold
-    /// scan's verification instructions).
-    fn run_fixed<const N: usize>(&self, b: &[u16], need: usize) -> Option<usize> {
-        let last_bits = self.len % 64;
-        let last_mask = if last_bits == 0 {
-            u64::MAX
-        } else {
-            (1u64 << last_bits) - 1
-        };
-        let masks: &[[u64; N]] = self.masks.as_chunks::<N>().0;
-        let mut v = [u64::MAX; N];
-        v[N - 1] = last_mask;
-        let lcs =
-            |v: &[u64; N]| self.len - v.iter().map(|w| w.count_ones() as usize).sum::<usize>();
-        for (i, chunk) in b.chunks(CHECK).enumerate() {
-            if need > 0 && i > 0 && lcs(&v) + (b.len() - i * CHECK) < need {
-                return None;
-            }
-            for &c in chunk {
-                let slot = self.slots[usize::from(c)];
-                if slot == 0 {
-                    continue;
-                }
-                let m = &masks[usize::from(slot) - 1];
+/// [`Matcher::run_until`] for a prepared sequence of `N` words (its `slots` and `masks`): the
+/// same steps, the state an array the compiler keeps in registers for a few words.
+fn run_fixed<const N: usize>(
+    slots: &[u16],
+    masks: &[u64],
+    b: &[u16],
+    need: usize,
+    mut history: Option<&mut Vec<u64>>,
+) -> Option<usize> {
+    let masks: &[[u64; N]] = masks.as_chunks::<N>().0;
+    // All bits set: those past the sequence's end have no symbol and stay set.
+    let mut v = [u64::MAX; N];
+    let lcs = |v: &[u64; N]| N * 64 - v.iter().map(|w| w.count_ones() as usize).sum::<usize>();
+    for (i, chunk) in b.chunks(CHECK).enumerate() {
+        if need > 0 && i > 0 && lcs(&v) + (b.len() - i * CHECK) < need {
+            return None;
+        }
+        for &c in chunk {
+            let slot = slots[usize::from(c)];
+            // A symbol absent from `a` takes the clear row and changes nothing: for a few
+            // words that costs less than the branch, which data decides and often mispredicts.
+            if N <= 4 || slot != 0 {
+                let m = &masks[usize::from(slot)];
                 let mut carry = false;
                 for k in 0..N {
                     let u = v[k] & m[k];
@@ -1081,11 +1217,13 @@ impl Matcher {
                     carry = c1 || c2;
                     v[k] = sum | (v[k] & !m[k]);
                 }
-                v[N - 1] &= last_mask;
+            }
+            if let Some(history) = history.as_mut() {
+                history.extend_from_slice(&v);
             }
         }
-        Some(lcs(&v))
     }
+    Some(lcs(&v))
 }
 
 /// A node of the clustering: a shape with how many units have it and their size.
@@ -1292,8 +1430,10 @@ mod tests {
             state % bound
         };
         let mut matcher = Matcher::default();
-        for _ in 0..300 {
-            let (m, n) = (next(400) as usize, next(400) as usize);
+        for round in 0..300 {
+            // Every size of state: a few words in registers, up to sixteen unrolled, and more.
+            let longest = if round % 3 == 0 { 1300 } else { 400 };
+            let (m, n) = (next(longest) as usize, next(longest) as usize);
             let alphabet = 1 + next(12);
             let a: Vec<u16> = (0..m).map(|_| next(alphabet) as u16).collect();
             let b: Vec<u16> = (0..n).map(|_| next(alphabet) as u16).collect();
@@ -1321,8 +1461,9 @@ mod tests {
         };
         let mut matcher = Matcher::default();
         let mut pairs = Vec::new();
-        for _ in 0..300 {
-            let (m, n) = (next(180) as usize, next(180) as usize);
+        for round in 0..300 {
+            let longest = if round % 3 == 0 { 1300 } else { 180 };
+            let (m, n) = (next(longest) as usize, next(longest) as usize);
             let alphabet = 1 + next(6);
             let a: Vec<u16> = (0..m).map(|_| next(alphabet) as u16).collect();
             let b: Vec<u16> = (0..n).map(|_| next(alphabet) as u16).collect();
@@ -1372,11 +1513,7 @@ mod tests {
     }
 
     fn shape(key: u64, (codes, content): (Vec<u16>, Vec<u16>)) -> Shape {
-        Shape {
-            key,
-            codes,
-            copies: vec![content],
-        }
+        Shape::new(key, codes, vec![content])
     }
 
     #[test]
@@ -1470,6 +1607,69 @@ mod tests {
         type Error = std::convert::Infallible;
         fn bucket(&self, key: u64) -> Result<Vec<Member>, Self::Error> {
             self.0.bucket(key)
+        }
+    }
+
+    #[test]
+    fn shared_positions_are_those_of_both_runs_whatever_their_sizes() {
+        let mut state = 0x517c_c1b7_2722_0a95u64;
+        let mut next = |bound: u64| {
+            state = mix64(state);
+            state % bound
+        };
+        for round in 0..400 {
+            // From equal sizes to one run a hundred times the other, either way round.
+            let longest = if round % 2 == 0 { 2000 } else { 20 };
+            let (m, n) = (1 + next(20) as usize, 1 + next(longest) as usize);
+            let mut run = |len: usize| {
+                let mut v: Vec<(u32, u32)> = (0..len).map(|_| (7, next(300) as u32)).collect();
+                v.sort_unstable();
+                v.dedup();
+                v
+            };
+            let (a, b) = (run(m), run(n));
+            let (a, b) = if round % 4 < 2 { (a, b) } else { (b, a) };
+            let mut found = Vec::new();
+            shared_positions(&a, &b, |p| found.push(p));
+            let expected: Vec<u32> = a
+                .iter()
+                .filter(|e| b.iter().any(|f| f.1 == e.1))
+                .map(|e| e.1)
+                .collect();
+            assert_eq!(found, expected, "{a:?} {b:?}");
+        }
+    }
+
+    #[test]
+    fn the_memory_table_gives_the_candidates_the_buckets_give_for_every_shape() {
+        // Families of edited copies of a few streams, of every size, so that band buckets
+        // of one, a few, many and a crowd sit side by side, crowded ones beside small ones.
+        let mut shapes = Vec::new();
+        for family in 0..6u64 {
+            let base = stream(family, 40 + family as usize * 15);
+            for k in 0..(3 + family * family * 4) {
+                let edit = stream(1000 + family * 100 + k, (k % 5) as usize);
+                let at = (k as usize * 7) % (base.0.len() - 6);
+                shapes.push(shape(family * 1000 + k, spliced(&base, at..at + 3, &edit)));
+            }
+        }
+        let of: Vec<&Shape> = shapes.iter().collect();
+        let buckets = MemoryBuckets::build(&of);
+        for (bucket_cap, crowd_cap) in [(64, 1024), (4, 1024), (4, 40), (2, 9), (1, 200)] {
+            let params = Params {
+                bucket_cap,
+                crowd_cap,
+                ..Params::default()
+            };
+            for above in [false, true] {
+                let memory = buckets.candidates_of(&of, &params, above).unwrap();
+                let plain = Plain(&buckets).candidates_of(&of, &params, above).unwrap();
+                assert_eq!(
+                    memory, plain,
+                    "caps {bucket_cap}/{crowd_cap}, above {above}"
+                );
+                assert!(memory.iter().any(|c| c.len() > 3));
+            }
         }
     }
 
@@ -1731,10 +1931,8 @@ mod tests {
             );
         }
         // And the verifier's edges leave such neighbours out.
-        let shape = |key, codes: &[u16], content: &[u16]| Shape {
-            key,
-            codes: codes.to_vec(),
-            copies: vec![content.to_vec()],
+        let shape = |key, codes: &[u16], content: &[u16]| {
+            Shape::new(key, codes.to_vec(), vec![content.to_vec()])
         };
         let codes: Vec<u16> = (0..40)
             .map(|i| if i % 3 == 0 { NAME } else { 2000 + i })
