@@ -127,7 +127,7 @@ pub struct Shape {
     /// (a shape is the other side of a few pairs that pass, and counting its copies' distinct
     /// names and values for each was a twentieth of a first classification); forgotten
     /// whenever the copies change. The codes never change once the shape is made.
-    facts: std::sync::OnceLock<Vec<CopyFacts>>,
+    facts: std::sync::OnceLock<Box<[CopyFacts]>>,
 }
 
 impl Shape {
@@ -729,10 +729,11 @@ fn in_runs(pairs: &[(u32, u32)], codes: &[u16], ranks: (&[u32], &[u32]), out: &m
 /// What [`copy_coverage`] needs of one copy of a shape, the same against every other copy.
 #[derive(Clone, Debug)]
 struct CopyFacts {
-    /// Distinct names and literals.
-    distinct: usize,
+    /// Distinct names and literals (of 65,536 possible codes: 32 bits, as a first
+    /// classification holds these for every shape).
+    distinct: u32,
     /// Distinct literal values.
-    values: usize,
+    values: u32,
 }
 
 impl CopyFacts {
@@ -746,10 +747,10 @@ impl CopyFacts {
         {
             seen.insert(v);
         }
-        let values = seen.len();
+        let values = seen.len() as u32;
         seen.clear();
         CopyFacts {
-            distinct: distinct(copy, seen),
+            distinct: distinct(copy, seen) as u32,
             values,
         }
     }
@@ -836,7 +837,7 @@ fn copy_coverage(
     }
     // A copy keeps some of its values: two copies with several literals each and few
     // values in common at the same place are two uses of one form with their own data.
-    let fewer = fx.values.min(fy.values);
+    let fewer = fx.values.min(fy.values) as usize;
     let kept_values = fewer < VALUES || {
         for &(u, _) in literals.iter().filter(|(u, v)| u == v) {
             renaming.used_x.insert(u);
@@ -848,7 +849,7 @@ fn copy_coverage(
     let coverage = coverage_of(
         names,
         literals,
-        fx.distinct + fy.distinct,
+        (fx.distinct + fy.distinct) as usize,
         min_consistency,
         renaming,
     );
