@@ -435,7 +435,11 @@ fn query(db: &Path, queries: usize, seed: u64, cold: bool) {
             .expect("query");
         whole.push(started.elapsed().as_secs_f64() * 1000.0);
         found += matches.len();
-        let shape = cpt::detect::near::Shape::new(unit.shape.0, unit.codes.clone(), Vec::new());
+        let shape = cpt::detect::near::Shape {
+            key: unit.shape.0,
+            codes: unit.codes.clone(),
+            copies: Vec::new(),
+        };
         candidates += cpt::detect::near::candidates(&segments, &shape, &params)
             .expect("candidates")
             .len();

@@ -122,43 +122,7 @@ pub struct Shape {
     pub codes: Vec<u16>,
     /// The content ([`crate::fingerprint::content_codes`]) of the shape's first distinct
     /// copies by exact hash, at most [`COPIES`].
-    copies: Vec<Vec<u16>>,
-    /// What coverage needs of each copy, counted at the first verification that needs it
-    /// (a shape is the other side of a few pairs that pass, and counting its copies' distinct
-    /// names and values for each was a twentieth of a first classification); forgotten
-    /// whenever the copies change. The codes never change once the shape is made.
-    facts: std::sync::OnceLock<Box<[CopyFacts]>>,
-}
-
-impl Shape {
-    pub fn new(key: u64, codes: Vec<u16>, copies: Vec<Vec<u16>>) -> Shape {
-        Shape {
-            key,
-            codes,
-            copies,
-            facts: std::sync::OnceLock::new(),
-        }
-    }
-
-    pub fn copies(&self) -> &[Vec<u16>] {
-        &self.copies
-    }
-
-    /// The copies, to change: what was counted of them is forgotten.
-    pub fn copies_mut(&mut self) -> &mut Vec<Vec<u16>> {
-        self.facts = std::sync::OnceLock::new();
-        &mut self.copies
-    }
-
-    /// [`CopyFacts`] of each copy, counted once (`seen` is left empty).
-    fn facts(&self, seen: &mut CodeSet) -> &[CopyFacts] {
-        self.facts.get_or_init(|| {
-            self.copies
-                .iter()
-                .map(|x| CopyFacts::of(&self.codes, x, seen))
-                .collect()
-        })
-    }
+    pub copies: Vec<Vec<u16>>,
 }
 
 /// A shape in a band bucket.
@@ -580,6 +544,8 @@ pub struct Verifier<'a> {
     prepared: bool,
     /// Content index of each code of the shape ([`content_ranks`]).
     ranks: Vec<u32>,
+    /// What coverage needs of each of the shape's copies, counted once.
+    facts: Vec<CopyFacts>,
     /// The same of the shape last verified against.
     other_ranks: Vec<u32>,
     pairs: Vec<(u32, u32)>,
@@ -595,6 +561,7 @@ impl<'a> Verifier<'a> {
             matcher,
             prepared: false,
             ranks: Vec::new(),
+            facts: Vec::new(),
             other_ranks: Vec::new(),
             pairs: Vec::new(),
             slots: Vec::new(),
@@ -612,6 +579,13 @@ impl<'a> Verifier<'a> {
         if !self.prepared {
             self.matcher.prepare(a);
             content_ranks(a, &mut self.ranks);
+            let seen = &mut self.scratch.renaming.used_x;
+            self.facts = self
+                .shape
+                .copies
+                .iter()
+                .map(|x| CopyFacts::of(a, x, seen))
+                .collect();
             self.prepared = true;
         }
         // The fewest common codes that reach the threshold, a little under so rounding
@@ -636,11 +610,15 @@ impl<'a> Verifier<'a> {
             (&self.ranks, &self.other_ranks),
             &mut self.slots,
         );
-        let facts = self.shape.facts(&mut self.scratch.renaming.used_x);
-        let other_facts = other.facts(&mut self.scratch.renaming.used_x);
+        let seen = &mut self.scratch.renaming.used_x;
+        let other_facts: Vec<CopyFacts> = other
+            .copies
+            .iter()
+            .map(|y| CopyFacts::of(b, y, seen))
+            .collect();
         let (mut best, mut best_copy) = (0.0f64, None::<f64>);
-        for (x, fx) in self.shape.copies.iter().zip(facts) {
-            for (y, fy) in other.copies.iter().zip(other_facts) {
+        for (x, fx) in self.shape.copies.iter().zip(&self.facts) {
+            for (y, fy) in other.copies.iter().zip(&other_facts) {
                 let (coverage, kept_values) = copy_coverage(
                     &self.slots,
                     (x, y),
@@ -727,13 +705,11 @@ fn in_runs(pairs: &[(u32, u32)], codes: &[u16], ranks: (&[u32], &[u32]), out: &m
 }
 
 /// What [`copy_coverage`] needs of one copy of a shape, the same against every other copy.
-#[derive(Clone, Debug)]
 struct CopyFacts {
-    /// Distinct names and literals (of 65,536 possible codes: 32 bits, as a first
-    /// classification holds these for every shape).
-    distinct: u32,
+    /// Distinct names and literals.
+    distinct: usize,
     /// Distinct literal values.
-    values: u32,
+    values: usize,
 }
 
 impl CopyFacts {
@@ -747,10 +723,10 @@ impl CopyFacts {
         {
             seen.insert(v);
         }
-        let values = seen.len() as u32;
+        let values = seen.len();
         seen.clear();
         CopyFacts {
-            distinct: distinct(copy, seen) as u32,
+            distinct: distinct(copy, seen),
             values,
         }
     }
@@ -837,7 +813,7 @@ fn copy_coverage(
     }
     // A copy keeps some of its values: two copies with several literals each and few
     // values in common at the same place are two uses of one form with their own data.
-    let fewer = fx.values.min(fy.values) as usize;
+    let fewer = fx.values.min(fy.values);
     let kept_values = fewer < VALUES || {
         for &(u, _) in literals.iter().filter(|(u, v)| u == v) {
             renaming.used_x.insert(u);
@@ -849,7 +825,7 @@ fn copy_coverage(
     let coverage = coverage_of(
         names,
         literals,
-        (fx.distinct + fy.distinct) as usize,
+        fx.distinct + fy.distinct,
         min_consistency,
         renaming,
     );
@@ -1514,7 +1490,11 @@ mod tests {
     }
 
     fn shape(key: u64, (codes, content): (Vec<u16>, Vec<u16>)) -> Shape {
-        Shape::new(key, codes, vec![content])
+        Shape {
+            key,
+            codes,
+            copies: vec![content],
+        }
     }
 
     #[test]
@@ -1932,8 +1912,10 @@ mod tests {
             );
         }
         // And the verifier's edges leave such neighbours out.
-        let shape = |key, codes: &[u16], content: &[u16]| {
-            Shape::new(key, codes.to_vec(), vec![content.to_vec()])
+        let shape = |key, codes: &[u16], content: &[u16]| Shape {
+            key,
+            codes: codes.to_vec(),
+            copies: vec![content.to_vec()],
         };
         let codes: Vec<u16> = (0..40)
             .map(|i| if i % 3 == 0 { NAME } else { 2000 + i })

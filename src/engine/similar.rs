@@ -108,7 +108,11 @@ pub fn similar_to(
         }
     }
     if !unit.codes.is_empty() && min_similarity <= 1.0 {
-        let query = near::Shape::new(unit.shape.0, unit.codes.clone(), vec![unit.content.clone()]);
+        let query = near::Shape {
+            key: unit.shape.0,
+            codes: unit.codes.clone(),
+            copies: vec![unit.content.clone()],
+        };
         let keys = near::candidates(segments, &query, params)?;
         let shapes = store.near_codes(&keys)?;
         let mut matcher = Matcher::default();
@@ -128,7 +132,7 @@ pub fn similar_to(
                 break;
             }
             // The content of the shape's copies decides, as in classification.
-            *shape.copies_mut() = store.shape_copies(shape.key)?;
+            shape.copies = store.shape_copies(shape.key)?;
             if !verifier.verify(&shape, params).is_some_and(|v| v.copy) {
                 continue;
             }

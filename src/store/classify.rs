@@ -83,7 +83,11 @@ impl Store {
                 .optional()
                 .map_err(&err)?
             {
-                out.push(near::Shape::new(key, codes, Vec::new()));
+                out.push(near::Shape {
+                    key,
+                    codes,
+                    copies: Vec::new(),
+                });
             }
         }
         Ok(out)
@@ -367,7 +371,7 @@ fn shapes_by_key(conn: &Connection, keys: &[u64]) -> rusqlite::Result<FxHashMap<
             .optional()?
         {
             let copies = copy_content(conn, key)?;
-            out.insert(key, near::Shape::new(key, codes, copies));
+            out.insert(key, near::Shape { key, codes, copies });
         }
     }
     Ok(out)
@@ -387,7 +391,14 @@ pub(super) fn live_shapes(conn: &Connection) -> rusqlite::Result<FxHashMap<u64, 
         if r.get::<_, i64>(2)? > 1 {
             kept.insert(key, [0; near::COPIES]);
         }
-        shapes.insert(key, near::Shape::new(key, codes, Vec::new()));
+        shapes.insert(
+            key,
+            near::Shape {
+                key,
+                codes,
+                copies: Vec::new(),
+            },
+        );
     }
     // The copies compared are the first distinct ones by exact hash, as `copy_content` reads
     // (in SQL's order: the hashes as signed integers). Read in table order and picked here:
@@ -398,24 +409,24 @@ pub(super) fn live_shapes(conn: &Connection) -> rusqlite::Result<FxHashMap<u64, 
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
         let (shape, exact) = (r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)?);
-        let Some(copies) = shapes.get_mut(&shape).map(near::Shape::copies_mut) else {
+        let Some(s) = shapes.get_mut(&shape) else {
             continue;
         };
         let Some(kept) = kept.get_mut(&shape) else {
             // Its only unit (`shapes.units` counts them in the same transactions).
-            if copies.is_empty() {
-                *copies = vec![codes_from_blob(r.get(2)?)];
+            if s.copies.is_empty() {
+                s.copies = vec![codes_from_blob(r.get(2)?)];
             }
             continue;
         };
-        let n = copies.len();
+        let n = s.copies.len();
         if let Err(at) = kept[..n].binary_search(&exact)
             && at < near::COPIES
         {
             if n == near::COPIES {
-                copies.pop();
+                s.copies.pop();
             }
-            copies.insert(at, codes_from_blob(r.get(2)?));
+            s.copies.insert(at, codes_from_blob(r.get(2)?));
             kept.copy_within(at..n.min(near::COPIES - 1), at + 1);
             kept[at] = exact;
         }

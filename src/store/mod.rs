@@ -1090,9 +1090,9 @@ mod tests {
         assert_eq!(live.len(), 1 + exacts.len());
         for (&key, shape) in &live {
             let read = classify::copy_content(&store.conn, key).unwrap();
-            assert_eq!(shape.copies(), read, "shape {key}");
+            assert_eq!(shape.copies, read, "shape {key}");
         }
-        let firsts: Vec<u16> = live[&100].copies().iter().map(|c| c[0]).collect();
+        let firsts: Vec<u16> = live[&100].copies.iter().map(|c| c[0]).collect();
         let signed = |e: u64| e as u16;
         assert_eq!(
             firsts,
