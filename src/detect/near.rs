@@ -546,7 +546,14 @@ pub struct Verifier<'a> {
     ranks: Vec<u32>,
     /// What coverage needs of each of the shape's copies, counted once.
     facts: Vec<CopyFacts>,
-    /// The same of the shape last verified against.
+}
+
+/// Working memory of [`Verifier::verify`] for one pair, kept in the [`Matcher`] (one per
+/// thread) from one verifier to the next: a verifier per shape allocating its own (the code
+/// sets are 8 KiB each, zeroed) was a hundredth of a first classification.
+#[derive(Default)]
+struct PairWork {
+    /// Content index of each code of the other shape ([`content_ranks`]).
     other_ranks: Vec<u32>,
     pairs: Vec<(u32, u32)>,
     /// The content the last alignment pairs up inside runs ([`in_runs`]).
@@ -562,10 +569,6 @@ impl<'a> Verifier<'a> {
             prepared: false,
             ranks: Vec::new(),
             facts: Vec::new(),
-            other_ranks: Vec::new(),
-            pairs: Vec::new(),
-            slots: Vec::new(),
-            scratch: Scratch::default(),
         }
     }
 
@@ -579,7 +582,7 @@ impl<'a> Verifier<'a> {
         if !self.prepared {
             self.matcher.prepare(a);
             content_ranks(a, &mut self.ranks);
-            let seen = &mut self.scratch.renaming.used_x;
+            let seen = &mut self.matcher.work.scratch.renaming.used_x;
             self.facts = self
                 .shape
                 .copies
@@ -602,15 +605,16 @@ impl<'a> Verifier<'a> {
     pub fn verify(&mut self, other: &Shape, params: &Params) -> Option<Verified> {
         let similarity = self.similarity(other, params)?;
         let (a, b) = (&self.shape.codes, &other.codes);
-        self.matcher.align(a, b, &mut self.pairs);
-        content_ranks(b, &mut self.other_ranks);
+        let mut work = std::mem::take(&mut self.matcher.work);
+        self.matcher.align(a, b, &mut work.pairs);
+        content_ranks(b, &mut work.other_ranks);
         in_runs(
-            &self.pairs,
+            &work.pairs,
             a,
-            (&self.ranks, &self.other_ranks),
-            &mut self.slots,
+            (&self.ranks, &work.other_ranks),
+            &mut work.slots,
         );
-        let seen = &mut self.scratch.renaming.used_x;
+        let seen = &mut work.scratch.renaming.used_x;
         let other_facts: Vec<CopyFacts> = other
             .copies
             .iter()
@@ -620,11 +624,11 @@ impl<'a> Verifier<'a> {
         for (x, fx) in self.shape.copies.iter().zip(&self.facts) {
             for (y, fy) in other.copies.iter().zip(&other_facts) {
                 let (coverage, kept_values) = copy_coverage(
-                    &self.slots,
+                    &work.slots,
                     (x, y),
                     (fx, fy),
                     params.min_consistency,
-                    &mut self.scratch,
+                    &mut work.scratch,
                 );
                 best = best.max(coverage);
                 if kept_values
@@ -635,6 +639,7 @@ impl<'a> Verifier<'a> {
                 }
             }
         }
+        self.matcher.work = work;
         Some(Verified {
             similarity,
             coverage: best_copy.unwrap_or(best),
@@ -1022,6 +1027,8 @@ pub struct Matcher {
     v: Vec<u64>,
     /// The state after each symbol of the other side, for [`Matcher::align`].
     history: Vec<u64>,
+    /// What [`Verifier::verify`] works in.
+    work: PairWork,
 }
 
 impl Default for Matcher {
@@ -1033,6 +1040,7 @@ impl Default for Matcher {
             len: 0,
             v: Vec::new(),
             history: Vec::new(),
+            work: PairWork::default(),
         }
     }
 }
